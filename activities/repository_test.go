@@ -1,0 +1,70 @@
+package activities
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/corso-temporal/corso/codec"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+func newRepositories(t *testing.T) (*Repositories, *codec.Sealer) {
+	t.Helper()
+	key, _ := codec.GenerateKey()
+	sealer, err := codec.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns, err := repository.NewConnections(repository.ClientOptions{Hostname: "test", Username: "corso", Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Repositories{Connections: conns, Sealer: sealer}, sealer
+}
+
+func ref(t *testing.T, s *codec.Sealer, path, pass string) workflows.RepoRef {
+	sealed, err := s.Seal(workflows.RepoCredentials{Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return workflows.RepoRef{Storage: workflows.Storage{Provider: workflows.ProviderFilesystem, Path: path}, Credentials: sealed}
+}
+
+func TestRepositoryActivitiesMapErrorsToNonRetryableTypes(t *testing.T) {
+	a, sealer := newRepositories(t)
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	path := filepath.Join(t.TempDir(), "repo")
+
+	if _, err := env.ExecuteActivity(a.ConnectRepository, workflows.RepoConnectInput{Repo: ref(t, sealer, path, "pw")}); !isType(err, workflows.ErrTypeRepositoryNotFound) {
+		t.Fatalf("connect before init: %v", err)
+	}
+	val, err := env.ExecuteActivity(a.InitRepository, workflows.RepoInitInput{Repo: ref(t, sealer, path, "pw")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.RepoResult
+	if err := val.Get(&res); err != nil || !res.Created || res.Format.Encryption != repository.Encryption {
+		t.Fatalf("init result %+v %v", res, err)
+	}
+	if _, err := env.ExecuteActivity(a.ConnectRepository, workflows.RepoConnectInput{Repo: ref(t, sealer, path, "wrong")}); !isType(err, workflows.ErrTypeWrongPassphrase) {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+
+	// Credentials sealed under another key: a misconfigured worker.
+	_, other := newRepositories(t)
+	if _, err := env.ExecuteActivity(a.ConnectRepository, workflows.RepoConnectInput{Repo: ref(t, other, path, "pw")}); !isType(err, workflows.ErrTypeInvalidInput) {
+		t.Fatalf("foreign seal: %v", err)
+	}
+}
+
+func isType(err error, typ string) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == typ && appErr.NonRetryable()
+}

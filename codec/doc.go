@@ -1,0 +1,9 @@
+// Package codec encrypts Temporal payloads so that workflow inputs, results,
+// heartbeats and memos are stored as AES-256-GCM ciphertext on the Temporal
+// server. The CLI, every worker and the Web UI's codec server share one key
+// (CORSO_CODEC_KEY). It also seals individual secrets (passphrases, cloud
+// keys) with a separate sub-key, so that the Web UI, which may be allowed to
+// decode payloads for display, still never shows them.
+//
+// This package knows nothing about workflows, repositories or Graph.
+package codec

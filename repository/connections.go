@@ -1,0 +1,239 @@
+package repository
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/kopia/kopia/repo"
+	"github.com/kopia/kopia/repo/content"
+)
+
+// ClientOptions identify this process to kopia and say where it keeps its
+// per-process state. Every process writing to a repository needs its own
+// Dir and a distinct Hostname.
+type ClientOptions struct {
+	Hostname string
+	Username string
+	// Dir holds kopia config files and caches, one folder per repository.
+	Dir string
+	// Cache sizes per repository; zero means kopia's defaults below.
+	ContentCacheBytes  int64
+	MetadataCacheBytes int64
+	Logger             *slog.Logger
+}
+
+const (
+	defaultContentCacheBytes  = 512 << 20
+	defaultMetadataCacheBytes = 512 << 20
+)
+
+// Repository is an open repository handle shared by the activities of one
+// process. Release it when done; the last release after a reconnect closes
+// the replaced handle.
+type Repository struct {
+	repo.DirectRepository
+	ID       string
+	Location Location
+	Format   Format
+
+	entry *handle
+}
+
+// Release returns the handle to its pool.
+func (r *Repository) Release(ctx context.Context) { r.entry.release(ctx) }
+
+type handle struct {
+	mu          sync.Mutex
+	rep         repo.DirectRepository
+	fingerprint string
+	users       int
+	replaced    bool
+	log         *slog.Logger
+}
+
+func (h *handle) release(ctx context.Context) {
+	h.mu.Lock()
+	h.users--
+	closeNow := h.replaced && h.users == 0
+	h.mu.Unlock()
+	if closeNow {
+		if err := h.rep.Close(ctx); err != nil {
+			h.log.Warn("close replaced repository handle", "error", err)
+		}
+	}
+}
+
+// Connections keeps one open handle per repository for the whole process,
+// so activities do not pay kopia's open (index load) each time.
+type Connections struct {
+	opts ClientOptions
+	salt []byte
+
+	mu      sync.Mutex
+	handles map[string]*handle // by Location.key()
+	opening map[string]*sync.Mutex
+}
+
+// NewConnections prepares the pool; nothing is opened until first use.
+func NewConnections(opts ClientOptions) (*Connections, error) {
+	if opts.Dir == "" || opts.Hostname == "" || opts.Username == "" {
+		return nil, errors.New("repository client options need Dir, Hostname and Username")
+	}
+	if opts.ContentCacheBytes == 0 {
+		opts.ContentCacheBytes = defaultContentCacheBytes
+	}
+	if opts.MetadataCacheBytes == 0 {
+		opts.MetadataCacheBytes = defaultMetadataCacheBytes
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create repository state dir: %w", err)
+	}
+	salt := make([]byte, 32)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, err
+	}
+	return &Connections{opts: opts, salt: salt, handles: map[string]*handle{}, opening: map[string]*sync.Mutex{}}, nil
+}
+
+// fingerprint identifies the secrets a handle was opened with without
+// keeping them: an HMAC under a key that never leaves this process.
+func (c *Connections) fingerprint(creds Credentials) string {
+	m := hmac.New(sha256.New, c.salt)
+	for _, s := range []string{creds.Passphrase, creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken} {
+		m.Write([]byte(s))
+		m.Write([]byte{0})
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Open returns the process's handle for a repository, connecting first if
+// needed. A handle is reused only for the same secrets, so a wrong
+// passphrase is rejected even when another request already opened the
+// repository.
+func (c *Connections) Open(ctx context.Context, loc Location, creds Credentials) (*Repository, error) {
+	key := loc.key()
+	fp := c.fingerprint(creds)
+
+	c.mu.Lock()
+	lock, ok := c.opening[key]
+	if !ok {
+		lock = &sync.Mutex{}
+		c.opening[key] = lock
+	}
+	c.mu.Unlock()
+
+	// One open at a time per repository; others wait and reuse it.
+	lock.Lock()
+	defer lock.Unlock()
+
+	c.mu.Lock()
+	h := c.handles[key]
+	c.mu.Unlock()
+	if h != nil && h.fingerprint == fp {
+		return c.acquire(h, loc), nil
+	}
+
+	rep, err := c.connect(ctx, loc, creds, fp)
+	if err != nil {
+		return nil, err
+	}
+	nh := &handle{rep: rep, fingerprint: fp, log: c.opts.Logger}
+	c.mu.Lock()
+	c.handles[key] = nh
+	c.mu.Unlock()
+	if h != nil {
+		// New secrets opened it (a changed passphrase or rotated keys):
+		// close the old handle once its last user is done.
+		h.mu.Lock()
+		h.replaced = true
+		idle := h.users == 0
+		h.mu.Unlock()
+		if idle {
+			_ = h.rep.Close(ctx)
+		}
+	}
+	return c.acquire(nh, loc), nil
+}
+
+func (c *Connections) acquire(h *handle, loc Location) *Repository {
+	h.mu.Lock()
+	h.users++
+	h.mu.Unlock()
+	return &Repository{
+		DirectRepository: h.rep,
+		ID:               hex.EncodeToString(h.rep.UniqueID()),
+		Location:         loc,
+		Format:           formatOf(h.rep),
+		entry:            h,
+	}
+}
+
+// connect writes this process's kopia config for the repository (its own
+// file and cache, as kopia requires per writer) and opens it.
+func (c *Connections) connect(ctx context.Context, loc Location, creds Credentials, fp string) (repo.DirectRepository, error) {
+	st, err := openStorage(ctx, loc, creds, false)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close(ctx) //nolint:errcheck
+
+	dir := filepath.Join(c.opts.Dir, loc.key(), fp[:12])
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create repository state dir: %w", err)
+	}
+	cfg := filepath.Join(dir, "repository.config")
+	_ = repo.Disconnect(ctx, cfg) // a leftover from a crashed run
+	err = repo.Connect(ctx, cfg, st, creds.Passphrase, &repo.ConnectOptions{
+		ClientOptions: repo.ClientOptions{
+			Hostname: c.opts.Hostname,
+			Username: c.opts.Username,
+		},
+		CachingOptions: content.CachingOptions{
+			CacheDirectory:         filepath.Join(dir, "cache"),
+			ContentCacheSizeBytes:  c.opts.ContentCacheBytes,
+			MetadataCacheSizeBytes: c.opts.MetadataCacheBytes,
+		},
+	})
+	if err != nil {
+		return nil, classify(err, loc)
+	}
+	r, err := repo.Open(ctx, cfg, creds.Passphrase, &repo.Options{
+		DisableRepositoryLog: true,
+		// kopia's default is os.Exit: a worker must survive a broken
+		// repository and fail only the activities using it.
+		OnFatalError: func(err error) {
+			c.opts.Logger.Error("repository fatal error", "repository", loc.String(), "error", err)
+		},
+	})
+	if err != nil {
+		return nil, classify(err, loc)
+	}
+	dr, ok := r.(repo.DirectRepository)
+	if !ok {
+		_ = r.Close(ctx)
+		return nil, errors.New("repository does not support direct access")
+	}
+	return dr, nil
+}
+
+// Close closes every handle; call it when the process stops.
+func (c *Connections) Close(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, h := range c.handles {
+		_ = h.rep.Close(ctx)
+		delete(c.handles, k)
+	}
+}

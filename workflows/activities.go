@@ -1,0 +1,11 @@
+package workflows
+
+// Activity names. Workers register activities under these names; workflows
+// schedule them by name so this package stays free of I/O dependencies.
+const (
+	ActivityInitRepository    = "InitRepository"
+	ActivityConnectRepository = "ConnectRepository"
+)
+
+// TaskQueue is the queue every corso-worker polls.
+const TaskQueue = "corso"

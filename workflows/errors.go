@@ -1,0 +1,21 @@
+package workflows
+
+// Application error types. Activities fail with these types and mark them
+// non-retryable when retrying cannot help; the CLI prints their message.
+const (
+	ErrTypeInvalidInput       = "InvalidInput"
+	ErrTypeBucketNotFound     = "BucketNotFound"
+	ErrTypeAccessDenied       = "AccessDenied"
+	ErrTypeWrongPassphrase    = "WrongPassphrase"
+	ErrTypeRepositoryNotFound = "RepositoryNotFound"
+	ErrTypeStorageUnreachable = "StorageUnreachable"
+)
+
+// nonRetryableTypes are never retried, whatever the activity marked.
+var nonRetryableTypes = []string{
+	ErrTypeInvalidInput,
+	ErrTypeBucketNotFound,
+	ErrTypeAccessDenied,
+	ErrTypeWrongPassphrase,
+	ErrTypeRepositoryNotFound,
+}
