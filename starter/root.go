@@ -1,0 +1,37 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/corso-temporal/corso/temporalclient"
+)
+
+// globals are the flags every command has.
+type globals struct {
+	configFile string
+	temporal   temporalclient.Config
+	json       bool
+	workerWait time.Duration
+}
+
+func newRootCommand() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "corso",
+		Short:         "Back up and restore Microsoft 365 into an encrypted repository, orchestrated by Temporal",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.configFile, "config-file", "", "config file (default $CORSO_CONFIG_DIR/.corso.toml or $HOME/.corso.toml)")
+	pf.StringVar(&g.temporal.Address, "temporal-address", "", "Temporal frontend host:port (env TEMPORAL_ADDRESS, default "+temporalclient.DefaultAddress+")")
+	pf.StringVar(&g.temporal.Namespace, "namespace", "", "Temporal namespace (env TEMPORAL_NAMESPACE, default "+temporalclient.DefaultNamespace+")")
+	pf.BoolVar(&g.json, "json", false, "print results as JSON")
+	pf.DurationVar(&g.workerWait, "worker-wait", 15*time.Second, "how long to wait for a corso-worker to pick up the work before giving up")
+
+	root.AddCommand(newRepoCommand(g))
+	return root
+}

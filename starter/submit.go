@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// request is one workflow the CLI submits and waits for.
+type request struct {
+	idPrefix string
+	workflow any
+	input    any
+	attrs    []temporal.SearchAttributeUpdate
+}
+
+// submitted names a started workflow.
+type submitted struct {
+	WorkflowID string `json:"workflowID"`
+	RunID      string `json:"runID"`
+}
+
+func newWorkflowID(prefix string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
+}
+
+// execute starts the workflow and waits for its result. If no worker polls
+// the task queue within workerWait it terminates the run, so the request
+// does not surprise anyone by running later, and says what to start.
+func execute(ctx context.Context, c client.Client, g *globals, req request, result any) (submitted, error) {
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                    newWorkflowID(req.idPrefix),
+		TaskQueue:             workflows.TaskQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(req.attrs...),
+	}, req.workflow, req.input)
+	if err != nil {
+		return submitted{}, fmt.Errorf("submit workflow: %w", err)
+	}
+	s := submitted{WorkflowID: run.GetID(), RunID: run.GetRunID()}
+
+	done := make(chan error, 1)
+	go func() { done <- run.Get(ctx, result) }()
+
+	deadline := time.NewTimer(g.workerWait)
+	defer deadline.Stop()
+	for {
+		select {
+		case err := <-done:
+			return s, err
+		case <-deadline.C:
+			if hasPollers(ctx, c) {
+				return s, <-done
+			}
+			_ = c.TerminateWorkflow(context.WithoutCancel(ctx), s.WorkflowID, s.RunID, "no corso-worker picked it up")
+			return s, fmt.Errorf("no corso-worker is polling task queue %q on %s (namespace %s) after %s: start one with `corso-worker`",
+				workflows.TaskQueue, g.temporal.Address, g.temporal.Namespace, g.workerWait)
+		}
+	}
+}
+
+func hasPollers(ctx context.Context, c client.Client) bool {
+	resp, err := c.DescribeTaskQueue(ctx, workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	return err == nil && len(resp.GetPollers()) > 0
+}
+
+// oneLine reduces an error to the message a user needs: for a failed
+// workflow, the application error an activity raised.
+func oneLine(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	var timeoutErr *temporal.TimeoutError
+	if errors.As(err, &timeoutErr) {
+		return "timed out: " + timeoutErr.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/corso-temporal/corso/codec"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/temporalclient"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+type options struct {
+	temporal temporalclient.Config
+	dataDir  string
+	identity string
+	logLevel string
+	maxActs  int
+}
+
+func newCommand() *cobra.Command {
+	var o options
+	cmd := &cobra.Command{
+		Use:           "corso-worker",
+		Short:         "Run corso workflows and activities (backups, restores, repository work)",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.temporal.Address, "temporal-address", "", "Temporal frontend host:port (env TEMPORAL_ADDRESS, default "+temporalclient.DefaultAddress+")")
+	f.StringVar(&o.temporal.Namespace, "namespace", "", "Temporal namespace (env TEMPORAL_NAMESPACE, default "+temporalclient.DefaultNamespace+")")
+	f.StringVar(&o.dataDir, "data-dir", os.Getenv("CORSO_WORKER_DIR"), "folder for this worker's repository configs and caches; one per worker process (env CORSO_WORKER_DIR, default a new folder in the user cache dir)")
+	f.StringVar(&o.identity, "identity", "", "name of this worker in Temporal and in the repository (default host-pid)")
+	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.IntVar(&o.maxActs, "max-concurrent-activities", 16, "activities this worker runs at once")
+	return cmd
+}
+
+func run(ctx context.Context, o options) error {
+	logger, err := newLogger(o.logLevel)
+	if err != nil {
+		return err
+	}
+	o.temporal = o.temporal.FromEnv()
+	if o.temporal.CodecKey == "" {
+		return codec.ErrNoKey
+	}
+	if o.identity == "" {
+		host, _ := os.Hostname()
+		o.identity = host + "-" + strconv.Itoa(os.Getpid())
+	}
+	dataDir, cleanup, err := workerDir(o.dataDir, o.identity)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	sealer, err := codec.NewSealer(o.temporal.CodecKey)
+	if err != nil {
+		return err
+	}
+	conns, err := repository.NewConnections(repository.ClientOptions{
+		Hostname: o.identity,
+		Username: "corso",
+		Dir:      filepath.Join(dataDir, "repositories"),
+		Logger:   logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer conns.Close(context.Background())
+
+	o.temporal.Identity = "corso-worker@" + o.identity
+	o.temporal.Logger = logger
+	c, err := temporalclient.Dial(o.temporal)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	w := worker.New(c, workflows.TaskQueue, worker.Options{
+		MaxConcurrentActivityExecutionSize: o.maxActs,
+	})
+	register(w, deps{connections: conns, sealer: sealer})
+	logger.Info("corso-worker polling", "temporal", o.temporal.Address, "namespace", o.temporal.Namespace,
+		"taskQueue", workflows.TaskQueue, "identity", o.identity)
+	if err := w.Run(worker.InterruptCh()); err != nil {
+		return fmt.Errorf("worker stopped: %w", err)
+	}
+	return nil
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("invalid --log-level %q (want debug, info, warn or error)", level)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// workerDir returns this process's state folder. Without --data-dir each
+// process gets a fresh one, removed on exit, since kopia needs a config and
+// cache per writer.
+func workerDir(dir, identity string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, os.MkdirAll(dir, 0o700)
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	if err := os.MkdirAll(filepath.Join(base, "corso-worker"), 0o700); err != nil {
+		return "", nil, err
+	}
+	d, err := os.MkdirTemp(filepath.Join(base, "corso-worker"), identity+"-")
+	if err != nil {
+		return "", nil, err
+	}
+	return d, func() { _ = os.RemoveAll(d) }, nil
+}
