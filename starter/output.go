@@ -23,3 +23,10 @@ func webUILink(g *globals, s submitted) string {
 	}
 	return base + "/namespaces/" + url.PathEscape(g.temporal.Namespace) + "/workflows/" + url.PathEscape(s.WorkflowID)
 }
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/corso-temporal/corso/temporalclient"
+	"github.com/corso-temporal/corso/workflows"
 )
 
 // globals are the flags every command has.
@@ -14,6 +15,7 @@ type globals struct {
 	temporal   temporalclient.Config
 	json       bool
 	workerWait time.Duration
+	taskQueue  string
 }
 
 func newRootCommand() *cobra.Command {
@@ -30,8 +32,9 @@ func newRootCommand() *cobra.Command {
 	pf.StringVar(&g.temporal.Address, "temporal-address", "", "Temporal frontend host:port (env TEMPORAL_ADDRESS, default "+temporalclient.DefaultAddress+")")
 	pf.StringVar(&g.temporal.Namespace, "namespace", "", "Temporal namespace (env TEMPORAL_NAMESPACE, default "+temporalclient.DefaultNamespace+")")
 	pf.BoolVar(&g.json, "json", false, "print results as JSON")
+	pf.StringVar(&g.taskQueue, "task-queue", envOr("CORSO_TASK_QUEUE", workflows.TaskQueue), "task queue the corso-worker fleet polls (env CORSO_TASK_QUEUE)")
 	pf.DurationVar(&g.workerWait, "worker-wait", 15*time.Second, "how long to wait for a corso-worker to pick up the work before giving up")
 
-	root.AddCommand(newRepoCommand(g))
+	root.AddCommand(newRepoCommand(g), newCodecServerCommand())
 	return root
 }

@@ -11,8 +11,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-
-	"github.com/corso-temporal/corso/workflows"
 )
 
 // request is one workflow the CLI submits and waits for.
@@ -41,7 +39,7 @@ func newWorkflowID(prefix string) string {
 func execute(ctx context.Context, c client.Client, g *globals, req request, result any) (submitted, error) {
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                    newWorkflowID(req.idPrefix),
-		TaskQueue:             workflows.TaskQueue,
+		TaskQueue:             g.taskQueue,
 		TypedSearchAttributes: temporal.NewSearchAttributes(req.attrs...),
 	}, req.workflow, req.input)
 	if err != nil {
@@ -59,18 +57,18 @@ func execute(ctx context.Context, c client.Client, g *globals, req request, resu
 		case err := <-done:
 			return s, err
 		case <-deadline.C:
-			if hasPollers(ctx, c) {
+			if hasPollers(ctx, c, g.taskQueue) {
 				return s, <-done
 			}
 			_ = c.TerminateWorkflow(context.WithoutCancel(ctx), s.WorkflowID, s.RunID, "no corso-worker picked it up")
 			return s, fmt.Errorf("no corso-worker is polling task queue %q on %s (namespace %s) after %s: start one with `corso-worker`",
-				workflows.TaskQueue, g.temporal.Address, g.temporal.Namespace, g.workerWait)
+				g.taskQueue, g.temporal.Address, g.temporal.Namespace, g.workerWait)
 		}
 	}
 }
 
-func hasPollers(ctx context.Context, c client.Client) bool {
-	resp, err := c.DescribeTaskQueue(ctx, workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+func hasPollers(ctx context.Context, c client.Client, queue string) bool {
+	resp, err := c.DescribeTaskQueue(ctx, queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
 	return err == nil && len(resp.GetPollers()) > 0
 }
 

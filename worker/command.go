@@ -23,6 +23,7 @@ type options struct {
 	identity string
 	logLevel string
 	maxActs  int
+	queue    string
 }
 
 func newCommand() *cobra.Command {
@@ -43,6 +44,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&o.dataDir, "data-dir", os.Getenv("CORSO_WORKER_DIR"), "folder for this worker's repository configs and caches; one per worker process (env CORSO_WORKER_DIR, default a new folder in the user cache dir)")
 	f.StringVar(&o.identity, "identity", "", "name of this worker in Temporal and in the repository (default host-pid)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&o.queue, "task-queue", workflows.TaskQueue, "task queue to poll (env CORSO_TASK_QUEUE); CLIs must use the same")
 	f.IntVar(&o.maxActs, "max-concurrent-activities", 16, "activities this worker runs at once")
 	return cmd
 }
@@ -53,6 +55,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	o.temporal = o.temporal.FromEnv()
+	if q := os.Getenv("CORSO_TASK_QUEUE"); q != "" && o.queue == workflows.TaskQueue {
+		o.queue = q
+	}
 	if o.temporal.CodecKey == "" {
 		return codec.ErrNoKey
 	}
@@ -89,12 +94,20 @@ func run(ctx context.Context, o options) error {
 	}
 	defer c.Close()
 
-	w := worker.New(c, workflows.TaskQueue, worker.Options{
+	added, err := temporalclient.EnsureSearchAttributes(ctx, c, o.temporal.Namespace, workflows.SearchAttributeTypes())
+	if err != nil {
+		// Workflows still run; only filtering in the Web UI suffers.
+		logger.Warn("search attributes are not registered", "error", err)
+	} else if len(added) > 0 {
+		logger.Info("registered search attributes", "names", added)
+	}
+
+	w := worker.New(c, o.queue, worker.Options{
 		MaxConcurrentActivityExecutionSize: o.maxActs,
 	})
 	register(w, deps{connections: conns, sealer: sealer})
 	logger.Info("corso-worker polling", "temporal", o.temporal.Address, "namespace", o.temporal.Namespace,
-		"taskQueue", workflows.TaskQueue, "identity", o.identity)
+		"taskQueue", o.queue, "identity", o.identity)
 	if err := w.Run(worker.InterruptCh()); err != nil {
 		return fmt.Errorf("worker stopped: %w", err)
 	}
