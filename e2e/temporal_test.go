@@ -73,6 +73,24 @@ func allExecutions(t *testing.T, c client.Client, query string) []execution {
 	}
 }
 
+// waitExecutions lists executions matching query until at least n show up:
+// visibility records are written shortly after the runs they describe.
+func waitExecutions(t *testing.T, query string, n int) []execution {
+	t.Helper()
+	c := rawClient(t)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		execs := allExecutions(t, c, query)
+		if len(execs) >= n || time.Now().After(deadline) {
+			if len(execs) < n {
+				t.Fatalf("found %d executions for %q, want %d", len(execs), query, n)
+			}
+			return execs
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // storedBytes is everything the server holds for an execution, in binary
 // and JSON form.
 func (e execution) storedBytes(t *testing.T) []byte {
@@ -198,7 +216,7 @@ func TestTwoWorkersBothTakeWork(t *testing.T) {
 		for id := range ids {
 			query = append(query, "WorkflowId = '"+id+"'")
 		}
-		for _, e := range allExecutions(t, rawClient(t), strings.Join(query, " OR ")) {
+		for _, e := range waitExecutions(t, "ExecutionStatus != 'Running' AND ("+strings.Join(query, " OR ")+")", len(query)) {
 			for _, ev := range e.events {
 				if a := ev.GetActivityTaskStartedEventAttributes(); a != nil {
 					identities[a.GetIdentity()]++
@@ -221,7 +239,7 @@ func TestNoWorkerPollingIsReportedNotAwaitedForever(t *testing.T) {
 	r := a.run(t, append(repoCmd("init", "idle"), "--task-queue", "e2e-nobody-polls", "--worker-wait", "3s")...)
 	mustFail(t, r, 20*time.Second, `no corso-worker is polling task queue "e2e-nobody-polls"`)
 	// The request was withdrawn: it will not run when a worker turns up.
-	for _, e := range allExecutions(t, rawClient(t), "TaskQueue = 'e2e-nobody-polls'") {
+	for _, e := range waitExecutions(t, "TaskQueue = 'e2e-nobody-polls' AND ExecutionStatus != 'Running'", 1) {
 		if st := e.describe.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED {
 			t.Errorf("workflow %s left %s", e.id, st)
 		}

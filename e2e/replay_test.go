@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/corso-temporal/corso/codec"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// TestLiveHistoriesReplay replays the histories this run produced against
+// the workflow code. With CORSO_RECORD_HISTORIES=DIR it also saves them, and
+// the codec key, as fixtures for workflows' replay test.
+func TestLiveHistoriesReplay(t *testing.T) {
+	a := newAdmin(t, "replay-dummy-passphrase")
+	mustSucceed(t, a.run(t, repoCmd("init", "replay")...))
+	mustSucceed(t, a.run(t, repoCmd("connect", "replay")...))
+	mustFail(t, newAdmin(t, "replay-wrong").run(t, repoCmd("connect", "replay")...), 20*time.Second, "wrong passphrase")
+
+	dc, err := codec.NewDataConverter(dev.env["CORSO_CODEC_KEY"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayer.RegisterWorkflow(workflows.RepoInitWorkflow)
+	replayer.RegisterWorkflow(workflows.RepoConnectWorkflow)
+
+	record := os.Getenv("CORSO_RECORD_HISTORIES")
+	execs := waitExecutions(t, "CorsoRepository = 's3://corso-test/replay' AND ExecutionStatus != 'Running'", 3)
+	for _, e := range execs {
+		h := &historypb.History{Events: e.events}
+		if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {
+			t.Errorf("replay %s: %v", e.id, err)
+		}
+		if record != "" {
+			b, err := protojson.Marshal(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := e.describe.GetWorkflowExecutionInfo().GetType().GetName() + "-" + e.describe.GetWorkflowExecutionInfo().GetStatus().String() + ".json"
+			if err := os.WriteFile(filepath.Join(record, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if record != "" {
+		if err := os.WriteFile(filepath.Join(record, "codec-key"), []byte(dev.env["CORSO_CODEC_KEY"]+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
