@@ -89,3 +89,16 @@ func result(s workflows.Storage, r *repository.Repository, created bool) workflo
 		},
 	}
 }
+
+// open returns this worker's handle on the request's repository.
+func (a *Repositories) open(ctx context.Context, ref workflows.RepoRef) (*repository.Repository, error) {
+	loc, creds, err := a.resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.Connections.Open(ctx, loc, creds)
+	if err != nil {
+		return nil, repositoryError(err)
+	}
+	return r, nil
+}

@@ -19,6 +19,9 @@ type request struct {
 	workflow any
 	input    any
 	attrs    []temporal.SearchAttributeUpdate
+	// onWait, if set, runs while the CLI waits (progress display); it
+	// must return when its context ends.
+	onWait func(context.Context, submitted)
 }
 
 // submitted names a started workflow.
@@ -37,15 +40,16 @@ func newWorkflowID(prefix string) string {
 // the task queue within workerWait it terminates the run, so the request
 // does not surprise anyone by running later, and says what to start.
 func execute(ctx context.Context, c client.Client, g *globals, req request, result any) (submitted, error) {
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                    newWorkflowID(req.idPrefix),
-		TaskQueue:             g.taskQueue,
-		TypedSearchAttributes: temporal.NewSearchAttributes(req.attrs...),
-	}, req.workflow, req.input)
+	run, err := startRun(ctx, c, g, req)
 	if err != nil {
-		return submitted{}, fmt.Errorf("submit workflow: %w", err)
+		return submitted{}, err
 	}
 	s := submitted{WorkflowID: run.GetID(), RunID: run.GetRunID()}
+	if req.onWait != nil {
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go req.onWait(wctx, s)
+	}
 
 	done := make(chan error, 1)
 	go func() { done <- run.Get(ctx, result) }()
@@ -65,6 +69,27 @@ func execute(ctx context.Context, c client.Client, g *globals, req request, resu
 				g.taskQueue, g.temporal.Address, g.temporal.Namespace, g.workerWait)
 		}
 	}
+}
+
+// start submits the workflow without waiting for it.
+func start(ctx context.Context, c client.Client, g *globals, req request) (submitted, error) {
+	run, err := startRun(ctx, c, g, req)
+	if err != nil {
+		return submitted{}, err
+	}
+	return submitted{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
+}
+
+func startRun(ctx context.Context, c client.Client, g *globals, req request) (client.WorkflowRun, error) {
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                    newWorkflowID(req.idPrefix),
+		TaskQueue:             g.taskQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(req.attrs...),
+	}, req.workflow, req.input)
+	if err != nil {
+		return nil, fmt.Errorf("submit workflow: %w", err)
+	}
+	return run, nil
 }
 
 func hasPollers(ctx context.Context, c client.Client, queue string) bool {

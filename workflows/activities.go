@@ -9,3 +9,14 @@ const (
 
 // TaskQueue is the queue every corso-worker polls.
 const TaskQueue = "corso"
+
+// Backup activity names.
+const (
+	ActivityResolveMailboxes = "ResolveMailboxes"
+	ActivityPlanMailbox      = "PlanMailboxBackup"
+	ActivityBackupCollection = "BackupCollection"
+	ActivityCombineBackup    = "CombineBackup"
+	ActivityListBackups      = "ListBackups"
+	ActivityBackupDetails    = "BackupDetails"
+	ActivityDeleteBackups    = "DeleteBackups"
+)

@@ -19,3 +19,17 @@ var nonRetryableTypes = []string{
 	ErrTypeWrongPassphrase,
 	ErrTypeRepositoryNotFound,
 }
+
+// Backup error types.
+const (
+	ErrTypeGraphAuth      = "GraphAuth"
+	ErrTypeUnknownMailbox = "UnknownMailbox"
+	ErrTypeBackupNotFound = "BackupNotFound"
+	ErrTypeItemFailed     = "ItemFailed" // with --fail-fast
+	ErrTypeThrottled      = "Throttled"
+)
+
+// backupNonRetryableTypes are user or configuration errors in backups.
+var backupNonRetryableTypes = append([]string{
+	ErrTypeGraphAuth, ErrTypeUnknownMailbox, ErrTypeBackupNotFound, ErrTypeItemFailed,
+}, nonRetryableTypes...)

@@ -23,3 +23,36 @@ func repoActivityOptions(ctx workflow.Context) workflow.Context {
 		},
 	})
 }
+
+// shortActivityOptions suit quick Graph or repository reads (resolve,
+// plan, list, details, delete, combine).
+func shortActivityOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			MaximumAttempts:        6,
+			NonRetryableErrorTypes: backupNonRetryableTypes,
+		},
+	})
+}
+
+// collectionActivityOptions suit one container's backup: long, so it
+// heartbeats; a worker that dies is noticed within HeartbeatTimeout and the
+// next attempt resumes from the last checkpoint. Throttling retries come
+// with Graph's Retry-After as the next delay.
+func collectionActivityOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 24 * time.Hour,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        2 * time.Minute,
+			MaximumAttempts:        25,
+			NonRetryableErrorTypes: backupNonRetryableTypes,
+		},
+	})
+}

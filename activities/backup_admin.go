@@ -1,0 +1,129 @@
+package activities
+
+import (
+	"context"
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// ListBackups lists a repository's backups of one service.
+func (a *Repositories) ListBackups(ctx context.Context, in workflows.BackupListInput) (workflows.BackupListResult, error) {
+	r, err := a.open(ctx, in.Repo)
+	if err != nil {
+		return workflows.BackupListResult{}, err
+	}
+	defer r.Release(ctx)
+	if err := r.Refresh(ctx); err != nil {
+		return workflows.BackupListResult{}, repositoryError(err)
+	}
+	bs, err := r.Backups(ctx, repository.BackupFilter{Service: in.Service, ID: in.BackupID})
+	if err != nil {
+		return workflows.BackupListResult{}, repositoryError(err)
+	}
+	if in.BackupID != "" && len(bs) == 0 {
+		return workflows.BackupListResult{}, backupNotFound(in.BackupID)
+	}
+	res := workflows.BackupListResult{Backups: make([]backup.Summary, 0, len(bs))}
+	for _, b := range bs {
+		res.Backups = append(res.Backups, summaryOf(b))
+	}
+	return res, nil
+}
+
+// maxDetailsPage keeps a details answer well under Temporal's payload limit.
+const maxDetailsPage = 2000
+
+// BackupDetails returns the selected entries of a backup's details, one
+// page at a time.
+func (a *Repositories) BackupDetails(ctx context.Context, in workflows.BackupDetailsInput) (workflows.BackupDetailsResult, error) {
+	if err := in.Selector.Validate(); err != nil {
+		return workflows.BackupDetailsResult{}, invalidInput(err.Error())
+	}
+	r, err := a.open(ctx, in.Repo)
+	if err != nil {
+		return workflows.BackupDetailsResult{}, err
+	}
+	defer r.Release(ctx)
+	if err := r.Refresh(ctx); err != nil {
+		return workflows.BackupDetailsResult{}, repositoryError(err)
+	}
+	b, err := r.Backup(ctx, in.BackupID)
+	if errors.Is(err, repository.ErrBackupNotFound) || (err == nil && in.Service != "" && b.Service != in.Service) {
+		return workflows.BackupDetailsResult{}, backupNotFound(in.BackupID)
+	}
+	if err != nil {
+		return workflows.BackupDetailsResult{}, repositoryError(err)
+	}
+	idx, err := r.Index(ctx, b)
+	if err != nil {
+		return workflows.BackupDetailsResult{}, repositoryError(err)
+	}
+	limit := in.Limit
+	if limit <= 0 || limit > maxDetailsPage {
+		limit = maxDetailsPage
+	}
+	res := workflows.BackupDetailsResult{Backup: summaryOf(b), Errors: idx.Errors}
+	for _, c := range idx.Collections {
+		var entries []backup.Entry
+		if err := r.ReadJSON(ctx, c.DetailsID, &entries); err != nil {
+			return workflows.BackupDetailsResult{}, repositoryError(err)
+		}
+		for _, e := range entries {
+			if !in.Selector.Matches(e) {
+				continue
+			}
+			if res.Total >= in.Offset && len(res.Entries) < limit {
+				res.Entries = append(res.Entries, e)
+			}
+			res.Total++
+		}
+	}
+	return res, nil
+}
+
+// DeleteBackups deletes backups by id; unknown ids fail the request before
+// anything is deleted.
+func (a *Repositories) DeleteBackups(ctx context.Context, in workflows.BackupDeleteInput) (workflows.BackupDeleteResult, error) {
+	r, err := a.open(ctx, in.Repo)
+	if err != nil {
+		return workflows.BackupDeleteResult{}, err
+	}
+	defer r.Release(ctx)
+	if err := r.Refresh(ctx); err != nil {
+		return workflows.BackupDeleteResult{}, repositoryError(err)
+	}
+	for _, id := range in.BackupIDs {
+		b, err := r.Backup(ctx, id)
+		if errors.Is(err, repository.ErrBackupNotFound) || (err == nil && in.Service != "" && b.Service != in.Service) {
+			return workflows.BackupDeleteResult{}, backupNotFound(id)
+		}
+		if err != nil {
+			return workflows.BackupDeleteResult{}, repositoryError(err)
+		}
+	}
+	ctx, sess, err := r.NewSession(ctx, "delete backups")
+	if err != nil {
+		return workflows.BackupDeleteResult{}, repositoryError(err)
+	}
+	defer sess.Close(ctx)
+	var res workflows.BackupDeleteResult
+	for _, id := range in.BackupIDs {
+		if err := sess.DeleteBackup(ctx, id); err != nil {
+			return workflows.BackupDeleteResult{}, repositoryError(err)
+		}
+		res.Deleted = append(res.Deleted, id)
+	}
+	if err := sess.Flush(ctx); err != nil {
+		return workflows.BackupDeleteResult{}, repositoryError(err)
+	}
+	return res, nil
+}
+
+func backupNotFound(id string) error {
+	return temporal.NewNonRetryableApplicationError("no backup with id "+id+" in this repository (see `corso backup list`)", workflows.ErrTypeBackupNotFound, nil)
+}

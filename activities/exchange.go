@@ -1,0 +1,112 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"sync"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// MailboxSource is what Exchange backups read from: Microsoft Graph in
+// production, the simulator in tests (through the same client).
+type MailboxSource interface {
+	ResolveMailboxes(ctx context.Context, selectors []string) ([]m365.Mailbox, error)
+	Containers(ctx context.Context, mailboxID string, cat m365.Category) ([]m365.Container, error)
+	DeltaPage(ctx context.Context, mailboxID string, cat m365.Category, containerID, link string) (m365.Page, error)
+	FetchItem(ctx context.Context, mailboxID string, cat m365.Category, itemID string) (io.ReadCloser, error)
+}
+
+// NewMailboxSource builds a source for one tenant and app.
+type NewMailboxSource func(tenantID, clientID, clientSecret string) (MailboxSource, error)
+
+// Exchange holds what Exchange backup activities need. Sources are cached
+// per tenant and app so tokens and connection pools are reused.
+type Exchange struct {
+	Repos     *Repositories
+	NewSource NewMailboxSource
+
+	mu      sync.Mutex
+	sources map[string]MailboxSource
+}
+
+func (a *Exchange) source(g workflows.GraphRef) (MailboxSource, error) {
+	if g.TenantID == "" {
+		return nil, invalidInput("no tenant id: set AZURE_TENANT_ID")
+	}
+	var gc workflows.GraphCredentials
+	if err := a.Repos.Sealer.Open(g.Credentials, &gc); err != nil {
+		return nil, invalidInput("cannot read the request's Graph credentials: " + err.Error())
+	}
+	if gc.ClientID == "" || gc.ClientSecret == "" {
+		return nil, invalidInput("no Graph app credentials: set AZURE_CLIENT_ID and AZURE_CLIENT_SECRET")
+	}
+	sum := sha256.Sum256([]byte(g.TenantID + "\x00" + gc.ClientID + "\x00" + gc.ClientSecret))
+	key := hex.EncodeToString(sum[:])
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.sources[key]; ok {
+		return s, nil
+	}
+	s, err := a.NewSource(g.TenantID, gc.ClientID, gc.ClientSecret)
+	if err != nil {
+		return nil, graphError(err)
+	}
+	if a.sources == nil {
+		a.sources = map[string]MailboxSource{}
+	}
+	a.sources[key] = s
+	return s, nil
+}
+
+// graphError turns a Graph client error into the workflow error: auth and
+// unknown mailboxes are final, throttling retries after Graph's delay.
+func graphError(err error) error {
+	var throttled *m365.ThrottledError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, m365.ErrAuth):
+		return temporal.NewNonRetryableApplicationError("Microsoft Graph refused the app: "+err.Error()+
+			" (check AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and the app's admin consent)", workflows.ErrTypeGraphAuth, nil)
+	case errors.Is(err, m365.ErrUnknownResource):
+		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeUnknownMailbox, nil)
+	case errors.As(err, &throttled):
+		return temporal.NewApplicationErrorWithOptions(err.Error(), workflows.ErrTypeThrottled,
+			temporal.ApplicationErrorOptions{NextRetryDelay: throttled.RetryAfter})
+	}
+	return err
+}
+
+// ResolveMailboxes turns the --mailbox selectors into mailboxes.
+func (a *Exchange) ResolveMailboxes(ctx context.Context, in workflows.ResolveMailboxesInput) ([]m365.Mailbox, error) {
+	src, err := a.source(in.Graph)
+	if err != nil {
+		return nil, err
+	}
+	mbs, err := src.ResolveMailboxes(ctx, in.Selectors)
+	if err != nil {
+		return nil, graphError(err)
+	}
+	if len(mbs) == 0 {
+		return nil, temporal.NewNonRetryableApplicationError("no mailbox matches "+joinQuoted(in.Selectors), workflows.ErrTypeUnknownMailbox, nil)
+	}
+	return mbs, nil
+}
+
+func joinQuoted(ss []string) string {
+	out := ""
+	for i, s := range ss {
+		if i > 0 {
+			out += ", "
+		}
+		out += "\"" + s + "\""
+	}
+	return out
+}

@@ -1,0 +1,430 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kopia/kopia/snapshot"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// Checkpoint cadence: a checkpoint is taken after a page once this many
+// items were fetched since the last one, or this much time passed, so a
+// killed worker costs at most about checkpointItems re-fetched items.
+const (
+	checkpointItems    = 500
+	checkpointInterval = 20 * time.Second
+	maxReportedErrors  = 1000
+)
+
+// collectionCheckpoint is the heartbeat of BackupCollection. It names only
+// flushed data: the next page to read and the segments written so far.
+type collectionCheckpoint struct {
+	Started  bool     `json:"started"`
+	Link     string   `json:"link"`
+	Reset    bool     `json:"reset"`
+	Segments []string `json:"segments"`
+	Fetched  int64    `json:"fetched"`
+	Reused   int64    `json:"reused"`
+	Removed  int64    `json:"removed"`
+	Skipped  int64    `json:"skipped"`
+}
+
+// segment is what changed between two checkpoints, relative to the
+// collection's base (the previous backup's items, or nothing after a
+// reset).
+type segment struct {
+	Entries []*snapshot.DirEntry `json:"entries"`
+	Details []backup.Entry       `json:"details"`
+	Removed []string             `json:"removed"`
+	Errors  []backup.ItemError   `json:"errors,omitempty"`
+}
+
+// collection is the state of one container's backup in progress.
+type collection struct {
+	in      workflows.BackupCollectionInput
+	src     MailboxSource
+	repo    *repository.Repository
+	session *repository.Session
+
+	cp      collectionCheckpoint
+	entries map[string]*snapshot.DirEntry
+	details map[string]backup.Entry
+	// candidates are the previous backup's items after a reset: an item
+	// enumerated again unchanged is reused, not downloaded.
+	candEntries map[string]*snapshot.DirEntry
+	candDetails map[string]backup.Entry
+	errors      []backup.ItemError
+
+	pending    segment
+	lastCheck  time.Time
+	sinceCheck int
+}
+
+// BackupCollection backs up one container: it pages through Graph's delta
+// for it, stores new and changed items, keeps unchanged ones from the
+// previous backup, drops removed ones, and writes the container's
+// directory and details. It checkpoints through heartbeats, so a retry on
+// another worker resumes where the last flushed checkpoint left off.
+func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupCollectionInput) (workflows.CollectionResult, error) {
+	src, err := a.source(in.Graph)
+	if err != nil {
+		return workflows.CollectionResult{}, err
+	}
+	r, err := a.Repos.open(ctx, in.Repo)
+	if err != nil {
+		return workflows.CollectionResult{}, err
+	}
+	defer r.Release(ctx)
+	if err := r.Refresh(ctx); err != nil {
+		return workflows.CollectionResult{}, err
+	}
+	ctx, sess, err := r.NewSession(ctx, "backup "+in.BackupID)
+	if err != nil {
+		return workflows.CollectionResult{}, repositoryError(err)
+	}
+	defer sess.Close(ctx)
+
+	c := &collection{in: in, src: src, repo: r, session: sess, lastCheck: time.Now()}
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &c.cp); err != nil {
+			c.cp = collectionCheckpoint{}
+		}
+	}
+	if err := c.load(ctx); err != nil {
+		return workflows.CollectionResult{}, err
+	}
+	return c.run(ctx)
+}
+
+// load builds the starting state: the previous backup's items (or none
+// after a reset), then the segments of earlier attempts.
+func (c *collection) load(ctx context.Context) error {
+	c.entries = map[string]*snapshot.DirEntry{}
+	c.details = map[string]backup.Entry{}
+	if prev := c.in.Plan.Previous; prev != nil {
+		ents, dets, err := c.readItems(ctx, prev.DirID, prev.DetailsID)
+		if err != nil {
+			return err
+		}
+		if c.cp.Reset {
+			c.candEntries, c.candDetails = ents, dets
+		} else {
+			c.entries, c.details = ents, dets
+		}
+	}
+	for _, id := range c.cp.Segments {
+		var seg segment
+		if err := c.repo.ReadJSON(ctx, id, &seg); err != nil {
+			return fmt.Errorf("read checkpoint: %w", err)
+		}
+		c.apply(seg)
+	}
+	return nil
+}
+
+func (c *collection) readItems(ctx context.Context, dirID, detailsID string) (map[string]*snapshot.DirEntry, map[string]backup.Entry, error) {
+	ents := map[string]*snapshot.DirEntry{}
+	dets := map[string]backup.Entry{}
+	list, err := c.repo.ReadDir(ctx, dirID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read previous backup: %w", err)
+	}
+	for _, e := range list {
+		ents[e.Name] = e
+	}
+	var ds []backup.Entry
+	if err := c.repo.ReadJSON(ctx, detailsID, &ds); err != nil {
+		return nil, nil, fmt.Errorf("read previous backup details: %w", err)
+	}
+	for _, d := range ds {
+		dets[entryName(d.ItemID)] = d
+	}
+	return ents, dets, nil
+}
+
+func (c *collection) apply(seg segment) {
+	for _, name := range seg.Removed {
+		delete(c.entries, name)
+		delete(c.details, name)
+	}
+	for i, e := range seg.Entries {
+		c.entries[e.Name] = e
+		c.details[e.Name] = seg.Details[i]
+	}
+	c.errors = append(c.errors, seg.Errors...)
+}
+
+// entryName is an item's file name in its collection's directory.
+func entryName(itemID string) string { return url.PathEscape(itemID) }
+
+func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error) {
+	cont := c.in.Plan.Container
+	link := c.cp.Link
+	if !c.cp.Started {
+		c.cp.Started = true
+		if prev := c.in.Plan.Previous; prev != nil && !c.cp.Reset {
+			link = prev.DeltaLink
+		}
+	}
+	var deltaLink string
+	for {
+		activity.RecordHeartbeat(ctx, c.cp)
+		page, err := c.src.DeltaPage(ctx, c.in.MailboxID, cont.Category, cont.ID, link)
+		switch {
+		case errors.Is(err, m365.ErrDeltaExpired) && link != "":
+			// Start over without a token; the previous backup's items
+			// become reuse candidates and the backup says it was reset.
+			if err := c.reset(ctx); err != nil {
+				return workflows.CollectionResult{}, err
+			}
+			link = ""
+			continue
+		case errors.Is(err, m365.ErrNotFound):
+			// The container was deleted while we backed it up.
+			c.entries, c.details = map[string]*snapshot.DirEntry{}, map[string]backup.Entry{}
+			return c.finish(ctx, "")
+		case err != nil:
+			return workflows.CollectionResult{}, graphError(err)
+		}
+		for _, ch := range page.Changes {
+			if err := c.change(ctx, ch); err != nil {
+				return workflows.CollectionResult{}, err
+			}
+		}
+		if page.DeltaLink != "" {
+			deltaLink = page.DeltaLink
+			break
+		}
+		link = page.NextLink
+		if c.sinceCheck >= checkpointItems || time.Since(c.lastCheck) >= checkpointInterval {
+			if err := c.checkpoint(ctx, link); err != nil {
+				return workflows.CollectionResult{}, err
+			}
+		}
+	}
+	return c.finish(ctx, deltaLink)
+}
+
+func (c *collection) reset(ctx context.Context) error {
+	if c.cp.Reset {
+		return errors.New("delta enumeration expired twice in one backup")
+	}
+	c.candEntries, c.candDetails = c.entries, c.details
+	c.entries, c.details = map[string]*snapshot.DirEntry{}, map[string]backup.Entry{}
+	c.pending = segment{}
+	c.cp = collectionCheckpoint{Started: true, Reset: true}
+	c.errors = nil
+	activity.RecordHeartbeat(ctx, c.cp)
+	return nil
+}
+
+// change applies one delta entry.
+func (c *collection) change(ctx context.Context, ch m365.Change) error {
+	name := entryName(ch.ID)
+	if ch.Removed {
+		if _, ok := c.entries[name]; ok {
+			c.cp.Removed++
+		}
+		delete(c.entries, name)
+		delete(c.details, name)
+		c.pending.Removed = append(c.pending.Removed, name)
+		return nil
+	}
+	det := c.detail(ch)
+	if old := c.reusable(name, ch.ModTime); old != nil {
+		det.Size = old.FileSize
+		c.put(old, det)
+		c.cp.Reused++
+		return nil
+	}
+	activity.RecordHeartbeat(ctx, c.cp)
+	de, err := c.fetch(ctx, name, ch)
+	if err != nil {
+		var rerr repositoryWriteError
+		if errors.As(err, &rerr) {
+			return repositoryError(rerr.err) // the repository failed, not the item: retry the activity
+		}
+		return c.itemFailed(ch, err)
+	}
+	det.Size = de.FileSize
+	c.put(de, det)
+	c.cp.Fetched++
+	c.sinceCheck++
+	return nil
+}
+
+// fetchAttempts bounds retries of an item whose download broke off.
+const fetchAttempts = 3
+
+// fetch downloads an item straight into the repository. A download that
+// breaks off midway is tried again; what was already stored is deduplicated.
+func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (*snapshot.DirEntry, error) {
+	var err error
+	for attempt := 0; attempt < fetchAttempts; attempt++ {
+		var body io.ReadCloser
+		body, err = c.src.FetchItem(ctx, c.in.MailboxID, c.in.Plan.Container.Category, ch.ID)
+		if err != nil {
+			return nil, err
+		}
+		src := &sourceReader{r: body}
+		var de *snapshot.DirEntry
+		de, err = c.session.WriteItem(ctx, name, ch.ModTime, src)
+		body.Close()
+		switch {
+		case err == nil:
+			return de, nil
+		case src.err == nil:
+			return nil, repositoryWriteError{err}
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		}
+	}
+	return nil, fmt.Errorf("download kept breaking off: %w", err)
+}
+
+// sourceReader remembers read errors so a broken download is told apart
+// from a repository write failure.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
+type repositoryWriteError struct{ err error }
+
+func (e repositoryWriteError) Error() string { return e.err.Error() }
+
+// reusable returns the stored entry for an item Graph reports unchanged
+// since the previous backup (same modification time).
+func (c *collection) reusable(name string, mod time.Time) *snapshot.DirEntry {
+	for _, m := range []map[string]*snapshot.DirEntry{c.entries, c.candEntries} {
+		if e, ok := m[name]; ok && !mod.IsZero() && e.ModTime.ToTime().Equal(mod) {
+			return e
+		}
+	}
+	return nil
+}
+
+func (c *collection) put(e *snapshot.DirEntry, d backup.Entry) {
+	c.entries[e.Name] = e
+	c.details[e.Name] = d
+	c.pending.Entries = append(c.pending.Entries, e)
+	c.pending.Details = append(c.pending.Details, d)
+}
+
+func (c *collection) detail(ch m365.Change) backup.Entry {
+	m := ch.Meta
+	return backup.Entry{
+		ItemID: ch.ID, Category: string(c.in.Plan.Container.Category), Path: c.in.Plan.Container.Path,
+		ModTime: ch.ModTime, Subject: m.Subject, Sender: m.Sender, Recipients: m.Recipients,
+		Received: m.Received, Organizer: m.Organizer, Start: m.Start, End: m.End,
+		DisplayName: m.DisplayName, Emails: m.Emails,
+	}
+}
+
+// itemFailed records an item that cannot be backed up, or stops the
+// backup when it is not the item's fault (repository, auth, throttling) or
+// when --fail-fast asks for it.
+func (c *collection) itemFailed(ch m365.Change, err error) error {
+	var throttled *m365.ThrottledError
+	if errors.Is(err, m365.ErrAuth) || errors.As(err, &throttled) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return graphError(err)
+	}
+	reason := err.Error()
+	if errors.Is(err, m365.ErrNotFound) {
+		reason = "deleted before it could be read"
+	}
+	ie := backup.ItemError{Category: string(c.in.Plan.Container.Category), Path: c.in.Plan.Container.Path, ItemID: ch.ID, Reason: reason}
+	if c.in.FailFast {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("item %s in %s failed: %s (--fail-fast)", ch.ID, strings.Join(ie.Path, "/"), reason), workflows.ErrTypeItemFailed, nil)
+	}
+	c.cp.Skipped++
+	if len(c.errors) < maxReportedErrors {
+		c.errors = append(c.errors, ie)
+		c.pending.Errors = append(c.pending.Errors, ie)
+	}
+	return nil
+}
+
+// checkpoint flushes what was written, records the changes since the last
+// checkpoint as a segment, and heartbeats the new checkpoint. Only then
+// does the checkpoint name the data.
+func (c *collection) checkpoint(ctx context.Context, next string) error {
+	id, err := c.session.WriteJSON(ctx, "BACKUP-SEGMENT", c.pending)
+	if err != nil {
+		return repositoryError(err)
+	}
+	if err := c.session.Flush(ctx); err != nil {
+		return repositoryError(err)
+	}
+	c.cp.Link = next
+	c.cp.Segments = append(c.cp.Segments, id.String())
+	activity.RecordHeartbeat(ctx, c.cp)
+	c.pending = segment{}
+	c.sinceCheck = 0
+	c.lastCheck = time.Now()
+	return nil
+}
+
+// finish writes the collection's directory and details.
+func (c *collection) finish(ctx context.Context, deltaLink string) (workflows.CollectionResult, error) {
+	cont := c.in.Plan.Container
+	names := make([]string, 0, len(c.entries))
+	for n := range c.entries {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	entries := make([]*snapshot.DirEntry, 0, len(names))
+	details := make([]backup.Entry, 0, len(names))
+	var bytes int64
+	for _, n := range names {
+		e := c.entries[n]
+		entries = append(entries, e)
+		d := c.details[n]
+		d.Path = cont.Path // a renamed or moved folder takes its items along
+		details = append(details, d)
+		bytes += e.FileSize
+	}
+	rel := string(cont.Category) + "/" + strings.Join(cont.Path, "/")
+	dir, err := c.session.WriteDir(ctx, rel, entryName(cont.ID), entries)
+	if err != nil {
+		return workflows.CollectionResult{}, repositoryError(err)
+	}
+	detailsID, err := c.session.WriteJSON(ctx, "BACKUP-DETAILS", details)
+	if err != nil {
+		return workflows.CollectionResult{}, repositoryError(err)
+	}
+	if err := c.session.Flush(ctx); err != nil {
+		return workflows.CollectionResult{}, repositoryError(err)
+	}
+	dirJSON, err := json.Marshal(dir)
+	if err != nil {
+		return workflows.CollectionResult{}, err
+	}
+	return workflows.CollectionResult{
+		Container: cont, DirEntry: dirJSON, DetailsID: detailsID.String(), DeltaLink: deltaLink,
+		Items: int64(len(entries)), Bytes: bytes, Fetched: c.cp.Fetched, Reused: c.cp.Reused,
+		Removed: c.cp.Removed, Reset: c.cp.Reset, Errors: c.errors, Skipped: c.cp.Skipped,
+	}, nil
+}

@@ -1,0 +1,147 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kopia/kopia/snapshot"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// CombineBackup joins the collections into one snapshot laid out as
+// tenant/exchange/mailbox/category/folder-path/item, and records the
+// backup with its index (delta links, directories, details) so the next
+// backup can be incremental.
+func (a *Exchange) CombineBackup(ctx context.Context, in workflows.CombineInput) (backup.Summary, error) {
+	r, err := a.Repos.open(ctx, in.Repo)
+	if err != nil {
+		return backup.Summary{}, err
+	}
+	defer r.Release(ctx)
+	// The collections were written by other workers.
+	if err := r.Refresh(ctx); err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	ctx, sess, err := r.NewSession(ctx, "combine "+in.BackupID)
+	if err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	defer sess.Close(ctx)
+
+	b := &repository.Backup{
+		ID: in.BackupID, Tenant: in.TenantID, Service: "exchange", Resource: in.Mailbox.ID,
+		ResourceName: in.Mailbox.UPN, Status: backup.StatusCompleted, Started: in.Started,
+		Workflow: in.Workflow,
+	}
+	var index repository.BackupIndex
+	root := newTreeNode()
+	prefix := []string{pathName(in.TenantID), "exchange", pathName(in.Mailbox.ID)}
+	for _, c := range in.Collections {
+		var dir snapshot.DirEntry
+		if err := json.Unmarshal(c.DirEntry, &dir); err != nil {
+			return backup.Summary{}, fmt.Errorf("collection %s: %w", strings.Join(c.Container.Path, "/"), err)
+		}
+		items, err := r.ReadDir(ctx, dir.ObjectID.String())
+		if err != nil {
+			return backup.Summary{}, repositoryError(err)
+		}
+		path := append(append([]string{}, prefix...), string(c.Container.Category))
+		for _, p := range c.Container.Path {
+			path = append(path, pathName(p))
+		}
+		root.at(path).items = append(root.at(path).items, items...)
+
+		index.Collections = append(index.Collections, repository.Collection{
+			Category: string(c.Container.Category), ContainerID: c.Container.ID, Path: c.Container.Path,
+			DirID: dir.ObjectID.String(), DetailsID: c.DetailsID, DeltaLink: c.DeltaLink, Items: c.Items, Bytes: c.Bytes,
+		})
+		index.Errors = append(index.Errors, c.Errors...)
+		b.Items += c.Items
+		b.Bytes += c.Bytes
+		b.Fetched += c.Fetched
+		b.Skipped += c.Skipped
+		if c.Reset {
+			b.Resets = append(b.Resets, string(c.Container.Category)+"/"+strings.Join(c.Container.Path, "/"))
+		}
+	}
+	b.Errors = int64(len(index.Errors))
+	rootEntry, err := root.write(ctx, sess, "", "")
+	if err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	b.Completed = time.Now().UTC()
+	if err := sess.PutBackup(ctx, b, rootEntry, index); err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	if err := sess.Flush(ctx); err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	return summaryOf(*b), nil
+}
+
+// treeNode is a directory being assembled: its own items and subfolders.
+type treeNode struct {
+	items    []*snapshot.DirEntry
+	children map[string]*treeNode
+}
+
+func newTreeNode() *treeNode { return &treeNode{children: map[string]*treeNode{}} }
+
+func (n *treeNode) at(path []string) *treeNode {
+	for _, p := range path {
+		c, ok := n.children[p]
+		if !ok {
+			c = newTreeNode()
+			n.children[p] = c
+		}
+		n = c
+	}
+	return n
+}
+
+// write stores the tree bottom-up, so each directory's summary includes
+// everything below it.
+func (n *treeNode) write(ctx context.Context, sess *repository.Session, rel, name string) (*snapshot.DirEntry, error) {
+	names := make([]string, 0, len(n.children))
+	for k := range n.children {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	entries := append([]*snapshot.DirEntry{}, n.items...)
+	for _, k := range names {
+		de, err := n.children[k].write(ctx, sess, rel+"/"+k, k)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, de)
+	}
+	return sess.WriteDir(ctx, rel, name, entries)
+}
+
+// pathName makes a display name usable as one path segment: '/' cannot
+// appear in a name, and '.' and '..' mean something else.
+func pathName(s string) string {
+	s = strings.ReplaceAll(s, "%", "%25")
+	s = strings.ReplaceAll(s, "/", "%2F")
+	s = strings.ReplaceAll(s, "\x00", "%00")
+	switch s {
+	case "", ".", "..":
+		return strings.ReplaceAll(s, ".", "%2E") + "%"
+	}
+	return s
+}
+
+func summaryOf(b repository.Backup) backup.Summary {
+	return backup.Summary{
+		BackupID: b.ID, Tenant: b.Tenant, Service: b.Service, Resource: b.Resource, ResourceName: b.ResourceName,
+		Status: b.Status, Started: b.Started, Completed: b.Completed, Items: b.Items, Bytes: b.Bytes,
+		Fetched: b.Fetched, Errors: b.Errors, Skipped: b.Skipped, Resets: b.Resets, Workflow: b.Workflow,
+	}
+}

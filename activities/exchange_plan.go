@@ -1,0 +1,86 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// PlanMailboxBackup lists the mailbox's containers and pairs each with the
+// same container in the mailbox's latest backup, whose delta link and items
+// the incremental backup starts from.
+func (a *Exchange) PlanMailboxBackup(ctx context.Context, in workflows.PlanMailboxInput) (workflows.MailboxPlan, error) {
+	src, err := a.source(in.Graph)
+	if err != nil {
+		return workflows.MailboxPlan{}, err
+	}
+	r, err := a.Repos.open(ctx, in.Repo)
+	if err != nil {
+		return workflows.MailboxPlan{}, err
+	}
+	defer r.Release(ctx)
+	// Backups written by other workers become visible after a refresh.
+	if err := r.Refresh(ctx); err != nil {
+		return workflows.MailboxPlan{}, err
+	}
+
+	var plan workflows.MailboxPlan
+	previous := map[string]repository.Collection{}
+	prevs, err := r.Backups(ctx, repository.BackupFilter{Tenant: in.Graph.TenantID, Service: "exchange", Resource: in.Mailbox.ID})
+	if err != nil {
+		return plan, repositoryError(err)
+	}
+	for _, b := range prevs {
+		if b.Status != backup.StatusCompleted {
+			continue
+		}
+		idx, err := r.Index(ctx, b)
+		if err != nil {
+			return plan, repositoryError(err)
+		}
+		for _, c := range idx.Collections {
+			previous[c.Category+"/"+c.ContainerID] = c
+		}
+		plan.PreviousBackupID = b.ID
+		break // newest first
+	}
+
+	for _, name := range in.Categories {
+		cat, err := m365.ParseCategory(name)
+		if err != nil {
+			return plan, invalidInput(err.Error())
+		}
+		containers, err := src.Containers(ctx, in.Mailbox.ID, cat)
+		if err != nil {
+			if errors.Is(err, m365.ErrNotFound) {
+				continue // the mailbox has no such data (no calendar, say)
+			}
+			return plan, graphError(err)
+		}
+		for _, c := range containers {
+			c.Category = cat
+			p := workflows.CollectionPlan{Container: c}
+			if prev, ok := previous[string(cat)+"/"+c.ID]; ok {
+				p.Previous = &workflows.PreviousCollection{
+					BackupID: plan.PreviousBackupID, DirID: prev.DirID, DetailsID: prev.DetailsID, DeltaLink: prev.DeltaLink,
+				}
+			}
+			plan.Collections = append(plan.Collections, p)
+		}
+	}
+	// A stable order makes the workflow's history the same on replay.
+	sort.SliceStable(plan.Collections, func(i, j int) bool {
+		a, b := plan.Collections[i].Container, plan.Collections[j].Container
+		if a.Category != b.Category {
+			return a.Category < b.Category
+		}
+		return strings.Join(a.Path, "/") < strings.Join(b.Path, "/")
+	})
+	return plan, nil
+}

@@ -1,0 +1,61 @@
+// Package backup holds the vocabulary of backups that the CLI, workflows,
+// activities and the repository share: what a backup reports, what it
+// records about each item (details), and how admins select items. It has
+// no I/O and no heavy imports.
+package backup
+
+import "time"
+
+// Status of a backup.
+const (
+	StatusCompleted = "Completed"
+	StatusFailed    = "Failed"
+)
+
+// Entry describes one backed-up item for `backup details` and for
+// selecting what to restore.
+type Entry struct {
+	ItemID      string    `json:"itemID"`
+	Category    string    `json:"category"`
+	Path        []string  `json:"path"`
+	ModTime     time.Time `json:"modTime,omitzero"`
+	Size        int64     `json:"size"`
+	Subject     string    `json:"subject,omitempty"`
+	Sender      string    `json:"sender,omitempty"`
+	Recipients  []string  `json:"recipients,omitempty"`
+	Received    time.Time `json:"received,omitzero"`
+	Organizer   string    `json:"organizer,omitempty"`
+	Start       time.Time `json:"start,omitzero"`
+	End         time.Time `json:"end,omitzero"`
+	DisplayName string    `json:"displayName,omitempty"`
+	Emails      []string  `json:"emails,omitempty"`
+}
+
+// ItemError is an item that could not be backed up; the backup still
+// completes and reports it.
+type ItemError struct {
+	Category string   `json:"category"`
+	Path     []string `json:"path"`
+	ItemID   string   `json:"itemID"`
+	Reason   string   `json:"reason"`
+}
+
+// Summary is what `backup create` and `backup list` show for one backup.
+type Summary struct {
+	BackupID     string    `json:"backupID"`
+	Tenant       string    `json:"tenant"`
+	Service      string    `json:"service"`
+	Resource     string    `json:"resource"`
+	ResourceName string    `json:"resourceName,omitempty"`
+	Status       string    `json:"status"`
+	Started      time.Time `json:"started"`
+	Completed    time.Time `json:"completed,omitzero"`
+	Items        int64     `json:"items"`
+	Bytes        int64     `json:"bytes"`
+	Fetched      int64     `json:"fetched"`
+	Errors       int64     `json:"errors"`
+	Skipped      int64     `json:"skipped"`
+	Resets       []string  `json:"resets,omitempty"`
+	Error        string    `json:"error,omitempty"`
+	Workflow     string    `json:"workflow,omitempty"`
+}

@@ -1,0 +1,131 @@
+package backup
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Selector narrows backup details (and later restores) the way Corso's
+// flags do. Empty fields select everything; values within a field are
+// alternatives (OR); fields combine with AND.
+type Selector struct {
+	Categories     []string  `json:"categories,omitempty"`
+	EmailFolders   []string  `json:"emailFolders,omitempty"`
+	EmailSubject   string    `json:"emailSubject,omitempty"`
+	EmailSender    string    `json:"emailSender,omitempty"`
+	ReceivedAfter  time.Time `json:"receivedAfter,omitzero"`
+	ReceivedBefore time.Time `json:"receivedBefore,omitzero"`
+	EventCalendars []string  `json:"eventCalendars,omitempty"`
+	EventSubject   string    `json:"eventSubject,omitempty"`
+	EventOrganizer string    `json:"eventOrganizer,omitempty"`
+	StartsAfter    time.Time `json:"startsAfter,omitzero"`
+	StartsBefore   time.Time `json:"startsBefore,omitzero"`
+	ContactFolders []string  `json:"contactFolders,omitempty"`
+	ContactName    string    `json:"contactName,omitempty"`
+	ItemIDs        []string  `json:"itemIDs,omitempty"`
+}
+
+// Validate reports contradictory selections.
+func (s Selector) Validate() error {
+	if !s.ReceivedAfter.IsZero() && !s.ReceivedBefore.IsZero() && !s.ReceivedAfter.Before(s.ReceivedBefore) {
+		return errors.New("--email-received-after must be earlier than --email-received-before")
+	}
+	if !s.StartsAfter.IsZero() && !s.StartsBefore.IsZero() && !s.StartsAfter.Before(s.StartsBefore) {
+		return errors.New("--event-starts-after must be earlier than --event-starts-before")
+	}
+	for _, c := range s.Categories {
+		if c != "email" && c != "contacts" && c != "events" {
+			return fmt.Errorf("unknown data category %q (want email, contacts or events)", c)
+		}
+	}
+	return nil
+}
+
+// Matches reports whether the selector selects the entry.
+func (s Selector) Matches(e Entry) bool {
+	if len(s.Categories) > 0 && !contains(s.Categories, e.Category) {
+		return false
+	}
+	if len(s.ItemIDs) > 0 && !contains(s.ItemIDs, e.ItemID) {
+		return false
+	}
+	switch e.Category {
+	case "email":
+		return s.onlyCategory("email") &&
+			folderMatches(s.EmailFolders, e.Path) &&
+			substring(e.Subject, s.EmailSubject) &&
+			substring(e.Sender, s.EmailSender) &&
+			within(e.Received, s.ReceivedAfter, s.ReceivedBefore)
+	case "events":
+		return s.onlyCategory("events") &&
+			folderMatches(s.EventCalendars, e.Path) &&
+			substring(e.Subject, s.EventSubject) &&
+			substring(e.Organizer, s.EventOrganizer) &&
+			within(e.Start, s.StartsAfter, s.StartsBefore)
+	case "contacts":
+		return s.onlyCategory("contacts") &&
+			folderMatches(s.ContactFolders, e.Path) &&
+			substring(e.DisplayName, s.ContactName)
+	}
+	return false
+}
+
+// onlyCategory is false when the selector filters another category only:
+// `--email-subject x` selects no contacts.
+func (s Selector) onlyCategory(cat string) bool {
+	email := len(s.EmailFolders) > 0 || s.EmailSubject != "" || s.EmailSender != "" || !s.ReceivedAfter.IsZero() || !s.ReceivedBefore.IsZero()
+	events := len(s.EventCalendars) > 0 || s.EventSubject != "" || s.EventOrganizer != "" || !s.StartsAfter.IsZero() || !s.StartsBefore.IsZero()
+	contacts := len(s.ContactFolders) > 0 || s.ContactName != ""
+	if !email && !events && !contacts {
+		return true
+	}
+	switch cat {
+	case "email":
+		return email
+	case "events":
+		return events
+	default:
+		return contacts
+	}
+}
+
+// folderMatches selects a path equal to, or below, one of the folders,
+// given as "Inbox/Projects" (case-insensitive).
+func folderMatches(folders []string, path []string) bool {
+	if len(folders) == 0 {
+		return true
+	}
+	p := strings.ToLower(strings.Join(path, "/"))
+	for _, f := range folders {
+		f = strings.ToLower(strings.Trim(f, "/"))
+		if p == f || strings.HasPrefix(p, f+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func substring(have, want string) bool {
+	return want == "" || strings.Contains(strings.ToLower(have), strings.ToLower(want))
+}
+
+func within(t, after, before time.Time) bool {
+	if !after.IsZero() && !t.After(after) {
+		return false
+	}
+	if !before.IsZero() && !t.Before(before) {
+		return false
+	}
+	return true
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

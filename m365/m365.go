@@ -1,0 +1,104 @@
+// Package m365 names what corso backs up from Microsoft 365 — mailboxes,
+// their containers (mail folders, contact folders, calendars) and the
+// changes a delta enumeration reports — and the errors a Graph client
+// raises. It is the vocabulary shared by the Graph client and the
+// activities, and it imports no Graph SDK, so packages that only need the
+// vocabulary stay light.
+package m365
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Mailbox is a user with an Exchange mailbox.
+type Mailbox struct {
+	ID          string `json:"id"`
+	UPN         string `json:"upn"`
+	DisplayName string `json:"displayName,omitempty"`
+}
+
+// Category is one kind of Exchange data.
+type Category string
+
+const (
+	Email    Category = "email"
+	Contacts Category = "contacts"
+	Events   Category = "events"
+)
+
+// Categories lists every Exchange category in backup order.
+var Categories = []Category{Email, Contacts, Events}
+
+// ParseCategory accepts the names the CLI's --data flag takes.
+func ParseCategory(s string) (Category, error) {
+	for _, c := range Categories {
+		if string(c) == s {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("unknown data category %q (want email, contacts or events)", s)
+}
+
+// Container is a mail folder, contact folder or calendar.
+type Container struct {
+	ID          string   `json:"id"`
+	ParentID    string   `json:"parentID,omitempty"`
+	DisplayName string   `json:"displayName"`
+	Path        []string `json:"path"` // display names from the mailbox root
+	Category    Category `json:"category"`
+}
+
+// ItemMeta is what backup details record about an item.
+type ItemMeta struct {
+	Subject     string    `json:"subject,omitempty"`
+	Sender      string    `json:"sender,omitempty"`
+	Recipients  []string  `json:"recipients,omitempty"`
+	Received    time.Time `json:"received,omitzero"`
+	Size        int64     `json:"size,omitempty"`
+	Organizer   string    `json:"organizer,omitempty"`
+	Start       time.Time `json:"start,omitzero"`
+	End         time.Time `json:"end,omitzero"`
+	DisplayName string    `json:"displayName,omitempty"`
+	Emails      []string  `json:"emails,omitempty"`
+}
+
+// Change is one entry of a delta page: an item added or changed, or removed
+// from the container (deleted or moved away).
+type Change struct {
+	ID      string    `json:"id"`
+	Removed bool      `json:"removed,omitempty"`
+	ModTime time.Time `json:"modTime,omitzero"`
+	Meta    ItemMeta  `json:"meta"`
+}
+
+// Page is one page of a delta enumeration. Exactly one of NextLink and
+// DeltaLink is set: NextLink continues the round, DeltaLink starts the next
+// round later.
+type Page struct {
+	Changes   []Change
+	NextLink  string
+	DeltaLink string
+}
+
+// Errors a Graph client returns; wrap them with context.
+var (
+	ErrUnknownResource = errors.New("unknown resource")
+	ErrNotFound        = errors.New("not found")
+	ErrAuth            = errors.New("not authorized")
+	ErrDeltaExpired    = errors.New("delta token expired")
+)
+
+// ThrottledError says Graph still refused after the client's own retries;
+// RetryAfter is when Graph said to come back.
+type ThrottledError struct {
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("throttled by Microsoft Graph (retry after %s): %v", e.RetryAfter, e.Err)
+}
+
+func (e *ThrottledError) Unwrap() error { return e.Err }

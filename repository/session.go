@@ -1,0 +1,146 @@
+package repository
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/kopia/kopia/fs"
+	"github.com/kopia/kopia/repo"
+	"github.com/kopia/kopia/repo/object"
+	"github.com/kopia/kopia/snapshot"
+	"github.com/kopia/kopia/snapshot/snapshotfs"
+)
+
+// Session writes to a repository. What it writes becomes durable, and
+// visible to other processes, at Flush; an activity flushes before it
+// reports a checkpoint, so a checkpoint never names unflushed data.
+type Session struct {
+	r *Repository
+	w repo.RepositoryWriter
+}
+
+// NewSession opens a write session. Close it when done.
+func (r *Repository) NewSession(ctx context.Context, purpose string) (context.Context, *Session, error) {
+	ctx, w, err := r.NewWriter(ctx, repo.WriteSessionOptions{Purpose: purpose})
+	if err != nil {
+		return ctx, nil, fmt.Errorf("open write session: %w", err)
+	}
+	return ctx, &Session{r: r, w: w}, nil
+}
+
+// Flush makes everything written so far durable.
+func (s *Session) Flush(ctx context.Context) error {
+	if err := s.w.Flush(ctx); err != nil {
+		return fmt.Errorf("flush repository writes: %w", err)
+	}
+	return nil
+}
+
+// Close ends the session without flushing.
+func (s *Session) Close(ctx context.Context) { _ = s.w.Close(ctx) }
+
+// WriteItem stores one item's bytes, streaming, and returns its directory
+// entry. Identical bytes are stored once (kopia deduplicates), so writing
+// an item again after a retry costs no space.
+func (s *Session) WriteItem(ctx context.Context, name string, modTime time.Time, body io.Reader) (*snapshot.DirEntry, error) {
+	ow := s.w.NewObjectWriter(ctx, object.WriterOptions{Description: "ITEM", Compressor: Compressor, MetadataCompressor: Compressor})
+	defer ow.Close() //nolint:errcheck
+	n, err := io.Copy(ow, body)
+	if err != nil {
+		return nil, err
+	}
+	oid, err := ow.Result()
+	if err != nil {
+		return nil, fmt.Errorf("store item %s: %w", name, err)
+	}
+	return &snapshot.DirEntry{
+		Name:        name,
+		Type:        snapshot.EntryTypeFile,
+		Permissions: 0o600,
+		FileSize:    n,
+		ModTime:     fs.UTCTimestampFromTime(modTime),
+		ObjectID:    oid,
+	}, nil
+}
+
+// WriteDir stores a directory of entries and returns the entry that names
+// it. relPath is only used in error messages and logs.
+func (s *Session) WriteDir(ctx context.Context, relPath, name string, entries []*snapshot.DirEntry) (*snapshot.DirEntry, error) {
+	var b snapshotfs.DirManifestBuilder
+	var newest fs.UTCTimestamp
+	for _, e := range entries {
+		b.AddEntry(e)
+		if e.ModTime > newest {
+			newest = e.ModTime
+		}
+	}
+	dm := b.Build(newest, "")
+	oid, err := snapshotfs.WriteDirManifest(ctx, s.w, relPath, dm, Compressor)
+	if err != nil {
+		return nil, fmt.Errorf("write directory %s: %w", relPath, err)
+	}
+	return &snapshot.DirEntry{
+		Name:        name,
+		Type:        snapshot.EntryTypeDirectory,
+		Permissions: 0o700,
+		ModTime:     newest,
+		ObjectID:    oid,
+		DirSummary:  dm.Summary,
+	}, nil
+}
+
+// WriteJSON stores v as a compressed JSON object.
+func (s *Session) WriteJSON(ctx context.Context, description string, v any) (object.ID, error) {
+	ow := s.w.NewObjectWriter(ctx, object.WriterOptions{Description: description, Compressor: Compressor, MetadataCompressor: Compressor})
+	defer ow.Close() //nolint:errcheck
+	if err := json.NewEncoder(ow).Encode(v); err != nil {
+		return object.EmptyID, fmt.Errorf("write %s: %w", description, err)
+	}
+	oid, err := ow.Result()
+	if err != nil {
+		return object.EmptyID, fmt.Errorf("write %s: %w", description, err)
+	}
+	return oid, nil
+}
+
+// ReadJSON loads an object written by WriteJSON.
+func (r *Repository) ReadJSON(ctx context.Context, id string, v any) error {
+	rd, err := r.openObject(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	if err := json.NewDecoder(rd).Decode(v); err != nil {
+		return fmt.Errorf("read object %s: %w", id, err)
+	}
+	return nil
+}
+
+// ReadDir lists the entries of a directory written by WriteDir.
+func (r *Repository) ReadDir(ctx context.Context, id string) ([]*snapshot.DirEntry, error) {
+	var dm snapshot.DirManifest
+	if err := r.ReadJSON(ctx, id, &dm); err != nil {
+		return nil, err
+	}
+	return dm.Entries, nil
+}
+
+// OpenItem streams a stored item.
+func (r *Repository) OpenItem(ctx context.Context, id string) (io.ReadCloser, error) {
+	return r.openObject(ctx, id)
+}
+
+func (r *Repository) openObject(ctx context.Context, id string) (object.Reader, error) {
+	oid, err := object.ParseID(id)
+	if err != nil {
+		return nil, fmt.Errorf("invalid object id %q: %w", id, err)
+	}
+	rd, err := r.OpenObject(ctx, oid)
+	if err != nil {
+		return nil, fmt.Errorf("open object %s: %w", id, err)
+	}
+	return rd, nil
+}

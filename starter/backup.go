@@ -1,0 +1,32 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newBackupCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Create, list, inspect and delete backups",
+	}
+	create := &cobra.Command{Use: "create", Short: "Back up Microsoft 365 data"}
+	create.AddCommand(newBackupCreateExchangeCommand(g))
+	list := &cobra.Command{Use: "list", Short: "List backups"}
+	list.AddCommand(newBackupListCommand(g, "exchange"))
+	details := &cobra.Command{Use: "details", Short: "Show what a backup holds"}
+	details.AddCommand(newBackupDetailsExchangeCommand(g))
+	del := &cobra.Command{Use: "delete", Short: "Delete backups"}
+	del.AddCommand(newBackupDeleteCommand(g, "exchange"))
+	cmd.AddCommand(create, list, details, del)
+	return cmd
+}
+
+// addPassphraseFlags gives repository-reading commands the secrets flags
+// (the location comes from the config file).
+func addPassphraseFlags(cmd *cobra.Command, cf *credentialFlags) {
+	f := cmd.Flags()
+	f.StringVar(&cf.passphrase, "passphrase", "", "repository passphrase (default env CORSO_PASSPHRASE)")
+	f.StringVar(&cf.accessKey, "aws-access-key", "", "AWS access key id (default: the AWS credential chain)")
+	f.StringVar(&cf.secretKey, "aws-secret-access-key", "", "AWS secret access key (default: the AWS credential chain)")
+	f.StringVar(&cf.sessionToken, "aws-session-token", "", "AWS session token for temporary credentials")
+}

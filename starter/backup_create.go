@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+type backupCreateFlags struct {
+	mailboxes  []string
+	categories []string
+	failFast   bool
+	wait       bool
+	creds      credentialFlags
+}
+
+func newBackupCreateExchangeCommand(g *globals) *cobra.Command {
+	var f backupCreateFlags
+	cmd := &cobra.Command{
+		Use:   "exchange",
+		Short: "Back up Exchange mailboxes (mail, contacts, calendars)",
+		Example: `  corso backup create exchange --mailbox ann@contoso.com
+  corso backup create exchange --mailbox '*' --data email`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBackupCreateExchange(cmd.Context(), g, f, cmd.OutOrStdout())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.mailboxes, "mailbox", nil, "mailboxes to back up: user ids or addresses, comma separated, or '*' for all")
+	fl.StringSliceVar(&f.categories, "data", nil, "data to back up: email, contacts, events (default all)")
+	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first item that cannot be backed up")
+	fl.BoolVar(&f.wait, "wait", true, "wait for the backups to finish; --wait=false prints the workflow ids and returns")
+	addPassphraseFlags(cmd, &f.creds)
+	return cmd
+}
+
+// graphRef reads the Entra app from the environment and seals its secret.
+func graphRef(s *session) (workflows.GraphRef, error) {
+	tenant := os.Getenv("AZURE_TENANT_ID")
+	id, secret := os.Getenv("AZURE_CLIENT_ID"), os.Getenv("AZURE_CLIENT_SECRET")
+	var missing []string
+	for k, v := range map[string]string{"AZURE_TENANT_ID": tenant, "AZURE_CLIENT_ID": id, "AZURE_CLIENT_SECRET": secret} {
+		if v == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return workflows.GraphRef{}, fmt.Errorf("Microsoft 365 app credentials missing: set %s", strings.Join(sortedCopy(missing), ", "))
+	}
+	sealed, err := s.sealer.Seal(workflows.GraphCredentials{ClientID: id, ClientSecret: secret})
+	if err != nil {
+		return workflows.GraphRef{}, err
+	}
+	return workflows.GraphRef{TenantID: tenant, Credentials: sealed}, nil
+}
+
+func validateMailboxes(mbs []string) error {
+	if len(mbs) == 0 {
+		return errors.New("--mailbox is required (ids or addresses, or '*' for all mailboxes)")
+	}
+	for _, m := range mbs {
+		if strings.TrimSpace(m) == "" {
+			return errors.New("--mailbox has an empty entry")
+		}
+		if m == "*" && len(mbs) > 1 {
+			return errors.New("--mailbox '*' already selects every mailbox; give it alone")
+		}
+	}
+	return nil
+}
+
+type backupCreateOutput struct {
+	Workflow submitted        `json:"workflow"`
+	WebUI    string           `json:"webUI,omitempty"`
+	Backups  []backup.Summary `json:"backups,omitempty"`
+}
+
+func runBackupCreateExchange(ctx context.Context, g *globals, f backupCreateFlags, out io.Writer) error {
+	if err := validateMailboxes(f.mailboxes); err != nil {
+		return err
+	}
+	for _, c := range f.categories {
+		if _, err := m365.ParseCategory(c); err != nil {
+			return fmt.Errorf("--data: %w", err)
+		}
+	}
+	s, err := connectedSession(ctx, g, f.creds)
+	if err != nil {
+		return err
+	}
+	defer s.client.Close()
+	gr, err := graphRef(s)
+	if err != nil {
+		return err
+	}
+	req := request{
+		idPrefix: "corso-backup-exchange",
+		workflow: workflows.ExchangeBackupWorkflow,
+		input: workflows.ExchangeBackupInput{
+			Repo: s.repo, Graph: gr, Mailboxes: f.mailboxes, Categories: f.categories, FailFast: f.failFast,
+		},
+		attrs: []temporal.SearchAttributeUpdate{
+			workflows.AttrOperation.ValueSet("backup create"),
+			workflows.AttrService.ValueSet("exchange"),
+			workflows.AttrTenant.ValueSet(gr.TenantID),
+			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
+		},
+	}
+	if !f.wait {
+		sub, err := start(ctx, s.client, g, req)
+		if err != nil {
+			return err
+		}
+		o := backupCreateOutput{Workflow: sub, WebUI: webUILink(g, sub)}
+		if g.json {
+			return printJSON(out, o)
+		}
+		fmt.Fprintf(out, "Submitted %s\n", sub.WorkflowID)
+		if o.WebUI != "" {
+			fmt.Fprintf(out, "Watch it at %s\n", o.WebUI)
+		}
+		return nil
+	}
+	var res workflows.ExchangeBackupResult
+	req.onWait = func(ctx context.Context, sub submitted) { showBackupProgress(ctx, s.client, sub) }
+	sub, err := execute(ctx, s.client, g, req, &res)
+	if err != nil {
+		return err
+	}
+	o := backupCreateOutput{Workflow: sub, WebUI: webUILink(g, sub), Backups: res.Backups}
+	if g.json {
+		if err := printJSON(out, o); err != nil {
+			return err
+		}
+	} else {
+		printBackupTable(out, res.Backups)
+		if o.WebUI != "" {
+			fmt.Fprintf(out, "\nWeb UI: %s\n", o.WebUI)
+		}
+	}
+	var failed []string
+	for _, b := range res.Backups {
+		if b.Status != backup.StatusCompleted {
+			failed = append(failed, b.ResourceName+": "+b.Error)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d backups failed: %s", len(failed), len(res.Backups), strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// showBackupProgress prints one line every few seconds while backups run,
+// on a terminal only, so scripts and --json output stay clean. Finished
+// mailboxes come from the request's progress query, running ones from
+// their own.
+func showBackupProgress(ctx context.Context, c client.Client, sub submitted) {
+	if st, err := os.Stderr.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return
+	}
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var mailboxes []workflows.BackupProgress
+		if queryProgress(ctx, c, sub.WorkflowID, &mailboxes) != nil {
+			continue
+		}
+		var items, bytes int64
+		done := 0
+		for _, mb := range mailboxes {
+			if mb.Stage == "running" {
+				var p workflows.BackupProgress
+				if queryProgress(ctx, c, "corso-backup-"+mb.BackupID, &p) == nil {
+					mb = p
+				}
+			}
+			items += mb.Items
+			bytes += mb.Bytes
+			if mb.Stage == "done" {
+				done++
+			}
+		}
+		fmt.Fprintf(os.Stderr, "\r%d/%d mailboxes done, %d items, %s   ", done, len(mailboxes), items, humanBytes(bytes))
+	}
+}
+
+func queryProgress(ctx context.Context, c client.Client, workflowID string, into any) error {
+	v, err := c.QueryWorkflow(ctx, workflowID, "", workflows.ProgressQuery)
+	if err != nil {
+		return err
+	}
+	return v.Get(into)
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/corso-temporal/corso/workflows"
+)
+
+func newBackupListCommand(g *globals, service string) *cobra.Command {
+	var (
+		id    string
+		creds credentialFlags
+	)
+	cmd := &cobra.Command{
+		Use:   service,
+		Short: "List " + service + " backups",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBackupList(cmd.Context(), g, service, id, creds, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&id, "backup", "", "show only this backup")
+	addPassphraseFlags(cmd, &creds)
+	return cmd
+}
+
+func runBackupList(ctx context.Context, g *globals, service, id string, cf credentialFlags, out io.Writer) error {
+	s, err := connectedSession(ctx, g, cf)
+	if err != nil {
+		return err
+	}
+	defer s.client.Close()
+	var res workflows.BackupListResult
+	_, err = execute(ctx, s.client, g, request{
+		idPrefix: "corso-backup-list",
+		workflow: workflows.BackupListWorkflow,
+		input:    workflows.BackupListInput{Repo: s.repo, Service: service, BackupID: id},
+		attrs:    repoAttrs("backup list", s.repo),
+	}, &res)
+	if err != nil {
+		return err
+	}
+	if g.json {
+		return printJSON(out, res.Backups)
+	}
+	if len(res.Backups) == 0 {
+		fmt.Fprintf(out, "No %s backups in %s\n", service, s.repo.Storage)
+		return nil
+	}
+	printBackupTable(out, res.Backups)
+	return nil
+}
+
+func repoAttrs(op string, r workflows.RepoRef) []temporal.SearchAttributeUpdate {
+	return []temporal.SearchAttributeUpdate{
+		workflows.AttrOperation.ValueSet(op),
+		workflows.AttrRepository.ValueSet(r.Storage.String()),
+	}
+}
+
+func newBackupDeleteCommand(g *globals, service string) *cobra.Command {
+	var (
+		ids   []string
+		creds credentialFlags
+	)
+	cmd := &cobra.Command{
+		Use:   service,
+		Short: "Delete " + service + " backups",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(ids) == 0 {
+				return errors.New("--backup is required")
+			}
+			s, err := connectedSession(cmd.Context(), g, creds)
+			if err != nil {
+				return err
+			}
+			defer s.client.Close()
+			var res workflows.BackupDeleteResult
+			_, err = execute(cmd.Context(), s.client, g, request{
+				idPrefix: "corso-backup-delete",
+				workflow: workflows.BackupDeleteWorkflow,
+				input:    workflows.BackupDeleteInput{Repo: s.repo, Service: service, BackupIDs: ids},
+				attrs:    repoAttrs("backup delete", s.repo),
+			}, &res)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s\n", strings.Join(res.Deleted, ", "))
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&ids, "backup", nil, "ids of the backups to delete, comma separated")
+	addPassphraseFlags(cmd, &creds)
+	return cmd
+}

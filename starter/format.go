@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/corso-temporal/corso/backup"
+)
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func sortedCopy(ss []string) []string {
+	out := append([]string{}, ss...)
+	sort.Strings(out)
+	return out
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+func printBackupTable(out io.Writer, bs []backup.Summary) {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tMAILBOX\tSTATUS\tSTARTED\tCOMPLETED\tITEMS\tSIZE\tFETCHED\tERRORS\tSKIPPED")
+	for _, b := range bs {
+		name := b.ResourceName
+		if name == "" {
+			name = b.Resource
+		}
+		status := b.Status
+		if len(b.Resets) > 0 {
+			status += " (re-enumerated: " + strings.Join(b.Resets, ", ") + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\n", b.BackupID, name, status, when(b.Started), when(b.Completed),
+			b.Items, humanBytes(b.Bytes), b.Fetched, b.Errors, b.Skipped)
+	}
+	_ = tw.Flush()
+	for _, b := range bs {
+		if b.Error != "" {
+			fmt.Fprintf(out, "%s: %s\n", b.ResourceName, b.Error)
+		}
+	}
+}

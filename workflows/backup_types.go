@@ -1,0 +1,177 @@
+package workflows
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/codec"
+	"github.com/corso-temporal/corso/m365"
+)
+
+// GraphCredentials are the Entra app's secret parts; they travel sealed.
+type GraphCredentials struct {
+	ClientID     string `json:"clientID"`
+	ClientSecret string `json:"clientSecret"`
+}
+
+// GraphRef names the tenant and carries the sealed app credentials.
+type GraphRef struct {
+	TenantID    string       `json:"tenantID"`
+	Credentials codec.Sealed `json:"credentials"`
+}
+
+// ExchangeBackupInput is one `corso backup create exchange` request.
+type ExchangeBackupInput struct {
+	Repo       RepoRef  `json:"repo"`
+	Graph      GraphRef `json:"graph"`
+	Mailboxes  []string `json:"mailboxes"` // ids, UPNs or "*"
+	Categories []string `json:"categories,omitempty"`
+	FailFast   bool     `json:"failFast,omitempty"`
+}
+
+// ExchangeBackupResult lists one backup per mailbox.
+type ExchangeBackupResult struct {
+	Backups []backup.Summary `json:"backups"`
+}
+
+// MailboxBackupInput backs up one mailbox into one backup.
+type MailboxBackupInput struct {
+	Repo       RepoRef      `json:"repo"`
+	Graph      GraphRef     `json:"graph"`
+	BackupID   string       `json:"backupID"`
+	Mailbox    m365.Mailbox `json:"mailbox"`
+	Categories []string     `json:"categories"`
+	FailFast   bool         `json:"failFast,omitempty"`
+}
+
+// ResolveMailboxesInput asks which mailboxes the selectors name.
+type ResolveMailboxesInput struct {
+	Graph     GraphRef `json:"graph"`
+	Selectors []string `json:"selectors"`
+}
+
+// PlanMailboxInput asks for a mailbox's collections and what the previous
+// backup knows about each.
+type PlanMailboxInput struct {
+	Repo       RepoRef      `json:"repo"`
+	Graph      GraphRef     `json:"graph"`
+	Mailbox    m365.Mailbox `json:"mailbox"`
+	Categories []string     `json:"categories"`
+}
+
+// PreviousCollection is a collection in the previous backup of the same
+// mailbox: its items are reused and its delta link resumes enumeration.
+type PreviousCollection struct {
+	BackupID  string `json:"backupID"`
+	DirID     string `json:"dirID"`
+	DetailsID string `json:"detailsID"`
+	DeltaLink string `json:"deltaLink,omitempty"`
+}
+
+// CollectionPlan is one unit of backup work: a container to enumerate.
+type CollectionPlan struct {
+	Container m365.Container      `json:"container"`
+	Previous  *PreviousCollection `json:"previous,omitempty"`
+}
+
+// MailboxPlan is the work for one mailbox backup.
+type MailboxPlan struct {
+	Collections      []CollectionPlan `json:"collections"`
+	PreviousBackupID string           `json:"previousBackupID,omitempty"`
+}
+
+// BackupCollectionInput backs up one container.
+type BackupCollectionInput struct {
+	Repo      RepoRef        `json:"repo"`
+	Graph     GraphRef       `json:"graph"`
+	BackupID  string         `json:"backupID"`
+	MailboxID string         `json:"mailboxID"`
+	Plan      CollectionPlan `json:"plan"`
+	FailFast  bool           `json:"failFast,omitempty"`
+}
+
+// CollectionResult is a backed-up container, ready to combine. DirEntry
+// is the kopia directory entry of its items, opaque to workflows.
+type CollectionResult struct {
+	Container m365.Container     `json:"container"`
+	DirEntry  json.RawMessage    `json:"dirEntry"`
+	DetailsID string             `json:"detailsID"`
+	DeltaLink string             `json:"deltaLink,omitempty"`
+	Items     int64              `json:"items"`
+	Bytes     int64              `json:"bytes"`
+	Fetched   int64              `json:"fetched"`
+	Reused    int64              `json:"reused"`
+	Removed   int64              `json:"removed"`
+	Reset     bool               `json:"reset,omitempty"`
+	Errors    []backup.ItemError `json:"errors,omitempty"`
+	Skipped   int64              `json:"skipped,omitempty"`
+}
+
+// CombineInput turns collection results into one backup.
+type CombineInput struct {
+	Repo        RepoRef            `json:"repo"`
+	BackupID    string             `json:"backupID"`
+	TenantID    string             `json:"tenantID"`
+	Mailbox     m365.Mailbox       `json:"mailbox"`
+	Started     time.Time          `json:"started"`
+	Collections []CollectionResult `json:"collections"`
+	Workflow    string             `json:"workflow"`
+}
+
+// BackupProgress answers the "progress" query of a mailbox backup.
+type BackupProgress struct {
+	BackupID         string `json:"backupID"`
+	Mailbox          string `json:"mailbox"`
+	Stage            string `json:"stage"`
+	CollectionsTotal int    `json:"collectionsTotal"`
+	CollectionsDone  int    `json:"collectionsDone"`
+	Items            int64  `json:"items"`
+	Bytes            int64  `json:"bytes"`
+	Errors           int64  `json:"errors"`
+}
+
+// ProgressQuery is the query name workflows answer with their progress.
+const ProgressQuery = "progress"
+
+// BackupListInput lists backups in a repository.
+type BackupListInput struct {
+	Repo     RepoRef `json:"repo"`
+	Service  string  `json:"service"`
+	BackupID string  `json:"backupID,omitempty"`
+}
+
+// BackupListResult is the answer to BackupListInput.
+type BackupListResult struct {
+	Backups []backup.Summary `json:"backups"`
+}
+
+// BackupDetailsInput asks for a page of a backup's details.
+type BackupDetailsInput struct {
+	Repo     RepoRef         `json:"repo"`
+	Service  string          `json:"service"`
+	BackupID string          `json:"backupID"`
+	Selector backup.Selector `json:"selector"`
+	Offset   int             `json:"offset"`
+	Limit    int             `json:"limit"`
+}
+
+// BackupDetailsResult is one page of details; Total counts every match.
+type BackupDetailsResult struct {
+	Backup  backup.Summary     `json:"backup"`
+	Entries []backup.Entry     `json:"entries"`
+	Total   int                `json:"total"`
+	Errors  []backup.ItemError `json:"errors,omitempty"`
+}
+
+// BackupDeleteInput deletes backups.
+type BackupDeleteInput struct {
+	Repo      RepoRef  `json:"repo"`
+	Service   string   `json:"service"`
+	BackupIDs []string `json:"backupIDs"`
+}
+
+// BackupDeleteResult lists what was deleted.
+type BackupDeleteResult struct {
+	Deleted []string `json:"deleted"`
+}

@@ -1,0 +1,137 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+)
+
+// fakeBackupActivities records what the workflows ask for.
+type fakeBackupActivities struct {
+	mu          sync.Mutex
+	containers  int
+	inFlight    int
+	maxInFlight int
+	failMailbox string
+	combined    []CombineInput
+}
+
+func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) {
+	env.RegisterActivityWithOptions(func(_ context.Context, in ResolveMailboxesInput) ([]m365.Mailbox, error) {
+		var out []m365.Mailbox
+		for _, s := range in.Selectors {
+			out = append(out, m365.Mailbox{ID: "id-" + s, UPN: s})
+		}
+		return out, nil
+	}, activity.RegisterOptions{Name: ActivityResolveMailboxes})
+	env.RegisterActivityWithOptions(func(_ context.Context, in PlanMailboxInput) (MailboxPlan, error) {
+		if in.Mailbox.UPN == f.failMailbox {
+			return MailboxPlan{}, temporal.NewNonRetryableApplicationError("mailbox gone", ErrTypeUnknownMailbox, nil)
+		}
+		var p MailboxPlan
+		for i := range f.containers {
+			p.Collections = append(p.Collections, CollectionPlan{Container: m365.Container{ID: fmt.Sprint(i), Category: m365.Email, Path: []string{fmt.Sprint("folder", i)}}})
+		}
+		return p, nil
+	}, activity.RegisterOptions{Name: ActivityPlanMailbox})
+	env.RegisterActivityWithOptions(func(_ context.Context, in BackupCollectionInput) (CollectionResult, error) {
+		f.mu.Lock()
+		f.inFlight++
+		f.maxInFlight = max(f.maxInFlight, f.inFlight)
+		f.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		f.mu.Lock()
+		f.inFlight--
+		f.mu.Unlock()
+		return CollectionResult{Container: in.Plan.Container, Items: 10, Bytes: 100, DirEntry: []byte(`{}`)}, nil
+	}, activity.RegisterOptions{Name: ActivityBackupCollection})
+	env.RegisterActivityWithOptions(func(_ context.Context, in CombineInput) (backup.Summary, error) {
+		f.mu.Lock()
+		f.combined = append(f.combined, in)
+		f.mu.Unlock()
+		var items int64
+		for _, c := range in.Collections {
+			items += c.Items
+		}
+		return backup.Summary{BackupID: in.BackupID, Resource: in.Mailbox.ID, ResourceName: in.Mailbox.UPN, Status: backup.StatusCompleted, Items: items}, nil
+	}, activity.RegisterOptions{Name: ActivityCombineBackup})
+}
+
+func TestMailboxBackupBoundsConcurrencyAndCombinesEveryCollection(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	f := &fakeBackupActivities{containers: 11}
+	f.register(env)
+	env.RegisterWorkflow(MailboxBackupWorkflow)
+	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
+	require.NoError(t, env.GetWorkflowError())
+	var sum backup.Summary
+	require.NoError(t, env.GetWorkflowResult(&sum))
+	require.Equal(t, int64(110), sum.Items)
+	require.Len(t, f.combined, 1)
+	require.Len(t, f.combined[0].Collections, 11)
+	for i, c := range f.combined[0].Collections {
+		require.Equal(t, fmt.Sprint(i), c.Container.ID, "results keep plan order")
+	}
+	require.LessOrEqual(t, f.maxInFlight, MaxCollectionsInFlight)
+
+	v, err := env.QueryWorkflow(ProgressQuery)
+	require.NoError(t, err)
+	var p BackupProgress
+	require.NoError(t, v.Get(&p))
+	require.Equal(t, BackupProgress{BackupID: "b1", Mailbox: "ann@x", Stage: "done", CollectionsTotal: 11, CollectionsDone: 11, Items: 110, Bytes: 1100}, p)
+}
+
+func TestMailboxBackupFailsOnACollectionsFinalError(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	f := &fakeBackupActivities{containers: 3}
+	f.register(env)
+	env.RegisterWorkflow(MailboxBackupWorkflow)
+	env.OnActivity(ActivityBackupCollection, mock.Anything, mock.Anything).Return(CollectionResult{},
+		temporal.NewNonRetryableApplicationError("item x failed (--fail-fast)", ErrTypeItemFailed, nil))
+	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(env.GetWorkflowError(), &appErr))
+	require.Equal(t, ErrTypeItemFailed, appErr.Type())
+	require.Empty(t, f.combined, "a failed backup is not recorded as complete")
+}
+
+func TestExchangeBackupRunsOneChildPerMailboxAndIsolatesFailures(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	f := &fakeBackupActivities{containers: 2, failMailbox: "bob@x"}
+	f.register(env)
+	env.RegisterWorkflow(ExchangeBackupWorkflow)
+	env.RegisterWorkflow(MailboxBackupWorkflow)
+	env.ExecuteWorkflow(ExchangeBackupWorkflow, ExchangeBackupInput{Mailboxes: []string{"ann@x", "bob@x", "cy@x"}, Graph: GraphRef{TenantID: "t"}})
+	require.NoError(t, env.GetWorkflowError())
+	var res ExchangeBackupResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Len(t, res.Backups, 3)
+	ids := map[string]bool{}
+	for i, want := range []string{backup.StatusCompleted, backup.StatusFailed, backup.StatusCompleted} {
+		require.Equal(t, want, res.Backups[i].Status, res.Backups[i].ResourceName)
+		require.NotEmpty(t, res.Backups[i].BackupID)
+		ids[res.Backups[i].BackupID] = true
+	}
+	require.Len(t, ids, 3, "every mailbox gets its own backup id")
+	require.Equal(t, "mailbox gone", res.Backups[1].Error)
+	require.Len(t, f.combined, 2)
+	for _, c := range f.combined {
+		require.NotEmpty(t, c.BackupID)
+		require.Equal(t, "t", c.TenantID)
+	}
+}
