@@ -31,6 +31,9 @@ type NewMailboxSource func(tenantID, clientID, clientSecret string) (MailboxSour
 type Exchange struct {
 	Repos     *Repositories
 	NewSource NewMailboxSource
+	// CheckpointItems is how many fetched items a collection backup may
+	// lose to a crash; zero means defaultCheckpointItems.
+	CheckpointItems int
 
 	mu      sync.Mutex
 	sources map[string]MailboxSource

@@ -25,9 +25,9 @@ import (
 // items were fetched since the last one, or this much time passed, so a
 // killed worker costs at most about checkpointItems re-fetched items.
 const (
-	checkpointItems    = 500
-	checkpointInterval = 20 * time.Second
-	maxReportedErrors  = 1000
+	defaultCheckpointItems = 500
+	checkpointInterval     = 20 * time.Second
+	maxReportedErrors      = 1000
 )
 
 // collectionCheckpoint is the heartbeat of BackupCollection. It names only
@@ -69,9 +69,10 @@ type collection struct {
 	candDetails map[string]backup.Entry
 	errors      []backup.ItemError
 
-	pending    segment
-	lastCheck  time.Time
-	sinceCheck int
+	pending         segment
+	lastCheck       time.Time
+	sinceCheck      int
+	checkpointItems int
 }
 
 // BackupCollection backs up one container: it pages through Graph's delta
@@ -98,7 +99,10 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 	}
 	defer sess.Close(ctx)
 
-	c := &collection{in: in, src: src, repo: r, session: sess, lastCheck: time.Now()}
+	c := &collection{in: in, src: src, repo: r, session: sess, lastCheck: time.Now(), checkpointItems: a.CheckpointItems}
+	if c.checkpointItems <= 0 {
+		c.checkpointItems = defaultCheckpointItems
+	}
 	if activity.HasHeartbeatDetails(ctx) {
 		if err := activity.GetHeartbeatDetails(ctx, &c.cp); err != nil {
 			c.cp = collectionCheckpoint{}
@@ -210,7 +214,7 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 			break
 		}
 		link = page.NextLink
-		if c.sinceCheck >= checkpointItems || time.Since(c.lastCheck) >= checkpointInterval {
+		if c.sinceCheck >= c.checkpointItems || time.Since(c.lastCheck) >= checkpointInterval {
 			if err := c.checkpoint(ctx, link); err != nil {
 				return workflows.CollectionResult{}, err
 			}

@@ -1,0 +1,195 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"path/filepath"
+	"testing"
+
+	"github.com/kopia/kopia/snapshot"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// exchangeFixture is an initialized filesystem repository, a fake mailbox
+// and the Exchange activities wired to both.
+type exchangeFixture struct {
+	t    *testing.T
+	a    *Exchange
+	src  *fakeMailbox
+	repo workflows.RepoRef
+	gr   workflows.GraphRef
+}
+
+func newExchangeFixture(t *testing.T, items int) *exchangeFixture {
+	repos, sealer := newRepositories(t)
+	f := &exchangeFixture{t: t, src: newFakeMailbox(items)}
+	f.repo = ref(t, sealer, filepath.Join(t.TempDir(), "repo"), "pw")
+	loc, creds, err := repos.resolve(f.repo)
+	require.NoError(t, err)
+	r, _, err := repos.Connections.Initialize(context.Background(), loc, creds)
+	require.NoError(t, err)
+	r.Release(context.Background())
+	graphCreds, err := sealer.Seal(workflows.GraphCredentials{ClientID: "app", ClientSecret: "s"})
+	require.NoError(t, err)
+	f.gr = workflows.GraphRef{TenantID: "tenant", Credentials: graphCreds}
+	f.a = &Exchange{Repos: repos, CheckpointItems: 4, NewSource: func(string, string, string) (MailboxSource, error) { return f.src, nil }}
+	return f
+}
+
+// run executes BackupCollection, optionally resuming from heartbeat
+// details, and returns the result and the last heartbeat it sent.
+func (f *exchangeFixture) run(prev *workflows.PreviousCollection, resume *collectionCheckpoint) (workflows.CollectionResult, *collectionCheckpoint, error) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(f.a)
+	var last *collectionCheckpoint
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		var cp collectionCheckpoint
+		if details.Get(&cp) == nil {
+			last = &cp
+		}
+	})
+	if resume != nil {
+		env.SetHeartbeatDetails(*resume)
+	}
+	cont := m365.Container{ID: "inbox", DisplayName: "Inbox", Path: []string{"Inbox"}, Category: m365.Email}
+	val, err := env.ExecuteActivity(f.a.BackupCollection, workflows.BackupCollectionInput{
+		Repo: f.repo, Graph: f.gr, BackupID: "b", MailboxID: "mbx",
+		Plan: workflows.CollectionPlan{Container: cont, Previous: prev},
+	})
+	if err != nil {
+		return workflows.CollectionResult{}, last, err
+	}
+	var res workflows.CollectionResult
+	require.NoError(f.t, val.Get(&res))
+	return res, last, nil
+}
+
+func previousOf(t *testing.T, r workflows.CollectionResult) *workflows.PreviousCollection {
+	var de snapshot.DirEntry
+	require.NoError(t, json.Unmarshal(r.DirEntry, &de))
+	return &workflows.PreviousCollection{BackupID: "b", DirID: de.ObjectID.String(), DetailsID: r.DetailsID, DeltaLink: r.DeltaLink}
+}
+
+// stored reads back the collection: item id → stored bytes.
+func (f *exchangeFixture) stored(r workflows.CollectionResult) map[string]string {
+	ctx := context.Background()
+	rep, err := f.a.Repos.open(ctx, f.repo)
+	require.NoError(f.t, err)
+	defer rep.Release(ctx)
+	prev := previousOf(f.t, r)
+	ents, err := rep.ReadDir(ctx, prev.DirID)
+	require.NoError(f.t, err)
+	out := map[string]string{}
+	for _, e := range ents {
+		rd, err := rep.OpenItem(ctx, e.ObjectID.String())
+		require.NoError(f.t, err)
+		b, _ := io.ReadAll(rd)
+		rd.Close()
+		out[e.Name] = string(b)
+	}
+	var dets []backup.Entry
+	require.NoError(f.t, rep.ReadJSON(ctx, prev.DetailsID, &dets))
+	require.Len(f.t, dets, len(ents), "one details entry per item")
+	return out
+}
+
+func (f *exchangeFixture) truth() map[string]string {
+	out := map[string]string{}
+	for id, it := range f.src.items {
+		out[id] = it.body
+	}
+	return out
+}
+
+func TestCollectionFullThenIncremental(t *testing.T) {
+	f := newExchangeFixture(t, 10)
+	full, _, err := f.run(nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, int64(10), full.Items)
+	require.Equal(t, int64(10), full.Fetched)
+	require.Equal(t, f.truth(), f.stored(full))
+
+	f.src.put("item-new", "brand new")
+	f.src.put("item-03", "edited body")
+	f.src.remove("item-07")
+	f.src.resetCounts()
+	inc, _, err := f.run(previousOf(t, full), nil)
+	require.NoError(t, err)
+	require.Equal(t, f.truth(), f.stored(inc))
+	require.Equal(t, map[string]int{"item-new": 1, "item-03": 1}, f.src.fetches, "only changed items are downloaded")
+	require.Equal(t, int64(10), inc.Items)
+	require.Equal(t, int64(1), inc.Removed)
+	require.False(t, inc.Reset)
+}
+
+func TestCollectionExpiredDeltaReenumeratesWithoutDownloadingUnchanged(t *testing.T) {
+	f := newExchangeFixture(t, 8)
+	full, _, err := f.run(nil, nil)
+	require.NoError(t, err)
+	f.src.put("item-02", "changed while the token expired")
+	f.src.remove("item-05")
+	f.src.expired[full.DeltaLink] = true
+	f.src.resetCounts()
+
+	inc, _, err := f.run(previousOf(t, full), nil)
+	require.NoError(t, err)
+	require.True(t, inc.Reset, "the backup says it re-enumerated")
+	require.Equal(t, f.truth(), f.stored(inc))
+	require.Equal(t, map[string]int{"item-02": 1}, f.src.fetches)
+}
+
+func TestCollectionResumesFromCheckpointAfterACrash(t *testing.T) {
+	f := newExchangeFixture(t, 20)
+	f.src.breakAt = 11 // the worker dies during the 12th download
+	_, cp, err := f.run(nil, nil)
+	require.Error(t, err)
+	require.NotNil(t, cp)
+	require.NotEmpty(t, cp.Segments, "a checkpoint was taken before the crash")
+	before := f.src.totalFetches()
+
+	f.src.breakAt = 0
+	res, _, err := f.run(nil, cp)
+	require.NoError(t, err)
+	require.Equal(t, f.truth(), f.stored(res))
+	refetched := f.src.totalFetches() - before - (20 - before)
+	require.LessOrEqual(t, refetched, f.a.CheckpointItems+f.src.pageSize, "a crash costs at most one checkpoint of re-fetching")
+	for id, n := range f.src.fetches {
+		require.LessOrEqual(t, n, 2, "item %s fetched %d times", id, n)
+	}
+}
+
+func TestCollectionRecordsItemFailuresAndFailFastStops(t *testing.T) {
+	f := newExchangeFixture(t, 5)
+	f.src.failIDs["item-01"] = true
+	res, _, err := f.run(nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, int64(4), res.Items)
+	require.Len(t, res.Errors, 1)
+	require.Equal(t, "item-01", res.Errors[0].ItemID)
+	require.Equal(t, int64(1), res.Skipped)
+
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(f.a)
+	_, err = env.ExecuteActivity(f.a.BackupCollection, workflows.BackupCollectionInput{
+		Repo: f.repo, Graph: f.gr, BackupID: "b", MailboxID: "mbx", FailFast: true,
+		Plan: workflows.CollectionPlan{Container: m365.Container{ID: "inbox", Path: []string{"Inbox"}, Category: m365.Email}},
+	})
+	require.True(t, isType(err, workflows.ErrTypeItemFailed), "got %v", err)
+}
+
+func TestGraphErrorsMapToWorkflowErrors(t *testing.T) {
+	require.True(t, isType(graphError(m365.ErrAuth), workflows.ErrTypeGraphAuth))
+	require.True(t, isType(graphError(errors.Join(m365.ErrUnknownResource, errors.New("nobody@x"))), workflows.ErrTypeUnknownMailbox))
+	require.False(t, isType(graphError(&m365.ThrottledError{RetryAfter: 7}), workflows.ErrTypeThrottled), "throttling is retried")
+}
