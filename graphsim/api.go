@@ -1,0 +1,133 @@
+package graphsim
+
+import (
+	"net/http"
+	"strings"
+)
+
+// routes is the Graph surface the simulator serves. Patterns use the
+// canonical forms that request.rewrite maps every accepted form onto.
+func (s *Server) routes() []*route {
+	const (
+		ex  = "exchange"
+		dr  = "drive"
+		dir = "directory"
+		tm  = "teams"
+	)
+	get, post, patch, del, put := http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodPut
+	r := func(method, pattern, class, service string, h func(*request) error) *route {
+		return &route{method: method, pattern: strings.Split(pattern, "/"), class: class, service: service, handle: h}
+	}
+	folderKinds := func(k kind) func(*request) error { return func(rq *request) error { return rq.createFolder(k) } }
+	return []*route{
+		// Directory.
+		r(get, "users", "users.list", dir, (*request).listUsers),
+		r(get, "users/{user}", "users.get", dir, (*request).getUser),
+		r(get, "users/{user}/mailboxSettings", "mail.settings", ex, (*request).getMailboxSettings),
+		r(get, "users/{user}/drives", "drive.list", dir, (*request).listUserDrives),
+		r(get, "groups", "groups.list", dir, (*request).listGroups),
+		r(get, "groups/{group}", "groups.get", dir, (*request).getGroup),
+		r(get, "teams/{group}", "teams.get", dir, (*request).getTeam),
+		r(get, "teams/{group}/channels", "teams.channels", tm, (*request).listChannels),
+		r(get, "teams/{group}/channels/{channel}", "teams.channel", tm, (*request).getChannel),
+		r(get, "teams/{group}/channels/{channel}/messages", "teams.messages", tm, (*request).listChannelMessages),
+		r(post, "teams/{group}/channels/{channel}/messages", "teams.message.create", tm, (*request).postChannelMessage),
+		r(get, "teams/{group}/channels/{channel}/messages/delta", "teams.messages.delta", tm, (*request).channelMessagesDelta),
+		r(get, "teams/{group}/channels/{channel}/messages/{message}", "teams.message", tm, (*request).getChannelMessage),
+		r(get, "teams/{group}/channels/{channel}/messages/{message}/replies", "teams.replies", tm, (*request).listReplies),
+		r(post, "teams/{group}/channels/{channel}/messages/{message}/replies", "teams.message.create", tm, (*request).postChannelMessage),
+		r(get, "teams/{group}/channels/{channel}/messages/{message}/replies/{reply}", "teams.reply", tm, (*request).getReply),
+		r(get, "sites", "sites.list", dir, (*request).listSites),
+		r(get, "sites/{site}", "sites.get", dir, (*request).getSite),
+		r(get, "sites/{site}/drives", "drive.list", dir, (*request).listSiteDrives),
+
+		// Mail folders.
+		r(get, "users/{user}/mailFolders", "mail.folders", ex, (*request).listMailFolders),
+		r(post, "users/{user}/mailFolders", "mail.folders.create", ex, folderKinds(kMailFolder)),
+		r(get, "users/{user}/mailFolders/delta", "mail.folders.delta", ex, (*request).mailFoldersDelta),
+		r(get, "users/{user}/mailFolders/{folder}", "mail.folder", ex, (*request).getMailFolder),
+		r(patch, "users/{user}/mailFolders/{folder}", "mail.folder.update", ex, func(rq *request) error { return rq.patchFolder(kMailFolder) }),
+		r(del, "users/{user}/mailFolders/{folder}", "mail.folder.delete", ex, func(rq *request) error { return rq.deleteFolder(kMailFolder) }),
+		r(post, "users/{user}/mailFolders/{folder}/move", "mail.folder.move", ex, func(rq *request) error { return rq.moveFolder(kMailFolder) }),
+		r(get, "users/{user}/mailFolders/{folder}/childFolders", "mail.folders", ex, func(rq *request) error {
+			return rq.listChildFolders(kMailFolder, rq.s.mailFolderObject, "mailFolder", mailFolderKnownProps)
+		}),
+		r(post, "users/{user}/mailFolders/{folder}/childFolders", "mail.folders.create", ex, folderKinds(kMailFolder)),
+
+		// Messages.
+		r(get, "users/{user}/mailFolders/{folder}/messages", "mail.messages", ex, (*request).listMessages),
+		r(post, "users/{user}/mailFolders/{folder}/messages", "mail.message.create", ex, (*request).createMessage),
+		r(get, "users/{user}/mailFolders/{folder}/messages/delta", "mail.messages.delta", ex, (*request).messagesDelta),
+		r(post, "users/{user}/messages", "mail.message.create", ex, (*request).createMessage),
+		r(get, "users/{user}/messages/{message}", "mail.message", ex, (*request).getMessage),
+		r(patch, "users/{user}/messages/{message}", "mail.message.update", ex, func(rq *request) error { return rq.patchItem(kMessage, "message") }),
+		r(del, "users/{user}/messages/{message}", "mail.message.delete", ex, func(rq *request) error { return rq.deleteItem(kMessage, "message") }),
+		r(get, "users/{user}/messages/{message}/$value", "mail.message.mime", ex, (*request).getMessageMIME),
+		r(post, "users/{user}/messages/{message}/move", "mail.message.move", ex, (*request).moveMessage),
+		r(get, "users/{user}/messages/{message}/attachments", "mail.attachments", ex, (*request).listAttachments),
+		r(post, "users/{user}/messages/{message}/attachments", "mail.attachment.create", ex, (*request).addAttachment),
+		r(post, "users/{user}/messages/{message}/attachments/createUploadSession", "mail.attachment.upload", ex, (*request).createAttachmentUpload),
+		r(get, "users/{user}/messages/{message}/attachments/{attachment}", "mail.attachment", ex, (*request).getAttachment),
+		r(get, "users/{user}/messages/{message}/attachments/{attachment}/$value", "mail.attachment.value", ex, (*request).getAttachmentValue),
+
+		// Contacts.
+		r(get, "users/{user}/contactFolders", "contacts.folders", ex, (*request).listContactFolders),
+		r(post, "users/{user}/contactFolders", "contacts.folders.create", ex, folderKinds(kContactFolder)),
+		r(get, "users/{user}/contactFolders/delta", "contacts.folders.delta", ex, (*request).contactFoldersDelta),
+		r(get, "users/{user}/contactFolders/{folder}", "contacts.folder", ex, (*request).getContactFolder),
+		r(patch, "users/{user}/contactFolders/{folder}", "contacts.folder.update", ex, func(rq *request) error { return rq.patchFolder(kContactFolder) }),
+		r(del, "users/{user}/contactFolders/{folder}", "contacts.folder.delete", ex, func(rq *request) error { return rq.deleteFolder(kContactFolder) }),
+		r(get, "users/{user}/contactFolders/{folder}/childFolders", "contacts.folders", ex, func(rq *request) error {
+			return rq.listChildFolders(kContactFolder, rq.s.contactFolderObject, "contactFolder", contactFolderKnownProps)
+		}),
+		r(post, "users/{user}/contactFolders/{folder}/childFolders", "contacts.folders.create", ex, folderKinds(kContactFolder)),
+		r(get, "users/{user}/contactFolders/{folder}/contacts", "contacts.list", ex, (*request).listContacts),
+		r(post, "users/{user}/contactFolders/{folder}/contacts", "contacts.create", ex, (*request).createContact),
+		r(get, "users/{user}/contactFolders/{folder}/contacts/delta", "contacts.delta", ex, (*request).contactsDelta),
+		r(post, "users/{user}/contacts", "contacts.create", ex, (*request).createContact),
+		r(get, "users/{user}/contacts/{contact}", "contacts.get", ex, (*request).getContact),
+		r(patch, "users/{user}/contacts/{contact}", "contacts.update", ex, func(rq *request) error { return rq.patchItem(kContact, "contact") }),
+		r(del, "users/{user}/contacts/{contact}", "contacts.delete", ex, func(rq *request) error { return rq.deleteItem(kContact, "contact") }),
+
+		// Calendars and events.
+		r(get, "users/{user}/calendars", "calendar.list", ex, (*request).listCalendars),
+		r(post, "users/{user}/calendars", "calendar.create", ex, folderKinds(kCalendar)),
+		r(get, "users/{user}/calendars/{folder}", "calendar.get", ex, (*request).getCalendar),
+		r(patch, "users/{user}/calendars/{folder}", "calendar.update", ex, func(rq *request) error { return rq.patchFolder(kCalendar) }),
+		r(del, "users/{user}/calendars/{folder}", "calendar.delete", ex, func(rq *request) error { return rq.deleteFolder(kCalendar) }),
+		r(get, "users/{user}/calendars/{folder}/events", "events.list", ex, (*request).listEvents),
+		r(post, "users/{user}/calendars/{folder}/events", "events.create", ex, (*request).createEvent),
+		r(get, "users/{user}/calendars/{folder}/events/delta", "events.delta", ex, (*request).eventsDelta),
+		r(get, "users/{user}/calendars/{folder}/calendarView", "events.calendarView", ex, (*request).calendarView),
+		r(get, "users/{user}/calendarView", "events.calendarView", ex, (*request).calendarView),
+		r(get, "users/{user}/calendarView/delta", "events.calendarView.delta", ex, (*request).calendarViewDelta),
+		r(get, "users/{user}/calendars/{folder}/calendarView/delta", "events.calendarView.delta", ex, (*request).calendarViewDelta),
+		r(get, "users/{user}/events", "events.list", ex, (*request).listEvents),
+		r(post, "users/{user}/events", "events.create", ex, (*request).createEvent),
+		r(get, "users/{user}/events/{event}", "events.get", ex, (*request).getEvent),
+		r(patch, "users/{user}/events/{event}", "events.update", ex, func(rq *request) error { return rq.patchItem(kEvent, "event") }),
+		r(del, "users/{user}/events/{event}", "events.delete", ex, func(rq *request) error { return rq.deleteItem(kEvent, "event") }),
+		r(get, "users/{user}/events/{event}/instances", "events.instances", ex, (*request).listInstances),
+		r(get, "users/{user}/events/{event}/attachments", "events.attachments", ex, (*request).listAttachments),
+		r(post, "users/{user}/events/{event}/attachments", "events.attachment.create", ex, (*request).addAttachment),
+		r(post, "users/{user}/events/{event}/attachments/createUploadSession", "events.attachment.upload", ex, (*request).createAttachmentUpload),
+		r(get, "users/{user}/events/{event}/attachments/{attachment}", "events.attachment", ex, (*request).getAttachment),
+		r(get, "users/{user}/events/{event}/attachments/{attachment}/$value", "events.attachment.value", ex, (*request).getAttachmentValue),
+
+		// Drives.
+		r(get, "drives/{drive}", "drive.get", dr, (*request).getDrive),
+		r(get, "drives/{drive}/items/{item}", "drive.item", dr, (*request).getDriveItem),
+		r(patch, "drives/{drive}/items/{item}", "drive.item.update", dr, (*request).patchDriveItem),
+		r(del, "drives/{drive}/items/{item}", "drive.item.delete", dr, (*request).deleteDriveItem),
+		r(get, "drives/{drive}/items/{item}/children", "drive.children", dr, (*request).listChildren),
+		r(post, "drives/{drive}/items/{item}/children", "drive.item.create", dr, (*request).createDriveChild),
+		r(get, "drives/{drive}/items/{item}/delta", "drive.delta", dr, (*request).driveDelta),
+		r(get, "drives/{drive}/items/{item}/content", "drive.content", dr, (*request).getContent),
+		r(put, "drives/{drive}/items/{item}/content", "drive.upload", dr, (*request).putContent),
+		r(post, "drives/{drive}/items/{item}/createUploadSession", "drive.uploadSession", dr, (*request).createDriveUpload),
+		r(get, "drives/{drive}/items/{item}/permissions", "drive.permissions", dr, (*request).listPermissions),
+		r(post, "drives/{drive}/items/{item}/invite", "drive.invite", dr, (*request).invite),
+		r(post, "drives/{drive}/items/{item}/createLink", "drive.invite", dr, (*request).createLink),
+		r(del, "drives/{drive}/items/{item}/permissions/{permission}", "drive.permissions", dr, (*request).deletePermission),
+	}
+}

@@ -1,0 +1,197 @@
+package graphsim
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// State is the ground truth of the tenant at one moment: every live item
+// and folder with the hash of the exact bytes a backup would store.
+//
+// Content hashes (SHA-256, hex):
+//   - messages: the MIME served by GET /users/{u}/messages/{id}/$value;
+//   - drive files: the file bytes served by the download URL;
+//   - contacts: the JSON body of GET /v1.0/users/{u}/contacts/{id} with no
+//     query options (canonical: fixed property order, compact, no HTML
+//     escaping);
+//   - events: the JSON body of
+//     GET /beta/users/{u}/events/{id}?$expand=exceptionOccurrences (the same
+//     canonical form, carrying exceptions and cancelled occurrences);
+//   - channel messages and replies: the JSON body of
+//     GET /v1.0/teams/{g}/channels/{c}/messages/{id} (…/replies/{id}).
+//
+// Folders are listed with an empty hash.
+type State struct {
+	TenantID  string      `json:"tenantId"`
+	Seed      int64       `json:"seed"`
+	StateHash string      `json:"stateHash"` // SHA-256 over all entries in order
+	Items     []StateItem `json:"items"`
+}
+
+// StateItem is one object of the ground truth.
+type StateItem struct {
+	Resource     string `json:"resource"`   // user principal name or site URL
+	ResourceID   string `json:"resourceId"` // user id or site id
+	Category     string `json:"category"`   // mail, contacts, events, files, channels
+	Kind         string `json:"kind"`       // message, contact, event, file, folder, channelMessage, channelReply
+	CollectionID string `json:"collectionId"`
+	Path         string `json:"path"` // folder path of the item's container
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Size         int64  `json:"size"`
+	Version      uint32 `json:"version"`
+	Hash         string `json:"hash,omitempty"`
+	QuickXorHash string `json:"quickXorHash,omitempty"`
+}
+
+// StateFilter narrows a State.
+type StateFilter struct {
+	User     string // id or UPN; empty: all users and sites
+	Category string // mail, contacts, events, files, channels; empty: all
+	NoHashes bool   // skip content hashes (cheap listing)
+}
+
+// State computes the ground truth. Hashing reads every item's content, so
+// it costs time proportional to the tenant's bytes (cached for files).
+func (s *Server) State(f StateFilter) (State, error) {
+	s.t.directory()
+	st := State{TenantID: s.opts.TenantID, Seed: s.opts.Tenant.Seed}
+	want := func(cat string) bool { return f.Category == "" || strings.EqualFold(f.Category, cat) }
+	var users []*user
+	if f.User != "" {
+		u, ok := s.t.userByKey(f.User)
+		if !ok {
+			return st, fmt.Errorf("unknown user %q", f.User)
+		}
+		users = []*user{u}
+	} else {
+		users = s.t.users
+	}
+	for _, u := range users {
+		if u.hasMailbox {
+			if want("mail") {
+				s.stateFolders(&st, u, kMailFolder, "mail", f.NoHashes)
+			}
+			if want("contacts") {
+				s.stateFolders(&st, u, kContactFolder, "contacts", f.NoHashes)
+			}
+			if want("events") {
+				s.stateFolders(&st, u, kCalendar, "events", f.NoHashes)
+			}
+		}
+		if u.hasDrive && want("files") {
+			s.stateDrive(&st, u.upn, u.id, s.t.driveOwnerOfUser(u), f.NoHashes)
+		}
+	}
+	if f.User == "" && want("files") {
+		for _, site := range s.t.sites {
+			s.stateDrive(&st, site.webURL, site.id, s.t.driveOwnerOfSite(site), f.NoHashes)
+		}
+	}
+	if f.User == "" && want("channels") {
+		for _, g := range s.t.groups {
+			if g.isTeam {
+				s.stateChannels(&st, g, f.NoHashes)
+			}
+		}
+	}
+	h := sha256.New()
+	for _, it := range st.Items {
+		fmt.Fprintf(h, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", it.ResourceID, it.Category, it.Kind, it.CollectionID, it.Path, it.ID, it.Hash, it.Size)
+	}
+	st.StateHash = hex.EncodeToString(h.Sum(nil))
+	return st, nil
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func (s *Server) stateFolders(st *State, u *user, k kind, category string, noHash bool) {
+	var folders []view
+	switch k {
+	case kCalendar:
+		folders = s.calendars(u)
+	default:
+		folders = s.folderMembers(s.treeCollection(k, u))
+	}
+	for _, f := range folders {
+		fid := s.ids().encode(f.ref)
+		path := s.folderPath(f)
+		st.Items = append(st.Items, StateItem{Resource: u.upn, ResourceID: u.id, Category: category, Kind: "folder",
+			CollectionID: fid, Path: path, ID: fid, Name: s.folderName(f), Version: f.version})
+		for _, v := range s.folderMembers(s.itemsCollection(f)) {
+			it := StateItem{Resource: u.upn, ResourceID: u.id, Category: category, CollectionID: fid, Path: path,
+				ID: s.ids().encode(v.ref), Version: v.version}
+			var b []byte
+			switch k {
+			case kMailFolder:
+				m := s.message(v)
+				it.Kind, it.Name = "message", m.subject
+				if !noHash {
+					b = m.mime()
+				}
+			case kContactFolder:
+				it.Kind = "contact"
+				o := s.contactObject(v)
+				if n, ok := o.get("displayName"); ok {
+					it.Name, _ = n.(string)
+				}
+				if !noHash {
+					b, _ = o.MarshalJSON()
+				}
+			case kCalendar:
+				e := s.event(v)
+				it.Kind, it.Name = "event", e.subject
+				if !noHash {
+					b, _ = s.renderEvent(v.ref, v.version, e, e.typ, e.start, e.end, e.subject, "", time.Time{}, true, true).MarshalJSON()
+				}
+			}
+			if !noHash {
+				it.Hash, it.Size = sha256Hex(b), int64(len(b))
+			}
+			st.Items = append(st.Items, it)
+		}
+	}
+}
+
+func (s *Server) stateDrive(st *State, resource, resourceID string, owner uint32, noHash bool) {
+	c := s.driveCollection(owner)
+	driveID := s.ids().encode(c.key)
+	m := s.model
+	m.mu.RLock()
+	order := c.tree()
+	m.mu.RUnlock()
+	for _, r := range order {
+		v, alive := m.alive(r)
+		if !alive {
+			continue
+		}
+		d := s.driveItem(v)
+		path := s.drivePath(v)
+		dir := ""
+		if i := strings.LastIndexByte(path, '/'); i >= 0 {
+			dir = path[:i]
+		}
+		it := StateItem{Resource: resource, ResourceID: resourceID, Category: "files", CollectionID: driveID,
+			Path: dir, ID: s.ids().encode(v.ref), Name: d.name, Version: v.version}
+		if v.parent.isZero() {
+			it.Name = "root"
+		}
+		if d.folder {
+			it.Kind = "folder"
+		} else {
+			it.Kind = "file"
+			it.Size = d.content.size
+			if !noHash {
+				h := s.hashes.of(d.content)
+				it.Hash, it.QuickXorHash = h.sha256, h.quickXor
+			}
+		}
+		st.Items = append(st.Items, it)
+	}
+}

@@ -1,0 +1,119 @@
+package graphsim
+
+import "sync"
+
+// stats counts what the simulator served, for tests and benchmarks: which
+// endpoint classes answered with which status, how many throttling answers
+// were sent, how many bytes went out, and which items' contents were fetched.
+type stats struct {
+	mu        sync.Mutex
+	requests  map[string]map[int]int64
+	bytes     int64
+	throttled map[int]int64 // 429 and 503 sent by the throttler
+	faults    map[string]int64
+	retries   int64 // requests carrying Retry-Attempt (SDK retries)
+	fetched   map[string]map[string]int64
+}
+
+func newStats() *stats {
+	st := &stats{}
+	st.reset()
+	return st
+}
+
+func (st *stats) reset() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.requests = map[string]map[int]int64{}
+	st.throttled = map[int]int64{}
+	st.faults = map[string]int64{}
+	st.fetched = map[string]map[string]int64{}
+	st.bytes, st.retries = 0, 0
+}
+
+func (st *stats) record(class string, status int, bytes int64, fetched []fetch, retry bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	m := st.requests[class]
+	if m == nil {
+		m = map[int]int64{}
+		st.requests[class] = m
+	}
+	m[status]++
+	st.bytes += bytes
+	if retry {
+		st.retries++
+	}
+	if status < 400 {
+		for _, f := range fetched {
+			k := st.fetched[f.kind]
+			if k == nil {
+				k = map[string]int64{}
+				st.fetched[f.kind] = k
+			}
+			k[f.id]++
+		}
+	}
+}
+
+func (st *stats) throttledOne(status int) {
+	st.mu.Lock()
+	st.throttled[status]++
+	st.mu.Unlock()
+}
+
+func (st *stats) fault(kind string) {
+	st.mu.Lock()
+	st.faults[kind]++
+	st.mu.Unlock()
+}
+
+// Stats is the JSON answer of GET /_sim/stats.
+type Stats struct {
+	Requests      map[string]map[string]int64 `json:"requests"` // class → status → count
+	TotalRequests int64                       `json:"totalRequests"`
+	BytesServed   int64                       `json:"bytesServed"`
+	Throttled429  int64                       `json:"throttled429"`
+	Throttled503  int64                       `json:"throttled503"`
+	Faults        map[string]int64            `json:"faults"`
+	RetryAttempts int64                       `json:"retryAttempts"`
+	// Fetched maps a content kind (message, message.mime, attachment,
+	// contact, event, driveItem.content) to item id → times served.
+	Fetched map[string]map[string]int64 `json:"fetched"`
+}
+
+func (st *stats) snapshot() Stats {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := Stats{
+		Requests:      map[string]map[string]int64{},
+		BytesServed:   st.bytes,
+		Throttled429:  st.throttled[429],
+		Throttled503:  st.throttled[503],
+		Faults:        map[string]int64{},
+		RetryAttempts: st.retries,
+		Fetched:       map[string]map[string]int64{},
+	}
+	for c, m := range st.requests {
+		mm := map[string]int64{}
+		for code, n := range m {
+			mm[itoa64(int64(code))] = n
+			out.TotalRequests += n
+		}
+		out.Requests[c] = mm
+	}
+	for k, v := range st.faults {
+		out.Faults[k] = v
+	}
+	for k, m := range st.fetched {
+		mm := make(map[string]int64, len(m))
+		for id, n := range m {
+			mm[id] = n
+		}
+		out.Fetched[k] = mm
+	}
+	return out
+}
+
+// Stats returns a snapshot of the counters (the same data as /_sim/stats).
+func (s *Server) Stats() Stats { return s.stats.snapshot() }
