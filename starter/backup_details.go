@@ -158,12 +158,12 @@ func printDetails(out io.Writer, d workflows.BackupDetailsResult) {
 		case "email":
 			fmt.Fprintln(tw, "ID\tFOLDER\tSUBJECT\tSENDER\tRECEIVED\tSIZE")
 			for _, e := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", short(e.ItemID), strings.Join(e.Path, "/"), e.Subject, e.Sender, when(e.Received), humanBytes(e.Size))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", short(e.ItemID), strings.Join(e.Path, "/"), clip(e.Subject), e.Sender, when(e.Received), humanBytes(e.Size))
 			}
 		case "events":
 			fmt.Fprintln(tw, "ID\tCALENDAR\tSUBJECT\tORGANIZER\tSTARTS\tENDS")
 			for _, e := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", short(e.ItemID), strings.Join(e.Path, "/"), e.Subject, e.Organizer, when(e.Start), when(e.End))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", short(e.ItemID), strings.Join(e.Path, "/"), clip(e.Subject), e.Organizer, when(e.Start), when(e.End))
 			}
 		case "contacts":
 			fmt.Fprintln(tw, "ID\tFOLDER\tNAME\tEMAILS")
@@ -188,4 +188,13 @@ func short(id string) string {
 		return id
 	}
 	return id[:6] + "…" + id[len(id)-8:]
+}
+
+// clip keeps table columns readable; --json has the whole text.
+func clip(s string) string {
+	r := []rune(s)
+	if len(r) <= 60 {
+		return s
+	}
+	return string(r[:59]) + "…"
 }

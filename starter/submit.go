@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -100,13 +101,15 @@ func hasPollers(ctx context.Context, c client.Client, queue string) bool {
 // oneLine reduces an error to the message a user needs: for a failed
 // workflow, the application error an activity raised.
 func oneLine(err error) string {
+	msg := err.Error()
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		return appErr.Message()
-	}
 	var timeoutErr *temporal.TimeoutError
-	if errors.As(err, &timeoutErr) {
-		return "timed out: " + timeoutErr.Error()
+	switch {
+	case errors.As(err, &appErr):
+		msg = appErr.Message()
+	case errors.As(err, &timeoutErr):
+		msg = "timed out: " + timeoutErr.Error()
 	}
-	return err.Error()
+	// Messages from SDKs can span lines; a CLI error is one.
+	return strings.Join(strings.Fields(msg), " ")
 }
