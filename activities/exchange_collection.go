@@ -284,7 +284,7 @@ func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (*s
 		if err != nil {
 			return nil, err
 		}
-		src := &sourceReader{r: body}
+		src := &sourceReader{r: body, tick: func() { activity.RecordHeartbeat(ctx, c.cp) }}
 		var de *snapshot.DirEntry
 		de, err = c.session.WriteItem(ctx, name, ch.ModTime, src)
 		body.Close()
@@ -301,16 +301,25 @@ func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (*s
 }
 
 // sourceReader remembers read errors so a broken download is told apart
-// from a repository write failure.
+// from a repository write failure, and calls tick every few MiB so a long
+// download keeps heartbeating.
 type sourceReader struct {
-	r   io.Reader
-	err error
+	r     io.Reader
+	err   error
+	tick  func()
+	since int
 }
+
+const heartbeatEveryBytes = 4 << 20
 
 func (s *sourceReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	if err != nil && err != io.EOF {
 		s.err = err
+	}
+	if s.since += n; s.since >= heartbeatEveryBytes && s.tick != nil {
+		s.since = 0
+		s.tick()
 	}
 	return n, err
 }

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/corso-temporal/corso/graphsim"
 )
 
 // stack is the running dev stack plus workers shared by every test.
@@ -25,6 +27,7 @@ type stack struct {
 	logs    []string // files holding every process's output, scanned for secrets
 	procs   []*exec.Cmd
 	workers []*exec.Cmd
+	tmp     string
 }
 
 var dev *stack
@@ -38,8 +41,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func runWithStack(m *testing.M) (int, error) {
-	tmp, err := os.MkdirTemp("", "corso-e2e-")
+func runWithStack(m *testing.M) (code int, err error) {
+	var tmp string
+	tmp, err = os.MkdirTemp("", "corso-e2e-")
 	if err != nil {
 		return 0, err
 	}
@@ -48,13 +52,18 @@ func runWithStack(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	dev = &stack{binDir: binDir, dataDir: filepath.Join(tmp, "dev")}
+	dev = &stack{binDir: binDir, dataDir: filepath.Join(tmp, "dev"), tmp: tmp}
 	defer dev.stop()
 	if err := dev.start(tmp); err != nil {
 		return 0, err
 	}
+	tenant, err = startSimulator(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: 42, Users: 3, ItemsPerUser: 80}})
+	if err != nil {
+		return 0, err
+	}
+	defer tenant.close()
 	for i := 1; i <= 2; i++ {
-		if _, err := dev.startWorker(tmp, fmt.Sprintf("e2e-worker-%d", i)); err != nil {
+		if _, err := dev.startWorker(fmt.Sprintf("e2e-worker-%d", i), tenant.workerEnv()); err != nil {
 			return 0, err
 		}
 	}
@@ -96,7 +105,7 @@ func (s *stack) logFile(tmp, name string) (*os.File, error) {
 
 func (s *stack) start(tmp string) error {
 	var ports []string
-	for range 4 {
+	for range 5 {
 		p, err := freePort()
 		if err != nil {
 			return err
@@ -108,7 +117,7 @@ func (s *stack) start(tmp string) error {
 		return err
 	}
 	cmd := exec.Command(filepath.Join(s.binDir, "corso-dev"), "up", "--data-dir", s.dataDir,
-		"--temporal-port", ports[0], "--ui-port", ports[1], "--codec-port", ports[2], "--s3-port", ports[3])
+		"--temporal-port", ports[0], "--ui-port", ports[1], "--codec-port", ports[2], "--s3-port", ports[3], "--graph-port", ports[4], "--users", "2", "--items-per-user", "20")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return err
@@ -131,15 +140,16 @@ func (s *stack) start(tmp string) error {
 	return fmt.Errorf("corso-dev did not become ready:\n%s", b)
 }
 
-// startWorker starts one corso-worker and waits until it polls.
-func (s *stack) startWorker(tmp, identity string) (*exec.Cmd, error) {
-	out, err := s.logFile(tmp, identity)
+// startWorker starts one corso-worker with extra environment and flags, and
+// waits until it polls.
+func (s *stack) startWorker(identity string, env map[string]string, flags ...string) (*exec.Cmd, error) {
+	out, err := s.logFile(s.tmp, identity)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(filepath.Join(s.binDir, "corso-worker"), "--identity", identity,
-		"--data-dir", filepath.Join(tmp, identity), "--log-level", "debug")
-	cmd.Env = s.environ(nil)
+	args := append([]string{"--identity", identity, "--data-dir", filepath.Join(s.tmp, identity), "--log-level", "debug"}, flags...)
+	cmd := exec.Command(filepath.Join(s.binDir, "corso-worker"), args...)
+	cmd.Env = s.environ(env)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, err

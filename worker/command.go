@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/worker"
@@ -24,6 +25,8 @@ type options struct {
 	logLevel string
 	maxActs  int
 	queue    string
+
+	graphEndpoint string
 }
 
 func newCommand() *cobra.Command {
@@ -45,6 +48,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&o.identity, "identity", "", "name of this worker in Temporal and in the repository (default host-pid)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&o.queue, "task-queue", workflows.TaskQueue, "task queue to poll (env CORSO_TASK_QUEUE); CLIs must use the same")
+	f.StringVar(&o.graphEndpoint, "graph-endpoint", os.Getenv("CORSO_GRAPH_ENDPOINT"), "send Microsoft Graph and sign-in traffic to this address, e.g. a simulated tenant (env CORSO_GRAPH_ENDPOINT); empty means Microsoft's cloud")
 	f.IntVar(&o.maxActs, "max-concurrent-activities", 16, "activities this worker runs at once")
 	return cmd
 }
@@ -104,8 +108,11 @@ func run(ctx context.Context, o options) error {
 
 	w := worker.New(c, o.queue, worker.Options{
 		MaxConcurrentActivityExecutionSize: o.maxActs,
+		// Checkpoints travel in heartbeats; send them promptly so a killed
+		// worker loses little work.
+		MaxHeartbeatThrottleInterval: 2 * time.Second,
 	})
-	register(w, deps{connections: conns, sealer: sealer})
+	register(w, deps{connections: conns, sealer: sealer, graphEndpoint: o.graphEndpoint})
 	logger.Info("corso-worker polling", "temporal", o.temporal.Address, "namespace", o.temporal.Namespace,
 		"taskQueue", o.queue, "identity", o.identity)
 	if err := w.Run(worker.InterruptCh()); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/corso-temporal/corso/activities"
 	"github.com/corso-temporal/corso/codec"
+	"github.com/corso-temporal/corso/graph"
 	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/workflows"
 )
@@ -13,6 +14,8 @@ import (
 type deps struct {
 	connections *repository.Connections
 	sealer      *codec.Sealer
+	// graphEndpoint routes Microsoft Graph to a simulator when set.
+	graphEndpoint string
 }
 
 // register puts every corso workflow and activity on the worker, activities
@@ -24,4 +27,24 @@ func register(r worker.Registry, d deps) {
 	repos := &activities.Repositories{Connections: d.connections, Sealer: d.sealer}
 	r.RegisterActivityWithOptions(repos.InitRepository, activity.RegisterOptions{Name: workflows.ActivityInitRepository})
 	r.RegisterActivityWithOptions(repos.ConnectRepository, activity.RegisterOptions{Name: workflows.ActivityConnectRepository})
+
+	r.RegisterWorkflow(workflows.ExchangeBackupWorkflow)
+	r.RegisterWorkflow(workflows.MailboxBackupWorkflow)
+	r.RegisterWorkflow(workflows.BackupListWorkflow)
+	r.RegisterWorkflow(workflows.BackupDetailsWorkflow)
+	r.RegisterWorkflow(workflows.BackupDeleteWorkflow)
+	r.RegisterActivityWithOptions(repos.ListBackups, activity.RegisterOptions{Name: workflows.ActivityListBackups})
+	r.RegisterActivityWithOptions(repos.BackupDetails, activity.RegisterOptions{Name: workflows.ActivityBackupDetails})
+	r.RegisterActivityWithOptions(repos.DeleteBackups, activity.RegisterOptions{Name: workflows.ActivityDeleteBackups})
+
+	ex := &activities.Exchange{
+		Repos: repos,
+		NewSource: func(tenantID, clientID, clientSecret string) (activities.MailboxSource, error) {
+			return graph.New(graph.Config{TenantID: tenantID, ClientID: clientID, ClientSecret: clientSecret, Endpoint: d.graphEndpoint})
+		},
+	}
+	r.RegisterActivityWithOptions(ex.ResolveMailboxes, activity.RegisterOptions{Name: workflows.ActivityResolveMailboxes})
+	r.RegisterActivityWithOptions(ex.PlanMailboxBackup, activity.RegisterOptions{Name: workflows.ActivityPlanMailbox})
+	r.RegisterActivityWithOptions(ex.BackupCollection, activity.RegisterOptions{Name: workflows.ActivityBackupCollection})
+	r.RegisterActivityWithOptions(ex.CombineBackup, activity.RegisterOptions{Name: workflows.ActivityCombineBackup})
 }

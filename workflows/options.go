@@ -46,7 +46,9 @@ func shortActivityOptions(ctx workflow.Context) workflow.Context {
 func collectionActivityOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 24 * time.Hour,
-		HeartbeatTimeout:    time.Minute,
+		// Collection activities heartbeat before every item and every few
+		// MiB of a download, so a silent minute-half means a dead worker.
+		HeartbeatTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        2 * time.Second,
 			BackoffCoefficient:     2,

@@ -1,0 +1,176 @@
+// Package graph reads Exchange mailboxes through Microsoft Graph for
+// backups: it resolves mailboxes, lists their containers (mail folders,
+// contact folders, calendars), pages through delta enumerations and streams
+// item contents. Temporal activities use it through the vocabulary of
+// package m365; this package is the only one in the product that imports the
+// Graph SDK (msgraph-sdk-go, kiota) or azidentity.
+//
+// The same code talks to graph.microsoft.com and to the simulator
+// (graphsim): URLs always name the Microsoft hosts and, when
+// Config.Endpoint is set, the transport routes those hosts to it. The
+// client keeps Exchange's limit of concurrent requests per mailbox, retries
+// short throttling and transient failures itself, and hands longer
+// throttling back to the caller as a ThrottledError so that a workflow, not
+// a sleeping goroutine, waits it out.
+//
+// It must not buffer whole message bodies or more than one delta page, and
+// it must not retry authentication failures: a wrong secret is final.
+package graph
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	khttp "github.com/microsoft/kiota-http-go"
+	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	azauth "github.com/microsoftgraph/msgraph-sdk-go-core/authentication"
+
+	"github.com/corso-temporal/corso/m365"
+)
+
+// The domain types are m365's, so activities can depend on the vocabulary
+// without compiling the Graph SDK.
+type (
+	Mailbox        = m365.Mailbox
+	Category       = m365.Category
+	Container      = m365.Container
+	ItemMeta       = m365.ItemMeta
+	Change         = m365.Change
+	Page           = m365.Page
+	ThrottledError = m365.ThrottledError
+)
+
+// Categories of Exchange data.
+const (
+	Email    = m365.Email
+	Contacts = m365.Contacts
+	Events   = m365.Events
+)
+
+// Config says which tenant and app to act as and where Graph is.
+type Config struct {
+	TenantID, ClientID, ClientSecret string
+	// Endpoint, when set (e.g. "http://127.0.0.1:9010"), routes every request
+	// for graph.microsoft.com, login.microsoftonline.com and SharePoint
+	// download hosts to that address; empty means Microsoft's cloud.
+	Endpoint string
+	// MaxConcurrentPerMailbox limits in-flight requests per mailbox in this
+	// process (default 4, Exchange's limit per app and mailbox).
+	MaxConcurrentPerMailbox int
+	// PageSize is the Prefer: odata.maxpagesize of delta calls (default 500).
+	PageSize int
+}
+
+const (
+	defaultConcurrency = 4
+	defaultPageSize    = 500
+
+	graphHost = "graph.microsoft.com"
+	loginHost = "login.microsoftonline.com"
+)
+
+// graphScopes is the app-only scope: whatever the app was granted.
+var graphScopes = []string{"https://" + graphHost + "/.default"}
+
+// Client is a Graph client for one tenant and app. It is safe for
+// concurrent use.
+type Client struct {
+	cfg     Config
+	sdk     *msgraphsdk.GraphServiceClient
+	adapter *msgraphsdk.GraphRequestAdapter
+	stats   *stats
+	limiter *limiter
+	retry   *transientRetry
+	// betaRoot is where the few beta calls go (event delta and event
+	// content), derived from the adapter's v1.0 base URL.
+	betaRoot string
+}
+
+// New builds a client. It does not contact Graph: bad credentials show up as
+// ErrAuth on the first call.
+func New(cfg Config) (*Client, error) {
+	if cfg.TenantID == "" || cfg.ClientID == "" || cfg.ClientSecret == "" {
+		return nil, fmt.Errorf("graph: tenant id, client id and client secret are required: %w", ErrAuth)
+	}
+	if cfg.MaxConcurrentPerMailbox <= 0 {
+		cfg.MaxConcurrentPerMailbox = defaultConcurrency
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = defaultPageSize
+	}
+	var target *url.URL
+	if cfg.Endpoint != "" {
+		u, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/"))
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, fmt.Errorf("graph: endpoint %q is not an http(s) address", cfg.Endpoint)
+		}
+		target = u
+	}
+
+	c := &Client{cfg: cfg, stats: newStats()}
+	// Exchange counts concurrency per app and mailbox, so clients of the same
+	// app in one process share slots.
+	c.limiter = sharedLimiter(limiterKey(cfg, target), cfg.MaxConcurrentPerMailbox)
+
+	base := sharedBaseTransport()
+	cred, err := newCredential(cfg, &http.Client{Transport: tokenTransport(base, target, c.stats)})
+	if err != nil {
+		return nil, err
+	}
+	auth, err := azauth.NewAzureIdentityAuthenticationProviderWithScopes(cred, graphScopes)
+	if err != nil {
+		return nil, fmt.Errorf("graph: authentication provider: %w", err)
+	}
+	c.retry = graphTransport(base, target, c.stats, c.limiter)
+	hc := &http.Client{
+		Transport: khttp.NewCustomTransportWithParentTransport(c.retry, c.middlewares()...),
+		// Redirects are the RedirectHandler's business.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		// No overall timeout: message bodies stream for as long as they take;
+		// callers bound calls with their context and the transport bounds
+		// waiting for response headers.
+		Timeout: 0,
+	}
+	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, hc)
+	if err != nil {
+		return nil, fmt.Errorf("graph: request adapter: %w", err)
+	}
+	c.adapter = adapter
+	c.sdk = msgraphsdk.NewGraphServiceClient(adapter)
+	c.betaRoot = strings.TrimSuffix(adapter.GetBaseUrl(), "/v1.0") + "/beta"
+	return c, nil
+}
+
+// middlewares is kiota's default pipeline in a fixed order (kiota builds it
+// from a map, so its own order is random) with a RetryHandler that only
+// waits out short throttling.
+func (c *Client) middlewares() []khttp.Middleware {
+	opts := msgraphsdk.GetDefaultClientOptions()
+	return []khttp.Middleware{
+		msgraphcore.NewGraphTelemetryHandler(&opts),
+		khttp.NewUrlReplaceHandler(true, msgraphcore.ReplacementPairs),
+		khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
+			ShouldRetry:  c.shouldRetryThrottled,
+			MaxRetries:   maxThrottleRetries,
+			DelaySeconds: 1,
+		}),
+		khttp.NewRedirectHandler(),
+		khttp.NewCompressionHandler(),
+		khttp.NewParametersNameDecodingHandler(),
+		khttp.NewUserAgentHandler(),
+		khttp.NewHeadersInspectionHandler(),
+	}
+}
+
+// limiterKey identifies the app and the service it talks to: Exchange's
+// concurrency limit is per app and mailbox.
+func limiterKey(cfg Config, target *url.URL) string {
+	where := graphHost
+	if target != nil {
+		where = target.Host
+	}
+	return strings.ToLower(where + "|" + cfg.TenantID + "|" + cfg.ClientID)
+}

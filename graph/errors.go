@@ -1,0 +1,166 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+
+	"github.com/corso-temporal/corso/m365"
+)
+
+// The errors callers act on. They are m365's, so activities can test for
+// them without importing this package.
+var (
+	// ErrUnknownResource: the user or mailbox does not exist (or has no
+	// mailbox). Final for the backup of that mailbox.
+	ErrUnknownResource = m365.ErrUnknownResource
+	// ErrNotFound: the item or container is gone. An item-level failure.
+	ErrNotFound = m365.ErrNotFound
+	// ErrAuth: the identity platform or Graph refused the app (wrong
+	// tenant, client or secret, missing consent). Retrying cannot help.
+	ErrAuth = m365.ErrAuth
+	// ErrDeltaExpired: the delta link is no longer valid; enumerate the
+	// container again from scratch.
+	ErrDeltaExpired = m365.ErrDeltaExpired
+)
+
+// defaultRetryAfter is what a ThrottledError asks for when Graph named no
+// delay.
+const defaultRetryAfter = 10 * time.Second
+
+// apiError is a Graph call that failed with an answer. It unwraps to the
+// sentinel it is an instance of, if any.
+type apiError struct {
+	op      string
+	status  int
+	code    string
+	message string
+	kind    error
+}
+
+func (e *apiError) Error() string {
+	s := fmt.Sprintf("%s: Graph answered %d", e.op, e.status)
+	if e.code != "" {
+		s += " " + e.code
+	}
+	if e.message != "" {
+		s += ": " + e.message
+	}
+	return s
+}
+
+func (e *apiError) Unwrap() error { return e.kind }
+
+// classify turns what the SDK, azidentity or the transport returned into
+// the package's errors: sentinels for what callers act on, ThrottledError
+// for throttling that outlasted the client's own retries.
+func classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if refusedCredential(err) {
+		return fmt.Errorf("%s: Microsoft Entra ID refused the app's credentials (check the tenant id, client id and secret): %w: %w", op, ErrAuth, err)
+	}
+	var te *ThrottledError
+	var ae *apiError
+	if errors.As(err, &te) || errors.As(err, &ae) {
+		return err // already classified
+	}
+	var oe *odataerrors.ODataError
+	if errors.As(err, &oe) {
+		// ODataError.Error() dereferences a message Graph may omit, so
+		// only its fields are kept, never the error itself.
+		code, msg := "", ""
+		if me := oe.GetErrorEscaped(); me != nil {
+			code, msg = deref(me.GetCode()), deref(me.GetMessage())
+		}
+		return throttled(newAPIError(op, oe.GetStatusCode(), code, msg), oe.GetResponseHeaders())
+	}
+	var ke *abs.ApiError
+	if errors.As(err, &ke) {
+		return throttled(newAPIError(op, ke.ResponseStatusCode, "", ke.Message), ke.ResponseHeaders)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func newAPIError(op string, status int, code, msg string) *apiError {
+	return &apiError{op: op, status: status, code: code, message: msg, kind: sentinelFor(status, code)}
+}
+
+// throttled wraps 429 and 503 answers in a ThrottledError carrying Graph's
+// Retry-After.
+func throttled(e *apiError, h *abs.ResponseHeaders) error {
+	if e.status != http.StatusTooManyRequests && e.status != http.StatusServiceUnavailable {
+		return e
+	}
+	wait := defaultRetryAfter
+	if h != nil {
+		if v := h.Get("Retry-After"); len(v) > 0 {
+			if d, ok := retryAfter(http.Header{"Retry-After": v}); ok {
+				wait = d
+			}
+		}
+	}
+	return &ThrottledError{RetryAfter: wait, Err: e}
+}
+
+// sentinelFor maps Graph's status and code onto the sentinels.
+func sentinelFor(status int, code string) error {
+	switch strings.ToLower(code) {
+	case "syncstatenotfound", "resyncrequired", "syncstateinvalid":
+		return ErrDeltaExpired
+	case "request_resourcenotfound", "resourcenotfound", "mailboxnotenabledforrestapi",
+		"errorinvaliduser", "errornonexistentmailbox", "errormailboxnotfound":
+		// The user, or its mailbox, does not exist.
+		return ErrUnknownResource
+	}
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return ErrAuth
+	case http.StatusGone:
+		return ErrDeltaExpired
+	case http.StatusNotFound:
+		return ErrNotFound
+	}
+	return nil
+}
+
+// responseError reads a failed answer that bypassed the SDK's error
+// handling (streamed contents) into an error like the SDK's.
+func responseError(op string, resp *http.Response) error {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(b, &body)
+	e := newAPIError(op, resp.StatusCode, body.Error.Code, body.Error.Message)
+	h := abs.NewResponseHeaders()
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	return throttled(e, h)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,192 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The transport below kiota's middleware is, from the top:
+//
+//	transientRetry  retries resets and 500/502 of GETs (kiota does not)
+//	limiter         holds the mailbox's slot until the body is consumed
+//	statsTransport  counts every attempt
+//	rewrite         routes Microsoft hosts to Config.Endpoint
+//	http.Transport
+//
+// Each attempt takes its own mailbox slot, so a request waiting out a
+// backoff does not keep another from running.
+
+// sharedBaseTransport is the process's connection pool for Graph and the
+// identity platform, shared by all clients. Backups keep several requests
+// per mailbox in flight for many mailboxes, so it keeps more idle
+// connections per host than net/http's default of two.
+var sharedBaseTransport = sync.OnceValue(func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	// Graph answers slowly at times, but an answer that has not started
+	// after this long is lost; the retry above gets another chance.
+	t.ResponseHeaderTimeout = 3 * time.Minute
+	return t
+})
+
+// tokenTransport carries the credential's requests (discovery, tokens):
+// routed and counted, but without mailbox slots, and without retries of
+// ours because azcore retries token requests itself.
+func tokenTransport(base http.RoundTripper, target *url.URL, st *stats) http.RoundTripper {
+	return &statsTransport{base: routed(base, target), stats: st, auth: true}
+}
+
+// graphTransport is the transport under kiota's middleware for Graph calls.
+func graphTransport(base http.RoundTripper, target *url.URL, st *stats, lim *limiter) *transientRetry {
+	rt := &limitTransport{base: &statsTransport{base: routed(base, target), stats: st}, lim: lim}
+	return &transientRetry{base: rt, stats: st, attempts: transientAttempts, backoff: transientBackoff}
+}
+
+func routed(base http.RoundTripper, target *url.URL) http.RoundTripper {
+	if target == nil {
+		return base
+	}
+	return &rewrite{base: base, scheme: target.Scheme, host: target.Host}
+}
+
+// rewrite sends requests for Microsoft's hosts to the configured endpoint,
+// leaving the URLs the SDK, MSAL and Graph's own links use untouched above
+// it.
+type rewrite struct {
+	base         http.RoundTripper
+	scheme, host string
+}
+
+func routedHost(h string) bool {
+	h = strings.ToLower(h)
+	return h == graphHost || h == loginHost || strings.HasSuffix(h, ".sharepoint.com")
+}
+
+func (t *rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
+	if routedHost(req.URL.Hostname()) {
+		req = req.Clone(req.Context())
+		req.URL.Scheme, req.URL.Host = t.scheme, t.host
+		// The endpoint mints download URLs from the Host it was asked on;
+		// they must point back at it.
+		req.Host = t.host
+	}
+	return t.base.RoundTrip(req)
+}
+
+const (
+	transientAttempts = 4
+	transientBackoff  = 200 * time.Millisecond
+)
+
+// transientRetry retries idempotent requests that failed before an answer
+// (connection reset, refused, timed out) or with 500/502, which kiota's
+// RetryHandler leaves alone. 503/504 and 429 are the RetryHandler's.
+type transientRetry struct {
+	base     http.RoundTripper
+	stats    *stats
+	attempts int
+	backoff  time.Duration
+}
+
+func (t *transientRetry) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		return t.base.RoundTrip(req)
+	}
+	ctx := req.Context()
+	for attempt := 1; ; attempt++ {
+		r := req
+		if attempt > 1 {
+			r = req.WithContext(withAttempt(ctx, attempt))
+			t.stats.retried()
+		}
+		resp, err := t.base.RoundTrip(r)
+		if attempt >= t.attempts || ctx.Err() != nil || !transient(resp, err) {
+			return resp, err
+		}
+		if resp != nil {
+			discard(resp)
+		}
+		// Exponential backoff with jitter, so that many collections failing
+		// together do not come back together.
+		d := t.backoff << (attempt - 1)
+		d += time.Duration(rand.Int64N(int64(d)/2 + 1))
+		timer := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, ctx.Err()
+		case <-timer.C:
+		}
+	}
+}
+
+// transient reports whether an attempt failed in a way that may pass.
+func transient(resp *http.Response, err error) bool {
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return false
+		}
+		var ne net.Error
+		return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+			strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe")
+	}
+	return resp.StatusCode == http.StatusInternalServerError || resp.StatusCode == http.StatusBadGateway
+}
+
+// discard drops a response that will not be used, so its connection (and
+// its mailbox slot) is freed.
+func discard(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	_ = resp.Body.Close()
+}
+
+// How long a call may wait inside the client for throttling to pass before
+// it gives up with a ThrottledError: Temporal waits better than a goroutine.
+const (
+	maxThrottleRetries = 3
+	maxInlineWait      = 10 * time.Second
+	maxInlineWaitTotal = 20 * time.Second
+)
+
+// shouldRetryThrottled is kiota's RetryHandler callback for 429/503/504: it
+// lets the handler wait out short pauses and gives up on long ones, which
+// then reach the caller as a ThrottledError whose RetryAfter a workflow can
+// honour without a goroutine sleeping for minutes. It also closes the
+// answer being retried, which the handler would leave open.
+func (c *Client) shouldRetryThrottled(spent time.Duration, attempt int, _ *http.Request, resp *http.Response) bool {
+	wait, ok := retryAfter(resp.Header)
+	if !ok {
+		// What the handler will wait: DelaySeconds·2^attempt plus jitter.
+		wait = time.Duration(1<<attempt)*time.Second + time.Second
+	}
+	if wait > maxInlineWait || spent+wait > maxInlineWaitTotal {
+		return false
+	}
+	discard(resp)
+	return true
+}
+
+// retryAfter parses Retry-After (seconds or an HTTP date).
+func retryAfter(h http.Header) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 {
+		return time.Duration(f * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
+}
