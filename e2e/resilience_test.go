@@ -1,0 +1,103 @@
+package e2e
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/graphsim"
+)
+
+// refetched counts downloads beyond the first of each message.
+func refetched(sim *simTenant) int64 {
+	var n int64
+	for _, c := range sim.Stats().Fetched["message.mime"] {
+		n += c - 1
+	}
+	return n
+}
+
+func TestExchangeBackupSurvivesAKilledWorker(t *testing.T) {
+	// A tenant of its own, slow enough to kill a worker mid-backup, and two
+	// workers of its own on their own task queue.
+	sim, err := startSimulator(graphsim.Options{Tenant: graphsim.TenantOptions{
+		Seed: 9, Users: 1, ItemsPerUser: 1600, Mix: graphsim.ItemMix{Mail: 1},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.close()
+	sim.SetFaults(graphsim.FaultOptions{Latency: 8 * time.Millisecond})
+	queue := "e2e-kill"
+	victim, err := dev.startWorker("e2e-kill-victim", sim.workerEnv(), "--task-queue", queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newExchangeAdmin(t, sim, "exchange-kill", "--task-queue", queue)
+	if _, err := dev.startWorker("e2e-kill-survivor", sim.workerEnv(), "--task-queue", queue); err != nil {
+		t.Fatal(err)
+	}
+	user := mailboxes(t, sim)[0]
+
+	done := make(chan []backup.Summary, 1)
+	go func() { done <- a.backup(t, user) }()
+	// Kill once the backup is well under way.
+	deadline := time.Now().Add(2 * time.Minute)
+	for len(sim.Stats().Fetched["message.mime"]) < 400 {
+		if time.Now().After(deadline) {
+			t.Fatal("backup did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	fetchedAtKill := len(sim.Stats().Fetched["message.mime"])
+
+	var bs []backup.Summary
+	select {
+	case bs = <-done:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("backup did not finish after the kill")
+	}
+	if len(bs) != 1 || bs[0].Status != backup.StatusCompleted {
+		t.Fatalf("backup after kill: %+v", bs)
+	}
+	assertSameItems(t, a.stored(t, bs[0].BackupID), truth(t, sim, user))
+	again := refetched(sim)
+	t.Logf("killed a worker after %d messages were fetched; %d messages fetched twice", fetchedAtKill, again)
+	if again > 1000 {
+		t.Errorf("%d messages fetched twice after a kill, want at most 1000", again)
+	}
+}
+
+func TestExchangeBackupThroughThrottlingAndFaults(t *testing.T) {
+	a := newExchangeAdmin(t, tenant, "exchange-faults")
+	user := mailboxes(t, tenant)[1]
+	tenant.SetFaults(graphsim.FaultOptions{Seed: 3, Rate429: 0.05, Rate503: 0.05, ResetRate: 0.03, DropRate: 0.03})
+	tenant.SetThrottle(graphsim.ThrottleOptions{MailboxRequests: 15, MailboxWindow: time.Second})
+	defer func() {
+		tenant.SetFaults(graphsim.FaultOptions{})
+		tenant.SetThrottle(graphsim.ThrottleOptions{})
+	}()
+	before := tenant.Stats()
+	bs := a.backup(t, user)
+	after := tenant.Stats()
+	if bs[0].Status != backup.StatusCompleted || bs[0].Errors != 0 {
+		t.Fatalf("backup under faults: %+v", bs[0])
+	}
+	assertSameItems(t, a.stored(t, bs[0].BackupID), truth(t, tenant, user))
+	injected := map[string]int64{}
+	for k, v := range after.Faults {
+		injected[k] = v - before.Faults[k]
+	}
+	injected["429 over budget"] = after.Throttled429 - before.Throttled429
+	for _, k := range []string{"429", "503", "reset", "drop", "429 over budget"} {
+		if injected[k] == 0 {
+			t.Fatalf("the simulator injected no %s (%v); the test proves nothing", k, injected)
+		}
+	}
+	t.Log(fmt.Sprintf("completed through injected faults %v", injected))
+}
