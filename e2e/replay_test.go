@@ -18,10 +18,13 @@ import (
 // the workflow code. With CORSO_RECORD_HISTORIES=DIR it also saves them, and
 // the codec key, as fixtures for workflows' replay test.
 func TestLiveHistoriesReplay(t *testing.T) {
-	a := newAdmin(t, "replay-dummy-passphrase")
-	mustSucceed(t, a.run(t, repoCmd("init", "replay")...))
+	a := newExchangeAdmin(t, tenant, "replay")
 	mustSucceed(t, a.run(t, repoCmd("connect", "replay")...))
 	mustFail(t, newAdmin(t, "replay-wrong").run(t, repoCmd("connect", "replay")...), 20*time.Second, "wrong passphrase")
+	b := a.backup(t, mailboxes(t, tenant)[0])[0]
+	mustSucceed(t, a.run(t, "backup", "list", "exchange"))
+	mustSucceed(t, a.run(t, "backup", "details", "exchange", "--backup", b.BackupID))
+	mustSucceed(t, a.run(t, "backup", "delete", "exchange", "--backup", b.BackupID))
 
 	dc, err := codec.NewDataConverter(dev.env["CORSO_CODEC_KEY"])
 	if err != nil {
@@ -31,11 +34,16 @@ func TestLiveHistoriesReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	replayer.RegisterWorkflow(workflows.RepoInitWorkflow)
-	replayer.RegisterWorkflow(workflows.RepoConnectWorkflow)
+	for _, wf := range []any{
+		workflows.RepoInitWorkflow, workflows.RepoConnectWorkflow, workflows.ExchangeBackupWorkflow,
+		workflows.MailboxBackupWorkflow, workflows.BackupListWorkflow, workflows.BackupDetailsWorkflow,
+		workflows.BackupDeleteWorkflow,
+	} {
+		replayer.RegisterWorkflow(wf)
+	}
 
 	record := os.Getenv("CORSO_RECORD_HISTORIES")
-	execs := waitExecutions(t, "CorsoRepository = 's3://corso-test/replay' AND ExecutionStatus != 'Running'", 3)
+	execs := waitExecutions(t, "CorsoRepository = 's3://corso-test/replay' AND ExecutionStatus != 'Running'", 8)
 	for _, e := range execs {
 		h := &historypb.History{Events: e.events}
 		if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {

@@ -38,8 +38,12 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	replayer.RegisterWorkflow(RepoInitWorkflow)
-	replayer.RegisterWorkflow(RepoConnectWorkflow)
+	for _, wf := range []any{
+		RepoInitWorkflow, RepoConnectWorkflow, ExchangeBackupWorkflow, MailboxBackupWorkflow,
+		BackupListWorkflow, BackupDetailsWorkflow, BackupDeleteWorkflow,
+	} {
+		replayer.RegisterWorkflow(wf)
+	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			fh, err := os.Open(f)
