@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs corso's main job on embedded defaults: the dev stack (Temporal server,
-# Web UI, S3 with bucket corso-test), one worker, then `corso repo init` and
-# `corso repo connect` as the seed documents them. Ctrl-C stops everything.
+# Web UI, S3 with bucket corso-test, a simulated Microsoft 365 tenant), one
+# worker, then `corso repo init` and `corso repo connect` as the seed
+# documents them, a backup of every mailbox, the backup list and an excerpt
+# of one backup's details. Ctrl-C stops everything.
 # DEMO_EXIT=1 stops after the commands instead of waiting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +52,17 @@ echo "\$ corso repo init s3 --bucket $CORSO_S3_BUCKET --endpoint $CORSO_S3_ENDPO
 echo
 echo "\$ corso repo connect s3 --bucket $CORSO_S3_BUCKET --endpoint $CORSO_S3_ENDPOINT --disable-tls"
 "$BIN/corso" repo connect s3 --bucket "$CORSO_S3_BUCKET" --endpoint "$CORSO_S3_ENDPOINT" --disable-tls
+echo
+echo "\$ corso backup create exchange --mailbox '*'"
+"$BIN/corso" backup create exchange --mailbox '*'
+echo
+echo "\$ corso backup list exchange"
+"$BIN/corso" backup list exchange
+first=$("$BIN/corso" backup list exchange --json | sed -n 's/.*"backupID": "\([0-9a-f]*\)".*/\1/p' | head -n 1)
+echo
+echo "\$ corso backup details exchange --backup $first --email-folder Inbox   (first 15 lines)"
+"$BIN/corso" backup details exchange --backup "$first" --email-folder Inbox >"$log/details.txt"
+head -n 15 "$log/details.txt"
 echo
 echo "Temporal Web UI: $CORSO_TEMPORAL_UI/namespaces/default/workflows"
 echo "Use the stack from another shell:  set -a; . $DEMO_DIR/corso-dev.env; set +a"
