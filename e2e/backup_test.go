@@ -48,8 +48,8 @@ func (a exchangeAdmin) backup(t *testing.T, mailboxes string) []backup.Summary {
 	r := a.run(t, "backup", "create", "exchange", "--mailbox", mailboxes, "--json")
 	mustSucceed(t, r)
 	var out createJSON
-	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
-		t.Fatalf("parse: %v\n%s", err, r.stdout)
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+		t.Fatalf("parse: %v\n%s", err, r.Stdout)
 	}
 	return out.Backups
 }
@@ -65,8 +65,8 @@ func (a exchangeAdmin) stored(t *testing.T, backupID string) map[string]string {
 	}
 	defer conns.Close(ctx)
 	r, err := conns.Open(ctx, repository.Location{
-		Provider: repository.S3, Bucket: bucket, Prefix: a.prefix, Endpoint: dev.env["CORSO_S3_ENDPOINT"], Region: "us-east-1", DisableTLS: true,
-	}, repository.Credentials{Passphrase: a.passphrase, AccessKeyID: dev.env["AWS_ACCESS_KEY_ID"], SecretAccessKey: dev.env["AWS_SECRET_ACCESS_KEY"]})
+		Provider: repository.S3, Bucket: bucket, Prefix: a.prefix, Endpoint: dev.Env["CORSO_S3_ENDPOINT"], Region: "us-east-1", DisableTLS: true,
+	}, repository.Credentials{Passphrase: a.passphrase, AccessKeyID: dev.Env["AWS_ACCESS_KEY_ID"], SecretAccessKey: dev.Env["AWS_SECRET_ACCESS_KEY"]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,8 +253,8 @@ func TestExchangeBackupListDetailsDelete(t *testing.T) {
 	var listed []backup.Summary
 	r := a.run(t, "backup", "list", "exchange", "--json")
 	mustSucceed(t, r)
-	if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil || len(listed) != 1 || listed[0].BackupID != b.BackupID {
-		t.Fatalf("list: %v %s", err, r.stdout)
+	if err := json.Unmarshal([]byte(r.Stdout), &listed); err != nil || len(listed) != 1 || listed[0].BackupID != b.BackupID {
+		t.Fatalf("list: %v %s", err, r.Stdout)
 	}
 
 	details := func(args ...string) []backup.Entry {
@@ -265,7 +265,7 @@ func TestExchangeBackupListDetailsDelete(t *testing.T) {
 			Entries []backup.Entry `json:"entries"`
 			Total   int            `json:"total"`
 		}
-		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.Total != len(out.Entries) {
+		if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil || out.Total != len(out.Entries) {
 			t.Fatalf("details: %v total %d", err, out.Total)
 		}
 		return out.Entries
@@ -295,8 +295,8 @@ func TestExchangeBackupListDetailsDelete(t *testing.T) {
 	mustSucceed(t, a.run(t, "backup", "delete", "exchange", "--backup", b.BackupID))
 	r = a.run(t, "backup", "list", "exchange", "--json")
 	mustSucceed(t, r)
-	if strings.Contains(r.stdout, b.BackupID) {
-		t.Fatalf("deleted backup still listed: %s", r.stdout)
+	if strings.Contains(r.Stdout, b.BackupID) {
+		t.Fatalf("deleted backup still listed: %s", r.Stdout)
 	}
 	mustFail(t, a.run(t, "backup", "details", "exchange", "--backup", b.BackupID), 20*time.Second, "no backup with id "+b.BackupID)
 }

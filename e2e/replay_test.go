@@ -26,7 +26,7 @@ func TestLiveHistoriesReplay(t *testing.T) {
 	mustSucceed(t, a.run(t, "backup", "details", "exchange", "--backup", b.BackupID))
 	mustSucceed(t, a.run(t, "backup", "delete", "exchange", "--backup", b.BackupID))
 
-	dc, err := codec.NewDataConverter(dev.env["CORSO_CODEC_KEY"])
+	dc, err := codec.NewDataConverter(dev.Env["CORSO_CODEC_KEY"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestLiveHistoriesReplay(t *testing.T) {
 		}
 	}
 	if record != "" {
-		if err := os.WriteFile(filepath.Join(record, "codec-key"), []byte(dev.env["CORSO_CODEC_KEY"]+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(record, "codec-key"), []byte(dev.Env["CORSO_CODEC_KEY"]+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -26,7 +26,7 @@ func (a admin) run(t *testing.T, args ...string) result {
 }
 
 func s3Flags(prefix string) []string {
-	return []string{"--bucket", bucket, "--prefix", prefix, "--endpoint", dev.env["CORSO_S3_ENDPOINT"], "--disable-tls"}
+	return []string{"--bucket", bucket, "--prefix", prefix, "--endpoint", dev.Env["CORSO_S3_ENDPOINT"], "--disable-tls"}
 }
 
 func repoCmd(op, prefix string, extra ...string) []string {
@@ -48,8 +48,8 @@ type repoJSON struct {
 
 func mustSucceed(t *testing.T, r result) {
 	t.Helper()
-	if r.code != 0 {
-		t.Fatalf("corso failed (exit %d):\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("corso failed (exit %d):\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 	}
 }
 
@@ -57,10 +57,10 @@ func mustSucceed(t *testing.T, r result) {
 // quickly rather than after a retry storm.
 func mustFail(t *testing.T, r result, within time.Duration, wants ...string) {
 	t.Helper()
-	if r.code == 0 {
-		t.Fatalf("corso succeeded, want failure:\n%s", r.stdout)
+	if r.Code == 0 {
+		t.Fatalf("corso succeeded, want failure:\n%s", r.Stdout)
 	}
-	msg := strings.TrimSpace(r.stderr)
+	msg := strings.TrimSpace(r.Stderr)
 	if strings.Count(msg, "\n") > 0 {
 		t.Errorf("error is not one line:\n%s", msg)
 	}
@@ -69,8 +69,8 @@ func mustFail(t *testing.T, r result, within time.Duration, wants ...string) {
 			t.Errorf("error %q does not mention %q", msg, w)
 		}
 	}
-	if r.took > within {
-		t.Errorf("took %s to fail, want under %s", r.took, within)
+	if r.Took > within {
+		t.Errorf("took %s to fail, want under %s", r.Took, within)
 	}
 }
 
@@ -78,8 +78,8 @@ func parseRepo(t *testing.T, r result) repoJSON {
 	t.Helper()
 	mustSucceed(t, r)
 	var out repoJSON
-	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
-		t.Fatalf("parse --json output: %v\n%s", err, r.stdout)
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+		t.Fatalf("parse --json output: %v\n%s", err, r.Stdout)
 	}
 	return out
 }
@@ -105,7 +105,7 @@ func TestRepoInitAndConnectS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{a.passphrase, dev.env["AWS_SECRET_ACCESS_KEY"]} {
+	for _, secret := range []string{a.passphrase, dev.Env["AWS_SECRET_ACCESS_KEY"]} {
 		if strings.Contains(string(cfg), secret) {
 			t.Fatalf("config file holds a secret:\n%s", cfg)
 		}
@@ -128,8 +128,8 @@ func TestRepoInitAndConnectS3(t *testing.T) {
 	}
 	text := b.run(t, repoCmd("connect", prefix)...)
 	mustSucceed(t, text)
-	if !strings.Contains(text.stdout, "Connected to the repository at s3://corso-test/"+prefix) {
-		t.Fatalf("text output:\n%s", text.stdout)
+	if !strings.Contains(text.Stdout, "Connected to the repository at s3://corso-test/"+prefix) {
+		t.Fatalf("text output:\n%s", text.Stdout)
 	}
 }
 
@@ -172,7 +172,7 @@ func TestRepoConnectFailures(t *testing.T) {
 
 func TestRepoInitOnMissingBucketCreatesNothing(t *testing.T) {
 	a := newAdmin(t, "pw")
-	args := []string{"repo", "init", "s3", "--bucket", "no-such-bucket", "--endpoint", dev.env["CORSO_S3_ENDPOINT"], "--disable-tls"}
+	args := []string{"repo", "init", "s3", "--bucket", "no-such-bucket", "--endpoint", dev.Env["CORSO_S3_ENDPOINT"], "--disable-tls"}
 	mustFail(t, a.run(t, args...), 20*time.Second, `bucket "no-such-bucket" does not exist`)
 	if bucketExists(t, "no-such-bucket") {
 		t.Fatal("init created the bucket")

@@ -31,12 +31,12 @@ func TestExchangeBackupSurvivesAKilledWorker(t *testing.T) {
 	defer sim.close()
 	sim.SetFaults(graphsim.FaultOptions{Latency: 8 * time.Millisecond})
 	queue := "e2e-kill"
-	victim, err := dev.startWorker("e2e-kill-victim", sim.workerEnv(), "--task-queue", queue)
+	victim, err := dev.StartWorker("e2e-kill-victim", sim.workerEnv(), "--task-queue", queue)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := newExchangeAdmin(t, sim, "exchange-kill", "--task-queue", queue)
-	if _, err := dev.startWorker("e2e-kill-survivor", sim.workerEnv(), "--task-queue", queue); err != nil {
+	if _, err := dev.StartWorker("e2e-kill-survivor", sim.workerEnv(), "--task-queue", queue); err != nil {
 		t.Fatal(err)
 	}
 	user := mailboxes(t, sim)[0]

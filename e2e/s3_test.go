@@ -17,9 +17,9 @@ func s3Client(t *testing.T) *s3.Client {
 	t.Helper()
 	return s3.New(s3.Options{
 		Region:       "us-east-1",
-		BaseEndpoint: aws.String("http://" + dev.env["CORSO_S3_ENDPOINT"]),
+		BaseEndpoint: aws.String("http://" + dev.Env["CORSO_S3_ENDPOINT"]),
 		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider(dev.env["AWS_ACCESS_KEY_ID"], dev.env["AWS_SECRET_ACCESS_KEY"], ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(dev.Env["AWS_ACCESS_KEY_ID"], dev.Env["AWS_SECRET_ACCESS_KEY"], ""),
 	})
 }
 

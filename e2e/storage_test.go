@@ -31,10 +31,10 @@ func TestDataAtRestIsEncryptedInS3(t *testing.T) {
 	}
 	defer conns.Close(ctx)
 	r, err := conns.Open(ctx, repository.Location{
-		Provider: repository.S3, Bucket: bucket, Prefix: prefix, Endpoint: dev.env["CORSO_S3_ENDPOINT"],
+		Provider: repository.S3, Bucket: bucket, Prefix: prefix, Endpoint: dev.Env["CORSO_S3_ENDPOINT"],
 		Region: "us-east-1", DisableTLS: true,
 	}, repository.Credentials{
-		Passphrase: "at-rest-pw", AccessKeyID: dev.env["AWS_ACCESS_KEY_ID"], SecretAccessKey: dev.env["AWS_SECRET_ACCESS_KEY"],
+		Passphrase: "at-rest-pw", AccessKeyID: dev.Env["AWS_ACCESS_KEY_ID"], SecretAccessKey: dev.Env["AWS_SECRET_ACCESS_KEY"],
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func iamAction(r *http.Request) string {
 }
 
 func TestOnlyTheSeedsIAMActionsAreUsed(t *testing.T) {
-	target, _ := url.Parse("http://" + dev.env["CORSO_S3_ENDPOINT"])
+	target, _ := url.Parse("http://" + dev.Env["CORSO_S3_ENDPOINT"])
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	var mu sync.Mutex
 	used := map[string]int{}

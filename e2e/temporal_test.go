@@ -24,7 +24,7 @@ import (
 // stay as ciphertext.
 func rawClient(t *testing.T) client.Client {
 	t.Helper()
-	c, err := client.Dial(client.Options{HostPort: dev.env["TEMPORAL_ADDRESS"], Namespace: "default"})
+	c, err := client.Dial(client.Options{HostPort: dev.Env["TEMPORAL_ADDRESS"], Namespace: "default"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +121,8 @@ func TestNoSecretInTemporalOrLogs(t *testing.T) {
 	secrets := map[string]string{
 		"passphrase":       passphrase,
 		"wrong passphrase": "history-scan-wrong-4f2e",
-		"S3 secret key":    dev.env["AWS_SECRET_ACCESS_KEY"],
-		"codec key":        dev.env["CORSO_CODEC_KEY"],
+		"S3 secret key":    dev.Env["AWS_SECRET_ACCESS_KEY"],
+		"codec key":        dev.Env["CORSO_CODEC_KEY"],
 	}
 	execs := allExecutions(t, rawClient(t), "")
 	if len(execs) < 3 {
@@ -155,7 +155,7 @@ func TestNoSecretInTemporalOrLogs(t *testing.T) {
 		}
 	}
 
-	for _, p := range dev.logs {
+	for _, p := range dev.Logs() {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -174,7 +174,7 @@ func decodeWithCodecServer(t *testing.T, payloads []*commonpb.Payload) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, dev.env["CORSO_CODEC_ENDPOINT"]+"/decode", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, dev.Env["CORSO_CODEC_ENDPOINT"]+"/decode", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Namespace", "default")
 	resp, err := http.DefaultClient.Do(req)
