@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -43,7 +42,7 @@ func newEnv(t *testing.T, wrap func(http.Handler) http.Handler) *env {
 		ClientSecret: simSecret,
 		Clock:        clock,
 	})
-	h := scopeFix(sim.Handler())
+	h := sim.Handler()
 	if wrap != nil {
 		h = wrap(h)
 	}
@@ -53,28 +52,6 @@ func newEnv(t *testing.T, wrap func(http.Handler) http.Handler) *env {
 		_ = sim.Close()
 	})
 	return &env{t: t, sim: sim, srv: srv, clock: clock, info: sim.Info()}
-}
-
-// scopeFix drops the OIDC scopes MSAL adds to every token request
-// ("openid offline_access profile"), which Entra ID ignores for client
-// credentials but the simulator rejects as invalid_scope.
-func scopeFix(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") && r.ParseForm() == nil {
-			var keep []string
-			for _, s := range strings.Fields(r.PostForm.Get("scope")) {
-				if s != "openid" && s != "offline_access" && s != "profile" {
-					keep = append(keep, s)
-				}
-			}
-			r.PostForm.Set("scope", strings.Join(keep, " "))
-			body := r.PostForm.Encode()
-			r.Body = io.NopCloser(strings.NewReader(body))
-			r.ContentLength = int64(len(body))
-			r.Form, r.PostForm = nil, nil
-		}
-		h.ServeHTTP(w, r)
-	})
 }
 
 func (e *env) config() Config {

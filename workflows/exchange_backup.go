@@ -13,7 +13,7 @@ import (
 )
 
 // MaxMailboxesInFlight bounds the child workflows one request runs at once.
-const MaxMailboxesInFlight = 8
+const MaxMailboxesInFlight = 64
 
 // ExchangeBackupWorkflow backs up each selected mailbox in its own child
 // workflow, so each mailbox gets its own history, its own backup and its

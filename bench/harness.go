@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/localstack"
+	"github.com/corso-temporal/corso/repository"
+)
+
+// admin is one repository at its own prefix, backing up one tenant.
+type admin struct {
+	stack  *localstack.Stack
+	tenant *localstack.Tenant
+	prefix string
+	pass   string
+	config string
+	flags  []string
+}
+
+func newAdmin(s *localstack.Stack, t *localstack.Tenant, prefix string, flags ...string) (*admin, error) {
+	a := &admin{stack: s, tenant: t, prefix: prefix, pass: "bench-" + prefix, config: filepath.Join(s.Dir, prefix+".toml"), flags: flags}
+	_, err := a.run("repo", "init", "s3", "--bucket", "corso-test", "--prefix", prefix,
+		"--endpoint", s.Env["CORSO_S3_ENDPOINT"], "--disable-tls")
+	return a, err
+}
+
+func (a *admin) run(args ...string) (localstack.Result, error) {
+	args = append(append(args, a.flags...), "--config-file", a.config)
+	r, err := a.stack.Corso(context.Background(), a.tenant.CLIEnv(a.pass), args...)
+	if err == nil && r.Code != 0 {
+		err = fmt.Errorf("corso %s: %s", strings.Join(args[:3], " "), strings.TrimSpace(r.Stderr))
+	}
+	return r, err
+}
+
+// backup backs up the selected mailboxes and returns the summaries and
+// the wall time the CLI waited.
+func (a *admin) backup(mailboxes string) ([]backup.Summary, time.Duration, error) {
+	r, err := a.run("backup", "create", "exchange", "--mailbox", mailboxes, "--json")
+	if err != nil {
+		return nil, 0, err
+	}
+	var out struct {
+		Backups []backup.Summary `json:"backups"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+		return nil, 0, err
+	}
+	for _, b := range out.Backups {
+		if b.Status != backup.StatusCompleted {
+			return nil, 0, fmt.Errorf("backup of %s: %s %s", b.ResourceName, b.Status, b.Error)
+		}
+	}
+	return out.Backups, r.Took, nil
+}
+
+// open opens the repository in this process, as a worker would.
+func (a *admin) open(ctx context.Context, conns *repository.Connections) (*repository.Repository, error) {
+	env := a.stack.Env
+	return conns.Open(ctx, repository.Location{
+		Provider: repository.S3, Bucket: "corso-test", Prefix: a.prefix, Endpoint: env["CORSO_S3_ENDPOINT"],
+		Region: "us-east-1", DisableTLS: true,
+	}, repository.Credentials{Passphrase: a.pass, AccessKeyID: env["AWS_ACCESS_KEY_ID"], SecretAccessKey: env["AWS_SECRET_ACCESS_KEY"]})
+}
+
+// items reads back every item the backups stored.
+func (a *admin) items(ctx context.Context, conns *repository.Connections, bs []backup.Summary) ([][]byte, error) {
+	r, err := a.open(ctx, conns)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Release(ctx)
+	var out [][]byte
+	for _, s := range bs {
+		b, err := r.Backup(ctx, s.BackupID)
+		if err != nil {
+			return nil, err
+		}
+		idx, err := r.Index(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range idx.Collections {
+			ents, err := r.ReadDir(ctx, c.DirID)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range ents {
+				rd, err := r.OpenItem(ctx, e.ObjectID.String())
+				if err != nil {
+					return nil, err
+				}
+				buf := make([]byte, e.FileSize)
+				_, err = io.ReadFull(rd, buf)
+				rd.Close()
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, buf)
+			}
+		}
+	}
+	return out, nil
+}
+
+// rawIngest writes items into a repository with the shortest loop kopia
+// allows: one write session, a few writers, one flush. It is the storage
+// engine's limit for the same data on the same S3 server.
+func rawIngest(ctx context.Context, conns *repository.Connections, a *admin, items [][]byte, writers int) (time.Duration, error) {
+	r, err := a.open(ctx, conns)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Release(ctx)
+	start := time.Now()
+	wctx, sess, err := r.NewSession(ctx, "raw ingest")
+	if err != nil {
+		return 0, err
+	}
+	defer sess.Close(wctx)
+	next := make(chan int)
+	errs := make(chan error, writers)
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if _, err := sess.WriteItem(wctx, fmt.Sprint(i), time.Time{}, bytes.NewReader(items[i])); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := range items {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return 0, err
+	default:
+	}
+	if err := sess.Flush(wctx); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}

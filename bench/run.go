@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/graphsim"
+	"github.com/corso-temporal/corso/localstack"
+	"github.com/corso-temporal/corso/repository"
+)
+
+// figure is one printed measurement, with its target when it has one.
+type figure struct {
+	name, value, target string
+	ok                  *bool
+}
+
+type report struct{ figures []figure }
+
+func (r *report) add(name, value string) {
+	r.figures = append(r.figures, figure{name: name, value: value})
+}
+func (r *report) check(name, value, target string, ok bool) {
+	r.figures = append(r.figures, figure{name: name, value: value, target: target, ok: &ok})
+	fmt.Fprintf(os.Stderr, "  %s: %s\n", name, value)
+}
+
+func (r *report) print() {
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MEASURE\tVALUE\tTARGET\t")
+	for _, f := range r.figures {
+		mark := ""
+		if f.ok != nil {
+			mark = map[bool]string{true: "met", false: "NOT MET"}[*f.ok]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.name, f.value, f.target, mark)
+	}
+	_ = tw.Flush()
+}
+
+func totals(bs []backup.Summary) (items, bytes int64) {
+	for _, b := range bs {
+		items += b.Items
+		bytes += b.Bytes
+	}
+	return items, bytes
+}
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+func run(c config) error {
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "corso-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin, err := localstack.BuildBinaries(tmp)
+	if err != nil {
+		return err
+	}
+	stack, err := localstack.Start(bin, tmp, "--users", "1", "--items-per-user", "1")
+	if err != nil {
+		return err
+	}
+	defer stack.Stop()
+	conns, err := repository.NewConnections(repository.ClientOptions{Hostname: "bench", Username: "corso", Dir: tmp + "/bench-repos"})
+	if err != nil {
+		return err
+	}
+	defer conns.Close(ctx)
+	var rep report
+
+	// 1. Full backup throughput against raw kopia ingest of the same items.
+	fmt.Fprintf(os.Stderr, "full backup: %d mailboxes x %d items, 1 worker\n", c.users, c.items)
+	t1, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{
+		Seed: 1, Users: c.users, ItemsPerUser: c.items, Mix: graphsim.ItemMix{Mail: 0.7, Contacts: 0.15, Events: 0.15},
+	}})
+	if err != nil {
+		return err
+	}
+	defer t1.Close()
+	w1, err := stack.StartWorker("bench-throughput", t1.WorkerEnv(), "--task-queue", "bench-throughput")
+	if err != nil {
+		return err
+	}
+	a1, err := newAdmin(stack, t1, "bench-full", "--task-queue", "bench-throughput")
+	if err != nil {
+		return err
+	}
+	statsBefore := t1.Stats().TotalRequests
+	full, fullTook, err := a1.backup("*")
+	if err != nil {
+		return err
+	}
+	fullRequests := t1.Stats().TotalRequests - statsBefore
+	items, bytes := totals(full)
+	backupRate := float64(items) / fullTook.Seconds()
+	rep.add("full backup", fmt.Sprintf("%d items, %.1f MiB in %s", items, mib(bytes), fullTook.Round(time.Millisecond)))
+	rep.add("full backup rate", fmt.Sprintf("%.0f items/s, %.2f MiB/s, %.2f Graph requests/item", backupRate, mib(bytes)/fullTook.Seconds(), float64(fullRequests)/float64(items)))
+
+	stored, err := a1.items(ctx, conns, full)
+	if err != nil {
+		return err
+	}
+	aRaw, err := newAdmin(stack, t1, "bench-raw", "--task-queue", "bench-throughput")
+	if err != nil {
+		return err
+	}
+	rawTook, err := rawIngest(ctx, conns, aRaw, stored, 4)
+	if err != nil {
+		return err
+	}
+	rawRate := float64(len(stored)) / rawTook.Seconds()
+	rep.add("raw kopia ingest, same items", fmt.Sprintf("%.0f items/s, %.2f MiB/s", rawRate, mib(bytes)/rawTook.Seconds()))
+	rep.check("backup / raw ingest", fmt.Sprintf("%.2f", backupRate/rawRate), ">= 0.8", backupRate/rawRate >= 0.8)
+	peak, _ := localstack.PeakRSS(w1.Process.Pid)
+	rep.add("worker peak RSS, full backup", fmt.Sprintf("%.0f MiB", mib(peak)))
+
+	// 2. Incremental after 1% churn.
+	res := t1.Mutate([]graphsim.MutateOp{{Op: "churn", Seed: 7, Rate: 0.01}})
+	changes := 0
+	for _, r := range res {
+		if r.Error == "" && r.Op != "churn" {
+			changes++
+		}
+	}
+	statsBefore = t1.Stats().TotalRequests
+	inc, incTook, err := a1.backup("*")
+	if err != nil {
+		return err
+	}
+	incRequests := t1.Stats().TotalRequests - statsBefore
+	var fetched int64
+	for _, b := range inc {
+		fetched += b.Fetched
+	}
+	rep.add("incremental after 1% churn", fmt.Sprintf("%d changes, %d items fetched, %d Graph requests, %s", changes, fetched, incRequests, incTook.Round(time.Millisecond)))
+	if changes > 0 {
+		per := float64(incRequests) / float64(changes)
+		rep.check("Graph requests per changed item", fmt.Sprintf("%.2f", per), "<= 1.2", per <= 1.2)
+	}
+	ratio := incTook.Seconds() / fullTook.Seconds()
+	rep.check("incremental time / full time", fmt.Sprintf("%.3f", ratio), "<= 0.1", ratio <= 0.1)
+	localstack.Terminate(w1)
+
+	// 3. Worker memory as one mailbox grows 4x.
+	var rss []int64
+	for i, n := range []int{c.items, 4 * c.items} {
+		t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: int64(10 + i), Users: 1, ItemsPerUser: n, Mix: graphsim.ItemMix{Mail: 1}}})
+		if err != nil {
+			return err
+		}
+		q := fmt.Sprintf("bench-rss-%d", i)
+		w, err := stack.StartWorker(q, t.WorkerEnv(), "--task-queue", q)
+		if err != nil {
+			return err
+		}
+		a, err := newAdmin(stack, t, q, "--task-queue", q)
+		if err != nil {
+			return err
+		}
+		if _, _, err := a.backup("*"); err != nil {
+			return err
+		}
+		p, err := localstack.PeakRSS(w.Process.Pid)
+		if err != nil {
+			return err
+		}
+		rss = append(rss, p)
+		localstack.Terminate(w)
+		t.Close()
+	}
+	rep.check("worker peak RSS, mailbox of N and 4N items", fmt.Sprintf("%.0f MiB, %.0f MiB (N=%d)", mib(rss[0]), mib(rss[1]), c.items),
+		"flat, <= 300 MiB", rss[1] <= 300<<20 && float64(rss[1]) <= 1.5*float64(rss[0]))
+
+	// 4. A worker killed mid-backup.
+	again, err := killRun(stack, c)
+	if err != nil {
+		return err
+	}
+	rep.check("items fetched twice after a worker kill", fmt.Sprint(again), "<= 1000", again <= 1000)
+
+	// 5. Scaling under Graph latency: one worker, then four.
+	rates, err := scaleRun(stack, c)
+	if err != nil {
+		return err
+	}
+	rep.add("throughput at "+c.latency.String()+" Graph latency", fmt.Sprintf("1 worker %.0f items/s, 4 workers %.0f items/s", rates[0], rates[1]))
+	rep.check("4 workers / 1 worker", fmt.Sprintf("%.2f", rates[1]/rates[0]), ">= 3.5", rates[1]/rates[0] >= 3.5)
+
+	// 6. History size of every workflow run.
+	largest, which, err := largestHistory(ctx, stack)
+	if err != nil {
+		return err
+	}
+	rep.check("largest workflow history", fmt.Sprintf("%d events (%s)", largest, which), "<= 10000", largest <= 10000)
+
+	rep.print()
+	return nil
+}
+
+func killRun(stack *localstack.Stack, c config) (int64, error) {
+	t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: 20, Users: 1, ItemsPerUser: 4000, Mix: graphsim.ItemMix{Mail: 1}}})
+	if err != nil {
+		return 0, err
+	}
+	defer t.Close()
+	t.SetFaults(graphsim.FaultOptions{Latency: 5 * time.Millisecond})
+	q := "bench-kill"
+	victim, err := stack.StartWorker("bench-kill-victim", t.WorkerEnv(), "--task-queue", q)
+	if err != nil {
+		return 0, err
+	}
+	a, err := newAdmin(stack, t, q, "--task-queue", q)
+	if err != nil {
+		return 0, err
+	}
+	survivor, err := stack.StartWorker("bench-kill-survivor", t.WorkerEnv(), "--task-queue", q)
+	if err != nil {
+		return 0, err
+	}
+	defer localstack.Terminate(survivor)
+	done := make(chan error, 1)
+	go func() { _, _, err := a.backup("*"); done <- err }()
+	for len(t.Stats().Fetched["message.mime"]) < 1500 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = victim.Process.Signal(syscall.SIGKILL)
+	if err := <-done; err != nil {
+		return 0, err
+	}
+	var again int64
+	for _, n := range t.Stats().Fetched["message.mime"] {
+		again += n - 1
+	}
+	return again, nil
+}
+
+func scaleRun(stack *localstack.Stack, c config) ([2]float64, error) {
+	var rates [2]float64
+	t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: 30, Users: c.scaleUser, ItemsPerUser: 150, Mix: graphsim.ItemMix{Mail: 1}}})
+	if err != nil {
+		return rates, err
+	}
+	defer t.Close()
+	t.SetFaults(graphsim.FaultOptions{Latency: c.latency})
+	for i, workers := range []int{1, 4} {
+		q := fmt.Sprintf("bench-scale-%d", workers)
+		for w := range workers {
+			p, err := stack.StartWorker(fmt.Sprintf("%s-%d", q, w), t.WorkerEnv(), "--task-queue", q)
+			if err != nil {
+				return rates, err
+			}
+			defer localstack.Terminate(p)
+		}
+		a, err := newAdmin(stack, t, q, "--task-queue", q)
+		if err != nil {
+			return rates, err
+		}
+		bs, took, err := a.backup("*")
+		if err != nil {
+			return rates, err
+		}
+		n, _ := totals(bs)
+		rates[i] = float64(n) / took.Seconds()
+		fmt.Fprintf(os.Stderr, "  %d worker(s): %d items in %s\n", workers, n, took.Round(time.Millisecond))
+	}
+	return rates, nil
+}
+
+func largestHistory(ctx context.Context, stack *localstack.Stack) (int, string, error) {
+	c, err := client.Dial(client.Options{HostPort: stack.Env["TEMPORAL_ADDRESS"], Namespace: "default"})
+	if err != nil {
+		return 0, "", err
+	}
+	defer c.Close()
+	largest, which := 0, ""
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", NextPageToken: token})
+		if err != nil {
+			return 0, "", err
+		}
+		for _, e := range resp.Executions {
+			if e.HistoryLength > int64(largest) {
+				largest, which = int(e.HistoryLength), e.Type.GetName()
+			}
+			if e.HistoryLength == 0 { // older servers leave it out of visibility
+				it := c.GetWorkflowHistory(ctx, e.Execution.WorkflowId, e.Execution.RunId, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+				n := 0
+				for it.HasNext() {
+					if _, err := it.Next(); err != nil {
+						return 0, "", err
+					}
+					n++
+				}
+				if n > largest {
+					largest, which = n, e.Type.GetName()
+				}
+			}
+		}
+		token = resp.NextPageToken
+		if len(token) == 0 {
+			return largest, strings.TrimSpace(which), nil
+		}
+	}
+}
