@@ -33,7 +33,7 @@ func newExchangeAdmin(t *testing.T, sim *simTenant, prefix string, extra ...stri
 func (a exchangeAdmin) run(t *testing.T, args ...string) result {
 	t.Helper()
 	args = append(append(args, a.extra...), "--config-file", a.config)
-	return corso(t, a.sim.cliEnv(a.passphrase), args...)
+	return corso(t, a.sim.CLIEnv(a.passphrase), args...)
 }
 
 type createJSON struct {
@@ -154,12 +154,7 @@ func assertSameItems(t *testing.T, got, want map[string]string) {
 }
 
 func mailboxes(t *testing.T, sim *simTenant) []string {
-	var out []string
-	for _, u := range sim.Info().Users {
-		if u.HasMailbox {
-			out = append(out, u.UPN)
-		}
-	}
+	out := sim.Mailboxes()
 	if len(out) == 0 {
 		t.Fatal("the simulated tenant has no mailbox")
 	}
@@ -317,21 +312,21 @@ func TestExchangeBackupBadInput(t *testing.T) {
 		mustFail(t, a.run(t, "backup", "details", "exchange", "--backup", "x", "--email-received-after", "yesterday"), 5*time.Second, "--email-received-after")
 	})
 	t.Run("wrong passphrase", func(t *testing.T) {
-		r := corso(t, tenant.cliEnv("not-the-passphrase"), "backup", "create", "exchange", "--mailbox", user, "--config-file", a.config)
+		r := corso(t, tenant.CLIEnv("not-the-passphrase"), "backup", "create", "exchange", "--mailbox", user, "--config-file", a.config)
 		mustFail(t, r, 30*time.Second, "wrong passphrase")
 	})
 	t.Run("no repository connected", func(t *testing.T) {
-		r := corso(t, tenant.cliEnv(a.passphrase), "backup", "list", "exchange", "--config-file", t.TempDir()+"/none.toml")
+		r := corso(t, tenant.CLIEnv(a.passphrase), "backup", "list", "exchange", "--config-file", t.TempDir()+"/none.toml")
 		mustFail(t, r, 5*time.Second, "no repository connected")
 	})
 	t.Run("wrong app secret", func(t *testing.T) {
-		env := tenant.cliEnv(a.passphrase)
+		env := tenant.CLIEnv(a.passphrase)
 		env["AZURE_CLIENT_SECRET"] = "wrong"
 		r := corso(t, env, "backup", "create", "exchange", "--mailbox", user, "--config-file", a.config)
 		mustFail(t, r, 30*time.Second, "Microsoft Graph refused the app")
 	})
 	t.Run("missing app credentials", func(t *testing.T) {
-		env := tenant.cliEnv(a.passphrase)
+		env := tenant.CLIEnv(a.passphrase)
 		env["AZURE_CLIENT_ID"] = ""
 		r := corso(t, env, "backup", "create", "exchange", "--mailbox", user, "--config-file", a.config)
 		mustFail(t, r, 5*time.Second, "AZURE_CLIENT_ID")

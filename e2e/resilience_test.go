@@ -28,15 +28,15 @@ func TestExchangeBackupSurvivesAKilledWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sim.close()
+	defer sim.Close()
 	sim.SetFaults(graphsim.FaultOptions{Latency: 8 * time.Millisecond})
 	queue := "e2e-kill"
-	victim, err := dev.StartWorker("e2e-kill-victim", sim.workerEnv(), "--task-queue", queue)
+	victim, err := dev.StartWorker("e2e-kill-victim", sim.WorkerEnv(), "--task-queue", queue)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := newExchangeAdmin(t, sim, "exchange-kill", "--task-queue", queue)
-	if _, err := dev.StartWorker("e2e-kill-survivor", sim.workerEnv(), "--task-queue", queue); err != nil {
+	if _, err := dev.StartWorker("e2e-kill-survivor", sim.WorkerEnv(), "--task-queue", queue); err != nil {
 		t.Fatal(err)
 	}
 	user := mailboxes(t, sim)[0]

@@ -41,9 +41,9 @@ func runWithStack(m *testing.M) (code int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	defer tenant.close()
+	defer tenant.Close()
 	for i := 1; i <= 2; i++ {
-		if _, err := dev.StartWorker(fmt.Sprintf("e2e-worker-%d", i), tenant.workerEnv()); err != nil {
+		if _, err := dev.StartWorker(fmt.Sprintf("e2e-worker-%d", i), tenant.WorkerEnv()); err != nil {
 			return 0, err
 		}
 	}
