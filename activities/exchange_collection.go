@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kopia/kopia/snapshot"
@@ -69,6 +70,9 @@ type collection struct {
 	candDetails map[string]backup.Entry
 	errors      []backup.ItemError
 
+	// mu guards the state above and below while a page's downloads run.
+	mu              sync.Mutex
+	fetchers        int
 	pending         segment
 	lastCheck       time.Time
 	sinceCheck      int
@@ -99,7 +103,7 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 	}
 	defer sess.Close(ctx)
 
-	c := &collection{in: in, src: src, repo: r, session: sess, lastCheck: time.Now(), checkpointItems: a.CheckpointItems}
+	c := &collection{in: in, src: src, repo: r, session: sess, lastCheck: time.Now(), checkpointItems: a.CheckpointItems, fetchers: in.Concurrency}
 	if c.checkpointItems <= 0 {
 		c.checkpointItems = defaultCheckpointItems
 	}
@@ -204,10 +208,8 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 		case err != nil:
 			return workflows.CollectionResult{}, graphError(err)
 		}
-		for _, ch := range page.Changes {
-			if err := c.change(ctx, ch); err != nil {
-				return workflows.CollectionResult{}, err
-			}
+		if err := c.applyPage(ctx, page.Changes); err != nil {
+			return workflows.CollectionResult{}, err
 		}
 		if page.DeltaLink != "" {
 			deltaLink = page.DeltaLink
@@ -236,9 +238,52 @@ func (c *collection) reset(ctx context.Context) error {
 	return nil
 }
 
-// change applies one delta entry.
+// applyPage applies one page of changes, downloading up to c.fetchers
+// items at once. Every change of the page is applied before the next page
+// is read, so a checkpoint taken after the page covers all of it.
+func (c *collection) applyPage(ctx context.Context, changes []m365.Change) error {
+	// The last change of an item wins, as in Graph's delta semantics; this
+	// also keeps two downloads of one item from racing.
+	last := make(map[string]int, len(changes))
+	for i, ch := range changes {
+		last[ch.ID] = i
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	slots := make(chan struct{}, max(1, c.fetchers))
+	var wg sync.WaitGroup
+	for i, ch := range changes {
+		if last[ch.ID] != i {
+			continue
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if err := c.change(ctx, ch); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return ctx.Err()
+}
+
+// change applies one delta entry; it may run concurrently with others.
 func (c *collection) change(ctx context.Context, ch m365.Change) error {
 	name := entryName(ch.ID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if ch.Removed {
 		if _, ok := c.entries[name]; ok {
 			c.cp.Removed++
@@ -256,7 +301,9 @@ func (c *collection) change(ctx context.Context, ch m365.Change) error {
 		return nil
 	}
 	activity.RecordHeartbeat(ctx, c.cp)
+	c.mu.Unlock()
 	de, err := c.fetch(ctx, name, ch)
+	c.mu.Lock()
 	if err != nil {
 		var rerr repositoryWriteError
 		if errors.As(err, &rerr) {

@@ -63,7 +63,7 @@ func (f *exchangeFixture) run(prev *workflows.PreviousCollection, resume *collec
 	}
 	cont := m365.Container{ID: "inbox", DisplayName: "Inbox", Path: []string{"Inbox"}, Category: m365.Email}
 	val, err := env.ExecuteActivity(f.a.BackupCollection, workflows.BackupCollectionInput{
-		Repo: f.repo, Graph: f.gr, BackupID: "b", MailboxID: "mbx",
+		Repo: f.repo, Graph: f.gr, BackupID: "b", MailboxID: "mbx", Concurrency: 3,
 		Plan: workflows.CollectionPlan{Container: cont, Previous: prev},
 	})
 	if err != nil {

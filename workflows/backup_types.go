@@ -89,6 +89,8 @@ type BackupCollectionInput struct {
 	MailboxID string         `json:"mailboxID"`
 	Plan      CollectionPlan `json:"plan"`
 	FailFast  bool           `json:"failFast,omitempty"`
+	// Concurrency is how many items the activity downloads at once.
+	Concurrency int `json:"concurrency,omitempty"`
 }
 
 // CollectionResult is a backed-up container, ready to combine. DirEntry

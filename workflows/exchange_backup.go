@@ -15,6 +15,10 @@ import (
 // MaxMailboxesInFlight bounds the child workflows one request runs at once.
 const MaxMailboxesInFlight = 64
 
+// moreMailboxesInFlightChange raised the bound from 8; runs started before
+// keep 8 on replay.
+const moreMailboxesInFlightChange = "more-mailboxes-in-flight"
+
 // ExchangeBackupWorkflow backs up each selected mailbox in its own child
 // workflow, so each mailbox gets its own history, its own backup and its
 // own failure: one mailbox failing does not fail the others.
@@ -32,6 +36,10 @@ func ExchangeBackupWorkflow(ctx workflow.Context, in ExchangeBackupInput) (Excha
 		}
 	}
 
+	maxInFlight := MaxMailboxesInFlight
+	if workflow.GetVersion(ctx, moreMailboxesInFlightChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		maxInFlight = 8
+	}
 	res := ExchangeBackupResult{Backups: make([]backup.Summary, len(mailboxes))}
 	progress := make([]BackupProgress, len(mailboxes))
 	for i, mb := range mailboxes {
@@ -73,7 +81,7 @@ func ExchangeBackupWorkflow(ctx workflow.Context, in ExchangeBackupInput) (Excha
 			progress[i].Stage, progress[i].Items, progress[i].Bytes, progress[i].Errors = "done", s.Items, s.Bytes, s.Errors
 		})
 		inFlight++
-		if inFlight == MaxMailboxesInFlight {
+		if inFlight == maxInFlight {
 			sel.Select(ctx)
 			inFlight--
 		}

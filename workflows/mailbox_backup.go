@@ -6,11 +6,19 @@ import (
 	"github.com/corso-temporal/corso/backup"
 )
 
-// MaxCollectionsInFlight bounds the containers of one mailbox backed up at
-// once. Each collection activity makes one Graph request at a time, so this
-// is also the mailbox's request concurrency across the whole fleet, within
-// Exchange's limit of four.
-const MaxCollectionsInFlight = 4
+// A mailbox's containers are backed up MaxCollectionsInFlight at a time,
+// each downloading CollectionConcurrency items at once: together at most
+// four requests in flight for the mailbox across the whole fleet, which is
+// Exchange's limit per mailbox.
+const (
+	MaxCollectionsInFlight = 2
+	CollectionConcurrency  = 2
+)
+
+// concurrentDownloadsChange marks the switch from four sequential
+// collections to two collections downloading two items each; runs started
+// before it keep their old shape on replay.
+const concurrentDownloadsChange = "concurrent-downloads"
 
 // MailboxBackupWorkflow backs up one mailbox: plan its collections, back
 // each up on whichever worker is free, then combine them into one backup.
@@ -37,6 +45,11 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 		return backup.Summary{}, err
 	}
 
+	inFlightLimit, concurrency := MaxCollectionsInFlight, CollectionConcurrency
+	if workflow.GetVersion(ctx, concurrentDownloadsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		inFlightLimit, concurrency = 4, 1
+	}
+
 	b.progress.Stage = "backing up"
 	b.progress.CollectionsTotal = len(plan.Collections)
 	results := make([]CollectionResult, len(plan.Collections))
@@ -50,7 +63,7 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 		}
 		f := workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
 			Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID,
-			Plan: p, FailFast: b.in.FailFast,
+			Plan: p, FailFast: b.in.FailFast, Concurrency: concurrency,
 		})
 		sel.AddFuture(f, func(f workflow.Future) {
 			if err := f.Get(ctx, &results[i]); err != nil {
@@ -66,7 +79,7 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 			b.progress.Errors += int64(len(r.Errors))
 		})
 		inFlight++
-		if inFlight == MaxCollectionsInFlight {
+		if inFlight == inFlightLimit {
 			sel.Select(ctx)
 			inFlight--
 		}

@@ -12,19 +12,29 @@ import (
 	"github.com/corso-temporal/corso/codec"
 )
 
-// Histories recorded from real runs on the dev stack (see e2e's replay test,
-// CORSO_RECORD_HISTORIES). Replaying them against today's workflow code
+// Histories recorded from real runs on the dev stack (see e2e's replay test:
+// CORSO_RECORD_HISTORIES=workflows/testdata/replay/<new folder>). Replaying them against today's workflow code
 // catches changes that would break workflows already running: a failure
 // here is a non-determinism error waiting to happen after a deploy. The key
 // in the folder encrypted those runs only; their credentials are dummies.
 func TestReplayRecordedHistories(t *testing.T) {
-	dir := filepath.Join("testdata", "replay")
-	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	// Each folder is one recording, with the codec key of that run.
+	dirs, err := filepath.Glob(filepath.Join("testdata", "replay", "*"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) == 0 {
+	if len(dirs) == 0 {
 		t.Fatal("no recorded histories in testdata/replay")
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) { replayRecording(t, dir) })
+	}
+}
+
+func replayRecording(t *testing.T, dir string) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no histories in %s: %v", dir, err)
 	}
 	key, err := os.ReadFile(filepath.Join(dir, "codec-key"))
 	if err != nil {
