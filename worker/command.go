@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -25,6 +26,7 @@ type options struct {
 	logLevel string
 	maxActs  int
 	queue    string
+	memMiB   int64
 
 	graphEndpoint string
 }
@@ -49,6 +51,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&o.queue, "task-queue", workflows.TaskQueue, "task queue to poll (env CORSO_TASK_QUEUE); CLIs must use the same")
 	f.StringVar(&o.graphEndpoint, "graph-endpoint", os.Getenv("CORSO_GRAPH_ENDPOINT"), "send Microsoft Graph and sign-in traffic to this address, e.g. a simulated tenant (env CORSO_GRAPH_ENDPOINT); empty means Microsoft's cloud")
+	f.Int64Var(&o.memMiB, "memory-limit-mib", 256, "soft memory limit for the Go runtime, in MiB (0: none; GOMEMLIMIT overrides)")
 	f.IntVar(&o.maxActs, "max-concurrent-activities", 16, "activities this worker runs at once")
 	return cmd
 }
@@ -57,6 +60,11 @@ func run(ctx context.Context, o options) error {
 	logger, err := newLogger(o.logLevel)
 	if err != nil {
 		return err
+	}
+	if o.memMiB > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		// Item buffers and SDK allocations come and go per request; a soft
+		// limit makes the collector return them before RSS grows.
+		debug.SetMemoryLimit(o.memMiB << 20)
 	}
 	o.temporal = o.temporal.FromEnv()
 	if q := os.Getenv("CORSO_TASK_QUEUE"); q != "" && o.queue == workflows.TaskQueue {
