@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kopia/kopia/repo/object"
 	"github.com/kopia/kopia/snapshot"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -447,9 +448,30 @@ func (c *collection) checkpoint(ctx context.Context, next string) error {
 	return nil
 }
 
+// unchanged reports whether the enumeration changed nothing since the
+// previous backup, so its directory and details can be reused as they are.
+func (c *collection) unchanged() bool {
+	cp := c.cp
+	return c.in.Plan.Previous != nil && !cp.Reset && cp.Fetched == 0 && cp.Removed == 0 && cp.Reused == 0 &&
+		cp.Skipped == 0 && len(cp.Segments) == 0 && len(c.pending.Removed) == 0 && len(c.pending.Entries) == 0 &&
+		!c.renamed()
+}
+
+// renamed reports whether the container's path differs from what the
+// previous backup's details recorded.
+func (c *collection) renamed() bool {
+	for _, d := range c.details {
+		return strings.Join(d.Path, "/") != strings.Join(c.in.Plan.Container.Path, "/")
+	}
+	return false
+}
+
 // finish writes the collection's directory and details.
 func (c *collection) finish(ctx context.Context, deltaLink string) (workflows.CollectionResult, error) {
 	cont := c.in.Plan.Container
+	if c.unchanged() {
+		return c.reuse(deltaLink)
+	}
 	names := make([]string, 0, len(c.entries))
 	for n := range c.entries {
 		names = append(names, n)
@@ -486,5 +508,29 @@ func (c *collection) finish(ctx context.Context, deltaLink string) (workflows.Co
 		Container: cont, DirEntry: dirJSON, DetailsID: detailsID.String(), DeltaLink: deltaLink,
 		Items: int64(len(entries)), Bytes: bytes, Fetched: c.cp.Fetched, Reused: c.cp.Reused,
 		Removed: c.cp.Removed, Reset: c.cp.Reset, Errors: c.errors, Skipped: c.cp.Skipped,
+	}, nil
+}
+
+// reuse reports the previous backup's directory and details for a
+// collection in which nothing changed: nothing to write or flush.
+func (c *collection) reuse(deltaLink string) (workflows.CollectionResult, error) {
+	prev := c.in.Plan.Previous
+	oid, err := object.ParseID(prev.DirID)
+	if err != nil {
+		return workflows.CollectionResult{}, fmt.Errorf("previous directory: %w", err)
+	}
+	var bytes int64
+	for _, e := range c.entries {
+		bytes += e.FileSize
+	}
+	dirJSON, err := json.Marshal(&snapshot.DirEntry{
+		Name: entryName(c.in.Plan.Container.ID), Type: snapshot.EntryTypeDirectory, Permissions: 0o700, ObjectID: oid,
+	})
+	if err != nil {
+		return workflows.CollectionResult{}, err
+	}
+	return workflows.CollectionResult{
+		Container: c.in.Plan.Container, DirEntry: dirJSON, DetailsID: prev.DetailsID, DeltaLink: deltaLink,
+		Items: int64(len(c.entries)), Bytes: bytes,
 	}, nil
 }

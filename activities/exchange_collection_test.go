@@ -193,3 +193,19 @@ func TestGraphErrorsMapToWorkflowErrors(t *testing.T) {
 	require.True(t, isType(graphError(errors.Join(m365.ErrUnknownResource, errors.New("nobody@x"))), workflows.ErrTypeUnknownMailbox))
 	require.False(t, isType(graphError(&m365.ThrottledError{RetryAfter: 7}), workflows.ErrTypeThrottled), "throttling is retried")
 }
+
+func TestCollectionWithoutChangesReusesItsPreviousDirectory(t *testing.T) {
+	f := newExchangeFixture(t, 6)
+	full, _, err := f.run(nil, nil)
+	require.NoError(t, err)
+	f.src.resetCounts()
+	prev := previousOf(t, full)
+	again, _, err := f.run(prev, nil)
+	require.NoError(t, err)
+	require.Equal(t, prev.DetailsID, again.DetailsID, "nothing changed: the details are reused, not rewritten")
+	require.Equal(t, prev.DirID, previousOf(t, again).DirID)
+	require.Equal(t, full.Items, again.Items)
+	require.Equal(t, full.Bytes, again.Bytes)
+	require.Empty(t, f.src.fetches)
+	require.Equal(t, f.truth(), f.stored(again))
+}

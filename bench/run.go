@@ -196,7 +196,7 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	rep.add("throughput at "+c.latency.String()+" Graph latency", fmt.Sprintf("1 worker %.0f items/s, 4 workers %.0f items/s", rates[0], rates[1]))
+	rep.add("throughput at "+c.latency.String()+" Graph latency", fmt.Sprintf("1 worker %.0f items/s, 4 workers %.0f items/s (4 activities per worker)", rates[0], rates[1]))
 	rep.check("4 workers / 1 worker", fmt.Sprintf("%.2f", rates[1]/rates[0]), ">= 3.5", rates[1]/rates[0] >= 3.5)
 
 	// 6. History size of every workflow run.
@@ -249,7 +249,7 @@ func killRun(stack *localstack.Stack, c config) (int64, error) {
 
 func scaleRun(stack *localstack.Stack, c config) ([2]float64, error) {
 	var rates [2]float64
-	t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: 30, Users: c.scaleUser, ItemsPerUser: 150, Mix: graphsim.ItemMix{Mail: 1}}})
+	t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: 30, Users: c.scaleUser, ItemsPerUser: 300, Mix: graphsim.ItemMix{Mail: 1}}})
 	if err != nil {
 		return rates, err
 	}
@@ -258,7 +258,9 @@ func scaleRun(stack *localstack.Stack, c config) ([2]float64, error) {
 	for i, workers := range []int{1, 4} {
 		q := fmt.Sprintf("bench-scale-%d", workers)
 		for w := range workers {
-			p, err := stack.StartWorker(fmt.Sprintf("%s-%d", q, w), t.WorkerEnv(), "--task-queue", q)
+			// Each worker runs four activities at once, so the fleet, not
+			// Graph's per-mailbox limit, bounds the run.
+			p, err := stack.StartWorker(fmt.Sprintf("%s-%d", q, w), t.WorkerEnv(), "--task-queue", q, "--max-concurrent-activities", "4")
 			if err != nil {
 				return rates, err
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -27,6 +29,7 @@ type options struct {
 	maxActs  int
 	queue    string
 	memMiB   int64
+	debug    string
 
 	graphEndpoint string
 }
@@ -52,6 +55,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&o.queue, "task-queue", workflows.TaskQueue, "task queue to poll (env CORSO_TASK_QUEUE); CLIs must use the same")
 	f.StringVar(&o.graphEndpoint, "graph-endpoint", os.Getenv("CORSO_GRAPH_ENDPOINT"), "send Microsoft Graph and sign-in traffic to this address, e.g. a simulated tenant (env CORSO_GRAPH_ENDPOINT); empty means Microsoft's cloud")
 	f.Int64Var(&o.memMiB, "memory-limit-mib", 256, "soft memory limit for the Go runtime, in MiB (0: none; GOMEMLIMIT overrides)")
+	f.StringVar(&o.debug, "debug-listen", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (off by default)")
 	f.IntVar(&o.maxActs, "max-concurrent-activities", 16, "activities this worker runs at once")
 	return cmd
 }
@@ -65,6 +69,14 @@ func run(ctx context.Context, o options) error {
 		// Item buffers and SDK allocations come and go per request; a soft
 		// limit makes the collector return them before RSS grows.
 		debug.SetMemoryLimit(o.memMiB << 20)
+	}
+	if o.debug != "" {
+		go func() {
+			// Profiles only; bind it to loopback.
+			if err := http.ListenAndServe(o.debug, nil); err != nil {
+				logger.Error("debug listener stopped", "error", err)
+			}
+		}()
 	}
 	o.temporal = o.temporal.FromEnv()
 	if q := os.Getenv("CORSO_TASK_QUEUE"); q != "" && o.queue == workflows.TaskQueue {
