@@ -30,7 +30,7 @@ func (a *Repositories) ListBackups(ctx context.Context, in workflows.BackupListI
 	}
 	res := workflows.BackupListResult{Backups: make([]backup.Summary, 0, len(bs))}
 	for _, b := range bs {
-		res.Backups = append(res.Backups, summaryOf(b))
+		res.Backups = append(res.Backups, b.Summary)
 	}
 	return res, nil
 }
@@ -67,7 +67,7 @@ func (a *Repositories) BackupDetails(ctx context.Context, in workflows.BackupDet
 	if limit <= 0 || limit > maxDetailsPage {
 		limit = maxDetailsPage
 	}
-	res := workflows.BackupDetailsResult{Backup: summaryOf(b), Errors: idx.Errors}
+	res := workflows.BackupDetailsResult{Backup: b.Summary, Errors: idx.Errors}
 	for _, c := range idx.Collections {
 		var entries []backup.Entry
 		if err := r.ReadJSON(ctx, c.DetailsID, &entries); err != nil {

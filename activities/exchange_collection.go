@@ -68,8 +68,9 @@ type collection struct {
 	// candidates are the previous backup's items after a reset: an item
 	// enumerated again unchanged is reused, not downloaded.
 	candEntries map[string]*snapshot.DirEntry
-	candDetails map[string]backup.Entry
-	errors      []backup.ItemError
+	// gone is set when the container disappeared during the backup.
+	gone   bool
+	errors []backup.ItemError
 
 	// mu guards the state above and below while a page's downloads run.
 	mu              sync.Mutex
@@ -95,9 +96,6 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 		return workflows.CollectionResult{}, err
 	}
 	defer r.Release(ctx)
-	if err := r.Refresh(ctx); err != nil {
-		return workflows.CollectionResult{}, err
-	}
 	ctx, sess, err := r.NewSession(ctx, "backup "+in.BackupID)
 	if err != nil {
 		return workflows.CollectionResult{}, repositoryError(err)
@@ -120,19 +118,24 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 }
 
 // load builds the starting state: the previous backup's items (or none
-// after a reset), then the segments of earlier attempts.
+// after a reset), then the segments of earlier attempts. The previous
+// details are read only if the collection changed (see finish).
 func (c *collection) load(ctx context.Context) error {
 	c.entries = map[string]*snapshot.DirEntry{}
 	c.details = map[string]backup.Entry{}
 	if prev := c.in.Plan.Previous; prev != nil {
-		ents, dets, err := c.readItems(ctx, prev.DirID, prev.DetailsID)
+		list, err := c.repo.ReadDir(ctx, prev.DirID)
 		if err != nil {
-			return err
+			return fmt.Errorf("read previous backup: %w", err)
+		}
+		ents := make(map[string]*snapshot.DirEntry, len(list))
+		for _, e := range list {
+			ents[e.Name] = e
 		}
 		if c.cp.Reset {
-			c.candEntries, c.candDetails = ents, dets
+			c.candEntries = ents
 		} else {
-			c.entries, c.details = ents, dets
+			c.entries = ents
 		}
 	}
 	for _, id := range c.cp.Segments {
@@ -145,24 +148,26 @@ func (c *collection) load(ctx context.Context) error {
 	return nil
 }
 
-func (c *collection) readItems(ctx context.Context, dirID, detailsID string) (map[string]*snapshot.DirEntry, map[string]backup.Entry, error) {
-	ents := map[string]*snapshot.DirEntry{}
-	dets := map[string]backup.Entry{}
-	list, err := c.repo.ReadDir(ctx, dirID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read previous backup: %w", err)
-	}
-	for _, e := range list {
-		ents[e.Name] = e
+// previousDetails fills in details of items kept from the previous backup
+// that no change touched.
+func (c *collection) previousDetails(ctx context.Context) error {
+	prev := c.in.Plan.Previous
+	if prev == nil || c.cp.Reset {
+		return nil
 	}
 	var ds []backup.Entry
-	if err := c.repo.ReadJSON(ctx, detailsID, &ds); err != nil {
-		return nil, nil, fmt.Errorf("read previous backup details: %w", err)
+	if err := c.repo.ReadJSON(ctx, prev.DetailsID, &ds); err != nil {
+		return fmt.Errorf("read previous backup details: %w", err)
 	}
 	for _, d := range ds {
-		dets[entryName(d.ItemID)] = d
+		name := entryName(d.ItemID)
+		if _, kept := c.entries[name]; kept {
+			if _, set := c.details[name]; !set {
+				c.details[name] = d
+			}
+		}
 	}
-	return ents, dets, nil
+	return nil
 }
 
 func (c *collection) apply(seg segment) {
@@ -204,7 +209,7 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 			continue
 		case errors.Is(err, m365.ErrNotFound):
 			// The container was deleted while we backed it up.
-			c.entries, c.details = map[string]*snapshot.DirEntry{}, map[string]backup.Entry{}
+			c.entries, c.details, c.gone = map[string]*snapshot.DirEntry{}, map[string]backup.Entry{}, true
 			return c.finish(ctx, "")
 		case err != nil:
 			return workflows.CollectionResult{}, graphError(err)
@@ -230,7 +235,7 @@ func (c *collection) reset(ctx context.Context) error {
 	if c.cp.Reset {
 		return errors.New("delta enumeration expired twice in one backup")
 	}
-	c.candEntries, c.candDetails = c.entries, c.details
+	c.candEntries = c.entries
 	c.entries, c.details = map[string]*snapshot.DirEntry{}, map[string]backup.Entry{}
 	c.pending = segment{}
 	c.cp = collectionCheckpoint{Started: true, Reset: true}
@@ -452,18 +457,15 @@ func (c *collection) checkpoint(ctx context.Context, next string) error {
 // previous backup, so its directory and details can be reused as they are.
 func (c *collection) unchanged() bool {
 	cp := c.cp
-	return c.in.Plan.Previous != nil && !cp.Reset && cp.Fetched == 0 && cp.Removed == 0 && cp.Reused == 0 &&
+	return c.in.Plan.Previous != nil && !c.gone && !cp.Reset && cp.Fetched == 0 && cp.Removed == 0 && cp.Reused == 0 &&
 		cp.Skipped == 0 && len(cp.Segments) == 0 && len(c.pending.Removed) == 0 && len(c.pending.Entries) == 0 &&
 		!c.renamed()
 }
 
-// renamed reports whether the container's path differs from what the
-// previous backup's details recorded.
+// renamed reports whether the container's path differs from the previous
+// backup's.
 func (c *collection) renamed() bool {
-	for _, d := range c.details {
-		return strings.Join(d.Path, "/") != strings.Join(c.in.Plan.Container.Path, "/")
-	}
-	return false
+	return strings.Join(c.in.Plan.Previous.Path, "/") != strings.Join(c.in.Plan.Container.Path, "/")
 }
 
 // finish writes the collection's directory and details.
@@ -471,6 +473,9 @@ func (c *collection) finish(ctx context.Context, deltaLink string) (workflows.Co
 	cont := c.in.Plan.Container
 	if c.unchanged() {
 		return c.reuse(deltaLink)
+	}
+	if err := c.previousDetails(ctx); err != nil {
+		return workflows.CollectionResult{}, err
 	}
 	names := make([]string, 0, len(c.entries))
 	for n := range c.entries {

@@ -77,7 +77,7 @@ func (f *exchangeFixture) run(prev *workflows.PreviousCollection, resume *collec
 func previousOf(t *testing.T, r workflows.CollectionResult) *workflows.PreviousCollection {
 	var de snapshot.DirEntry
 	require.NoError(t, json.Unmarshal(r.DirEntry, &de))
-	return &workflows.PreviousCollection{BackupID: "b", DirID: de.ObjectID.String(), DetailsID: r.DetailsID, DeltaLink: r.DeltaLink}
+	return &workflows.PreviousCollection{BackupID: "b", DirID: de.ObjectID.String(), DetailsID: r.DetailsID, DeltaLink: r.DeltaLink, Path: r.Container.Path}
 }
 
 // stored reads back the collection: item id → stored bytes.

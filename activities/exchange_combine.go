@@ -25,21 +25,17 @@ func (a *Exchange) CombineBackup(ctx context.Context, in workflows.CombineInput)
 		return backup.Summary{}, err
 	}
 	defer r.Release(ctx)
-	// The collections were written by other workers.
-	if err := r.Refresh(ctx); err != nil {
-		return backup.Summary{}, repositoryError(err)
-	}
 	ctx, sess, err := r.NewSession(ctx, "combine "+in.BackupID)
 	if err != nil {
 		return backup.Summary{}, repositoryError(err)
 	}
 	defer sess.Close(ctx)
 
-	b := &repository.Backup{
-		ID: in.BackupID, Tenant: in.TenantID, Service: "exchange", Resource: in.Mailbox.ID,
+	b := &repository.Backup{Summary: backup.Summary{
+		BackupID: in.BackupID, Tenant: in.TenantID, Service: "exchange", Resource: in.Mailbox.ID,
 		ResourceName: in.Mailbox.UPN, Status: backup.StatusCompleted, Started: in.Started,
 		Workflow: in.Workflow,
-	}
+	}}
 	var index repository.BackupIndex
 	root := newTreeNode()
 	prefix := []string{pathName(in.TenantID), "exchange", pathName(in.Mailbox.ID)}
@@ -83,7 +79,7 @@ func (a *Exchange) CombineBackup(ctx context.Context, in workflows.CombineInput)
 	if err := sess.Flush(ctx); err != nil {
 		return backup.Summary{}, repositoryError(err)
 	}
-	return summaryOf(*b), nil
+	return b.Summary, nil
 }
 
 // treeNode is a directory being assembled: its own items and subfolders.
@@ -136,12 +132,4 @@ func pathName(s string) string {
 		return strings.ReplaceAll(s, ".", "%2E") + "%"
 	}
 	return s
-}
-
-func summaryOf(b repository.Backup) backup.Summary {
-	return backup.Summary{
-		BackupID: b.ID, Tenant: b.Tenant, Service: b.Service, Resource: b.Resource, ResourceName: b.ResourceName,
-		Status: b.Status, Started: b.Started, Completed: b.Completed, Items: b.Items, Bytes: b.Bytes,
-		Fetched: b.Fetched, Errors: b.Errors, Skipped: b.Skipped, Resets: b.Resets, Workflow: b.Workflow,
-	}
 }

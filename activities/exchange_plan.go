@@ -47,7 +47,7 @@ func (a *Exchange) PlanMailboxBackup(ctx context.Context, in workflows.PlanMailb
 		for _, c := range idx.Collections {
 			previous[c.Category+"/"+c.ContainerID] = c
 		}
-		plan.PreviousBackupID = b.ID
+		plan.PreviousBackupID = b.BackupID
 		break // newest first
 	}
 
@@ -69,6 +69,7 @@ func (a *Exchange) PlanMailboxBackup(ctx context.Context, in workflows.PlanMailb
 			if prev, ok := previous[string(cat)+"/"+c.ID]; ok {
 				p.Previous = &workflows.PreviousCollection{
 					BackupID: plan.PreviousBackupID, DirID: prev.DirID, DetailsID: prev.DetailsID, DeltaLink: prev.DeltaLink,
+					Path: prev.Path,
 				}
 			}
 			plan.Collections = append(plan.Collections, p)

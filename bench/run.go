@@ -218,6 +218,8 @@ func killRun(stack *localstack.Stack, c config) (int64, error) {
 	defer t.Close()
 	t.SetFaults(graphsim.FaultOptions{Latency: 5 * time.Millisecond})
 	q := "bench-kill"
+	// The victim starts alone, so the first activities run on it; the
+	// survivor joins just before the kill and takes over from checkpoints.
 	victim, err := stack.StartWorker("bench-kill-victim", t.WorkerEnv(), "--task-queue", q)
 	if err != nil {
 		return 0, err
@@ -226,16 +228,16 @@ func killRun(stack *localstack.Stack, c config) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	survivor, err := stack.StartWorker("bench-kill-survivor", t.WorkerEnv(), "--task-queue", q)
-	if err != nil {
-		return 0, err
-	}
-	defer localstack.Terminate(survivor)
 	done := make(chan error, 1)
 	go func() { _, _, err := a.backup("*"); done <- err }()
 	for len(t.Stats().Fetched["message.mime"]) < 1500 {
 		time.Sleep(20 * time.Millisecond)
 	}
+	survivor, err := stack.StartWorker("bench-kill-survivor", t.WorkerEnv(), "--task-queue", q)
+	if err != nil {
+		return 0, err
+	}
+	defer localstack.Terminate(survivor)
 	_ = victim.Process.Signal(syscall.SIGKILL)
 	if err := <-done; err != nil {
 		return 0, err

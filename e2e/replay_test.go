@@ -34,11 +34,7 @@ func TestLiveHistoriesReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, wf := range []any{
-		workflows.RepoInitWorkflow, workflows.RepoConnectWorkflow, workflows.ExchangeBackupWorkflow,
-		workflows.MailboxBackupWorkflow, workflows.BackupListWorkflow, workflows.BackupDetailsWorkflow,
-		workflows.BackupDeleteWorkflow,
-	} {
+	for _, wf := range workflows.All() {
 		replayer.RegisterWorkflow(wf)
 	}
 

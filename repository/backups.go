@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"time"
 
 	"github.com/kopia/kopia/fs"
 	"github.com/kopia/kopia/repo/manifest"
@@ -14,27 +13,14 @@ import (
 	"github.com/corso-temporal/corso/backup"
 )
 
-// Backup is the record of one backup of one resource. It is kept small, as
-// kopia loads every manifest into memory; the per-collection index and the
-// item details live in objects it points to.
+// Backup is the record of one backup of one resource: its summary plus
+// where its data is. It is kept small, as kopia loads every manifest into
+// memory; the per-collection index and the item details live in objects it
+// points to.
 type Backup struct {
-	ID           string    `json:"id"`
-	Tenant       string    `json:"tenant"`
-	Service      string    `json:"service"`
-	Resource     string    `json:"resource"`
-	ResourceName string    `json:"resourceName,omitempty"`
-	Status       string    `json:"status"`
-	Started      time.Time `json:"started"`
-	Completed    time.Time `json:"completed"`
-	SnapshotID   string    `json:"snapshotID"`
-	IndexID      string    `json:"indexID"` // object holding []Collection
-	Items        int64     `json:"items"`
-	Bytes        int64     `json:"bytes"`
-	Fetched      int64     `json:"fetched"`
-	Errors       int64     `json:"errors"`
-	Skipped      int64     `json:"skipped"`
-	Resets       []string  `json:"resets,omitempty"` // collections re-enumerated after delta expiry
-	Workflow     string    `json:"workflow,omitempty"`
+	backup.Summary
+	SnapshotID string `json:"snapshotID"`
+	IndexID    string `json:"indexID"` // object holding a BackupIndex
 }
 
 // Collection is one backed-up container: where its items are, what the next
@@ -61,7 +47,7 @@ const backupManifestType = "corso.backup"
 func backupLabels(b Backup) map[string]string {
 	return map[string]string{
 		manifest.TypeLabelKey: backupManifestType,
-		"backupID":            b.ID,
+		"backupID":            b.BackupID,
 		"tenant":              b.Tenant,
 		"service":             b.Service,
 		"resource":            b.Resource,
@@ -84,7 +70,7 @@ func (s *Session) PutBackup(ctx context.Context, b *Backup, root *snapshot.DirEn
 		StartTime: fs.UTCTimestampFromTime(b.Started),
 		EndTime:   fs.UTCTimestampFromTime(b.Completed),
 		RootEntry: root,
-		Tags:      map[string]string{"tag:backupID": b.ID},
+		Tags:      map[string]string{"tag:backupID": b.BackupID},
 	}
 	if root.DirSummary != nil {
 		man.Stats.TotalFileCount = int32(min(root.DirSummary.TotalFileCount, 1<<31-1))
@@ -133,7 +119,7 @@ func (r *Repository) Backups(ctx context.Context, f BackupFilter) ([]Backup, err
 		if !out[i].Started.Equal(out[j].Started) {
 			return out[i].Started.After(out[j].Started)
 		}
-		return out[i].ID < out[j].ID
+		return out[i].BackupID < out[j].BackupID
 	})
 	return out, nil
 }

@@ -3,12 +3,14 @@ package repository
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/kopia/kopia/fs"
 	"github.com/kopia/kopia/repo"
+	"github.com/kopia/kopia/repo/content"
 	"github.com/kopia/kopia/repo/object"
 	"github.com/kopia/kopia/snapshot"
 	"github.com/kopia/kopia/snapshot/snapshotfs"
@@ -106,7 +108,8 @@ func (s *Session) WriteJSON(ctx context.Context, description string, v any) (obj
 	return oid, nil
 }
 
-// ReadJSON loads an object written by WriteJSON.
+// ReadJSON loads an object written by WriteJSON. Reads see objects other
+// processes flushed, refreshing the indexes when one is not yet known.
 func (r *Repository) ReadJSON(ctx context.Context, id string, v any) error {
 	rd, err := r.openObject(ctx, id)
 	if err != nil {
@@ -139,6 +142,14 @@ func (r *Repository) openObject(ctx context.Context, id string) (object.Reader, 
 		return nil, fmt.Errorf("invalid object id %q: %w", id, err)
 	}
 	rd, err := r.OpenObject(ctx, oid)
+	if errors.Is(err, object.ErrObjectNotFound) || errors.Is(err, content.ErrContentNotFound) {
+		// Another process may have written it since this handle last read
+		// the indexes: refresh once, only when it matters.
+		if rerr := r.Refresh(ctx); rerr != nil {
+			return nil, fmt.Errorf("refresh indexes: %w", rerr)
+		}
+		rd, err = r.OpenObject(ctx, oid)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open object %s: %w", id, err)
 	}

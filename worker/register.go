@@ -21,18 +21,14 @@ type deps struct {
 // register puts every corso workflow and activity on the worker, activities
 // under the names the workflows schedule.
 func register(r worker.Registry, d deps) {
-	r.RegisterWorkflow(workflows.RepoInitWorkflow)
-	r.RegisterWorkflow(workflows.RepoConnectWorkflow)
+	for _, wf := range workflows.All() {
+		r.RegisterWorkflow(wf)
+	}
 
 	repos := &activities.Repositories{Connections: d.connections, Sealer: d.sealer}
 	r.RegisterActivityWithOptions(repos.InitRepository, activity.RegisterOptions{Name: workflows.ActivityInitRepository})
 	r.RegisterActivityWithOptions(repos.ConnectRepository, activity.RegisterOptions{Name: workflows.ActivityConnectRepository})
 
-	r.RegisterWorkflow(workflows.ExchangeBackupWorkflow)
-	r.RegisterWorkflow(workflows.MailboxBackupWorkflow)
-	r.RegisterWorkflow(workflows.BackupListWorkflow)
-	r.RegisterWorkflow(workflows.BackupDetailsWorkflow)
-	r.RegisterWorkflow(workflows.BackupDeleteWorkflow)
 	r.RegisterActivityWithOptions(repos.ListBackups, activity.RegisterOptions{Name: workflows.ActivityListBackups})
 	r.RegisterActivityWithOptions(repos.BackupDetails, activity.RegisterOptions{Name: workflows.ActivityBackupDetails})
 	r.RegisterActivityWithOptions(repos.DeleteBackups, activity.RegisterOptions{Name: workflows.ActivityDeleteBackups})

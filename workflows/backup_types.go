@@ -67,6 +67,9 @@ type PreviousCollection struct {
 	DirID     string `json:"dirID"`
 	DetailsID string `json:"detailsID"`
 	DeltaLink string `json:"deltaLink,omitempty"`
+	// Path is where the container was; a different path now means it was
+	// renamed or moved.
+	Path []string `json:"path,omitempty"`
 }
 
 // CollectionPlan is one unit of backup work: a container to enumerate.

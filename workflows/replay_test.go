@@ -48,10 +48,7 @@ func replayRecording(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, wf := range []any{
-		RepoInitWorkflow, RepoConnectWorkflow, ExchangeBackupWorkflow, MailboxBackupWorkflow,
-		BackupListWorkflow, BackupDetailsWorkflow, BackupDeleteWorkflow,
-	} {
+	for _, wf := range All() {
 		replayer.RegisterWorkflow(wf)
 	}
 	for _, f := range files {
