@@ -75,9 +75,13 @@ func (a *Exchange) PlanMailboxBackup(ctx context.Context, in workflows.PlanMailb
 			plan.Collections = append(plan.Collections, p)
 		}
 	}
-	// A stable order makes the workflow's history the same on replay.
+	// Biggest first, so the mailbox's longest collection does not start
+	// last; then a stable order by category and path.
 	sort.SliceStable(plan.Collections, func(i, j int) bool {
 		a, b := plan.Collections[i].Container, plan.Collections[j].Container
+		if a.ItemCount != b.ItemCount {
+			return a.ItemCount > b.ItemCount
+		}
 		if a.Category != b.Category {
 			return a.Category < b.Category
 		}

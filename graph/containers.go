@@ -29,6 +29,7 @@ func (c *Client) Containers(ctx context.Context, mailboxID string, cat Category)
 type folderRow struct {
 	id, parent, name string
 	removed          bool
+	items            int64
 }
 
 // folderPages yields the pages of a folder-hierarchy delta round.
@@ -76,7 +77,7 @@ func withPaths(rows []folderRow, cat Category) []Container {
 		for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
 			path[i], path[j] = path[j], path[i]
 		}
-		out = append(out, Container{ID: r.id, ParentID: r.parent, DisplayName: r.name, Path: path, Category: cat})
+		out = append(out, Container{ID: r.id, ParentID: r.parent, DisplayName: r.name, Path: path, Category: cat, ItemCount: r.items})
 	}
 	return out
 }
@@ -95,7 +96,7 @@ func (c *Client) mailFolderPages(ctx context.Context, mailboxID, link string) ([
 		b = users.NewItemMailFoldersDeltaRequestBuilder(link, c.adapter)
 	} else {
 		cfg.QueryParameters = &users.ItemMailFoldersDeltaRequestBuilderGetQueryParameters{
-			Select: []string{"id", "displayName", "parentFolderId"},
+			Select: []string{"id", "displayName", "parentFolderId", "totalItemCount"},
 		}
 	}
 	resp, err := b.GetAsDeltaGetResponse(ctx, cfg)
@@ -104,8 +105,12 @@ func (c *Client) mailFolderPages(ctx context.Context, mailboxID, link string) ([
 	}
 	var rows []folderRow
 	for _, f := range resp.GetValue() {
+		var items int64
+		if n := f.GetTotalItemCount(); n != nil {
+			items = int64(*n)
+		}
 		rows = append(rows, folderRow{id: deref(f.GetId()), parent: deref(f.GetParentFolderId()),
-			name: deref(f.GetDisplayName()), removed: isRemoved(f.GetAdditionalData())})
+			name: deref(f.GetDisplayName()), removed: isRemoved(f.GetAdditionalData()), items: items})
 	}
 	return rows, deref(resp.GetOdataNextLink()), nil
 }

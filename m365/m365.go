@@ -48,6 +48,9 @@ type Container struct {
 	DisplayName string   `json:"displayName"`
 	Path        []string `json:"path"` // display names from the mailbox root
 	Category    Category `json:"category"`
+	// ItemCount is Graph's count of the container's items when it reports
+	// one (mail folders do), a hint for scheduling; zero when unknown.
+	ItemCount int64 `json:"itemCount,omitempty"`
 }
 
 // ItemMeta is what backup details record about an item.

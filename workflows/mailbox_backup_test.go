@@ -22,8 +22,10 @@ import (
 type fakeBackupActivities struct {
 	mu          sync.Mutex
 	containers  int
-	inFlight    int
+	inFlight    int // requests, the sum of the concurrency of collections in flight
 	maxInFlight int
+	sizes       []int64
+	concurrency map[string]int
 	failMailbox string
 	combined    []CombineInput
 }
@@ -42,18 +44,26 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 		}
 		var p MailboxPlan
 		for i := range f.containers {
-			p.Collections = append(p.Collections, CollectionPlan{Container: m365.Container{ID: fmt.Sprint(i), Category: m365.Email, Path: []string{fmt.Sprint("folder", i)}}})
+			var n int64
+			if i < len(f.sizes) {
+				n = f.sizes[i]
+			}
+			p.Collections = append(p.Collections, CollectionPlan{Container: m365.Container{ID: fmt.Sprint(i), Category: m365.Email, Path: []string{fmt.Sprint("folder", i)}, ItemCount: n}})
 		}
 		return p, nil
 	}, activity.RegisterOptions{Name: ActivityPlanMailbox})
 	env.RegisterActivityWithOptions(func(_ context.Context, in BackupCollectionInput) (CollectionResult, error) {
 		f.mu.Lock()
-		f.inFlight++
+		f.inFlight += in.Concurrency
 		f.maxInFlight = max(f.maxInFlight, f.inFlight)
+		if f.concurrency == nil {
+			f.concurrency = map[string]int{}
+		}
+		f.concurrency[in.Plan.Container.ID] = in.Concurrency
 		f.mu.Unlock()
 		time.Sleep(5 * time.Millisecond)
 		f.mu.Lock()
-		f.inFlight--
+		f.inFlight -= in.Concurrency
 		f.mu.Unlock()
 		return CollectionResult{Container: in.Plan.Container, Items: 10, Bytes: 100, DirEntry: []byte(`{}`)}, nil
 	}, activity.RegisterOptions{Name: ActivityBackupCollection})
@@ -85,7 +95,7 @@ func TestMailboxBackupBoundsConcurrencyAndCombinesEveryCollection(t *testing.T) 
 	for i, c := range f.combined[0].Collections {
 		require.Equal(t, fmt.Sprint(i), c.Container.ID, "results keep plan order")
 	}
-	require.LessOrEqual(t, f.maxInFlight, MaxCollectionsInFlight)
+	require.LessOrEqual(t, f.maxInFlight, MailboxRequestBudget, "never more requests than Exchange allows per mailbox")
 
 	v, err := env.QueryWorkflow(ProgressQuery)
 	require.NoError(t, err)
@@ -134,4 +144,18 @@ func TestExchangeBackupRunsOneChildPerMailboxAndIsolatesFailures(t *testing.T) {
 		require.NotEmpty(t, c.BackupID)
 		require.Equal(t, "t", c.TenantID)
 	}
+}
+
+func TestMailboxBackupSharesDownloadsBySize(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	f := &fakeBackupActivities{containers: 5, sizes: []int64{600, 100, 100, 100, 100}}
+	f.register(env)
+	env.RegisterWorkflow(MailboxBackupWorkflow)
+	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, 3, f.concurrency["0"], "the biggest folder gets most of the budget")
+	require.Equal(t, 1, f.concurrency["1"])
+	require.LessOrEqual(t, f.maxInFlight, MailboxRequestBudget)
+	require.GreaterOrEqual(t, f.concurrency["4"], 1)
 }
