@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 
 	"go.temporal.io/sdk/temporal"
@@ -98,18 +99,7 @@ func (a *Exchange) ResolveMailboxes(ctx context.Context, in workflows.ResolveMai
 		return nil, graphError(err)
 	}
 	if len(mbs) == 0 {
-		return nil, temporal.NewNonRetryableApplicationError("no mailbox matches "+joinQuoted(in.Selectors), workflows.ErrTypeUnknownMailbox, nil)
+		return nil, temporal.NewNonRetryableApplicationError("no mailbox matches "+strings.Join(in.Selectors, ", "), workflows.ErrTypeUnknownMailbox, nil)
 	}
 	return mbs, nil
-}
-
-func joinQuoted(ss []string) string {
-	out := ""
-	for i, s := range ss {
-		if i > 0 {
-			out += ", "
-		}
-		out += "\"" + s + "\""
-	}
-	return out
 }

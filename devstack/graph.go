@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"path/filepath"
-	"time"
 
 	"github.com/corso-temporal/corso/graphsim"
 )
@@ -25,8 +21,7 @@ type graphService struct {
 
 	sim    *graphsim.Server
 	secret string
-	srv    *http.Server
-	done   chan struct{}
+	http   httpServer
 }
 
 const graphClientID = "corso-dev"
@@ -64,27 +59,13 @@ func (g *graphService) Start(_ context.Context, died func(error)) error {
 		ClientSecret: secret,
 		BaseURL:      g.url(),
 	})
-	l, err := net.Listen("tcp", hostPort(g.port))
-	if err != nil {
-		return err
-	}
-	g.srv = &http.Server{Handler: g.sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	g.done = make(chan struct{})
-	go func() {
-		defer close(g.done)
-		if err := g.srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
-			died(err)
-		}
-	}()
-	return nil
+	return g.http.serve(g.port, g.sim.Handler(), died)
 }
 
 func (g *graphService) Stop(ctx context.Context) error {
-	if g.srv == nil {
-		return nil
+	err := g.http.stop(ctx)
+	if g.sim != nil {
+		_ = g.sim.Close()
 	}
-	err := g.srv.Shutdown(ctx)
-	<-g.done
-	_ = g.sim.Close()
 	return err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"time"
@@ -90,8 +89,7 @@ type codecService struct {
 	allowOrigin string
 
 	key  string
-	srv  *http.Server
-	done chan struct{} // closed when Serve returns
+	http httpServer
 }
 
 func (c *codecService) url() string { return "http://" + hostPort(c.port) }
@@ -122,29 +120,10 @@ func (c *codecService) Start(ctx context.Context, died func(error)) error {
 		return fmt.Errorf("codec key in %s: %w", filepath.Join(c.dir, "codec.key"), err)
 	}
 	c.key = key
-	l, err := net.Listen("tcp", hostPort(c.port))
-	if err != nil {
-		return err
-	}
-	c.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	c.done = make(chan struct{})
-	go func() {
-		defer close(c.done)
-		if err := c.srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
-			died(err)
-		}
-	}()
-	return nil
+	return c.http.serve(c.port, h, died)
 }
 
-func (c *codecService) Stop(ctx context.Context) error {
-	if c.srv == nil {
-		return nil
-	}
-	err := c.srv.Shutdown(ctx)
-	<-c.done
-	return err
-}
+func (c *codecService) Stop(ctx context.Context) error { return c.http.stop(ctx) }
 
 // waitHTTP polls url until it answers 200, the server goroutine ends (done
 // closed, its error in *serveErr), or ctx ends.

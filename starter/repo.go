@@ -37,7 +37,7 @@ func newRepoProviderCommand(g *globals, op repoOp, provider workflows.StoragePro
 		Short: strings.ToUpper(string(op[:1])) + string(op[1:]) + " a repository on " + map[workflows.StorageProvider]string{workflows.ProviderS3: "S3 or S3-compatible storage", workflows.ProviderFilesystem: "a filesystem path every worker can reach"}[provider],
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runRepo(cmd.Context(), g, op, f.storage(provider), f.credentialSources(), cmd.OutOrStdout())
+			return runRepo(cmd.Context(), g, op, f.storage(provider), f.creds, cmd.OutOrStdout())
 		},
 	}
 	f.register(cmd, provider)

@@ -43,5 +43,3 @@ func (f *storageFlags) storage(provider workflows.StorageProvider) workflows.Sto
 		Path:                   f.path,
 	}
 }
-
-func (f *storageFlags) credentialSources() credentialFlags { return f.creds }
