@@ -1,6 +1,7 @@
 package graphsim
 
 import (
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -219,11 +220,31 @@ func (rq *request) getAttachmentValue() error {
 	return nil
 }
 
-// readJSONBody decodes a JSON request body into a generic map.
-func (rq *request) readJSONBody() (map[string]any, *apiError) {
-	body, err := io.ReadAll(io.LimitReader(rq.r.Body, 200<<20))
+// readBody reads a Graph request body of at most limit bytes, decoded
+// from gzip when Content-Encoding says so: the SDKs compress request
+// bodies by default, and Graph accepts them.
+func (rq *request) readBody(limit int64) ([]byte, *apiError) {
+	var r io.Reader = rq.r.Body
+	if strings.EqualFold(strings.TrimSpace(rq.r.Header.Get("Content-Encoding")), "gzip") {
+		zr, err := gzip.NewReader(rq.r.Body)
+		if err != nil {
+			return nil, errBadRequest("Cannot read the request body.")
+		}
+		defer zr.Close()
+		r = zr
+	}
+	body, err := io.ReadAll(io.LimitReader(r, limit))
 	if err != nil {
 		return nil, errBadRequest("Cannot read the request body.")
+	}
+	return body, nil
+}
+
+// readJSONBody decodes a JSON request body into a generic map.
+func (rq *request) readJSONBody() (map[string]any, *apiError) {
+	body, err := rq.readBody(200 << 20)
+	if err != nil {
+		return nil, err
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(body, &doc); err != nil {
@@ -231,6 +252,11 @@ func (rq *request) readJSONBody() (map[string]any, *apiError) {
 	}
 	return doc, nil
 }
+
+// maxPostedAttachmentSize bounds the file one POST .../attachments may
+// carry: Graph takes requests of at most 4 MB, which base64 content of
+// 3 MB already fills. Larger files go through an upload session.
+const maxPostedAttachmentSize = 3 << 20
 
 // addAttachment handles POST .../attachments.
 func (rq *request) addAttachment() error {
@@ -245,6 +271,9 @@ func (rq *request) addAttachment() error {
 	sa, err := storedAttachmentFromJSON(doc, rq.s.now())
 	if err != nil {
 		return err
+	}
+	if len(sa.data) >= maxPostedAttachmentSize {
+		return newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The maximum request length supported is 4MB.")
 	}
 	a := rq.s.appendAttachment(v, sa)
 	rq.sendJSON(http.StatusCreated, rq.s.attachmentObject(a, false))

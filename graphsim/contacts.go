@@ -3,6 +3,7 @@ package graphsim
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -192,6 +193,42 @@ func (rq *request) createContact() error {
 	return rq.createJSONItem(kContact, kContactFolder, "contacts")
 }
 
+// serverAssignedProps are the properties of contacts and events that
+// Exchange sets itself. Values a client sends for them, as a restore does
+// when it posts an item's backed-up JSON, are ignored: the item carries the
+// server's own. Attachments and a series' exceptions and cancellations are
+// written through their own requests.
+var serverAssignedProps = foldedSet(
+	"id", "createdDateTime", "lastModifiedDateTime", "changeKey", "parentFolderId",
+	"calendar", "calendarId", "webLink", "iCalUId", "uid", "seriesMasterId", "type",
+	"originalStart", "occurrenceId", "exceptionOccurrences", "cancelledOccurrences", "instances",
+	"attachments", "hasAttachments", "responseStatus",
+)
+
+// foldedSet is a set of property names keyed in lower case: Graph matches
+// property names in any letter case.
+func foldedSet(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[strings.ToLower(n)] = true
+	}
+	return m
+}
+
+// withoutServerAssigned drops server-assigned properties and annotations
+// (@odata.etag, @odata.type, attachments@odata.context, ...) from a posted
+// document.
+func withoutServerAssigned(doc map[string]any) map[string]any {
+	out := make(map[string]any, len(doc))
+	for k, x := range doc {
+		if strings.Contains(k, "@") || serverAssignedProps[strings.ToLower(k)] {
+			continue
+		}
+		out[k] = x
+	}
+	return out
+}
+
 // createJSONItem stores a contact or event posted as JSON.
 func (rq *request) createJSONItem(k, fk kind, defaultFolder string) error {
 	s := rq.s
@@ -211,24 +248,14 @@ func (rq *request) createJSONItem(k, fk kind, defaultFolder string) error {
 	if err != nil {
 		return err
 	}
-	var atts []*storedAttachment
-	if list, ok := doc["attachments"].([]any); ok {
-		for _, x := range list {
-			if ad, ok := x.(map[string]any); ok {
-				sa, aerr := storedAttachmentFromJSON(ad, s.now())
-				if aerr != nil {
-					return aerr
-				}
-				atts = append(atts, sa)
-			}
-		}
-		delete(doc, "attachments")
-	}
+	doc = withoutServerAssigned(doc)
 	m := s.model
 	m.mu.Lock()
 	st := m.createLocked(k, uint32(u.idx), f.ref, ref{}, 0)
+	if k == kEvent {
+		doc["iCalUId"] = s.iCalUID(st.ref)
+	}
 	st.doc = doc
-	st.storedAtts = atts
 	m.mu.Unlock()
 	v, _ := m.view(st.ref)
 	rq.sendJSON(http.StatusCreated, s.renderItem(v))

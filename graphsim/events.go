@@ -11,9 +11,12 @@ import (
 // Calendars and events. Some generated events are weekly recurring series
 // with an exception (one occurrence moved and renamed) and a cancellation
 // (one occurrence deleted); /instances and /calendarView expand them the
-// way Exchange does. An event's canonical content is the body of
-// GET /beta/users/{id}/events/{id}?$expand=exceptionOccurrences, which
-// carries the exceptions and cancellations a backup must keep.
+// way Exchange does. Clients make the same changes to any series by
+// patching or deleting one of its occurrences. An event's canonical content
+// is the body of
+// GET /beta/users/{id}/events/{id}?$expand=exceptionOccurrences,attachments,
+// which carries the exceptions, cancellations and attachments a backup must
+// keep.
 
 type eventSpec struct {
 	vals       map[string]any
@@ -30,10 +33,79 @@ type eventSpec struct {
 	modified   time.Time
 }
 
+// occurrence is an exception: one occurrence of a series that differs from
+// the series.
 type occurrence struct {
 	start, end time.Time
 	subject    string
+	vals       map[string]any // properties set on this occurrence alone
 }
+
+// maxOccurrences bounds a series: occurrence numbers live in ref.Sub.
+const maxOccurrences = 0x7fff
+
+// eventShape is what one rendering of an event shows: a single event or a
+// series master, or one occurrence or exception of a series (ref.Sub is
+// the occurrence number plus one).
+type eventShape struct {
+	ref           ref
+	typ           string // singleInstance, seriesMaster, occurrence or exception
+	start, end    time.Time
+	subject       string
+	vals          map[string]any // an exception's own properties over the series'
+	originalStart time.Time      // occurrences and exceptions
+}
+
+func (e *eventSpec) shape(r ref) eventShape {
+	return eventShape{ref: r, typ: e.typ, start: e.start, end: e.end, subject: e.subject}
+}
+
+func occurrenceRef(master ref, n int) ref {
+	r := master
+	r.Sub = uint16(n + 1)
+	return r
+}
+
+// occurrenceShape is occurrence n of the series whose master is r, as a
+// plain occurrence or as the exception it was turned into; false when the
+// series has no such occurrence or it was cancelled.
+func (e *eventSpec) occurrenceShape(r ref, n int) (eventShape, bool) {
+	if e.typ != "seriesMaster" || n < 0 || n >= e.count || e.cancelled[n] {
+		return eventShape{}, false
+	}
+	orig := e.occurrenceStart(n)
+	sh := eventShape{ref: occurrenceRef(r, n), typ: "occurrence", start: orig, end: orig.Add(e.end.Sub(e.start)),
+		subject: e.subject, originalStart: orig}
+	if ex, ok := e.exceptions[n]; ok {
+		sh.typ, sh.start, sh.end, sh.subject, sh.vals = "exception", ex.start, ex.end, ex.subject, ex.vals
+	}
+	return sh, true
+}
+
+// eventExpansion is what $expand adds to a series master or single event.
+type eventExpansion struct {
+	exceptions  bool // exceptionOccurrences (beta only)
+	attachments bool
+}
+
+// parseEventExpansion reads the navigation properties named in $expand, in
+// any order and letter case; names it does not serve are ignored.
+func parseEventExpansion(expand string) eventExpansion {
+	var x eventExpansion
+	for _, name := range strings.Split(expand, ",") {
+		name, _, _ = strings.Cut(name, "(")
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "exceptionoccurrences":
+			x.exceptions = true
+		case "attachments":
+			x.attachments = true
+		}
+	}
+	return x
+}
+
+// canonicalEventExpansion is the expansion of an event's canonical content.
+var canonicalEventExpansion = eventExpansion{exceptions: true, attachments: true}
 
 var eventProps = []string{
 	"createdDateTime", "lastModifiedDateTime", "changeKey", "categories", "transactionId",
@@ -80,10 +152,19 @@ func (s *Server) event(v view) *eventSpec {
 			if sub, ok := v.st.doc["subject"].(string); ok {
 				e.subject = sub
 			}
+			if _, ok := v.st.doc["start"]; ok {
+				dur := e.end.Sub(e.start)
+				e.start = parseGraphDateTime(v.st.doc["start"], e.start)
+				e.end = e.start.Add(dur)
+			}
+			e.end = parseGraphDateTime(v.st.doc["end"], e.end)
 			if v.version > 0 || v.st.doc != nil {
 				e.modified = v.st.modified
 			}
 		}
+	}
+	if v.st != nil {
+		e.applyOccurrenceEdits(v.st)
 	}
 	for i, a := range e.atts {
 		a.ref = attachmentRef(v.ref, i)
@@ -186,6 +267,29 @@ func nonNilAny(xs []any) []any {
 
 func (e *eventSpec) occurrenceStart(n int) time.Time { return e.start.Add(time.Duration(n) * e.step) }
 
+// applyOccurrenceEdits lays the occurrences clients changed or cancelled
+// over the series' own exceptions and cancellations. A cancelled exception
+// is only cancelled, as in Exchange.
+func (e *eventSpec) applyOccurrenceEdits(st *itemState) {
+	for n, oc := range st.exceptions {
+		e.exceptions[n] = oc
+	}
+	for n := range st.cancelled {
+		e.cancelled[n] = true
+		delete(e.exceptions, n)
+	}
+	for n := range e.exceptions {
+		if n >= e.count {
+			delete(e.exceptions, n)
+		}
+	}
+	for n := range e.cancelled {
+		if n >= e.count {
+			delete(e.cancelled, n)
+		}
+	}
+}
+
 func (s *Server) storedEvent(u *user, st *itemState) *eventSpec {
 	doc := st.doc
 	e := &eventSpec{vals: map[string]any{}, typ: "singleInstance", exceptions: map[int]occurrence{}, cancelled: map[int]bool{}}
@@ -213,7 +317,12 @@ func (s *Server) storedEvent(u *user, st *itemState) *eventSpec {
 		}
 		e.count = 10
 		if f, ok := rng["numberOfOccurrences"].(float64); ok && f >= 1 {
-			e.count = int(f)
+			e.count = int(min(f, maxOccurrences))
+		} else if last, err := time.Parse("2006-01-02", fmt.Sprint(rng["endDate"])); err == nil && strings.EqualFold(fmt.Sprint(rng["type"]), "endDate") {
+			e.count = 1
+			for e.count < maxOccurrences && e.occurrenceStart(e.count).Before(last.AddDate(0, 0, 1)) {
+				e.count++
+			}
 		}
 	}
 	if _, ok := e.vals["organizer"]; !ok {
@@ -239,14 +348,26 @@ func (e *eventSpec) recurrence() any {
 }
 
 // eventObject renders a series master or single event. beta adds
-// cancelledOccurrences; expand adds exceptionOccurrences.
-func (s *Server) eventObject(v view, e *eventSpec, beta bool) object {
-	return s.renderEvent(v.ref, v.version, e, e.typ, e.start, e.end, e.subject, "", time.Time{}, beta, false)
+// cancelledOccurrences to a series master; x adds the expansions.
+func (s *Server) eventObject(v view, e *eventSpec, beta bool, x eventExpansion) object {
+	return s.renderEvent(v.version, e, e.shape(v.ref), beta, x)
 }
 
-func (s *Server) renderEvent(r ref, version uint32, e *eventSpec, typ string, start, end time.Time, subject, masterID string, originalStart time.Time, beta, expand bool) object {
-	ck := s.changeKey(r, version)
-	id := s.ids().encode(r)
+// occurrenceObject renders occurrence n of a series as /instances and
+// GET /events/{occurrenceId} serve it.
+func (s *Server) occurrenceObject(v view, e *eventSpec, n int) (object, bool) {
+	sh, ok := e.occurrenceShape(v.ref, n)
+	if !ok {
+		return nil, false
+	}
+	return s.renderEvent(v.version, e, sh, false, eventExpansion{}).without("recurrence"), true
+}
+
+// renderEvent renders one shape of event e at the series' version. The
+// properties Exchange assigns itself always carry the server's values.
+func (s *Server) renderEvent(version uint32, e *eventSpec, sh eventShape, beta bool, x eventExpansion) object {
+	ck := s.changeKey(sh.ref, version)
+	id := s.ids().encode(sh.ref)
 	hasAtt := false
 	for _, a := range e.atts {
 		if !a.inline {
@@ -254,75 +375,74 @@ func (s *Server) renderEvent(r ref, version uint32, e *eventSpec, typ string, st
 		}
 	}
 	vals := map[string]any{
-		"createdDateTime":       ts(e.created),
-		"lastModifiedDateTime":  ts(e.modified),
-		"changeKey":             ck,
 		"categories":            []string{},
 		"transactionId":         nil,
 		"originalStartTimeZone": "UTC",
 		"originalEndTimeZone":   "UTC",
-		"hasAttachments":        hasAtt,
-		"subject":               subject,
 		"isAllDay":              e.allDay,
 		"isCancelled":           false,
 		"responseRequested":     true,
-		"seriesMasterId":        nil,
-		"type":                  typ,
-		"webLink":               "https://outlook.office365.com/owa/?itemid=" + escapeQuery(id) + "&exvsurl=1&path=/calendar/item",
 		"onlineMeetingUrl":      nil,
 		"onlineMeetingProvider": "unknown",
 		"allowNewTimeProposals": true,
 		"isDraft":               false,
 		"hideAttendees":         false,
 		"responseStatus":        map[string]any{"response": "organizer", "time": "0001-01-01T00:00:00Z"},
-		"start":                 graphDateTime(start),
-		"end":                   graphDateTime(end),
-		"recurrence":            nil,
 		"onlineMeeting":         nil,
 	}
 	for k, x := range e.vals {
 		vals[k] = x
 	}
-	vals["changeKey"], vals["subject"], vals["type"] = ck, subject, typ
-	vals["start"], vals["end"] = graphDateTime(start), graphDateTime(end)
+	for k, x := range sh.vals {
+		vals[k] = x
+	}
+	vals["createdDateTime"], vals["lastModifiedDateTime"] = ts(e.created), ts(e.modified)
+	vals["changeKey"], vals["subject"], vals["type"] = ck, sh.subject, sh.typ
+	vals["start"], vals["end"] = graphDateTime(sh.start), graphDateTime(sh.end)
 	vals["hasAttachments"] = hasAtt
-	if typ == "seriesMaster" {
+	vals["webLink"] = "https://outlook.office365.com/owa/?itemid=" + escapeQuery(id) + "&exvsurl=1&path=/calendar/item"
+	vals["recurrence"] = nil
+	if sh.typ == "seriesMaster" {
 		vals["recurrence"] = e.recurrence()
-	} else {
-		vals["recurrence"] = nil
 	}
-	if masterID != "" {
-		vals["seriesMasterId"] = masterID
-		vals["originalStart"] = ts(originalStart)
+	master := sh.ref
+	master.Sub = 0
+	isOccurrence := sh.ref.Sub != 0
+	vals["seriesMasterId"] = nil
+	if isOccurrence {
+		vals["seriesMasterId"] = s.ids().encode(master)
+		vals["originalStart"] = ts(sh.originalStart)
 	}
-	o := make(object, 0, len(eventProps)+4)
+	o := make(object, 0, len(eventProps)+5)
 	o = append(o, kv{"@odata.etag", `W/"` + ck + `"`}, kv{"id", id})
 	for _, p := range eventProps {
-		if p == "originalStart" && masterID == "" {
+		if p == "originalStart" && !isOccurrence {
 			continue
 		}
-		x, ok := vals[p]
-		if !ok {
-			x = nil
-		}
-		o = append(o, kv{p, x})
+		o = append(o, kv{p, vals[p]})
 	}
-	if beta && typ == "seriesMaster" {
+	if beta && sh.typ == "seriesMaster" {
 		cancelled := []string{}
 		for _, n := range sortedInts(e.cancelled) {
 			cancelled = append(cancelled, "OID."+id+"."+e.occurrenceStart(n).Format("2006-01-02"))
 		}
 		o = append(o, kv{"cancelledOccurrences", cancelled})
-		if expand {
+		if x.exceptions {
 			var ex []any
 			for _, n := range sortedKeysInt(e.exceptions) {
-				oc := e.exceptions[n]
-				or := r
-				or.Sub = uint16(n + 1)
-				ex = append(ex, s.renderEvent(or, version, e, "exception", oc.start, oc.end, oc.subject, id, e.occurrenceStart(n), false, false))
+				if exSh, ok := e.occurrenceShape(sh.ref, n); ok {
+					ex = append(ex, s.renderEvent(version, e, exSh, false, eventExpansion{}))
+				}
 			}
 			o = append(o, kv{"exceptionOccurrences", nonNilAny(ex)})
 		}
+	}
+	if x.attachments && !isOccurrence {
+		atts := make([]any, len(e.atts))
+		for i, a := range e.atts {
+			atts[i] = s.attachmentObject(a, false)
+		}
+		o = append(o, kv{"attachments", atts})
 	}
 	return o
 }
@@ -351,27 +471,15 @@ func sortedKeysInt[V any](m map[int]V) []int {
 func (s *Server) instances(v view, e *eventSpec, from, to time.Time) []object {
 	if e.typ != "seriesMaster" {
 		if e.start.Before(to) && e.end.After(from) {
-			return []object{s.eventObject(v, e, false)}
+			return []object{s.eventObject(v, e, false, eventExpansion{})}
 		}
 		return nil
 	}
-	masterID := s.ids().encode(v.ref)
 	var out []object
-	dur := e.end.Sub(e.start)
 	for n := 0; n < e.count; n++ {
-		if e.cancelled[n] {
-			continue
-		}
-		orig := e.occurrenceStart(n)
-		r := v.ref
-		r.Sub = uint16(n + 1)
-		st, en, subj, typ := orig, orig.Add(dur), e.subject, "occurrence"
-		if ex, ok := e.exceptions[n]; ok {
-			st, en, subj, typ = ex.start, ex.end, ex.subject, "exception"
-		}
-		if st.Before(to) && en.After(from) {
-			o := s.renderEvent(r, v.version, e, typ, st, en, subj, masterID, orig, false, false)
-			out = append(out, o.without("recurrence"))
+		sh, ok := e.occurrenceShape(v.ref, n)
+		if ok && sh.start.Before(to) && sh.end.After(from) {
+			out = append(out, s.renderEvent(v.version, e, sh, false, eventExpansion{}).without("recurrence"))
 		}
 	}
 	return out
@@ -441,10 +549,9 @@ func (rq *request) getCalendar() error {
 
 func (rq *request) eventRenderer() func(view) object {
 	beta := rq.version == "beta"
-	expand := strings.Contains(strings.ToLower(rq.q.expand), "exceptionoccurrences")
+	x := parseEventExpansion(rq.q.expand)
 	return func(v view) object {
-		e := rq.s.event(v)
-		return rq.s.renderEvent(v.ref, v.version, e, e.typ, e.start, e.end, e.subject, "", time.Time{}, beta, expand)
+		return rq.s.eventObject(v, rq.s.event(v), beta, x)
 	}
 }
 
@@ -481,14 +588,20 @@ func (rq *request) getEvent() error {
 		return err
 	}
 	if occ >= 0 {
-		e := s.event(v)
-		for _, o := range s.instances(v, e, time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)) {
-			if id, _ := o.get("id"); id == rq.params["event"] {
-				rq.sendJSON(http.StatusOK, o.project(sel))
-				return nil
-			}
+		o, ok := s.occurrenceObject(v, s.event(v), occ)
+		if !ok {
+			return errItemNotFound()
 		}
-		return errItemNotFound()
+		rq.sendJSON(http.StatusOK, o.project(sel))
+		return nil
+	}
+	// Expanded navigation properties stay when $select names others.
+	x := parseEventExpansion(rq.q.expand)
+	if len(sel) > 0 && x.exceptions {
+		sel = append(sel, "exceptionOccurrences")
+	}
+	if len(sel) > 0 && x.attachments {
+		sel = append(sel, "attachments")
 	}
 	rq.fetchedItem("event", rq.params["event"])
 	rq.sendJSON(http.StatusOK, rq.eventRenderer()(v).project(sel))

@@ -600,10 +600,11 @@ func (rq *request) sendBytes(ct string, b []byte) {
 	rq.s.faults.writeBody(rq.httpCtx, b)
 }
 
-// listMessages is the non-delta listing of a folder.
+// listMessages is the non-delta listing of a folder. Like Graph, it
+// annotates no @odata.type on plain messages.
 func (rq *request) listMessages() error {
 	return rq.listFolderItems(kMailFolder, "message", messageKnownProps, "messages", func(v view) object {
-		return rq.s.messageObject(v, rq.s.message(v), true)
+		return rq.s.messageObject(v, rq.s.message(v), false)
 	})
 }
 

@@ -3,7 +3,6 @@ package graphsim
 import (
 	"encoding/base64"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"regexp"
@@ -26,9 +25,9 @@ func (s *Server) storedMessage(u *user, st *itemState) *msgSpec {
 	if st.content != nil {
 		applyMessagePatch(m, st.doc)
 	}
-	if m.created.IsZero() {
-		m.created = st.createdAt
-	}
+	// Exchange stamps an item's creation when the item enters the store;
+	// only sent and received times come from the MIME.
+	m.created = st.createdAt
 	m.modified = st.modified
 	if m.from.addr == "" {
 		m.from = mailAddr{u.displayName, u.mail}
@@ -190,9 +189,9 @@ func (rq *request) createMessage() error {
 	var doc map[string]any
 	ct, _, _ := mime.ParseMediaType(rq.r.Header.Get("Content-Type"))
 	if ct == "text/plain" {
-		body, rerr := io.ReadAll(io.LimitReader(rq.r.Body, 200<<20))
+		body, rerr := rq.readBody(200 << 20)
 		if rerr != nil {
-			return errBadRequest("Cannot read the request body.")
+			return rerr
 		}
 		raw, derr := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(body)), ""))
 		if derr != nil {
@@ -233,6 +232,9 @@ func (rq *request) patchItem(k kind, param string) error {
 	if err != nil {
 		return err
 	}
+	if k != kMessage {
+		doc = withoutServerAssigned(doc)
+	}
 	m := s.model
 	m.mu.Lock()
 	cur, _ := m.viewLocked(v.ref)
@@ -259,7 +261,7 @@ func (s *Server) renderItem(v view) object {
 	case kContact:
 		return s.contactObject(v)
 	case kEvent:
-		return s.eventObject(v, s.event(v), false)
+		return s.eventObject(v, s.event(v), false, eventExpansion{})
 	}
 	return object{{"id", s.ids().encode(v.ref)}}
 }

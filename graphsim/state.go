@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // State is the ground truth of the tenant at one moment: every live item
@@ -18,8 +17,9 @@ import (
 //     query options (canonical: fixed property order, compact, no HTML
 //     escaping);
 //   - events: the JSON body of
-//     GET /beta/users/{u}/events/{id}?$expand=exceptionOccurrences (the same
-//     canonical form, carrying exceptions and cancelled occurrences);
+//     GET /beta/users/{u}/events/{id}?$expand=exceptionOccurrences,attachments
+//     (the same canonical form, carrying exceptions, cancelled occurrences
+//     and attachments with their content);
 //   - channel messages and replies: the JSON body of
 //     GET /v1.0/teams/{g}/channels/{c}/messages/{id} (…/replies/{id}).
 //
@@ -148,7 +148,7 @@ func (s *Server) stateFolders(st *State, u *user, k kind, category string, noHas
 				e := s.event(v)
 				it.Kind, it.Name = "event", e.subject
 				if !noHash {
-					b, _ = s.renderEvent(v.ref, v.version, e, e.typ, e.start, e.end, e.subject, "", time.Time{}, true, true).MarshalJSON()
+					b, _ = s.eventObject(v, e, true, canonicalEventExpansion).MarshalJSON()
 				}
 			}
 			if !noHash {

@@ -1,6 +1,7 @@
 package graphsim
 
 import (
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -48,6 +49,10 @@ type itemState struct {
 	perms      []permission        // permission changes on a drive item (nil: generated set)
 	replies    []ref               // replies created under a channel message
 	permsSet   bool
+	// Occurrences of an event series that clients changed (PATCH of an
+	// occurrence) or cancelled (DELETE of one), by occurrence number.
+	exceptions map[int]occurrence
+	cancelled  map[int]bool
 }
 
 // collState is what the model keeps per delta collection.
@@ -398,6 +403,10 @@ func (m *model) moveLocked(v view, to ref) ref {
 		old := m.touchLocked(v)
 		nst := m.createLocked(v.ref.Kind, v.ref.Owner, to, ref{}, 0)
 		nst.src, nst.version, nst.content, nst.doc, nst.storedAtts = old.src, old.version, old.content, old.doc, old.storedAtts
+		nst.exceptions, nst.cancelled = maps.Clone(old.exceptions), maps.Clone(old.cancelled)
+		if old.src.isZero() {
+			nst.createdAt = old.createdAt // a written item keeps its creation time
+		}
 		nst.modified = m.clock.Now()
 		old.deleted = true
 		m.adjustCounts(v, -1)

@@ -334,7 +334,7 @@ func (t *tenant) mailLayout(u *user) *folderLayout {
 	l.folders = append(l.folders, folderSpec{name: "Top of Information Store", wellKnown: "msgfolderroot", parent: -1})
 	weights := []float64{0}
 	for _, wk := range wellKnownMail {
-		l.folders = append(l.folders, folderSpec{name: wk.name, wellKnown: wk.key, parent: mailRootIndex, depth: 1})
+		l.add(folderSpec{name: wk.name, wellKnown: wk.key, parent: mailRootIndex})
 		weights = append(weights, wk.weight)
 	}
 	inbox := 1

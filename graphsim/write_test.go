@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 const sampleMIME = "From: \"Ann\" <ann@example.com>\r\nTo: bob@example.com\r\nSubject: =?utf-8?B?UmVzdG9yZWQg4pyT?=\r\n" +
@@ -190,4 +191,34 @@ func TestRestoredDriveItemsJoinTheTenant(t *testing.T) {
 	}
 	h.do(http.MethodDelete, "drives/"+drive+"/items/"+fid, nil).Body.Close()
 	h.getJSON("drives/"+drive+"/items/"+item["id"].(string), http.StatusNotFound)
+}
+
+func TestCreatedMessagesAreStampedWhenTheyEnterTheStore(t *testing.T) {
+	h := newHarness(t, Options{})
+	u := h.user(0)
+	h.clock.Advance(10 * time.Minute)
+	stamped := ts(testNow.Add(10 * time.Minute))
+	resp := h.do(http.MethodPost, "users/"+u+"/mailFolders/inbox/messages",
+		strings.NewReader(base64.StdEncoding.EncodeToString([]byte(sampleMIME))), "Content-Type", "text/plain")
+	msg := h.decode(resp, http.StatusCreated)
+	id := msg["id"].(string)
+	h.clock.Advance(10 * time.Minute)
+	got := h.getJSON("users/"+u+"/messages/"+id, http.StatusOK)
+	// The MIME's Date is Mon, 02 Jun 2025 10:00:00 +0000.
+	if got["createdDateTime"] != stamped || got["sentDateTime"] != "2025-06-02T10:00:00Z" || got["receivedDateTime"] != "2025-06-02T10:00:00Z" {
+		t.Fatalf("created %v sent %v received %v", got["createdDateTime"], got["sentDateTime"], got["receivedDateTime"])
+	}
+	if raw, _ := h.bytes("users/"+u+"/messages/"+id+"/$value", http.StatusOK); string(raw) != sampleMIME {
+		t.Fatal("stored MIME not served verbatim")
+	}
+	js := h.sendJSON(http.MethodPost, "users/"+u+"/mailFolders/inbox/messages", map[string]any{
+		"subject": "JSON", "createdDateTime": "2001-01-01T00:00:00Z", "sentDateTime": "2025-05-01T08:00:00Z"}, http.StatusCreated)
+	if js["createdDateTime"] != ts(testNow.Add(20*time.Minute)) || js["sentDateTime"] != "2025-05-01T08:00:00Z" {
+		t.Fatalf("JSON message: created %v sent %v", js["createdDateTime"], js["sentDateTime"])
+	}
+	// A move keeps the creation time.
+	moved := h.sendJSON(http.MethodPost, "users/"+u+"/messages/"+id+"/move", map[string]any{"destinationId": "archive"}, http.StatusCreated)
+	if moved["id"] == id || moved["createdDateTime"] != stamped {
+		t.Fatalf("moved message: %v %v", moved["id"], moved["createdDateTime"])
+	}
 }

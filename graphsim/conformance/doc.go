@@ -12,8 +12,9 @@
 // the SDK's redirect handling and through pre-authenticated URLs with
 // Range and expiry, the error envelopes the SDK turns into ODataError,
 // throttling handled by kiota's RetryHandler, the path forms the SDK and
-// Graph's own links use, and msgraph-sdk-go-core's PageIterator following
-// simulator-minted nextLinks.
+// Graph's own links use, msgraph-sdk-go-core's PageIterator following
+// simulator-minted nextLinks, and the event writes of a restore sent with
+// the SDK's default, gzip-compressed request bodies.
 //
 // The package holds tests only; it has no API.
 package conformance

@@ -111,13 +111,19 @@ func newEnv(t *testing.T, mod func(*graphsim.Options)) *env {
 	return e
 }
 
-// serve records r and the simulator's answer.
+// serve records r and the simulator's answer. The record is made as the
+// status line goes out, so it is in the log before the client has the
+// answer.
 func (e *env) serve(h http.Handler, w http.ResponseWriter, r *http.Request) {
 	if hook := e.hook(); hook != nil {
 		hook(r)
 	}
-	rec := &statusWriter{ResponseWriter: w}
+	rec := &statusWriter{ResponseWriter: w, onHeader: func(sw *statusWriter) { e.record(r, sw) }}
 	h.ServeHTTP(rec, r)
+	rec.header(http.StatusOK) // a handler that wrote nothing answers 200
+}
+
+func (e *env) record(r *http.Request, rec *statusWriter) {
 	e.mu.Lock()
 	e.log = append(e.log, seen{
 		Method: r.Method, Path: r.URL.Path, EscPath: r.URL.EscapedPath(), RequestURI: r.URL.RequestURI(),
@@ -160,20 +166,26 @@ func (e *env) resetLog() {
 
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code     int
+	onHeader func(*statusWriter) // called once, when the status is decided
+}
+
+func (w *statusWriter) header(code int) {
+	if w.code == 0 {
+		w.code = code
+		if w.onHeader != nil {
+			w.onHeader(w)
+		}
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
+	w.header(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
+	w.header(http.StatusOK)
 	return w.ResponseWriter.Write(p)
 }
 
