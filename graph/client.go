@@ -1,7 +1,8 @@
 // Package graph reads Exchange mailboxes through Microsoft Graph for
 // backups: it resolves mailboxes, lists their containers (mail folders,
 // contact folders, calendars), pages through delta enumerations and streams
-// item contents. Temporal activities use it through the vocabulary of
+// item contents. For restores it creates containers, lists what a target
+// already holds and writes backed-up items back. Temporal activities use it through the vocabulary of
 // package m365; this package is the only one in the product that imports the
 // Graph SDK (msgraph-sdk-go, kiota) or azidentity.
 //
@@ -41,6 +42,7 @@ type (
 	Change         = m365.Change
 	Page           = m365.Page
 	ThrottledError = m365.ThrottledError
+	ExistingItem   = m365.ExistingItem
 )
 
 // Categories of Exchange data.
@@ -84,9 +86,13 @@ type Client struct {
 	stats   *stats
 	limiter *limiter
 	retry   *transientRetry
-	// betaRoot is where the few beta calls go (event delta and event
-	// content), derived from the adapter's v1.0 base URL.
+	// betaRoot is where the few beta calls go (event delta, event content
+	// and event restores), derived from the adapter's v1.0 base URL.
 	betaRoot string
+	// inlineAttachmentMax is the size from which an attachment is
+	// uploaded in chunks rather than posted whole; uploadChunk is the
+	// size of those chunks.
+	inlineAttachmentMax, uploadChunk int
 }
 
 // New builds a client. It does not contact Graph: bad credentials show up as
@@ -110,7 +116,7 @@ func New(cfg Config) (*Client, error) {
 		target = u
 	}
 
-	c := &Client{cfg: cfg, stats: newStats()}
+	c := &Client{cfg: cfg, stats: newStats(), inlineAttachmentMax: maxInlineAttachment, uploadChunk: attachmentChunk}
 	// Exchange counts concurrency per app and mailbox, so clients of the same
 	// app in one process share slots.
 	c.limiter = sharedLimiter(limiterKey(cfg, target), cfg.MaxConcurrentPerMailbox)
@@ -126,7 +132,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.retry = graphTransport(base, target, c.stats, c.limiter)
 	hc := &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(c.retry, c.middlewares()...),
+		Transport: khttp.NewCustomTransportWithParentTransport(&bodyTransport{base: c.retry}, c.middlewares()...),
 		// Redirects are the RedirectHandler's business.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		// No overall timeout: message bodies stream for as long as they take;
@@ -146,7 +152,7 @@ func New(cfg Config) (*Client, error) {
 
 // middlewares is kiota's default pipeline in a fixed order (kiota builds it
 // from a map, so its own order is random) with a RetryHandler that only
-// waits out short throttling.
+// waits out short throttling and no request compression.
 func (c *Client) middlewares() []khttp.Middleware {
 	opts := msgraphsdk.GetDefaultClientOptions()
 	return []khttp.Middleware{
@@ -158,7 +164,10 @@ func (c *Client) middlewares() []khttp.Middleware {
 			DelaySeconds: 1,
 		}),
 		khttp.NewRedirectHandler(),
-		khttp.NewCompressionHandler(),
+		// Request bodies go uncompressed: the handler would read a whole
+		// body into memory to gzip it, and not every endpoint a restore
+		// writes to (upload URLs) takes gzip.
+		khttp.NewCompressionHandlerWithOptions(*khttp.NewCompressionOptionsReference(false)),
 		khttp.NewParametersNameDecodingHandler(),
 		khttp.NewUserAgentHandler(),
 		khttp.NewHeadersInspectionHandler(),

@@ -181,15 +181,23 @@ func zonedTime(dt models.DateTimeTimeZoneable) time.Time {
 	if dt == nil || dt.GetDateTime() == nil {
 		return time.Time{}
 	}
+	return parseZoned(*dt.GetDateTime(), deref(dt.GetTimeZone()))
+}
+
+// parseZoned reads a wall-clock time in a zone named as Graph names it,
+// the way m365's collision keys do: UTC and IANA names are honoured, other
+// names read as UTC.
+func parseZoned(dateTime, zone string) time.Time {
 	loc := time.UTC
-	if z := deref(dt.GetTimeZone()); z != "" {
-		if l, err := time.LoadLocation(z); err == nil {
+	if zone != "" && zone != "Local" {
+		if l, err := time.LoadLocation(zone); err == nil {
 			loc = l
 		}
 	}
-	t, err := time.ParseInLocation("2006-01-02T15:04:05.9999999", *dt.GetDateTime(), loc)
-	if err != nil {
-		return time.Time{}
+	for _, layout := range []string{"2006-01-02T15:04:05.9999999", time.RFC3339Nano, "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, dateTime, loc); err == nil {
+			return t.UTC()
+		}
 	}
-	return t.UTC()
+	return time.Time{}
 }

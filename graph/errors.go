@@ -30,6 +30,10 @@ var (
 	// ErrDeltaExpired: the delta link is no longer valid; enumerate the
 	// container again from scratch.
 	ErrDeltaExpired = m365.ErrDeltaExpired
+	// ErrUnrestorable: Graph refused to create an item for a reason
+	// retrying cannot fix (content it does not accept, too large). Final
+	// for that item.
+	ErrUnrestorable = m365.ErrUnrestorable
 )
 
 // defaultRetryAfter is what a ThrottledError asks for when Graph named no

@@ -17,8 +17,10 @@ import (
 //   - a message: its MIME (GET /users/{id}/messages/{id}/$value);
 //   - a contact: the JSON of GET /users/{id}/contacts/{id};
 //   - an event: the JSON of beta's GET /users/{id}/events/{id}
-//     ?$expand=exceptionOccurrences, the only form that carries a series'
-//     changed and cancelled occurrences.
+//     ?$expand=exceptionOccurrences,attachments, the only form that
+//     carries a series' changed and cancelled occurrences, with the
+//     event's attachments (file contents included) so that a restore
+//     needs nothing else.
 //
 // Nothing is buffered: the caller reads the answer as it arrives and must
 // Close it promptly, because until then it holds one of the mailbox's
@@ -46,7 +48,7 @@ func (c *Client) FetchItem(ctx context.Context, mailboxID string, cat Category, 
 			&users.ItemContactsContactItemRequestBuilderGetRequestConfiguration{Options: opts})
 	case Events:
 		raw := c.betaRoot + "/users/" + url.PathEscape(mailboxID) + "/events/" + url.PathEscape(itemID) +
-			"?$expand=exceptionOccurrences"
+			"?$expand=exceptionOccurrences,attachments"
 		_, err = users.NewItemEventsEventItemRequestBuilder(raw, c.adapter).Get(forMailbox(ctx, mailboxID, "event.get"),
 			&users.ItemEventsEventItemRequestBuilderGetRequestConfiguration{Options: opts})
 	default:

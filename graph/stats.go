@@ -15,8 +15,14 @@ type Stats struct {
 	// Requests maps a request kind (users.get, users.list, mailbox.probe,
 	// mailFolders.delta, contactFolders.delta, contactFolders.get,
 	// calendars.list, messages.delta, contacts.delta, events.delta,
-	// message.mime, contact.get, event.get, auth.token, auth.discovery)
-	// to attempts sent.
+	// message.mime, contact.get, event.get, auth.token, auth.discovery;
+	// for restores mailFolders.list, mailFolders.create,
+	// contactFolders.list, contactFolders.create, calendars.list,
+	// calendars.create, messages.list, contacts.list, events.list,
+	// message.create, contact.create, event.create, attachment.create,
+	// attachment.uploadSession, attachment.upload, events.instances,
+	// event.update, message.delete, contact.delete, event.delete) to
+	// attempts sent.
 	Requests map[string]int64 `json:"requests"`
 	// Retries is the attempts that repeated a failed one, by kiota's
 	// RetryHandler (throttling) or by the client (resets, 500, 502).
