@@ -14,6 +14,7 @@ import (
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/localstack"
 	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
 )
 
 // admin is one repository at its own prefix, backing up one tenant.
@@ -156,4 +157,25 @@ func rawIngest(ctx context.Context, conns *repository.Connections, a *admin, ite
 		return 0, err
 	}
 	return time.Since(start), nil
+}
+
+// restore restores a backup and returns what it did and the wall time.
+func (a *admin) restore(args ...string) (workflows.ExchangeRestoreResult, time.Duration, error) {
+	var res workflows.ExchangeRestoreResult
+	r, err := a.run(append([]string{"restore", "exchange", "--json"}, args...)...)
+	if err != nil {
+		return res, 0, err
+	}
+	return res, r.Took, json.Unmarshal([]byte(r.Stdout), &res)
+}
+
+// export exports a backup into dir and returns what it wrote and the wall
+// time.
+func (a *admin) export(dir string, args ...string) (workflows.ExchangeExportResult, time.Duration, error) {
+	var res workflows.ExchangeExportResult
+	r, err := a.run(append([]string{"export", "exchange", dir, "--json"}, args...)...)
+	if err != nil {
+		return res, 0, err
+	}
+	return res, r.Took, json.Unmarshal([]byte(r.Stdout), &res)
 }

@@ -152,6 +152,9 @@ func run(c config) error {
 	}
 	ratio := incTook.Seconds() / fullTook.Seconds()
 	rep.check("incremental time / full time", fmt.Sprintf("%.3f", ratio), "<= 0.1", ratio <= 0.1)
+	if err := restoreAndExport(&rep, a1, full, tmp); err != nil {
+		return err
+	}
 	localstack.Terminate(w1)
 
 	// 3. Worker memory as one mailbox grows 4x.
@@ -319,4 +322,27 @@ func largestHistory(ctx context.Context, stack *localstack.Stack) (int, string, 
 			return largest, strings.TrimSpace(which), nil
 		}
 	}
+}
+
+// restoreAndExport restores the first backup into the second mailbox and
+// exports it, beside the backup's own figures.
+func restoreAndExport(rep *report, a *admin, full []backup.Summary, tmp string) error {
+	if len(full) < 2 {
+		return nil
+	}
+	src, dst := full[0], full[1]
+	res, took, err := a.restore("--backup", src.BackupID, "--to-resource", dst.Resource, "--destination", "BenchRestore")
+	if err != nil {
+		return err
+	}
+	rep.add("restore to another mailbox", fmt.Sprintf("%d items, %.1f MiB in %s: %.0f items/s, %.2f MiB/s",
+		res.Total.Restored, mib(res.Total.Bytes), took.Round(time.Millisecond),
+		float64(res.Total.Restored)/took.Seconds(), mib(res.Total.Bytes)/took.Seconds()))
+	ex, took, err := a.export(tmp+"/bench-export", "--backup", src.BackupID)
+	if err != nil {
+		return err
+	}
+	rep.add("export to files", fmt.Sprintf("%d files, %.1f MiB in %s: %.0f files/s, %.2f MiB/s",
+		ex.Files, mib(ex.Bytes), took.Round(time.Millisecond), float64(ex.Files)/took.Seconds(), mib(ex.Bytes)/took.Seconds()))
+	return nil
 }

@@ -24,6 +24,8 @@ func TestLiveHistoriesReplay(t *testing.T) {
 	b := a.backup(t, mailboxes(t, tenant)[0])[0]
 	mustSucceed(t, a.run(t, "backup", "list", "exchange"))
 	mustSucceed(t, a.run(t, "backup", "details", "exchange", "--backup", b.BackupID))
+	a.restore(t, "--backup", b.BackupID, "--email-folder", "Inbox", "--destination", "Replayed")
+	mustSucceed(t, a.run(t, "export", "exchange", t.TempDir(), "--backup", b.BackupID, "--contact-name", "a"))
 	mustSucceed(t, a.run(t, "backup", "delete", "exchange", "--backup", b.BackupID))
 
 	dc, err := codec.NewDataConverter(dev.Env["CORSO_CODEC_KEY"])
@@ -39,7 +41,7 @@ func TestLiveHistoriesReplay(t *testing.T) {
 	}
 
 	record := os.Getenv("CORSO_RECORD_HISTORIES")
-	execs := waitExecutions(t, "CorsoRepository = 's3://corso-test/replay' AND ExecutionStatus != 'Running'", 8)
+	execs := waitExecutions(t, "CorsoRepository = 's3://corso-test/replay' AND ExecutionStatus != 'Running'", 10)
 	for _, e := range execs {
 		h := &historypb.History{Events: e.events}
 		if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {

@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/graphsim"
+	"github.com/corso-temporal/corso/workflows"
 )
 
 // refetched counts downloads beyond the first of each message.
@@ -100,4 +102,65 @@ func TestExchangeBackupThroughThrottlingAndFaults(t *testing.T) {
 		}
 	}
 	t.Log(fmt.Sprintf("completed through injected faults %v", injected))
+}
+
+func TestExchangeRestoreSurvivesAKilledWorker(t *testing.T) {
+	sim, err := startSimulator(graphsim.Options{Tenant: graphsim.TenantOptions{
+		Seed: 11, Users: 2, ItemsPerUser: 1200, Mix: graphsim.ItemMix{Mail: 1},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	queue := "e2e-restore-kill"
+	victim, err := dev.StartWorker("e2e-restore-kill-victim", sim.WorkerEnv(), "--task-queue", queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newExchangeAdmin(t, sim, "exchange-restore-kill", "--task-queue", queue)
+	if _, err := dev.StartWorker("e2e-restore-kill-survivor", sim.WorkerEnv(), "--task-queue", queue); err != nil {
+		t.Fatal(err)
+	}
+	users := mailboxes(t, sim)
+	id := a.backup(t, users[0])[0].BackupID
+	c := &simClient{sim: sim}
+	original := c.contents(t, users[0], restoredPath)
+
+	sim.SetFaults(graphsim.FaultOptions{Latency: 8 * time.Millisecond})
+	done := make(chan workflows.ExchangeRestoreResult, 1)
+	go func() { done <- a.restore(t, "--backup", id, "--to-resource", users[1], "--destination", "AfterKill") }()
+	restored := func() int {
+		st, err := sim.State(graphsim.StateFilter{User: users[1], Category: "mail", NoHashes: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, it := range st.Items {
+			if it.Kind == "message" && strings.HasPrefix(it.Path, "AfterKill/") {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for restored() < 300 {
+		if time.Now().After(deadline) {
+			t.Fatal("restore did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("killed a worker after %d messages were restored", restored())
+	select {
+	case res := <-done:
+		if res.Total.Restored != int64(len(original)) {
+			t.Fatalf("restore after kill: %+v, want %d restored", res.Total, len(original))
+		}
+	case <-time.After(4 * time.Minute):
+		t.Fatal("restore did not finish after the kill")
+	}
+	sim.SetFaults(graphsim.FaultOptions{})
+	assertSameContents(t, "restore after a kill", c.contents(t, users[1], under("AfterKill")), original)
 }

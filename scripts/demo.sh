@@ -64,6 +64,10 @@ echo "\$ corso backup details exchange --backup $first --email-folder Inbox   (f
 "$BIN/corso" backup details exchange --backup "$first" --email-folder Inbox >"$log/details.txt"
 head -n 15 "$log/details.txt"
 echo
+echo "\$ corso export exchange $DEMO_DIR/export --backup $first"
+rm -rf "$DEMO_DIR/export"
+"$BIN/corso" export exchange "$DEMO_DIR/export" --backup "$first"
+echo
 echo "Temporal Web UI: $CORSO_TEMPORAL_UI/namespaces/default/workflows"
 echo "Use the stack from another shell:  set -a; . $DEMO_DIR/corso-dev.env; set +a"
 [ "${DEMO_EXIT:-0}" = 1 ] && exit 0

@@ -35,6 +35,6 @@ func newRootCommand() *cobra.Command {
 	pf.StringVar(&g.taskQueue, "task-queue", envOr("CORSO_TASK_QUEUE", workflows.TaskQueue), "task queue the corso-worker fleet polls (env CORSO_TASK_QUEUE)")
 	pf.DurationVar(&g.workerWait, "worker-wait", 15*time.Second, "how long to wait for a corso-worker to pick up the work before giving up")
 
-	root.AddCommand(newRepoCommand(g), newBackupCommand(g), newCodecServerCommand())
+	root.AddCommand(newRepoCommand(g), newBackupCommand(g), newRestoreCommand(g), newExportCommand(g), newCodecServerCommand())
 	return root
 }

@@ -43,4 +43,6 @@ func register(r worker.Registry, d deps) {
 	r.RegisterActivityWithOptions(ex.PlanMailboxBackup, activity.RegisterOptions{Name: workflows.ActivityPlanMailbox})
 	r.RegisterActivityWithOptions(ex.BackupCollection, activity.RegisterOptions{Name: workflows.ActivityBackupCollection})
 	r.RegisterActivityWithOptions(ex.CombineBackup, activity.RegisterOptions{Name: workflows.ActivityCombineBackup})
+	r.RegisterActivityWithOptions(ex.PlanRestore, activity.RegisterOptions{Name: workflows.ActivityPlanRestore})
+	r.RegisterActivityWithOptions(ex.RestoreCollection, activity.RegisterOptions{Name: workflows.ActivityRestoreCollection})
 }

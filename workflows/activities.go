@@ -20,3 +20,10 @@ const (
 	ActivityBackupDetails    = "BackupDetails"
 	ActivityDeleteBackups    = "DeleteBackups"
 )
+
+// Restore and export activity names.
+const (
+	ActivityPlanRestore       = "PlanRestore"
+	ActivityRestoreCollection = "RestoreCollection"
+	ActivityExportExchange    = "ExportExchange"
+)

@@ -31,20 +31,31 @@ func (b *mailboxBackup) downloadShares(ctx workflow.Context, plans []CollectionP
 	if workflow.GetVersion(ctx, weightedDownloadsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return func(int, int) int { return 2 }
 	}
-	remaining := make([]int64, len(plans)+1) // items in plans[i:]
-	for i := len(plans) - 1; i >= 0; i-- {
-		remaining[i] = remaining[i+1] + plans[i].Container.ItemCount
+	sizes := make([]int64, len(plans))
+	for i, p := range plans {
+		sizes[i] = p.Container.ItemCount
+	}
+	return budgetShares(sizes)
+}
+
+// budgetShares shares MailboxRequestBudget among units of work of the
+// given sizes, started in order, biggest first: the i-th gets its part of
+// the budget by its share of the work left, at least one request, and the
+// last takes whatever is free when `used` is already taken.
+func budgetShares(sizes []int64) func(i, used int) int {
+	remaining := make([]int64, len(sizes)+1) // work in sizes[i:]
+	for i := len(sizes) - 1; i >= 0; i-- {
+		remaining[i] = remaining[i+1] + sizes[i]
 	}
 	return func(i, used int) int {
 		free := MailboxRequestBudget - used
-		if i == len(plans)-1 {
-			return max(1, free) // the last one takes whatever is left
+		if i == len(sizes)-1 {
+			return max(1, free)
 		}
 		if remaining[i] == 0 {
 			return 1 // sizes unknown: small, many in parallel
 		}
-		n := plans[i].Container.ItemCount
-		c := int((int64(MailboxRequestBudget)*n + remaining[i] - 1) / remaining[i]) // ceil of its share
+		c := int((int64(MailboxRequestBudget)*sizes[i] + remaining[i] - 1) / remaining[i]) // ceil of its share
 		return min(max(1, c), MailboxRequestBudget)
 	}
 }
@@ -80,44 +91,26 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 	b.progress.CollectionsTotal = len(plan.Collections)
 	results := make([]CollectionResult, len(plan.Collections))
 	actx := collectionActivityOptions(ctx)
-	sel := workflow.NewSelector(ctx)
-	var firstErr error
-	inFlight, used := 0, 0
-	for i := 0; i < len(plan.Collections) && firstErr == nil; {
-		c := share(i, used)
-		if used+c > MailboxRequestBudget {
-			sel.Select(ctx)
-			inFlight--
-			continue
-		}
-		idx := i
-		f := workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
-			Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID,
-			Plan: plan.Collections[idx], FailFast: b.in.FailFast, Concurrency: c,
-		})
-		sel.AddFuture(f, func(f workflow.Future) {
-			used -= c
-			if err := f.Get(ctx, &results[idx]); err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
-				return
+	err = fanOut(ctx, len(plan.Collections), share,
+		func(i, c int) workflow.Future {
+			return workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
+				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID,
+				Plan: plan.Collections[i], FailFast: b.in.FailFast, Concurrency: c,
+			})
+		},
+		func(i int, f workflow.Future) error {
+			if err := f.Get(ctx, &results[i]); err != nil {
+				return err
 			}
-			r := results[idx]
+			r := results[i]
 			b.progress.CollectionsDone++
 			b.progress.Items += r.Items
 			b.progress.Bytes += r.Bytes
 			b.progress.Errors += int64(len(r.Errors))
+			return nil
 		})
-		used += c
-		inFlight++
-		i++
-	}
-	for ; inFlight > 0; inFlight-- {
-		sel.Select(ctx)
-	}
-	if firstErr != nil {
-		return backup.Summary{}, firstErr
+	if err != nil {
+		return backup.Summary{}, err
 	}
 
 	b.progress.Stage = "combining"

@@ -7,5 +7,6 @@ func All() []any {
 		RepoInitWorkflow, RepoConnectWorkflow,
 		ExchangeBackupWorkflow, MailboxBackupWorkflow,
 		BackupListWorkflow, BackupDetailsWorkflow, BackupDeleteWorkflow,
+		ExchangeRestoreWorkflow, ExchangeExportWorkflow,
 	}
 }

@@ -1,0 +1,390 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// MailboxTarget is what Exchange restores write to: Microsoft Graph in
+// production, the simulator in tests (through the same client).
+type MailboxTarget interface {
+	// EnsureContainer returns the container at path, creating what is
+	// missing; calling it again creates nothing.
+	EnsureContainer(ctx context.Context, mailboxID string, cat m365.Category, path []string) (string, error)
+	// ExistingItems lists a container's items with their collision keys.
+	ExistingItems(ctx context.Context, mailboxID string, cat m365.Category, containerID string) ([]m365.ExistingItem, error)
+	// RestoreItem creates an item from its stored bytes, whole or not at all.
+	RestoreItem(ctx context.Context, mailboxID string, cat m365.Category, containerID string, stored []byte) (string, error)
+	DeleteItem(ctx context.Context, mailboxID string, cat m365.Category, itemID string) error
+}
+
+func (a *Exchange) target(g workflows.GraphRef) (MailboxSource, MailboxTarget, error) {
+	src, err := a.source(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, ok := src.(MailboxTarget)
+	if !ok {
+		return nil, nil, errors.New("this worker's Graph client cannot write")
+	}
+	return src, t, nil
+}
+
+// PlanRestore finds the backup's collections with selected items, resolves
+// the mailbox to restore into and prepares every target container, one
+// after another, so parallel collection restores never race to create the
+// same folder.
+func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInput) (workflows.RestorePlan, error) {
+	var plan workflows.RestorePlan
+	if err := in.Selector.Validate(); err != nil {
+		return plan, invalidInput(err.Error())
+	}
+	if err := validDestination(in.Destination); err != nil {
+		return plan, err
+	}
+	src, tgt, err := a.target(in.Graph)
+	if err != nil {
+		return plan, err
+	}
+	r, err := a.Repos.open(ctx, in.Repo)
+	if err != nil {
+		return plan, err
+	}
+	defer r.Release(ctx)
+	if err := r.Refresh(ctx); err != nil {
+		return plan, repositoryError(err)
+	}
+	b, err := r.Backup(ctx, in.BackupID)
+	if errors.Is(err, repository.ErrBackupNotFound) || (err == nil && b.Service != "exchange") {
+		return plan, backupNotFound(in.BackupID)
+	}
+	if err != nil {
+		return plan, repositoryError(err)
+	}
+	if b.Status != backup.StatusCompleted {
+		return plan, invalidInput(fmt.Sprintf("backup %s did not complete (%s) and cannot be restored", b.BackupID, b.Status))
+	}
+	plan.Source = b.Summary
+
+	who := in.ToResource
+	if who == "" {
+		who = b.Resource
+	}
+	mbs, err := src.ResolveMailboxes(ctx, []string{who})
+	if err != nil {
+		return plan, graphError(err)
+	}
+	if len(mbs) != 1 {
+		return plan, temporal.NewNonRetryableApplicationError("no mailbox matches "+who, workflows.ErrTypeUnknownMailbox, nil)
+	}
+	plan.Target = mbs[0]
+
+	idx, err := r.Index(ctx, b)
+	if err != nil {
+		return plan, repositoryError(err)
+	}
+	for _, c := range idx.Collections {
+		entries, err := readDetails(ctx, r, c.DetailsID)
+		if err != nil {
+			return plan, err
+		}
+		p := workflows.RestoreCollectionPlan{
+			Category: m365.Category(c.Category), Path: c.Path, DirID: c.DirID, DetailsID: c.DetailsID,
+			TargetPath: restorePath(m365.Category(c.Category), c.Path, in.Destination),
+		}
+		for _, e := range entries {
+			if in.Selector.Matches(e) {
+				p.Selected++
+				p.Bytes += e.Size
+			}
+		}
+		if p.Selected > 0 {
+			plan.Collections = append(plan.Collections, p)
+		}
+	}
+	// Biggest first, so the long ones start early and the budget is
+	// shared out by size (see the workflow).
+	sort.SliceStable(plan.Collections, func(i, j int) bool {
+		return plan.Collections[i].Selected > plan.Collections[j].Selected
+	})
+
+	made := map[string]string{}
+	for i := range plan.Collections {
+		c := &plan.Collections[i]
+		key := string(c.Category) + "\x00" + strings.Join(c.TargetPath, "\x00")
+		if id, ok := made[key]; ok {
+			c.TargetID = id
+			continue
+		}
+		activity.RecordHeartbeat(ctx, i)
+		id, err := tgt.EnsureContainer(ctx, plan.Target.ID, c.Category, c.TargetPath)
+		if err != nil {
+			return plan, graphError(fmt.Errorf("prepare %s folder %s: %w", c.Category, strings.Join(c.TargetPath, "/"), err))
+		}
+		made[key], c.TargetID = id, id
+	}
+	return plan, nil
+}
+
+func validDestination(d string) error {
+	switch {
+	case d == "":
+		return invalidInput("no restore destination given")
+	case d != workflows.InPlace && strings.TrimSpace(d) != d:
+		return invalidInput(fmt.Sprintf("restore destination %q has leading or trailing spaces", d))
+	}
+	return nil
+}
+
+// restorePath is where a backed-up container's items go. Mail folders
+// keep their tree under the destination folder. Contact folders can only
+// live inside the default contacts folder (the first name of their path),
+// so the destination is made there and the tree kept under it. Calendars
+// are flat: every calendar's events go into one calendar named after the
+// destination. In place, each goes back to the container of its name.
+func restorePath(cat m365.Category, path []string, dest string) []string {
+	switch {
+	case dest == workflows.InPlace && cat == m365.Events:
+		return []string{path[len(path)-1]}
+	case dest == workflows.InPlace:
+		return slices.Clone(path)
+	case cat == m365.Events:
+		return []string{dest}
+	case cat == m365.Contacts && len(path) > 0:
+		return append([]string{path[0], dest}, path[1:]...)
+	}
+	return append([]string{dest}, path...)
+}
+
+func readDetails(ctx context.Context, r *repository.Repository, id string) ([]backup.Entry, error) {
+	var entries []backup.Entry
+	if err := r.ReadJSON(ctx, id, &entries); err != nil {
+		return nil, repositoryError(fmt.Errorf("read backup details: %w", err))
+	}
+	return entries, nil
+}
+
+// RestoreCollection restores the selected items of one backed-up
+// collection into its target container.
+//
+// A retry must not create an item twice, whichever worker runs it, and
+// heartbeats may be stale, so the target itself is the checkpoint: items
+// in it created since the restore started are this restore's own, and an
+// item whose collision key matches one of them is counted as restored
+// instead of being written again. Older items are what the collision policy
+// is about.
+func (a *Exchange) RestoreCollection(ctx context.Context, in workflows.RestoreCollectionInput) (workflows.RestoreCollectionResult, error) {
+	var res workflows.RestoreCollectionResult
+	_, tgt, err := a.target(in.Graph)
+	if err != nil {
+		return res, err
+	}
+	r, err := a.Repos.open(ctx, in.Repo)
+	if err != nil {
+		return res, err
+	}
+	defer r.Release(ctx)
+	entries, err := readDetails(ctx, r, in.Plan.DetailsID)
+	if err != nil {
+		return res, err
+	}
+	dir, err := r.ReadDir(ctx, in.Plan.DirID)
+	if err != nil {
+		return res, repositoryError(fmt.Errorf("read backed-up folder: %w", err))
+	}
+	objects := make(map[string]string, len(dir))
+	for _, e := range dir {
+		objects[e.Name] = e.ObjectID.String()
+	}
+	var todo []backup.Entry
+	for _, e := range entries {
+		if in.Selector.Matches(e) {
+			todo = append(todo, e)
+		}
+	}
+	sort.Slice(todo, func(i, j int) bool { return todo[i].ItemID < todo[j].ItemID })
+
+	existing, err := tgt.ExistingItems(ctx, in.MailboxID, in.Plan.Category, in.Plan.TargetID)
+	if err != nil {
+		return res, graphError(fmt.Errorf("list %s: %w", strings.Join(in.Plan.TargetPath, "/"), err))
+	}
+	rc := &collectionRestore{
+		in: in, tgt: tgt, repo: r, objects: objects,
+		ours: map[string]int{}, theirs: map[string][]string{},
+	}
+	for _, it := range existing {
+		if !it.Created.Before(in.Started) {
+			rc.ours[it.Key]++
+		} else {
+			rc.theirs[it.Key] = append(rc.theirs[it.Key], it.ID)
+		}
+	}
+	if err := rc.run(ctx, todo); err != nil {
+		return res, err
+	}
+	return rc.res, nil
+}
+
+// maxCollectionErrors bounds the item errors one collection reports; the
+// rest are only counted.
+const maxCollectionErrors = 1000
+
+type collectionRestore struct {
+	in      workflows.RestoreCollectionInput
+	tgt     MailboxTarget
+	repo    *repository.Repository
+	objects map[string]string // kopia object of each backed-up item
+
+	mu     sync.Mutex
+	ours   map[string]int      // keys of items this restore already wrote
+	theirs map[string][]string // ids by key of items that were there before
+	res    workflows.RestoreCollectionResult
+}
+
+// run restores items with in.Concurrency of them in flight. An error that
+// fails the activity stops it; item errors are recorded and go on.
+func (rc *collectionRestore) run(ctx context.Context, todo []backup.Entry) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan backup.Entry)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range max(1, rc.in.Concurrency) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for e := range work {
+				if err := rc.restore(ctx, e); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for _, e := range todo {
+		select {
+		case work <- e:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	return ctx.Err()
+}
+
+func (rc *collectionRestore) restore(ctx context.Context, e backup.Entry) error {
+	cat, mailbox := rc.in.Plan.Category, rc.in.MailboxID
+	raw, err := rc.read(ctx, e.ItemID)
+	if err != nil {
+		return err
+	}
+	key, err := m365.StoredItemKey(cat, raw)
+	if err != nil {
+		return rc.itemFailed(e, "the backed-up item cannot be read: "+err.Error())
+	}
+
+	var replace []string
+	rc.mu.Lock()
+	switch {
+	case rc.ours[key] > 0:
+		// An earlier attempt restored it.
+		rc.ours[key]--
+		rc.res.Restored++
+		rc.res.Bytes += int64(len(raw))
+		rc.mu.Unlock()
+		return nil
+	case len(rc.theirs[key]) > 0 && rc.in.Collisions == workflows.CollisionSkip:
+		rc.res.Skipped++
+		rc.mu.Unlock()
+		return nil
+	case len(rc.theirs[key]) > 0 && rc.in.Collisions == workflows.CollisionReplace:
+		replace = rc.theirs[key]
+		delete(rc.theirs, key)
+	}
+	rc.mu.Unlock()
+
+	// Replace deletes first: a crash in between leaves the item to be
+	// restored by the retry, never two copies.
+	for _, id := range replace {
+		if err := rc.tgt.DeleteItem(ctx, mailbox, cat, id); err != nil {
+			return graphError(fmt.Errorf("delete the %s item it replaces: %w", cat, err))
+		}
+	}
+	_, err = rc.tgt.RestoreItem(ctx, mailbox, cat, rc.in.Plan.TargetID, raw)
+	switch {
+	case errors.Is(err, m365.ErrUnrestorable), errors.Is(err, m365.ErrNotFound):
+		return rc.itemFailed(e, err.Error())
+	case err != nil:
+		return graphError(err)
+	}
+	rc.mu.Lock()
+	rc.res.Restored++
+	rc.res.Bytes += int64(len(raw))
+	if len(replace) > 0 {
+		rc.res.Replaced++
+	}
+	done := rc.res.RestoreCounts
+	rc.mu.Unlock()
+	activity.RecordHeartbeat(ctx, done)
+	return nil
+}
+
+func (rc *collectionRestore) read(ctx context.Context, itemID string) ([]byte, error) {
+	oid, ok := rc.objects[entryName(itemID)]
+	if !ok {
+		return nil, repositoryError(fmt.Errorf("item %s is in the details but not in the backed-up folder", itemID))
+	}
+	rd, err := rc.repo.OpenItem(ctx, oid)
+	if err != nil {
+		return nil, repositoryError(err)
+	}
+	defer rd.Close()
+	raw, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, repositoryError(fmt.Errorf("read item %s: %w", itemID, err))
+	}
+	return raw, nil
+}
+
+// itemFailed records an item that cannot be restored; with --fail-fast it
+// ends the restore.
+func (rc *collectionRestore) itemFailed(e backup.Entry, reason string) error {
+	ie := backup.ItemError{Category: string(rc.in.Plan.Category), Path: rc.in.Plan.Path, ItemID: e.ItemID, Reason: reason}
+	if rc.in.FailFast {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("%s item %s in %s cannot be restored: %s", ie.Category, ie.ItemID, strings.Join(ie.Path, "/"), reason),
+			workflows.ErrTypeItemFailed, nil)
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.res.Failed++
+	if len(rc.res.Errors) < maxCollectionErrors {
+		rc.res.Errors = append(rc.res.Errors, ie)
+	}
+	return nil
+}

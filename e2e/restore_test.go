@@ -1,0 +1,333 @@
+package e2e
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/corso-temporal/corso/graphsim"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// serverAssigned are the properties Graph gives every new item itself; a
+// restored item is the same item when everything else is equal.
+var serverAssigned = map[string]bool{
+	"id": true, "@odata.etag": true, "@odata.context": true, "createdDateTime": true, "lastModifiedDateTime": true,
+	"changeKey": true, "parentFolderId": true, "webLink": true, "iCalUId": true, "seriesMasterId": true,
+	"calendar@odata.associationLink": true, "calendar@odata.navigationLink": true,
+}
+
+// eventNotes are what a restore changes on purpose in an event: attendees
+// are listed in the body instead of being invited again (the graph
+// package's tests check that body exactly).
+var eventNotes = map[string]bool{"attendees": true, "body": true, "bodyPreview": true}
+
+var occurrenceID = regexp.MustCompile(`^OID\..*\.(\d{4}-\d{2}-\d{2})$`)
+
+// normalize drops server-assigned properties, and those in also, at
+// every depth.
+func normalize(v any, also map[string]bool) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			if !serverAssigned[k] && !also[k] {
+				out[k] = normalize(e, also)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normalize(e, also)
+		}
+		return out
+	case string:
+		if m := occurrenceID.FindStringSubmatch(x); m != nil {
+			return "OID." + m[1]
+		}
+	}
+	return v
+}
+
+// simClient reads a simulated tenant the way an app does.
+type simClient struct {
+	sim   *simTenant
+	once  sync.Once
+	token string
+}
+
+func (c *simClient) get(t *testing.T, path string) []byte {
+	t.Helper()
+	c.once.Do(func() {
+		resp, err := http.Post(c.sim.Endpoint+"/_sim/token", "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
+			t.Fatal(err)
+		}
+		c.token = tok.AccessToken
+	})
+	req, _ := http.NewRequest(http.MethodGet, c.sim.Endpoint+path, nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v %s", path, resp.StatusCode, err, b)
+	}
+	return b
+}
+
+// contentHash is what must survive a restore: the MIME of a message, and
+// the JSON of a contact or event without what Graph assigns.
+func (c *simClient) contentHash(t *testing.T, it graphsim.StateItem) string {
+	t.Helper()
+	if it.Category == "mail" {
+		return it.Hash
+	}
+	var path string
+	var also map[string]bool
+	switch it.Category {
+	case "contacts":
+		path = "/v1.0/users/" + it.ResourceID + "/contacts/" + it.ID
+	case "events":
+		path = "/beta/users/" + it.ResourceID + "/events/" + it.ID + "?$expand=exceptionOccurrences,attachments"
+		also = eventNotes
+	}
+	var doc any
+	if err := json.Unmarshal(c.get(t, path), &doc); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(normalize(doc, also))
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// contents lists a mailbox's items as "category/folder path/content hash",
+// with repeats, keeping those whose folder path passes keep and mapping
+// the path through rename.
+func (c *simClient) contents(t *testing.T, user string, keep func(cat, path string) (string, bool)) []string {
+	t.Helper()
+	st, err := c.sim.State(graphsim.StateFilter{User: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, it := range st.Items {
+		if it.Kind == "folder" || (it.Category != "mail" && it.Category != "contacts" && it.Category != "events") {
+			continue
+		}
+		path, ok := keep(it.Category, it.Path)
+		if !ok {
+			continue
+		}
+		out = append(out, it.Category+"/"+path+"/"+c.contentHash(t, it))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func assertSameContents(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Fatalf("%s: nothing to compare", what)
+	}
+	count := map[string]int{}
+	for _, w := range want {
+		count[w]++
+	}
+	for _, g := range got {
+		count[g]--
+	}
+	bad := 0
+	for k, n := range count {
+		if n != 0 {
+			bad++
+			if bad <= 5 {
+				t.Errorf("%s: %s: %+d (missing > 0, extra < 0)", what, k, n)
+			}
+		}
+	}
+	if bad > 0 || len(got) != len(want) {
+		t.Fatalf("%s: %d items restored, want %d; %d differ", what, len(got), len(want), bad)
+	}
+}
+
+// under keeps items below the destination folder dest and strips it. Mail
+// and calendars have it at the top; contact folders live inside the default
+// contacts folder, so there it is one level down.
+func under(dest string) func(cat, path string) (string, bool) {
+	strip := func(path string) (string, bool) {
+		if path == dest {
+			return "", true
+		}
+		return strings.CutPrefix(path, dest+"/")
+	}
+	return func(cat, path string) (string, bool) {
+		if cat != "contacts" {
+			return strip(path)
+		}
+		root, rest, _ := strings.Cut(path, "/")
+		rest, ok := strip(rest)
+		if rest == "" {
+			return root, ok
+		}
+		return root + "/" + rest, ok
+	}
+}
+
+// restoredPath is where an item of the original mailbox lands under the
+// destination: mail and contacts keep their folders, calendars are flat.
+func restoredPath(cat, path string) (string, bool) {
+	if cat == "events" {
+		return "", true
+	}
+	return path, true
+}
+
+type restoreJSON struct {
+	workflows.ExchangeRestoreResult
+}
+
+func (a exchangeAdmin) restore(t *testing.T, args ...string) workflows.ExchangeRestoreResult {
+	t.Helper()
+	r := a.run(t, append([]string{"restore", "exchange", "--json"}, args...)...)
+	mustSucceed(t, r)
+	var out restoreJSON
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+		t.Fatalf("parse: %v\n%s", err, r.Stdout)
+	}
+	return out.ExchangeRestoreResult
+}
+
+func TestExchangeRestoreToAnotherMailbox(t *testing.T) {
+	a := newExchangeAdmin(t, tenant, "exchange-restore")
+	users := mailboxes(t, tenant)
+	from, to := users[0], users[1]
+	bs := a.backup(t, from)
+	id := bs[0].BackupID
+	c := &simClient{sim: tenant}
+	original := c.contents(t, from, restoredPath)
+
+	res := a.restore(t, "--backup", id, "--to-resource", to, "--destination", "Restored")
+	if res.Total.Restored != int64(len(original)) || res.Total.Failed != 0 {
+		t.Fatalf("restore: %+v, want %d restored", res.Total, len(original))
+	}
+	assertSameContents(t, "restore", c.contents(t, to, under("Restored")), original)
+
+	// Again with skip: everything collides, nothing is written.
+	res = a.restore(t, "--backup", id, "--to-resource", to, "--destination", "Restored")
+	if res.Total.Skipped != int64(len(original)) || res.Total.Restored != 0 {
+		t.Fatalf("restore with skip: %+v", res.Total)
+	}
+	assertSameContents(t, "after skip", c.contents(t, to, under("Restored")), original)
+
+	// Copy restores alongside: two of everything.
+	res = a.restore(t, "--backup", id, "--to-resource", to, "--destination", "Restored", "--collisions", "copy")
+	if res.Total.Restored != int64(len(original)) {
+		t.Fatalf("restore with copy: %+v", res.Total)
+	}
+	assertSameContents(t, "after copy", c.contents(t, to, under("Restored")), append(slicesClone(original), original...))
+
+	// Replace leaves one of each.
+	res = a.restore(t, "--backup", id, "--to-resource", to, "--destination", "Restored", "--collisions", "replace")
+	if res.Total.Replaced != int64(len(original)) {
+		t.Fatalf("restore with replace: %+v", res.Total)
+	}
+	assertSameContents(t, "after replace", c.contents(t, to, under("Restored")), original)
+}
+
+func slicesClone(s []string) []string { return append([]string(nil), s...) }
+
+func TestExchangeRestoreSelected(t *testing.T) {
+	a := newExchangeAdmin(t, tenant, "exchange-restore-selected")
+	users := mailboxes(t, tenant)
+	from := users[2%len(users)]
+	id := a.backup(t, from)[0].BackupID
+	c := &simClient{sim: tenant}
+
+	// One folder, back into the same mailbox under a new folder.
+	res := a.restore(t, "--backup", id, "--email-folder", "Inbox", "--destination", "OneFolder")
+	inbox := c.contents(t, from, func(cat, path string) (string, bool) {
+		return path, cat == "mail" && (path == "Inbox" || strings.HasPrefix(path, "Inbox/"))
+	})
+	if res.Total.Restored != int64(len(inbox)) {
+		t.Fatalf("folder restore: %+v, want %d", res.Total, len(inbox))
+	}
+	assertSameContents(t, "folder restore", c.contents(t, from, under("OneFolder")), inbox)
+
+	// One message by subject.
+	st, err := tenant.State(graphsim.StateFilter{User: from, Category: "mail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subject string
+	matches := 0
+	for _, it := range st.Items {
+		if it.Kind == "message" && len(it.Name) > 12 && subject == "" {
+			subject = it.Name
+		}
+	}
+	for _, it := range st.Items {
+		if it.Kind == "message" && strings.Contains(it.Name, subject) && !strings.HasPrefix(it.Path, "OneFolder") {
+			matches++
+		}
+	}
+	res = a.restore(t, "--backup", id, "--email-subject", subject, "--destination", "OneMessage")
+	if res.Total.Restored != int64(matches) || matches == 0 {
+		t.Fatalf("subject restore of %q: %+v, want %d", subject, res.Total, matches)
+	}
+	got := c.contents(t, from, under("OneMessage"))
+	if len(got) != matches {
+		t.Fatalf("subject restore wrote %d items, want %d", len(got), matches)
+	}
+}
+
+func TestExchangeRestoreBadInput(t *testing.T) {
+	a := newExchangeAdmin(t, tenant, "exchange-restore-bad")
+	users := mailboxes(t, tenant)
+	id := a.backup(t, users[0])[0].BackupID
+	before, err := tenant.State(graphsim.StateFilter{NoHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		wants []string
+	}{
+		{"unknown backup", []string{"--backup", "0123456789abcdef"}, []string{"no backup with id 0123456789abcdef"}},
+		{"no backup", nil, []string{"--backup is required"}},
+		{"bad date", []string{"--backup", id, "--email-received-after", "yesterday"}, []string{"--email-received-after", "yesterday"}},
+		{"bad collisions", []string{"--backup", id, "--collisions", "merge"}, []string{"--collisions", "merge"}},
+		{"bad destination", []string{"--backup", id, "--destination", "a/b"}, []string{"--destination"}},
+		{"unknown mailbox", []string{"--backup", id, "--to-resource", "nobody@nowhere.example"}, []string{"nobody@nowhere.example"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustFail(t, a.run(t, append([]string{"restore", "exchange"}, tc.args...)...), 30e9, tc.wants...)
+		})
+	}
+	after, err := tenant.State(graphsim.StateFilter{NoHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.StateHash != before.StateHash {
+		t.Fatal("a refused restore changed the tenant")
+	}
+}

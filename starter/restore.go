@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/corso-temporal/corso/workflows"
+)
+
+type restoreFlags struct {
+	id          string
+	sel         selectorFlags
+	destination string
+	collisions  string
+	toResource  string
+	failFast    bool
+	creds       credentialFlags
+}
+
+func newRestoreCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "restore", Short: "Restore backed-up items into Microsoft 365"}
+	cmd.AddCommand(newRestoreExchangeCommand(g))
+	return cmd
+}
+
+func newRestoreExchangeCommand(g *globals) *cobra.Command {
+	var f restoreFlags
+	cmd := &cobra.Command{
+		Use:   "exchange",
+		Short: "Restore mail, contacts and events from an Exchange backup",
+		Example: `  corso restore exchange --backup ID
+  corso restore exchange --backup ID --email-folder Inbox --destination Recovered
+  corso restore exchange --backup ID --to-resource bob@contoso.com --collisions copy
+  corso restore exchange --backup ID --destination / --collisions replace`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRestoreExchange(cmd.Context(), g, f, cmd.OutOrStdout())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.id, "backup", "", "id of the backup to restore from (see `corso backup list exchange`)")
+	f.sel.add(cmd)
+	fl.StringVar(&f.destination, "destination", "", "top-level folder to restore into (default Corso_Restore_<time>); / restores into the original folders")
+	fl.StringVar(&f.collisions, "collisions", workflows.CollisionSkip, "when an item already exists: skip, copy or replace")
+	fl.StringVar(&f.toResource, "to-resource", "", "restore into this mailbox instead of the backed-up one")
+	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first item that cannot be restored")
+	addPassphraseFlags(cmd, &f.creds)
+	return cmd
+}
+
+// defaultDestination names a new top-level folder after the restore time.
+func defaultDestination(now time.Time) string {
+	return "Corso_Restore_" + now.UTC().Format("02-Jan-2006_15:04:05")
+}
+
+func (f restoreFlags) input() (workflows.ExchangeRestoreInput, error) {
+	in := workflows.ExchangeRestoreInput{BackupID: f.id, Destination: f.destination, Collisions: f.collisions,
+		ToResource: strings.TrimSpace(f.toResource), FailFast: f.failFast}
+	if f.id == "" {
+		return in, errors.New("--backup is required")
+	}
+	switch f.collisions {
+	case workflows.CollisionSkip, workflows.CollisionCopy, workflows.CollisionReplace:
+	default:
+		return in, fmt.Errorf("--collisions %q: want skip, copy or replace", f.collisions)
+	}
+	switch d := f.destination; {
+	case d == "":
+		in.Destination = defaultDestination(time.Now())
+	case d == workflows.InPlace:
+	case strings.TrimSpace(d) != d || strings.Contains(d, "/"):
+		return in, fmt.Errorf("--destination %q: give one folder name without slashes or surrounding spaces, or / for the original folders", d)
+	}
+	sel, err := f.sel.selector()
+	if err != nil {
+		return in, err
+	}
+	in.Selector = sel
+	return in, nil
+}
+
+func runRestoreExchange(ctx context.Context, g *globals, f restoreFlags, out io.Writer) error {
+	in, err := f.input()
+	if err != nil {
+		return err
+	}
+	s, err := connectedSession(ctx, g, f.creds)
+	if err != nil {
+		return err
+	}
+	defer s.client.Close()
+	if in.Graph, err = graphRef(s); err != nil {
+		return err
+	}
+	in.Repo = s.repo
+	var res workflows.ExchangeRestoreResult
+	sub, err := execute(ctx, s.client, g, request{
+		idPrefix: "corso-restore-exchange",
+		workflow: workflows.ExchangeRestoreWorkflow,
+		input:    in,
+		attrs: []temporal.SearchAttributeUpdate{
+			workflows.AttrOperation.ValueSet("restore"),
+			workflows.AttrService.ValueSet("exchange"),
+			workflows.AttrTenant.ValueSet(in.Graph.TenantID),
+			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
+			workflows.AttrBackupID.ValueSet(in.BackupID),
+		},
+		onWait: func(ctx context.Context, sub submitted) { showRestoreProgress(ctx, s.client, sub) },
+	}, &res)
+	if err != nil {
+		return err
+	}
+	if g.json {
+		if err := printJSON(out, struct {
+			Workflow submitted `json:"workflow"`
+			workflows.ExchangeRestoreResult
+		}{sub, res}); err != nil {
+			return err
+		}
+	} else {
+		printRestore(out, res)
+		if link := webUILink(g, sub); link != "" {
+			fmt.Fprintf(out, "\nWeb UI: %s\n", link)
+		}
+	}
+	if res.Total.Failed > 0 {
+		return fmt.Errorf("%d of %d selected items could not be restored", res.Total.Failed,
+			res.Total.Failed+res.Total.Restored+res.Total.Skipped)
+	}
+	return nil
+}
+
+// restoreErrorsShown is how many item errors the table output lists.
+const restoreErrorsShown = 15
+
+func printRestore(out io.Writer, res workflows.ExchangeRestoreResult) {
+	where := "into folders named " + res.Destination
+	if res.Destination == workflows.InPlace {
+		where = "into the original folders"
+	}
+	fmt.Fprintf(out, "Restored backup %s to %s, %s\n\n", res.BackupID, res.Mailbox.UPN, where)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CATEGORY\tRESTORED\tSKIPPED\tREPLACED\tFAILED\tSIZE")
+	row := func(name string, c workflows.RestoreCounts) {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", name, c.Restored, c.Skipped, c.Replaced, c.Failed, humanBytes(c.Bytes))
+	}
+	for _, c := range res.Categories {
+		row(string(c.Category), c.RestoreCounts)
+	}
+	row("total", res.Total)
+	_ = tw.Flush()
+	if res.Total.Restored+res.Total.Skipped+res.Total.Failed == 0 {
+		fmt.Fprintln(out, "\nNo item of the backup matches the selection.")
+	}
+	if n := len(res.Errors); n > 0 {
+		fmt.Fprintf(out, "\n%d items could not be restored:\n", res.Total.Failed)
+		for i, e := range res.Errors {
+			if i == restoreErrorsShown {
+				fmt.Fprintf(out, "  … and %d more (see --json)\n", int64(n-i)+res.ErrorsOmitted)
+				break
+			}
+			fmt.Fprintf(out, "  %s %s/%s: %s\n", e.Category, strings.Join(e.Path, "/"), e.ItemID, e.Reason)
+		}
+	}
+}
+
+// showRestoreProgress prints one line every few seconds on a terminal.
+func showRestoreProgress(ctx context.Context, c client.Client, sub submitted) {
+	if st, err := os.Stderr.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return
+	}
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var p workflows.RestoreProgress
+		if queryProgress(ctx, c, sub.WorkflowID, &p) != nil {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "\r%s: %d/%d folders, %d of %d items restored, %d skipped, %d failed   ",
+			p.Stage, p.CollectionsDone, p.CollectionsTotal, p.Done.Restored, p.Selected, p.Done.Skipped, p.Done.Failed)
+	}
+}
