@@ -262,10 +262,25 @@ func TestExchangeRestoreSelected(t *testing.T) {
 	id := a.backup(t, from)[0].BackupID
 	c := &simClient{sim: tenant}
 
-	// One folder, back into the same mailbox under a new folder.
-	res := a.restore(t, "--backup", id, "--email-folder", "Inbox", "--destination", "OneFolder")
+	// One folder (the fullest top-level mail folder, with its subfolders),
+	// back into the same mailbox under a new folder.
+	st, err := tenant.State(graphsim.StateFilter{User: from, Category: "mail", NoHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	folder := ""
+	for _, it := range st.Items {
+		if it.Kind == "message" {
+			top, _, _ := strings.Cut(it.Path, "/")
+			if count[top]++; count[top] > count[folder] {
+				folder = top
+			}
+		}
+	}
+	res := a.restore(t, "--backup", id, "--email-folder", folder, "--destination", "OneFolder")
 	inbox := c.contents(t, from, func(cat, path string) (string, bool) {
-		return path, cat == "mail" && (path == "Inbox" || strings.HasPrefix(path, "Inbox/"))
+		return path, cat == "mail" && (path == folder || strings.HasPrefix(path, folder+"/"))
 	})
 	if res.Total.Restored != int64(len(inbox)) {
 		t.Fatalf("folder restore: %+v, want %d", res.Total, len(inbox))
@@ -273,7 +288,7 @@ func TestExchangeRestoreSelected(t *testing.T) {
 	assertSameContents(t, "folder restore", c.contents(t, from, under("OneFolder")), inbox)
 
 	// One message by subject.
-	st, err := tenant.State(graphsim.StateFilter{User: from, Category: "mail"})
+	st, err = tenant.State(graphsim.StateFilter{User: from, Category: "mail"})
 	if err != nil {
 		t.Fatal(err)
 	}
