@@ -6,13 +6,19 @@
 // package m365; this package is the only one in the product that imports the
 // Graph SDK (msgraph-sdk-go, kiota) or azidentity.
 //
+// Document libraries (users' OneDrives and SharePoint sites' libraries) are
+// read the same way: drives are resolved from users and sites, enumerated
+// by drive delta, and their files streamed from pre-authenticated download
+// URLs and checked against Graph's quickXorHash; restores create folders,
+// upload files (in chunks when large) and re-create sharing.
+//
 // The same code talks to graph.microsoft.com and to the simulator
 // (graphsim): URLs always name the Microsoft hosts and, when
 // Config.Endpoint is set, the transport routes those hosts to it. The
-// client keeps Exchange's limit of concurrent requests per mailbox, retries
-// short throttling and transient failures itself, and hands longer
-// throttling back to the caller as a ThrottledError so that a workflow, not
-// a sleeping goroutine, waits it out.
+// client keeps Exchange's limit of concurrent requests per mailbox (and a
+// limit per drive), retries short throttling and transient failures itself,
+// and hands longer throttling back to the caller as a ThrottledError so that
+// a workflow, not a sleeping goroutine, waits it out.
 //
 // It must not buffer whole message bodies or more than one delta page, and
 // it must not retry authentication failures: a wrong secret is final.
@@ -62,13 +68,18 @@ type Config struct {
 	// MaxConcurrentPerMailbox limits in-flight requests per mailbox in this
 	// process (default 4, Exchange's limit per app and mailbox).
 	MaxConcurrentPerMailbox int
+	// MaxConcurrentPerDrive limits in-flight requests per drive (OneDrive
+	// or document library) in this process, file downloads included
+	// (default 8).
+	MaxConcurrentPerDrive int
 	// PageSize is the Prefer: odata.maxpagesize of delta calls (default 500).
 	PageSize int
 }
 
 const (
-	defaultConcurrency = 4
-	defaultPageSize    = 500
+	defaultConcurrency      = 4
+	defaultDriveConcurrency = 8
+	defaultPageSize         = 500
 
 	graphHost = "graph.microsoft.com"
 	loginHost = "login.microsoftonline.com"
@@ -85,7 +96,10 @@ type Client struct {
 	adapter *msgraphsdk.GraphRequestAdapter
 	stats   *stats
 	limiter *limiter
-	retry   *transientRetry
+	// driveLimiter holds the slots of drives, as limiter those of
+	// mailboxes.
+	driveLimiter *limiter
+	retry        *transientRetry
 	// betaRoot is where the few beta calls go (event delta, event content
 	// and event restores), derived from the adapter's v1.0 base URL.
 	betaRoot string
@@ -93,6 +107,11 @@ type Client struct {
 	// uploaded in chunks rather than posted whole; uploadChunk is the
 	// size of those chunks.
 	inlineAttachmentMax, uploadChunk int
+	// simpleUploadMax is the size up to which a drive file is uploaded in
+	// one request; larger ones go through an upload session in chunks of
+	// driveChunk bytes.
+	simpleUploadMax int64
+	driveChunk      int
 }
 
 // New builds a client. It does not contact Graph: bad credentials show up as
@@ -103,6 +122,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.MaxConcurrentPerMailbox <= 0 {
 		cfg.MaxConcurrentPerMailbox = defaultConcurrency
+	}
+	if cfg.MaxConcurrentPerDrive <= 0 {
+		cfg.MaxConcurrentPerDrive = defaultDriveConcurrency
 	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = defaultPageSize
@@ -116,10 +138,12 @@ func New(cfg Config) (*Client, error) {
 		target = u
 	}
 
-	c := &Client{cfg: cfg, stats: newStats(), inlineAttachmentMax: maxInlineAttachment, uploadChunk: attachmentChunk}
+	c := &Client{cfg: cfg, stats: newStats(), inlineAttachmentMax: maxInlineAttachment, uploadChunk: attachmentChunk,
+		simpleUploadMax: maxSimpleDriveUpload, driveChunk: driveUploadChunk}
 	// Exchange counts concurrency per app and mailbox, so clients of the same
 	// app in one process share slots.
 	c.limiter = sharedLimiter(limiterKey(cfg, target), cfg.MaxConcurrentPerMailbox)
+	c.driveLimiter = sharedLimiter("drive|"+limiterKey(cfg, target), cfg.MaxConcurrentPerDrive)
 
 	base := sharedBaseTransport()
 	cred, err := newCredential(cfg, &http.Client{Transport: tokenTransport(base, target, c.stats)})
@@ -130,7 +154,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph: authentication provider: %w", err)
 	}
-	c.retry = graphTransport(base, target, c.stats, c.limiter)
+	c.retry = graphTransport(base, target, c.stats, c.limiter, c.driveLimiter)
 	hc := &http.Client{
 		Transport: khttp.NewCustomTransportWithParentTransport(&bodyTransport{base: c.retry}, c.middlewares()...),
 		// Redirects are the RedirectHandler's business.

@@ -12,6 +12,11 @@ import (
 // the fifth with 429 ApplicationThrottled. Waiting for a slot here is
 // cheaper than being throttled, and it must hold across every client and
 // activity in the process, so limiters are shared by app (see limiterKey).
+//
+// SharePoint and OneDrive budget resource units per app and tenant rather
+// than concurrency, but a drive whose every file is fetched at once burns
+// that budget in bursts; drives get slots of their own, more of them than
+// mailboxes (Config.MaxConcurrentPerDrive).
 
 var (
 	limitersMu sync.Mutex
@@ -81,21 +86,25 @@ func (l *limiter) acquire(ctx context.Context, mailbox string) (release func(), 
 	}, nil
 }
 
-// limitTransport holds a slot of the request's mailbox (set by the Client
-// method in the context) from sending until the response body is read to
-// the end or closed: Exchange counts a request as running until it has sent
-// all of it.
+// limitTransport holds a slot of the request's mailbox or drive (set by
+// the Client method in the context) from sending until the response body is
+// read to the end or closed: Exchange counts a request as running until it
+// has sent all of it, and a file download occupies its drive as long.
 type limitTransport struct {
-	base http.RoundTripper
-	lim  *limiter
+	base   http.RoundTripper
+	lim    *limiter // mailboxes
+	drives *limiter
 }
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	mb := mailboxOf(req.Context())
-	if mb == "" {
+	lim, key := t.lim, mailboxOf(req.Context())
+	if key == "" && t.drives != nil {
+		lim, key = t.drives, driveOf(req.Context())
+	}
+	if key == "" {
 		return t.base.RoundTrip(req)
 	}
-	release, err := t.lim.acquire(req.Context(), mb)
+	release, err := lim.acquire(req.Context(), key)
 	if err != nil {
 		return nil, err
 	}
@@ -135,12 +144,20 @@ const (
 	mailboxKey ctxKey = iota
 	kindKey
 	attemptKey
+	driveKey
 )
 
 // forMailbox marks ctx as work on mailbox (its slots apply) of the given
 // request kind (for Stats).
 func forMailbox(ctx context.Context, mailbox, kind string) context.Context {
 	ctx = context.WithValue(ctx, mailboxKey, mailbox)
+	return context.WithValue(ctx, kindKey, kind)
+}
+
+// forDrive marks ctx as work on a drive (its slots apply) of the given
+// request kind (for Stats).
+func forDrive(ctx context.Context, driveID, kind string) context.Context {
+	ctx = context.WithValue(ctx, driveKey, driveID)
 	return context.WithValue(ctx, kindKey, kind)
 }
 
@@ -155,6 +172,11 @@ func withAttempt(ctx context.Context, n int) context.Context {
 
 func mailboxOf(ctx context.Context) string {
 	s, _ := ctx.Value(mailboxKey).(string)
+	return s
+}
+
+func driveOf(ctx context.Context) string {
+	s, _ := ctx.Value(driveKey).(string)
 	return s
 }
 

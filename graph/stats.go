@@ -21,8 +21,14 @@ type Stats struct {
 	// calendars.create, messages.list, contacts.list, events.list,
 	// message.create, contact.create, event.create, attachment.create,
 	// attachment.uploadSession, attachment.upload, events.instances,
-	// event.update, message.delete, contact.delete, event.delete) to
-	// attempts sent.
+	// event.update, message.delete, contact.delete, event.delete; for
+	// drives drive.get, sites.list, site.get, drives.list, drive.delta,
+	// drive.children, drive.permissions, drive.content (the request for
+	// a download URL), drive.download, drive.item.get,
+	// drive.folder.create, drive.upload, drive.item.update,
+	// drive.uploadSession, drive.uploadChunk, drive.uploadStatus,
+	// drive.uploadCancel, drive.invite, drive.createLink,
+	// drive.item.delete) to attempts sent.
 	Requests map[string]int64 `json:"requests"`
 	// Retries is the attempts that repeated a failed one, by kiota's
 	// RetryHandler (throttling) or by the client (resets, 500, 502).

@@ -18,7 +18,7 @@ import (
 //
 //	bodyTransport   attaches request bodies kiota does not hold
 //	transientRetry  retries resets and 500/502 of GETs (kiota does not)
-//	limiter         holds the mailbox's slot until the body is consumed
+//	limiter         holds the mailbox's (or drive's) slot until the body is consumed
 //	statsTransport  counts every attempt
 //	rewrite         routes Microsoft hosts to Config.Endpoint
 //	http.Transport
@@ -48,8 +48,8 @@ func tokenTransport(base http.RoundTripper, target *url.URL, st *stats) http.Rou
 }
 
 // graphTransport is the transport under kiota's middleware for Graph calls.
-func graphTransport(base http.RoundTripper, target *url.URL, st *stats, lim *limiter) *transientRetry {
-	rt := &limitTransport{base: &statsTransport{base: routed(base, target), stats: st}, lim: lim}
+func graphTransport(base http.RoundTripper, target *url.URL, st *stats, lim, drives *limiter) *transientRetry {
+	rt := &limitTransport{base: &statsTransport{base: routed(base, target), stats: st}, lim: lim, drives: drives}
 	return &transientRetry{base: rt, stats: st, attempts: transientAttempts, backoff: transientBackoff}
 }
 
