@@ -29,8 +29,8 @@ type Exporter struct {
 // mailbox. Items stream from the repository one at a time, so memory does
 // not grow with the backup. With Archive the same tree goes into one zip,
 // which appears under its name only when complete.
-func (x *Exporter) ExportExchange(ctx context.Context, in workflows.ExchangeExportInput) (workflows.ExchangeExportResult, error) {
-	res := workflows.ExchangeExportResult{BackupID: in.BackupID, Path: in.Dir}
+func (x *Exporter) ExportExchange(ctx context.Context, in workflows.ExportInput) (workflows.ExportResult, error) {
+	res := workflows.ExportResult{BackupID: in.BackupID, Path: in.Dir}
 	if err := in.Selector.Validate(); err != nil {
 		return res, invalidInput(err.Error())
 	}
@@ -78,7 +78,7 @@ func (x *Exporter) ExportExchange(ctx context.Context, in workflows.ExchangeExpo
 
 // openSink opens where the export goes. finish(ok) completes it: a zip is
 // renamed into place only when ok, and removed otherwise.
-func openSink(in workflows.ExchangeExportInput) (export.Sink, func(ok bool) error, error) {
+func openSink(in workflows.ExportInput) (export.Sink, func(ok bool) error, error) {
 	if !in.Archive {
 		s, err := export.NewDirSink(in.Dir)
 		if err != nil {

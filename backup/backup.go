@@ -29,6 +29,13 @@ type Entry struct {
 	End         time.Time `json:"end,omitzero"`
 	DisplayName string    `json:"displayName,omitempty"`
 	Emails      []string  `json:"emails,omitempty"`
+	// Drive files: the file's name and library (Path is its folder), when
+	// it was created, who created and last changed it.
+	Name       string    `json:"name,omitempty"`
+	Library    string    `json:"library,omitempty"`
+	Created    time.Time `json:"created,omitzero"`
+	CreatedBy  string    `json:"createdBy,omitempty"`
+	ModifiedBy string    `json:"modifiedBy,omitempty"`
 }
 
 // ItemError is an item that could not be backed up; the backup still

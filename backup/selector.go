@@ -25,6 +25,16 @@ type Selector struct {
 	ContactFolders []string  `json:"contactFolders,omitempty"`
 	ContactName    string    `json:"contactName,omitempty"`
 	ItemIDs        []string  `json:"itemIDs,omitempty"`
+	// Drive files. A folder starting with "/" selects that folder and
+	// below from the library's root; otherwise any folder whose path
+	// contains it.
+	Folders        []string  `json:"folders,omitempty"`
+	Files          []string  `json:"files,omitempty"` // names, exactly (case-insensitive)
+	Libraries      []string  `json:"libraries,omitempty"`
+	CreatedAfter   time.Time `json:"createdAfter,omitzero"`
+	CreatedBefore  time.Time `json:"createdBefore,omitzero"`
+	ModifiedAfter  time.Time `json:"modifiedAfter,omitzero"`
+	ModifiedBefore time.Time `json:"modifiedBefore,omitzero"`
 }
 
 // Validate reports contradictory selections.
@@ -34,6 +44,12 @@ func (s Selector) Validate() error {
 	}
 	if !s.StartsAfter.IsZero() && !s.StartsBefore.IsZero() && !s.StartsAfter.Before(s.StartsBefore) {
 		return errors.New("--event-starts-after must be earlier than --event-starts-before")
+	}
+	if !s.CreatedAfter.IsZero() && !s.CreatedBefore.IsZero() && !s.CreatedAfter.Before(s.CreatedBefore) {
+		return errors.New("--file-created-after must be earlier than --file-created-before")
+	}
+	if !s.ModifiedAfter.IsZero() && !s.ModifiedBefore.IsZero() && !s.ModifiedAfter.Before(s.ModifiedBefore) {
+		return errors.New("--file-modified-after must be earlier than --file-modified-before")
 	}
 	for _, c := range s.Categories {
 		if c != "email" && c != "contacts" && c != "events" {
@@ -68,6 +84,48 @@ func (s Selector) Matches(e Entry) bool {
 		return s.onlyCategory("contacts") &&
 			folderMatches(s.ContactFolders, e.Path) &&
 			substring(e.DisplayName, s.ContactName)
+	case FilesCategory:
+		return driveFolderMatches(s.Folders, e.Path) &&
+			(len(s.Files) == 0 || containsFold(s.Files, e.Name)) &&
+			(len(s.Libraries) == 0 || containsFold(s.Libraries, e.Library)) &&
+			within(e.Created, s.CreatedAfter, s.CreatedBefore) &&
+			within(e.ModTime, s.ModifiedAfter, s.ModifiedBefore)
+	}
+	return false
+}
+
+// FilesCategory is the category of drive files in details.
+const FilesCategory = "files"
+
+// driveFolderMatches follows Corso's --folder: "/a/b" selects the folder
+// a/b from the root and everything below; "b" any folder path containing
+// b. Case-insensitive.
+func driveFolderMatches(folders []string, path []string) bool {
+	if len(folders) == 0 {
+		return true
+	}
+	p := strings.ToLower(strings.Join(path, "/"))
+	for _, f := range folders {
+		f = strings.ToLower(f)
+		if rooted, ok := strings.CutPrefix(f, "/"); ok {
+			rooted = strings.Trim(rooted, "/")
+			if rooted == "" || p == rooted || strings.HasPrefix(p, rooted+"/") {
+				return true
+			}
+			continue
+		}
+		if strings.Contains(p, strings.Trim(f, "/")) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(list []string, v string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, v) {
+			return true
+		}
 	}
 	return false
 }

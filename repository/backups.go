@@ -32,8 +32,11 @@ type Collection struct {
 	DirID       string   `json:"dirID"`
 	DetailsID   string   `json:"detailsID"`
 	DeltaLink   string   `json:"deltaLink,omitempty"`
-	Items       int64    `json:"items"`
-	Bytes       int64    `json:"bytes"`
+	// StateID, for drives, is the object listing every item of the drive
+	// with its stored object: what the next incremental backup starts from.
+	StateID string `json:"stateID,omitempty"`
+	Items   int64  `json:"items"`
+	Bytes   int64  `json:"bytes"`
 }
 
 // BackupIndex is the object a Backup's IndexID names.

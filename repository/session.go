@@ -58,15 +58,24 @@ func (s *Session) WriteItem(ctx context.Context, name string, modTime time.Time,
 	if err != nil {
 		return nil, fmt.Errorf("store item %s: %w", name, err)
 	}
+	return ItemEntry(name, oid, n, modTime), nil
+}
+
+// ItemEntry is the directory entry of a stored item, for items kept from
+// an earlier backup under their object id.
+func ItemEntry(name string, oid object.ID, size int64, modTime time.Time) *snapshot.DirEntry {
 	return &snapshot.DirEntry{
 		Name:        name,
 		Type:        snapshot.EntryTypeFile,
 		Permissions: 0o600,
-		FileSize:    n,
+		FileSize:    size,
 		ModTime:     fs.UTCTimestampFromTime(modTime),
 		ObjectID:    oid,
-	}, nil
+	}
 }
+
+// ParseObjectID reads an object id written by ID.String.
+func ParseObjectID(id string) (object.ID, error) { return object.ParseID(id) }
 
 // WriteDir stores a directory of entries and returns the entry that names
 // it. relPath is only used in error messages and logs.

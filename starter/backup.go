@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/corso-temporal/corso/m365"
 )
 
 func newBackupCommand(g *globals) *cobra.Command {
@@ -17,6 +19,12 @@ func newBackupCommand(g *globals) *cobra.Command {
 	details.AddCommand(newBackupDetailsExchangeCommand(g))
 	del := &cobra.Command{Use: "delete", Short: "Delete backups"}
 	del.AddCommand(newBackupDeleteCommand(g, "exchange"))
+	for _, service := range []string{m365.OneDrive, m365.SharePoint} {
+		create.AddCommand(newBackupCreateDriveCommand(g, service))
+		list.AddCommand(newBackupListCommand(g, service))
+		details.AddCommand(newBackupDetailsDriveCommand(g, service))
+		del.AddCommand(newBackupDeleteCommand(g, service))
+	}
 	cmd.AddCommand(create, list, details, del)
 	return cmd
 }

@@ -33,7 +33,7 @@ func newBackupDetailsExchangeCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runBackupDetails(cmd.Context(), g, f.id, sel, f.creds, cmd.OutOrStdout())
+			return runBackupDetails(cmd.Context(), g, "exchange", f.id, sel, f.creds, cmd.OutOrStdout())
 		},
 	}
 	fl := cmd.Flags()
@@ -50,7 +50,7 @@ func (f detailsFlags) selector() (backup.Selector, error) {
 	return f.sel.selector()
 }
 
-func runBackupDetails(ctx context.Context, g *globals, id string, sel backup.Selector, cf credentialFlags, out io.Writer) error {
+func runBackupDetails(ctx context.Context, g *globals, service, id string, sel backup.Selector, cf credentialFlags, out io.Writer) error {
 	s, err := connectedSession(ctx, g, cf)
 	if err != nil {
 		return err
@@ -62,7 +62,7 @@ func runBackupDetails(ctx context.Context, g *globals, id string, sel backup.Sel
 		_, err := execute(ctx, s.client, g, request{
 			idPrefix: "corso-backup-details",
 			workflow: workflows.BackupDetailsWorkflow,
-			input:    workflows.BackupDetailsInput{Repo: s.repo, Service: "exchange", BackupID: id, Selector: sel, Offset: offset},
+			input:    workflows.BackupDetailsInput{Repo: s.repo, Service: service, BackupID: id, Selector: sel, Offset: offset},
 			attrs:    repoAttrs("backup details", s.repo),
 		}, &page)
 		if err != nil {
@@ -85,7 +85,7 @@ func runBackupDetails(ctx context.Context, g *globals, id string, sel backup.Sel
 func printDetails(out io.Writer, d workflows.BackupDetailsResult) {
 	fmt.Fprintf(out, "Backup %s of %s, %s, %d items selected\n\n", d.Backup.BackupID, d.Backup.ResourceName, when(d.Backup.Completed), d.Total)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	for _, cat := range []string{"email", "events", "contacts"} {
+	for _, cat := range []string{"email", "events", "contacts", backup.FilesCategory} {
 		var rows []backup.Entry
 		for _, e := range d.Entries {
 			if e.Category == cat {
@@ -105,6 +105,11 @@ func printDetails(out io.Writer, d workflows.BackupDetailsResult) {
 			fmt.Fprintln(tw, "ID\tCALENDAR\tSUBJECT\tORGANIZER\tSTARTS\tENDS")
 			for _, e := range rows {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", short(e.ItemID), strings.Join(e.Path, "/"), clip(e.Subject), e.Organizer, when(e.Start), when(e.End))
+			}
+		case backup.FilesCategory:
+			fmt.Fprintln(tw, "ID\tLIBRARY\tFOLDER\tNAME\tSIZE\tMODIFIED")
+			for _, e := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t/%s\t%s\t%s\t%s\n", short(e.ItemID), e.Library, strings.Join(e.Path, "/"), clip(e.Name), humanBytes(e.Size), when(e.ModTime))
 			}
 		case "contacts":
 			fmt.Fprintln(tw, "ID\tFOLDER\tNAME\tEMAILS")

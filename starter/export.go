@@ -16,7 +16,9 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/corso-temporal/corso/activities"
+	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/export"
+	"github.com/corso-temporal/corso/m365"
 	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/temporalclient"
 	"github.com/corso-temporal/corso/workflows"
@@ -31,7 +33,36 @@ type exportFlags struct {
 
 func newExportCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "export", Short: "Export backed-up items as files"}
-	cmd.AddCommand(newExportExchangeCommand(g))
+	cmd.AddCommand(newExportExchangeCommand(g), newExportDriveCommand(g, m365.OneDrive), newExportDriveCommand(g, m365.SharePoint))
+	return cmd
+}
+
+func newExportDriveCommand(g *globals, service string) *cobra.Command {
+	var (
+		f   exportFlags
+		sel driveSelectorFlags
+	)
+	cmd := &cobra.Command{
+		Use:   service + " DIR",
+		Short: "Export the files of a " + service + " backup, folder tree kept",
+		Example: "  corso export " + service + " ./export --backup ID\n  corso export " + service +
+			" ./export --backup ID --folder /Reports --archive",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.id == "" {
+				return errors.New("--backup is required")
+			}
+			s, err := sel.selector()
+			if err != nil {
+				return err
+			}
+			return runExport(cmd.Context(), g, service, f, s, args[0], cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&f.id, "backup", "", "id of the backup to export from (see `corso backup list "+service+"`)")
+	sel.add(cmd, service)
+	cmd.Flags().BoolVar(&f.archive, "archive", false, "write one zip file, Corso_Export_<time>.zip, in DIR")
+	addPassphraseFlags(cmd, &f.creds)
 	return cmd
 }
 
@@ -62,7 +93,11 @@ func runExportExchange(ctx context.Context, g *globals, f exportFlags, dir strin
 	if err != nil {
 		return err
 	}
-	dir, err = filepath.Abs(dir)
+	return runExport(ctx, g, "exchange", f, sel, dir, out)
+}
+
+func runExport(ctx context.Context, g *globals, service string, f exportFlags, sel backup.Selector, dir string, out io.Writer) error {
+	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return err
 	}
@@ -87,13 +122,17 @@ func runExportExchange(ctx context.Context, g *globals, f exportFlags, dir strin
 	}
 	defer stop()
 
-	var res workflows.ExchangeExportResult
+	wf := any(workflows.ExchangeExportWorkflow)
+	if service != "exchange" {
+		wf = workflows.DriveExportWorkflow
+	}
+	var res workflows.ExportResult
 	sub, err := execute(ctx, s.client, g, request{
-		idPrefix: "corso-export-exchange",
-		workflow: workflows.ExchangeExportWorkflow,
-		input: workflows.ExchangeExportInput{Repo: s.repo, BackupID: f.id, Selector: sel, Dir: target,
+		idPrefix: "corso-export-" + service,
+		workflow: wf,
+		input: workflows.ExportInput{Repo: s.repo, Service: service, BackupID: f.id, Selector: sel, Dir: target,
 			Archive: f.archive, TaskQueue: queue},
-		attrs: append(repoAttrs("export", s.repo), workflows.AttrService.ValueSet("exchange"),
+		attrs: append(repoAttrs("export", s.repo), workflows.AttrService.ValueSet(service),
 			workflows.AttrBackupID.ValueSet(f.id)),
 	}, &res)
 	if err != nil {
@@ -102,7 +141,7 @@ func runExportExchange(ctx context.Context, g *globals, f exportFlags, dir strin
 	if g.json {
 		return printJSON(out, struct {
 			Workflow submitted `json:"workflow"`
-			workflows.ExchangeExportResult
+			workflows.ExportResult
 		}{sub, res})
 	}
 	fmt.Fprintf(out, "Exported backup %s of %s to %s\n\n", res.BackupID, res.Resource, res.Path)
@@ -156,6 +195,7 @@ func startExportWorker(g *globals, s *session) (stop func(), queue string, err e
 	})
 	x := &activities.Exporter{Repos: &activities.Repositories{Connections: conns, Sealer: s.sealer}}
 	w.RegisterActivityWithOptions(x.ExportExchange, activity.RegisterOptions{Name: workflows.ActivityExportExchange})
+	w.RegisterActivityWithOptions(x.ExportDrive, activity.RegisterOptions{Name: workflows.ActivityExportDrive})
 	if err := w.Start(); err != nil {
 		conns.Close(context.Background())
 		c.Close()

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/corso-temporal/corso/m365"
 	"github.com/corso-temporal/corso/workflows"
 )
 
@@ -29,8 +30,75 @@ type restoreFlags struct {
 
 func newRestoreCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "restore", Short: "Restore backed-up items into Microsoft 365"}
-	cmd.AddCommand(newRestoreExchangeCommand(g))
+	cmd.AddCommand(newRestoreExchangeCommand(g), newRestoreDriveCommand(g, m365.OneDrive), newRestoreDriveCommand(g, m365.SharePoint))
 	return cmd
+}
+
+func newRestoreDriveCommand(g *globals, service string) *cobra.Command {
+	var (
+		f             restoreFlags
+		sel           driveSelectorFlags
+		noPermissions bool
+	)
+	cmd := &cobra.Command{
+		Use:   service,
+		Short: "Restore files from a " + service + " backup",
+		Example: "  corso restore " + service + " --backup ID\n  corso restore " + service +
+			" --backup ID --folder /Reports --destination Recovered --collisions copy",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in, err := f.common(time.Now(), "15-04-05")
+			if err != nil {
+				return err
+			}
+			s, err := sel.selector()
+			if err != nil {
+				return err
+			}
+			return runRestoreDrive(cmd.Context(), g, workflows.DriveRestoreInput{
+				Service: service, BackupID: in.BackupID, Selector: s, Destination: in.Destination,
+				Collisions: in.Collisions, ToResource: in.ToResource, NoPermissions: noPermissions, FailFast: in.FailFast,
+			}, f.creds, cmd.OutOrStdout())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.id, "backup", "", "id of the backup to restore from (see `corso backup list "+service+"`)")
+	sel.add(cmd, service)
+	fl.StringVar(&f.destination, "destination", "", "folder at the library's root to restore into (default Corso_Restore_<time>); / restores into the original folders")
+	fl.StringVar(&f.collisions, "collisions", workflows.CollisionSkip, "when a file of the same name exists: skip, copy (restore beside it, renamed) or replace")
+	flag, _ := resourceFlag(service)
+	fl.StringVar(&f.toResource, "to-resource", "", "restore into this "+flag+" instead of the backed-up one")
+	fl.BoolVar(&noPermissions, "no-permissions", false, "do not restore sharing permissions")
+	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first file that cannot be restored")
+	addPassphraseFlags(cmd, &f.creds)
+	return cmd
+}
+
+func runRestoreDrive(ctx context.Context, g *globals, in workflows.DriveRestoreInput, cf credentialFlags, out io.Writer) error {
+	s, err := connectedSession(ctx, g, cf)
+	if err != nil {
+		return err
+	}
+	defer s.client.Close()
+	if in.Graph, err = graphRef(s); err != nil {
+		return err
+	}
+	in.Repo = s.repo
+	var res workflows.RestoreResult
+	sub, err := execute(ctx, s.client, g, request{
+		idPrefix: "corso-restore-" + in.Service,
+		workflow: workflows.DriveRestoreWorkflow,
+		input:    in,
+		attrs: []temporal.SearchAttributeUpdate{
+			workflows.AttrOperation.ValueSet("restore"),
+			workflows.AttrService.ValueSet(in.Service),
+			workflows.AttrTenant.ValueSet(in.Graph.TenantID),
+			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
+			workflows.AttrBackupID.ValueSet(in.BackupID),
+		},
+		onWait: func(ctx context.Context, sub submitted) { showRestoreProgress(ctx, s.client, sub) },
+	}, &res)
+	return printRestoreOutcome(g, out, sub, res, err)
 }
 
 func newRestoreExchangeCommand(g *globals) *cobra.Command {
@@ -58,12 +126,27 @@ func newRestoreExchangeCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-// defaultDestination names a new top-level folder after the restore time.
-func defaultDestination(now time.Time) string {
-	return "Corso_Restore_" + now.UTC().Format("02-Jan-2006_15:04:05")
+// defaultDestination names a new top-level folder after the restore time;
+// clock is the time-of-day layout (drive names cannot hold a colon).
+func defaultDestination(now time.Time, clock string) string {
+	return "Corso_Restore_" + now.UTC().Format("02-Jan-2006_"+clock)
 }
 
 func (f restoreFlags) input() (workflows.ExchangeRestoreInput, error) {
+	in, err := f.common(time.Now(), "15:04:05")
+	if err != nil {
+		return in, err
+	}
+	sel, err := f.sel.selector()
+	if err != nil {
+		return in, err
+	}
+	in.Selector = sel
+	return in, nil
+}
+
+// common checks the flags every service's restore has.
+func (f restoreFlags) common(now time.Time, clock string) (workflows.ExchangeRestoreInput, error) {
 	in := workflows.ExchangeRestoreInput{BackupID: f.id, Destination: f.destination, Collisions: f.collisions,
 		ToResource: strings.TrimSpace(f.toResource), FailFast: f.failFast}
 	if f.id == "" {
@@ -76,16 +159,11 @@ func (f restoreFlags) input() (workflows.ExchangeRestoreInput, error) {
 	}
 	switch d := f.destination; {
 	case d == "":
-		in.Destination = defaultDestination(time.Now())
+		in.Destination = defaultDestination(now, clock)
 	case d == workflows.InPlace:
 	case strings.TrimSpace(d) != d || strings.Contains(d, "/"):
 		return in, fmt.Errorf("--destination %q: give one folder name without slashes or surrounding spaces, or / for the original folders", d)
 	}
-	sel, err := f.sel.selector()
-	if err != nil {
-		return in, err
-	}
-	in.Selector = sel
 	return in, nil
 }
 
@@ -103,7 +181,7 @@ func runRestoreExchange(ctx context.Context, g *globals, f restoreFlags, out io.
 		return err
 	}
 	in.Repo = s.repo
-	var res workflows.ExchangeRestoreResult
+	var res workflows.RestoreResult
 	sub, err := execute(ctx, s.client, g, request{
 		idPrefix: "corso-restore-exchange",
 		workflow: workflows.ExchangeRestoreWorkflow,
@@ -117,13 +195,17 @@ func runRestoreExchange(ctx context.Context, g *globals, f restoreFlags, out io.
 		},
 		onWait: func(ctx context.Context, sub submitted) { showRestoreProgress(ctx, s.client, sub) },
 	}, &res)
+	return printRestoreOutcome(g, out, sub, res, err)
+}
+
+func printRestoreOutcome(g *globals, out io.Writer, sub submitted, res workflows.RestoreResult, err error) error {
 	if err != nil {
 		return err
 	}
 	if g.json {
 		if err := printJSON(out, struct {
 			Workflow submitted `json:"workflow"`
-			workflows.ExchangeRestoreResult
+			workflows.RestoreResult
 		}{sub, res}); err != nil {
 			return err
 		}
@@ -143,7 +225,7 @@ func runRestoreExchange(ctx context.Context, g *globals, f restoreFlags, out io.
 // restoreErrorsShown is how many item errors the table output lists.
 const restoreErrorsShown = 15
 
-func printRestore(out io.Writer, res workflows.ExchangeRestoreResult) {
+func printRestore(out io.Writer, res workflows.RestoreResult) {
 	where := "into folders named " + res.Destination
 	if res.Destination == workflows.InPlace {
 		where = "into the original folders"

@@ -45,4 +45,20 @@ func register(r worker.Registry, d deps) {
 	r.RegisterActivityWithOptions(ex.CombineBackup, activity.RegisterOptions{Name: workflows.ActivityCombineBackup})
 	r.RegisterActivityWithOptions(ex.PlanRestore, activity.RegisterOptions{Name: workflows.ActivityPlanRestore})
 	r.RegisterActivityWithOptions(ex.RestoreCollection, activity.RegisterOptions{Name: workflows.ActivityRestoreCollection})
+
+	dr := &activities.Drives{Exchange: ex}
+	r.RegisterActivityWithOptions(dr.ResolveDrives, activity.RegisterOptions{Name: workflows.ActivityResolveDrives})
+	r.RegisterActivityWithOptions(dr.EnumerateDrive, activity.RegisterOptions{Name: workflows.ActivityEnumerateDrive})
+	r.RegisterActivityWithOptions(dr.BackupDriveBatch, activity.RegisterOptions{Name: workflows.ActivityBackupDriveBatch})
+	r.RegisterActivityWithOptions(dr.CombineDrives, activity.RegisterOptions{Name: workflows.ActivityCombineDrives})
+	r.RegisterActivityWithOptions(dr.PlanDriveRestore, activity.RegisterOptions{Name: workflows.ActivityPlanDriveRestore})
+	r.RegisterActivityWithOptions(dr.RestoreDriveBatch, activity.RegisterOptions{Name: workflows.ActivityRestoreDriveBatch})
 }
+
+// The Graph client is every source and target the activities use.
+var (
+	_ activities.MailboxSource = (*graph.Client)(nil)
+	_ activities.MailboxTarget = (*graph.Client)(nil)
+	_ activities.DriveSource   = (*graph.Client)(nil)
+	_ activities.DriveTarget   = (*graph.Client)(nil)
+)

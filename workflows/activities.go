@@ -26,4 +26,19 @@ const (
 	ActivityPlanRestore       = "PlanRestore"
 	ActivityRestoreCollection = "RestoreCollection"
 	ActivityExportExchange    = "ExportExchange"
+	ActivityExportDrive       = "ExportDrive"
+)
+
+// Drive backup activity names.
+const (
+	ActivityResolveDrives    = "ResolveDrives"
+	ActivityEnumerateDrive   = "EnumerateDrive"
+	ActivityBackupDriveBatch = "BackupDriveBatch"
+	ActivityCombineDrives    = "CombineDrives"
+)
+
+// Drive restore activity names.
+const (
+	ActivityPlanDriveRestore  = "PlanDriveRestore"
+	ActivityRestoreDriveBatch = "RestoreDriveBatch"
 )

@@ -11,18 +11,30 @@ import (
 // as standard files (.eml, .vcf, .ics) on the requesting machine. The one
 // activity runs on the requester's own task queue; if the requester is gone
 // it is not picked up and the export fails instead of writing elsewhere.
-func ExchangeExportWorkflow(ctx workflow.Context, in ExchangeExportInput) (ExchangeExportResult, error) {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:              in.TaskQueue,
+func ExchangeExportWorkflow(ctx workflow.Context, in ExportInput) (ExportResult, error) {
+	var res ExportResult
+	err := workflow.ExecuteActivity(exportActivityOptions(ctx, in.TaskQueue), ActivityExportExchange, in).Get(ctx, &res)
+	return res, err
+}
+
+// DriveExportWorkflow writes the selected files of a OneDrive or
+// SharePoint backup on the requesting machine, the same way.
+func DriveExportWorkflow(ctx workflow.Context, in ExportInput) (ExportResult, error) {
+	var res ExportResult
+	err := workflow.ExecuteActivity(exportActivityOptions(ctx, in.TaskQueue), ActivityExportDrive, in).Get(ctx, &res)
+	return res, err
+}
+
+// exportActivityOptions run the export on the requester's queue, once:
+// files already written are never overwritten, so a second attempt would
+// number its copies beside them. A failed export is reported and the admin
+// runs it again.
+func exportActivityOptions(ctx workflow.Context, queue string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:              queue,
 		ScheduleToStartTimeout: time.Minute,
 		StartToCloseTimeout:    24 * time.Hour,
 		HeartbeatTimeout:       time.Minute,
-		// One attempt: files already written are never overwritten, so a
-		// second attempt would number its copies beside them. A failed
-		// export is reported and the admin runs it again.
-		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
+		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
-	var res ExchangeExportResult
-	err := workflow.ExecuteActivity(actx, ActivityExportExchange, in).Get(ctx, &res)
-	return res, err
 }

@@ -14,10 +14,10 @@ const maxRestoreErrors = 1000
 // backup into a mailbox: plan the collections and prepare their target
 // containers, then restore each collection on whichever worker is free,
 // sharing the mailbox's request budget like a backup does.
-func ExchangeRestoreWorkflow(ctx workflow.Context, in ExchangeRestoreInput) (ExchangeRestoreResult, error) {
+func ExchangeRestoreWorkflow(ctx workflow.Context, in ExchangeRestoreInput) (RestoreResult, error) {
 	r := &exchangeRestore{in: in, progress: RestoreProgress{Stage: "planning"}}
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (RestoreProgress, error) { return r.progress, nil }); err != nil {
-		return ExchangeRestoreResult{}, err
+		return RestoreResult{}, err
 	}
 	return r.run(ctx)
 }
@@ -27,7 +27,7 @@ type exchangeRestore struct {
 	progress RestoreProgress
 }
 
-func (r *exchangeRestore) run(ctx workflow.Context) (ExchangeRestoreResult, error) {
+func (r *exchangeRestore) run(ctx workflow.Context) (RestoreResult, error) {
 	started := workflow.Now(ctx)
 	var plan RestorePlan
 	err := workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityPlanRestore, PlanRestoreInput{
@@ -35,9 +35,9 @@ func (r *exchangeRestore) run(ctx workflow.Context) (ExchangeRestoreResult, erro
 		Destination: r.in.Destination, ToResource: r.in.ToResource,
 	}).Get(ctx, &plan)
 	if err != nil {
-		return ExchangeRestoreResult{}, err
+		return RestoreResult{}, err
 	}
-	res := ExchangeRestoreResult{BackupID: r.in.BackupID, Mailbox: plan.Target, Destination: r.in.Destination}
+	res := RestoreResult{BackupID: r.in.BackupID, Mailbox: plan.Target, Destination: r.in.Destination}
 	r.progress.Stage = "restoring"
 	r.progress.CollectionsTotal = len(plan.Collections)
 	sizes := make([]int64, len(plan.Collections))
@@ -47,7 +47,7 @@ func (r *exchangeRestore) run(ctx workflow.Context) (ExchangeRestoreResult, erro
 	}
 	results := make([]RestoreCollectionResult, len(plan.Collections))
 	actx := collectionActivityOptions(ctx)
-	err = fanOut(ctx, len(plan.Collections), budgetShares(sizes),
+	err = fanOut(ctx, len(plan.Collections), MailboxRequestBudget, budgetShares(sizes),
 		func(i, c int) workflow.Future {
 			return workflow.ExecuteActivity(actx, ActivityRestoreCollection, RestoreCollectionInput{
 				Repo: r.in.Repo, Graph: r.in.Graph, MailboxID: plan.Target.ID, Plan: plan.Collections[i],
@@ -64,7 +64,7 @@ func (r *exchangeRestore) run(ctx workflow.Context) (ExchangeRestoreResult, erro
 			return nil
 		})
 	if err != nil {
-		return ExchangeRestoreResult{}, err
+		return RestoreResult{}, err
 	}
 	byCat := map[m365.Category]*RestoreCounts{}
 	for i, c := range plan.Collections {

@@ -68,7 +68,7 @@ func TestExchangeRestoreSharesTheBudgetAndCountsByCategory(t *testing.T) {
 	env.RegisterWorkflow(ExchangeRestoreWorkflow)
 	env.ExecuteWorkflow(ExchangeRestoreWorkflow, ExchangeRestoreInput{BackupID: "b1", Destination: "R", Collisions: CollisionSkip})
 	require.NoError(t, env.GetWorkflowError())
-	var res ExchangeRestoreResult
+	var res RestoreResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 
 	require.LessOrEqual(t, f.maxInFlight, MailboxRequestBudget, "never more requests than Exchange allows per mailbox")

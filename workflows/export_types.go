@@ -4,11 +4,13 @@ import (
 	"github.com/corso-temporal/corso/backup"
 )
 
-// ExchangeExportInput is one `corso export exchange` request. The files
+// ExportInput is one `corso export` request. The files
 // are written on the requesting machine: the export activity runs on
 // TaskQueue, which only the requesting CLI polls.
-type ExchangeExportInput struct {
-	Repo     RepoRef         `json:"repo"`
+type ExportInput struct {
+	Repo RepoRef `json:"repo"`
+	// Service is the backup's: exchange, onedrive or sharepoint.
+	Service  string          `json:"service,omitempty"`
 	BackupID string          `json:"backupID"`
 	Selector backup.Selector `json:"selector"`
 	// Dir is the export directory, or with Archive the zip file to write.
@@ -17,8 +19,8 @@ type ExchangeExportInput struct {
 	TaskQueue string `json:"taskQueue"`
 }
 
-// ExchangeExportResult is what `corso export exchange` prints.
-type ExchangeExportResult struct {
+// ExportResult is what `corso export` prints.
+type ExportResult struct {
 	BackupID   string             `json:"backupID"`
 	Resource   string             `json:"resource"`
 	Path       string             `json:"path"` // directory or zip file

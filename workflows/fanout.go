@@ -2,12 +2,12 @@ package workflows
 
 import "go.temporal.io/sdk/workflow"
 
-// fanOut runs n units of work of one mailbox, in order, each started with
-// its share of the mailbox's request budget and as many at once as the
+// fanOut runs n units of work of one resource, in order, each started with
+// its share of the resource's request budget and as many at once as the
 // budget allows. start schedules unit i with c concurrent requests; done
 // takes its outcome. After the first error no more units start; the ones
 // running are waited for, and that error is returned.
-func fanOut(ctx workflow.Context, n int, share func(i, used int) int,
+func fanOut(ctx workflow.Context, n, budget int, share func(i, used int) int,
 	start func(i, c int) workflow.Future, done func(i int, f workflow.Future) error,
 ) error {
 	sel := workflow.NewSelector(ctx)
@@ -15,7 +15,7 @@ func fanOut(ctx workflow.Context, n int, share func(i, used int) int,
 	inFlight, used := 0, 0
 	for i := 0; i < n && firstErr == nil; {
 		c := share(i, used)
-		if used+c > MailboxRequestBudget {
+		if used+c > budget {
 			sel.Select(ctx)
 			inFlight--
 			continue

@@ -91,7 +91,7 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 	b.progress.CollectionsTotal = len(plan.Collections)
 	results := make([]CollectionResult, len(plan.Collections))
 	actx := collectionActivityOptions(ctx)
-	err = fanOut(ctx, len(plan.Collections), share,
+	err = fanOut(ctx, len(plan.Collections), MailboxRequestBudget, share,
 		func(i, c int) workflow.Future {
 			return workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
 				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID,

@@ -8,5 +8,6 @@ func All() []any {
 		ExchangeBackupWorkflow, MailboxBackupWorkflow,
 		BackupListWorkflow, BackupDetailsWorkflow, BackupDeleteWorkflow,
 		ExchangeRestoreWorkflow, ExchangeExportWorkflow,
+		DriveBackupWorkflow, ResourceDrivesBackupWorkflow, DriveExportWorkflow, DriveRestoreWorkflow,
 	}
 }

@@ -110,8 +110,8 @@ type CategoryCounts struct {
 	RestoreCounts
 }
 
-// ExchangeRestoreResult is what `corso restore exchange` prints.
-type ExchangeRestoreResult struct {
+// RestoreResult is what `corso restore` prints.
+type RestoreResult struct {
 	BackupID    string             `json:"backupID"`
 	Mailbox     m365.Mailbox       `json:"mailbox"`
 	Destination string             `json:"destination"`
@@ -129,4 +129,55 @@ type RestoreProgress struct {
 	CollectionsDone  int           `json:"collectionsDone"`
 	Selected         int64         `json:"selected"`
 	Done             RestoreCounts `json:"done"`
+}
+
+// DriveRestoreInput is one `corso restore onedrive|sharepoint` request.
+type DriveRestoreInput struct {
+	Repo          RepoRef         `json:"repo"`
+	Graph         GraphRef        `json:"graph"`
+	Service       string          `json:"service"`
+	BackupID      string          `json:"backupID"`
+	Selector      backup.Selector `json:"selector"`
+	Destination   string          `json:"destination"`
+	Collisions    string          `json:"collisions"`
+	ToResource    string          `json:"toResource,omitempty"`
+	NoPermissions bool            `json:"noPermissions,omitempty"`
+	FailFast      bool            `json:"failFast,omitempty"`
+}
+
+// DriveRestoreFolder is one folder of selected files and where they go.
+type DriveRestoreFolder struct {
+	Path     []string `json:"path"`     // in the backed-up library
+	TargetID string   `json:"targetID"` // folder in the target drive
+	Files    int64    `json:"files"`
+}
+
+// DriveRestoreBatch is a unit of restore work: folders of one library.
+type DriveRestoreBatch struct {
+	Library   string               `json:"library"`
+	DriveID   string               `json:"driveID"` // target drive
+	StateID   string               `json:"stateID"`
+	DetailsID string               `json:"detailsID"`
+	Folders   []DriveRestoreFolder `json:"folders"`
+	Files     int64                `json:"files"`
+	Bytes     int64                `json:"bytes"`
+}
+
+// DriveRestorePlan is the work of one drive restore.
+type DriveRestorePlan struct {
+	Target  string              `json:"target"` // user or site
+	Batches []DriveRestoreBatch `json:"batches"`
+}
+
+// RestoreDriveBatchInput restores one batch of folders.
+type RestoreDriveBatchInput struct {
+	Repo          RepoRef           `json:"repo"`
+	Graph         GraphRef          `json:"graph"`
+	Batch         DriveRestoreBatch `json:"batch"`
+	Selector      backup.Selector   `json:"selector"`
+	Collisions    string            `json:"collisions"`
+	Started       time.Time         `json:"started"`
+	NoPermissions bool              `json:"noPermissions,omitempty"`
+	FailFast      bool              `json:"failFast,omitempty"`
+	Concurrency   int               `json:"concurrency,omitempty"`
 }

@@ -1,0 +1,262 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// Checkpoints of a batch: at least every this many files or this long.
+const (
+	driveCheckpointFiles = 100
+	driveCheckpointEvery = 20 * time.Second
+)
+
+// driveBatchCheckpoint is a batch's heartbeat: the segments of files
+// already stored and flushed. A retry, on any worker, skips them.
+type driveBatchCheckpoint struct {
+	Segments []string `json:"segments"`
+}
+
+// BackupDriveBatch downloads a batch of files straight into the
+// repository, verifying each against its quickXorHash, with its
+// permissions beside it. Every checkpoint flushes what was written and then
+// heartbeats it, so a worker that dies costs at most one checkpoint.
+func (d *Drives) BackupDriveBatch(ctx context.Context, in workflows.BackupDriveBatchInput) (workflows.DriveBatchResult, error) {
+	var res workflows.DriveBatchResult
+	src, err := d.driveSource(in.Graph)
+	if err != nil {
+		return res, err
+	}
+	r, err := d.Repos.open(ctx, in.Repo)
+	if err != nil {
+		return res, err
+	}
+	defer r.Release(ctx)
+	var files []*driveEntry
+	if err := r.ReadJSON(ctx, in.Batch.FilesID, &files); err != nil {
+		return res, repositoryError(fmt.Errorf("read the batch's file list: %w", err))
+	}
+	ctx, sess, err := r.NewSession(ctx, "drive batch "+in.BackupID)
+	if err != nil {
+		return res, repositoryError(err)
+	}
+	defer sess.Close(ctx)
+
+	b := &driveBatch{in: in, src: src, repo: r, sess: sess, done: map[string]bool{}, lastCheck: time.Now()}
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &b.cp)
+	}
+	for _, id := range b.cp.Segments {
+		var seg []driveFileResult
+		if err := r.ReadJSON(ctx, id, &seg); err != nil {
+			return res, repositoryError(fmt.Errorf("read checkpoint: %w", err))
+		}
+		b.kept = append(b.kept, seg...)
+		for _, f := range seg {
+			b.done[f.ID] = true
+		}
+	}
+	if err := b.run(ctx, files); err != nil {
+		return res, err
+	}
+	all := append(b.kept, b.pending...)
+	id, err := sess.WriteJSON(ctx, "DRIVE-BATCH-RESULT", all)
+	if err != nil {
+		return res, repositoryError(err)
+	}
+	if err := sess.Flush(ctx); err != nil {
+		return res, repositoryError(err)
+	}
+	res.ResultsID, res.Errors = id.String(), b.errors
+	for _, f := range all {
+		res.Files++
+		res.Bytes += f.Size
+	}
+	return res, nil
+}
+
+type driveBatch struct {
+	in   workflows.BackupDriveBatchInput
+	src  DriveSource
+	repo *repository.Repository
+	sess *repository.Session
+
+	mu        sync.Mutex
+	cp        driveBatchCheckpoint
+	done      map[string]bool
+	kept      []driveFileResult // in segments already
+	pending   []driveFileResult // stored since the last checkpoint
+	errors    []backup.ItemError
+	lastCheck time.Time
+}
+
+func (b *driveBatch) run(ctx context.Context, files []*driveEntry) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan *driveEntry)
+	errc := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range max(1, b.in.Concurrency) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range work {
+				if err := b.file(ctx, f); err != nil {
+					select {
+					case errc <- err:
+					default:
+					}
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for _, f := range files {
+		if b.done[f.ID] {
+			continue
+		}
+		select {
+		case work <- f:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	return ctx.Err()
+}
+
+// fileAttempts bounds downloads of one file whose bytes did not match.
+const fileAttempts = 2
+
+func (b *driveBatch) file(ctx context.Context, f *driveEntry) error {
+	var (
+		de  repositoryEntry
+		err error
+	)
+	for range fileAttempts {
+		de, err = b.store(ctx, f)
+		if !errors.Is(err, m365.ErrContentMismatch) {
+			break
+		}
+	}
+	switch {
+	case errors.Is(err, m365.ErrNotFound):
+		return nil // deleted since the enumeration; the next backup sees it
+	case errors.Is(err, m365.ErrContentMismatch):
+		return b.itemFailed(f, err.Error())
+	case err != nil:
+		return err
+	}
+	perms, err := b.src.DrivePermissions(ctx, b.in.Drive.ID, f.ID)
+	switch {
+	case errors.Is(err, m365.ErrNotFound):
+		return nil
+	case err != nil:
+		return graphError(err)
+	}
+	var permsID string
+	if len(perms) > 0 && string(perms) != "[]" && string(perms) != "null" {
+		id, err := b.sess.WriteJSON(ctx, "DRIVE-PERMISSIONS", json.RawMessage(perms))
+		if err != nil {
+			return repositoryError(err)
+		}
+		permsID = id.String()
+	}
+	return b.stored(ctx, driveFileResult{ID: f.ID, ObjectID: de.oid, PermsID: permsID, Size: de.size})
+}
+
+type repositoryEntry struct {
+	oid  string
+	size int64
+}
+
+func (b *driveBatch) store(ctx context.Context, f *driveEntry) (repositoryEntry, error) {
+	body, err := b.src.OpenFile(ctx, b.in.Drive.ID, f.ID, f.Size, f.QuickXorHash)
+	if err != nil {
+		return repositoryEntry{}, graphErrorKeep(err)
+	}
+	defer body.Close()
+	src := &sourceReader{r: body, tick: func() { activity.RecordHeartbeat(ctx, b.checkpoint()) }}
+	de, err := b.sess.WriteItem(ctx, f.ID, f.Modified, src)
+	if err != nil {
+		return repositoryEntry{}, graphErrorKeep(err)
+	}
+	return repositoryEntry{oid: de.ObjectID.String(), size: de.FileSize}, nil
+}
+
+// graphErrorKeep maps a Graph error for the workflow but keeps the
+// sentinels the batch decides on itself.
+func graphErrorKeep(err error) error {
+	if errors.Is(err, m365.ErrNotFound) || errors.Is(err, m365.ErrContentMismatch) {
+		return err
+	}
+	return graphError(err)
+}
+
+func (b *driveBatch) checkpoint() driveBatchCheckpoint {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return driveBatchCheckpoint{Segments: append([]string(nil), b.cp.Segments...)}
+}
+
+// stored records a file and checkpoints when it is time: flush, write the
+// segment, heartbeat.
+func (b *driveBatch) stored(ctx context.Context, r driveFileResult) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.pending = append(b.pending, r)
+	if len(b.pending) < driveCheckpointFiles && time.Since(b.lastCheck) < driveCheckpointEvery {
+		return nil
+	}
+	if err := b.sess.Flush(ctx); err != nil {
+		return repositoryError(err)
+	}
+	id, err := b.sess.WriteJSON(ctx, "DRIVE-BATCH-SEGMENT", b.pending)
+	if err != nil {
+		return repositoryError(err)
+	}
+	if err := b.sess.Flush(ctx); err != nil {
+		return repositoryError(err)
+	}
+	b.cp.Segments = append(b.cp.Segments, id.String())
+	b.kept = append(b.kept, b.pending...)
+	b.pending, b.lastCheck = nil, time.Now()
+	activity.RecordHeartbeat(ctx, driveBatchCheckpoint{Segments: append([]string(nil), b.cp.Segments...)})
+	return nil
+}
+
+func (b *driveBatch) itemFailed(f *driveEntry, reason string) error {
+	ie := backup.ItemError{Category: backup.FilesCategory, Path: []string{b.in.Drive.Name}, ItemID: f.ID, Reason: f.Name + ": " + reason}
+	if b.in.FailFast {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("file %s in %s cannot be backed up: %s", f.Name, strings.Join(ie.Path, "/"), reason),
+			workflows.ErrTypeItemFailed, nil)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.errors) < maxCollectionErrors {
+		b.errors = append(b.errors, ie)
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// CombineDrives joins an owner's drives into one snapshot laid out as
+// tenant/service/owner/files/library/folder-path/file, and records the
+// backup with, per drive, its details, its delta link and its full state
+// for the next incremental backup.
+func (d *Drives) CombineDrives(ctx context.Context, in workflows.CombineDrivesInput) (backup.Summary, error) {
+	r, err := d.Repos.open(ctx, in.Repo)
+	if err != nil {
+		return backup.Summary{}, err
+	}
+	defer r.Release(ctx)
+	// Batches were written by other workers.
+	if err := r.Refresh(ctx); err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	ctx, sess, err := r.NewSession(ctx, "combine "+in.BackupID)
+	if err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	defer sess.Close(ctx)
+	if len(in.Drives) == 0 {
+		return backup.Summary{}, invalidInput("no drive to back up")
+	}
+	owner := in.Drives[0].Drive
+	b := &repository.Backup{Summary: backup.Summary{
+		BackupID: in.BackupID, Tenant: in.TenantID, Service: in.Service, Resource: owner.Owner,
+		ResourceName: owner.OwnerName, Status: backup.StatusCompleted, Started: in.Started, Workflow: in.Workflow,
+	}}
+	var index repository.BackupIndex
+	root := newTreeNode()
+	prefix := []string{pathName(in.TenantID), in.Service, pathName(owner.Owner), backup.FilesCategory}
+	for i, e := range in.Drives {
+		c, err := d.combineDrive(ctx, r, sess, e, in.Results[i], root.at(append(append([]string{}, prefix...), pathName(e.Drive.Name))))
+		if err != nil {
+			return backup.Summary{}, err
+		}
+		index.Collections = append(index.Collections, c)
+		for _, res := range in.Results[i] {
+			index.Errors = append(index.Errors, res.Errors...)
+			b.Fetched += res.Files
+		}
+		b.Items += c.Items
+		b.Bytes += c.Bytes
+		if e.Reset {
+			b.Resets = append(b.Resets, e.Drive.Name)
+		}
+	}
+	b.Errors = int64(len(index.Errors))
+	b.Skipped = b.Errors
+	rootEntry, err := root.write(ctx, sess, "", "")
+	if err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	b.Completed = time.Now().UTC()
+	if err := sess.PutBackup(ctx, b, rootEntry, index); err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	if err := sess.Flush(ctx); err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	return b.Summary, nil
+}
+
+// combineDrive fills the drive's state with the downloaded files, lays the
+// files out under node and writes the drive's details and final state.
+// Files that could not be downloaded are left out.
+func (d *Drives) combineDrive(ctx context.Context, r *repository.Repository, sess *repository.Session,
+	e workflows.DriveEnumeration, results []workflows.DriveBatchResult, node *treeNode,
+) (repository.Collection, error) {
+	c := repository.Collection{Category: backup.FilesCategory, ContainerID: e.Drive.ID, Path: []string{e.Drive.Name}, DeltaLink: e.DeltaLink}
+	var entries []*driveEntry
+	if err := r.ReadJSON(ctx, e.StateID, &entries); err != nil {
+		return c, repositoryError(fmt.Errorf("read drive state: %w", err))
+	}
+	tree := make(driveTree, len(entries))
+	for _, de := range entries {
+		tree[de.ID] = de
+	}
+	for _, res := range results {
+		var files []driveFileResult
+		if err := r.ReadJSON(ctx, res.ResultsID, &files); err != nil {
+			return c, repositoryError(fmt.Errorf("read downloaded files: %w", err))
+		}
+		for _, f := range files {
+			if de, ok := tree[f.ID]; ok {
+				de.ObjectID, de.PermsID, de.Size = f.ObjectID, f.PermsID, f.Size
+			}
+		}
+	}
+	var details []backup.Entry
+	var kept []*driveEntry
+	for _, de := range tree.sorted() {
+		if de.Folder || de.Root {
+			kept = append(kept, de)
+			continue
+		}
+		if de.ObjectID == "" {
+			continue // failed, or gone before it could be downloaded
+		}
+		path, ok := tree.path(de)
+		if !ok {
+			continue
+		}
+		kept = append(kept, de)
+		oid, err := repository.ParseObjectID(de.ObjectID)
+		if err != nil {
+			return c, repositoryError(err)
+		}
+		segs := make([]string, len(path))
+		for i, p := range path {
+			segs[i] = pathName(p)
+		}
+		n := node.at(segs)
+		n.items = append(n.items, repository.ItemEntry(pathName(de.Name), oid, de.Size, de.Modified))
+		details = append(details, backup.Entry{
+			ItemID: de.ID, Category: backup.FilesCategory, Path: path, Name: de.Name, Library: e.Drive.Name,
+			Size: de.Size, ModTime: de.Modified, Created: de.Created, CreatedBy: de.CreatedBy, ModifiedBy: de.ModifiedBy,
+		})
+		c.Items++
+		c.Bytes += de.Size
+	}
+	detailsID, err := sess.WriteJSON(ctx, "BACKUP-DETAILS", details)
+	if err != nil {
+		return c, repositoryError(err)
+	}
+	stateID, err := sess.WriteJSON(ctx, "DRIVE-STATE", kept)
+	if err != nil {
+		return c, repositoryError(err)
+	}
+	c.DetailsID, c.StateID = detailsID.String(), stateID.String()
+	return c, nil
+}

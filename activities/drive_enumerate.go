@@ -1,0 +1,197 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// Batches of files to download: big enough that scheduling costs little
+// beside the downloads, small enough to spread a drive over the fleet.
+const (
+	driveBatchFiles = 500
+	driveBatchBytes = 512 << 20
+	// maxDriveBatches keeps a drive's batches, and so its history, bounded
+	// however large the drive: batches grow instead.
+	maxDriveBatches = 1000
+)
+
+// EnumerateDrive pages through the drive's delta from where the owner's
+// previous backup left off (the whole drive the first time, or when Graph
+// expired the token) and writes the drive's new state: every item, files
+// whose content did not change keeping their stored objects. Files to
+// download are listed in batches, each a repository object. Enumeration
+// reads only metadata, so a retry simply starts it again.
+func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDriveInput) (workflows.DriveEnumeration, error) {
+	res := workflows.DriveEnumeration{Drive: in.Drive}
+	src, err := d.driveSource(in.Graph)
+	if err != nil {
+		return res, err
+	}
+	r, err := d.Repos.open(ctx, in.Repo)
+	if err != nil {
+		return res, err
+	}
+	defer r.Release(ctx)
+	if err := r.Refresh(ctx); err != nil {
+		return res, repositoryError(err)
+	}
+	prev, link, err := previousDriveState(ctx, r, in.Graph.TenantID, in.Drive)
+	if err != nil {
+		return res, err
+	}
+
+	tree := driveTree{}
+	for id, e := range prev {
+		c := *e
+		tree[id] = &c
+	}
+	if link == "" {
+		tree = driveTree{}
+	}
+	for pages := 0; ; pages++ {
+		activity.RecordHeartbeat(ctx, pages)
+		p, err := src.DriveDeltaPage(ctx, in.Drive.ID, link)
+		if errors.Is(err, m365.ErrDeltaExpired) && link != "" {
+			// Re-enumerate the whole drive; unchanged files are still
+			// matched with their stored objects below.
+			res.Reset, link, tree = true, "", driveTree{}
+			continue
+		}
+		if err != nil {
+			return res, graphError(fmt.Errorf("enumerate drive %s of %s: %w", in.Drive.Name, in.Drive.OwnerName, err))
+		}
+		for _, it := range p.Items {
+			if it.Deleted {
+				delete(tree, it.ID)
+				continue
+			}
+			e := &driveEntry{DriveItem: it}
+			if old, ok := prev[it.ID]; ok && !it.Folder && sameContent(old.DriveItem, it) {
+				e.ObjectID, e.PermsID = old.ObjectID, old.PermsID
+			}
+			tree[it.ID] = e
+		}
+		if p.DeltaLink != "" {
+			link = p.DeltaLink
+			break
+		}
+		link = p.NextLink
+	}
+	tree.prune()
+	res.DeltaLink = link
+
+	ctx, sess, err := r.NewSession(ctx, "enumerate drive "+in.Drive.ID)
+	if err != nil {
+		return res, repositoryError(err)
+	}
+	defer sess.Close(ctx)
+	entries := tree.sorted()
+	var todo []*driveEntry
+	for _, e := range entries {
+		if e.Folder || e.Root {
+			continue
+		}
+		res.Files++
+		res.Bytes += e.Size
+		if e.ObjectID == "" {
+			todo = append(todo, e)
+		} else {
+			res.Reused++
+		}
+	}
+	for _, b := range splitBatches(todo) {
+		id, err := sess.WriteJSON(ctx, "DRIVE-BATCH", b)
+		if err != nil {
+			return res, repositoryError(err)
+		}
+		batch := workflows.DriveBatch{FilesID: id.String(), Files: int64(len(b))}
+		for _, e := range b {
+			batch.Bytes += e.Size
+		}
+		res.Batches = append(res.Batches, batch)
+	}
+	stateID, err := sess.WriteJSON(ctx, "DRIVE-STATE", entries)
+	if err != nil {
+		return res, repositoryError(err)
+	}
+	res.StateID = stateID.String()
+	if err := sess.Flush(ctx); err != nil {
+		return res, repositoryError(err)
+	}
+	return res, nil
+}
+
+// sameContent says a file's stored bytes are still its content.
+func sameContent(old, now m365.DriveItem) bool {
+	if old.Size != now.Size {
+		return false
+	}
+	if old.QuickXorHash != "" && now.QuickXorHash != "" {
+		return old.QuickXorHash == now.QuickXorHash
+	}
+	return old.CTag != "" && old.CTag == now.CTag
+}
+
+func splitBatches(todo []*driveEntry) [][]*driveEntry {
+	files, limit := driveBatchFiles, int64(driveBatchBytes)
+	if n := len(todo) / maxDriveBatches; n > files {
+		files = n + 1
+	}
+	var out [][]*driveEntry
+	var cur []*driveEntry
+	var size int64
+	for _, e := range todo {
+		if len(cur) > 0 && (len(cur) == files || size+e.Size > limit) {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, e)
+		size += e.Size
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// previousDriveState is the drive as the owner's latest completed backup
+// left it, and the delta link to continue from.
+func previousDriveState(ctx context.Context, r *repository.Repository, tenant string, drive m365.Drive) (driveTree, string, error) {
+	bs, err := r.Backups(ctx, repository.BackupFilter{Tenant: tenant, Service: drive.Service, Resource: drive.Owner})
+	if err != nil {
+		return nil, "", repositoryError(err)
+	}
+	for _, b := range bs {
+		if b.Status != backup.StatusCompleted {
+			continue
+		}
+		idx, err := r.Index(ctx, b)
+		if err != nil {
+			return nil, "", repositoryError(err)
+		}
+		for _, c := range idx.Collections {
+			if c.ContainerID != drive.ID || c.StateID == "" {
+				continue
+			}
+			var entries []*driveEntry
+			if err := r.ReadJSON(ctx, c.StateID, &entries); err != nil {
+				return nil, "", repositoryError(fmt.Errorf("read the previous backup's drive state: %w", err))
+			}
+			t := make(driveTree, len(entries))
+			for _, e := range entries {
+				t[e.ID] = e
+			}
+			return t, c.DeltaLink, nil
+		}
+		return nil, "", nil // newest backup lacks this drive: start over
+	}
+	return nil, "", nil
+}

@@ -1,0 +1,134 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/export"
+	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// ExportDrive writes the selected files of a OneDrive or SharePoint backup
+// as they were, in their folder tree (under the library's name for
+// SharePoint), streaming each from the repository.
+func (x *Exporter) ExportDrive(ctx context.Context, in workflows.ExportInput) (workflows.ExportResult, error) {
+	res := workflows.ExportResult{BackupID: in.BackupID, Path: in.Dir}
+	if err := in.Selector.Validate(); err != nil {
+		return res, invalidInput(err.Error())
+	}
+	r, err := x.Repos.open(ctx, in.Repo)
+	if err != nil {
+		return res, err
+	}
+	defer r.Release(ctx)
+	if err := r.Refresh(ctx); err != nil {
+		return res, repositoryError(err)
+	}
+	b, err := r.Backup(ctx, in.BackupID)
+	if errors.Is(err, repository.ErrBackupNotFound) || (err == nil && b.Service != in.Service) {
+		return res, backupNotFound(in.BackupID)
+	}
+	if err != nil {
+		return res, repositoryError(err)
+	}
+	res.Resource = b.ResourceName
+	idx, err := r.Index(ctx, b)
+	if err != nil {
+		return res, repositoryError(err)
+	}
+	sink, finish, err := openSink(in)
+	if err != nil {
+		return res, err
+	}
+	counts := workflows.RestoreCounts{}
+	err = exportDrives(ctx, r, sink, idx, in, &counts)
+	if ferr := finish(err == nil); err == nil && ferr != nil {
+		err = invalidInput("write the export: " + ferr.Error())
+	}
+	if err != nil {
+		return res, err
+	}
+	res.Categories = []workflows.CategoryCounts{{Category: m365.Category(backup.FilesCategory), RestoreCounts: counts}}
+	res.Files, res.Bytes = int64(sink.Files()), sink.Bytes()
+	return res, nil
+}
+
+func exportDrives(ctx context.Context, r *repository.Repository, sink export.Sink, idx repository.BackupIndex,
+	in workflows.ExportInput, counts *workflows.RestoreCounts,
+) error {
+	for _, c := range idx.Collections {
+		if c.StateID == "" {
+			continue
+		}
+		entries, err := readDetails(ctx, r, c.DetailsID)
+		if err != nil {
+			return err
+		}
+		objects, err := driveObjects(ctx, r, c.StateID)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if !in.Selector.Matches(e) {
+				continue
+			}
+			activity.RecordHeartbeat(ctx)
+			dir := e.Path
+			if in.Service == m365.SharePoint {
+				dir = append([]string{e.Library}, e.Path...)
+			}
+			oid, ok := objects[e.ItemID]
+			if !ok {
+				return repositoryError(fmt.Errorf("file %s is in the details but not in the drive's state", e.ItemID))
+			}
+			if err := exportFile(ctx, r, sink, dir, e.Name, oid); err != nil {
+				return err
+			}
+			counts.Restored++
+			counts.Bytes += e.Size
+		}
+	}
+	return nil
+}
+
+// driveObjects maps a drive's file ids to their stored objects.
+func driveObjects(ctx context.Context, r *repository.Repository, stateID string) (map[string]string, error) {
+	var state []*driveEntry
+	if err := r.ReadJSON(ctx, stateID, &state); err != nil {
+		return nil, repositoryError(fmt.Errorf("read drive state: %w", err))
+	}
+	out := make(map[string]string, len(state))
+	for _, e := range state {
+		if e.ObjectID != "" {
+			out[e.ID] = e.ObjectID
+		}
+	}
+	return out, nil
+}
+
+func exportFile(ctx context.Context, r *repository.Repository, sink export.Sink, dir []string, name, oid string) error {
+	rd, err := r.OpenItem(ctx, oid)
+	if err != nil {
+		return repositoryError(err)
+	}
+	defer rd.Close()
+	w, err := sink.Create(dir, name)
+	if err != nil {
+		return invalidInput("write the export: " + err.Error())
+	}
+	if _, err := io.Copy(w, rd); err != nil {
+		_ = export.Abort(w)
+		return invalidInput("write the export: " + err.Error())
+	}
+	if err := w.Close(); err != nil {
+		return invalidInput("write the export: " + err.Error())
+	}
+	return nil
+}

@@ -1,0 +1,403 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// DriveTarget is what drive restores write to.
+type DriveTarget interface {
+	// EnsureDriveFolder returns the folder at path from the drive's root,
+	// creating what is missing; calling it again creates nothing.
+	EnsureDriveFolder(ctx context.Context, driveID string, path []string) (string, error)
+	DriveChildren(ctx context.Context, driveID, folderID string) ([]m365.DriveItem, error)
+	UploadFile(ctx context.Context, driveID, folderID, name string, size int64, modified time.Time, content io.Reader, conflict string) (m365.DriveItem, error)
+	RestorePermissions(ctx context.Context, driveID, itemID string, perms []byte) error
+	DeleteDriveItem(ctx context.Context, driveID, itemID string) error
+}
+
+func (d *Drives) driveTarget(g workflows.GraphRef) (DriveSource, DriveTarget, error) {
+	src, err := d.driveSource(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, ok := src.(DriveTarget)
+	if !ok {
+		return nil, nil, errors.New("this worker's Graph client cannot write drives")
+	}
+	return src, t, nil
+}
+
+// Restore batches: folders of one library, up to these sizes.
+const (
+	driveRestoreBatchFiles = 500
+	driveRestoreBatchBytes = 512 << 20
+)
+
+// PlanDriveRestore finds the folders with selected files, maps each
+// backed-up library to a drive of the target user or site, and creates
+// every target folder, one after another, so parallel batches never race to
+// create the same folder.
+func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestoreInput) (workflows.DriveRestorePlan, error) {
+	var plan workflows.DriveRestorePlan
+	if err := in.Selector.Validate(); err != nil {
+		return plan, invalidInput(err.Error())
+	}
+	if err := validDestination(in.Destination); err != nil {
+		return plan, err
+	}
+	src, tgt, err := d.driveTarget(in.Graph)
+	if err != nil {
+		return plan, err
+	}
+	r, err := d.Repos.open(ctx, in.Repo)
+	if err != nil {
+		return plan, err
+	}
+	defer r.Release(ctx)
+	if err := r.Refresh(ctx); err != nil {
+		return plan, repositoryError(err)
+	}
+	b, err := r.Backup(ctx, in.BackupID)
+	if errors.Is(err, repository.ErrBackupNotFound) || (err == nil && b.Service != in.Service) {
+		return plan, backupNotFound(in.BackupID)
+	}
+	if err != nil {
+		return plan, repositoryError(err)
+	}
+	if b.Status != backup.StatusCompleted {
+		return plan, invalidInput(fmt.Sprintf("backup %s did not complete (%s) and cannot be restored", b.BackupID, b.Status))
+	}
+	who := in.ToResource
+	if who == "" {
+		who = b.Resource
+	}
+	drives, err := src.ResolveDrives(ctx, in.Service, []string{who})
+	if err != nil {
+		return plan, graphError(err)
+	}
+	if len(drives) == 0 {
+		return plan, unknownResource([]string{who})
+	}
+	plan.Target = drives[0].OwnerName
+	idx, err := r.Index(ctx, b)
+	if err != nil {
+		return plan, repositoryError(err)
+	}
+	for _, c := range idx.Collections {
+		if c.StateID == "" || len(c.Path) == 0 {
+			continue
+		}
+		library := c.Path[0]
+		target, ok := libraryDrive(drives, library, in.Service)
+		if !ok {
+			return plan, invalidInput(fmt.Sprintf("%s has no document library named %q to restore into", plan.Target, library))
+		}
+		entries, err := readDetails(ctx, r, c.DetailsID)
+		if err != nil {
+			return plan, err
+		}
+		folders := map[string]*workflows.DriveRestoreFolder{}
+		var keys []string
+		bytes := map[string]int64{}
+		for _, e := range entries {
+			if !in.Selector.Matches(e) {
+				continue
+			}
+			k := strings.Join(e.Path, "/")
+			f, ok := folders[k]
+			if !ok {
+				f = &workflows.DriveRestoreFolder{Path: e.Path}
+				folders[k] = f
+				keys = append(keys, k)
+			}
+			f.Files++
+			bytes[k] += e.Size
+		}
+		sort.Strings(keys)
+		batch := workflows.DriveRestoreBatch{Library: library, DriveID: target.ID, StateID: c.StateID, DetailsID: c.DetailsID}
+		for i, k := range keys {
+			activity.RecordHeartbeat(ctx, i)
+			f := folders[k]
+			id, err := tgt.EnsureDriveFolder(ctx, target.ID, restoreFolderPath(f.Path, in.Destination))
+			if err != nil {
+				return plan, graphError(fmt.Errorf("prepare folder %s: %w", k, err))
+			}
+			f.TargetID = id
+			if len(batch.Folders) > 0 && (batch.Files+f.Files > driveRestoreBatchFiles || batch.Bytes+bytes[k] > driveRestoreBatchBytes) {
+				plan.Batches = append(plan.Batches, batch)
+				batch.Folders, batch.Files, batch.Bytes = nil, 0, 0
+			}
+			batch.Folders = append(batch.Folders, *f)
+			batch.Files += f.Files
+			batch.Bytes += bytes[k]
+		}
+		if len(batch.Folders) > 0 {
+			plan.Batches = append(plan.Batches, batch)
+		}
+	}
+	return plan, nil
+}
+
+// libraryDrive is the target drive for a backed-up library: the library of
+// the same name on a site, the one drive of a user.
+func libraryDrive(drives []m365.Drive, library, service string) (m365.Drive, bool) {
+	if service == m365.OneDrive {
+		return drives[0], true
+	}
+	for _, d := range drives {
+		if strings.EqualFold(d.Name, library) {
+			return d, true
+		}
+	}
+	return m365.Drive{}, false
+}
+
+// restoreFolderPath is where a backed-up folder's files go: under the
+// destination folder at the library's root, or in place.
+func restoreFolderPath(p []string, dest string) []string {
+	if dest == workflows.InPlace {
+		return p
+	}
+	return append([]string{dest}, p...)
+}
+
+// RestoreDriveBatch restores the selected files of a batch of folders.
+// As with Exchange, the target is the checkpoint: a file in the target
+// folder created since the restore started with the same content is this
+// restore's own from an earlier attempt, and is not written again.
+func (d *Drives) RestoreDriveBatch(ctx context.Context, in workflows.RestoreDriveBatchInput) (workflows.RestoreCollectionResult, error) {
+	var res workflows.RestoreCollectionResult
+	_, tgt, err := d.driveTarget(in.Graph)
+	if err != nil {
+		return res, err
+	}
+	r, err := d.Repos.open(ctx, in.Repo)
+	if err != nil {
+		return res, err
+	}
+	defer r.Release(ctx)
+	entries, err := readDetails(ctx, r, in.Batch.DetailsID)
+	if err != nil {
+		return res, err
+	}
+	var state []*driveEntry
+	if err := r.ReadJSON(ctx, in.Batch.StateID, &state); err != nil {
+		return res, repositoryError(fmt.Errorf("read drive state: %w", err))
+	}
+	stored := make(map[string]*driveEntry, len(state))
+	for _, e := range state {
+		stored[e.ID] = e
+	}
+	byFolder := map[string][]backup.Entry{}
+	for _, e := range entries {
+		if in.Selector.Matches(e) {
+			k := strings.Join(e.Path, "/")
+			byFolder[k] = append(byFolder[k], e)
+		}
+	}
+	dr := &driveRestore{in: in, tgt: tgt, repo: r, stored: stored}
+	for _, f := range in.Batch.Folders {
+		files := byFolder[strings.Join(f.Path, "/")]
+		sort.Slice(files, func(i, j int) bool { return files[i].ItemID < files[j].ItemID })
+		if err := dr.folder(ctx, f, files); err != nil {
+			return res, err
+		}
+	}
+	return dr.res, nil
+}
+
+type driveRestore struct {
+	in     workflows.RestoreDriveBatchInput
+	tgt    DriveTarget
+	repo   *repository.Repository
+	stored map[string]*driveEntry
+
+	mu  sync.Mutex
+	res workflows.RestoreCollectionResult
+}
+
+// folder restores one folder's files, Concurrency at a time.
+func (dr *driveRestore) folder(ctx context.Context, f workflows.DriveRestoreFolder, files []backup.Entry) error {
+	children, err := dr.tgt.DriveChildren(ctx, dr.in.Batch.DriveID, f.TargetID)
+	if err != nil {
+		return graphError(fmt.Errorf("list %s: %w", strings.Join(f.Path, "/"), err))
+	}
+	existing := map[string]m365.DriveItem{}
+	var ours []m365.DriveItem
+	for _, c := range children {
+		if c.Folder {
+			continue
+		}
+		existing[strings.ToLower(c.Name)] = c
+		if !c.Created.Before(dr.in.Started) {
+			ours = append(ours, c)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan backup.Entry)
+	errc := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range max(1, dr.in.Concurrency) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for e := range work {
+				if err := dr.file(ctx, f, e, existing, &ours); err != nil {
+					select {
+					case errc <- err:
+					default:
+					}
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for _, e := range files {
+		select {
+		case work <- e:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	return ctx.Err()
+}
+
+// restoredBefore finds a file an earlier attempt of this restore wrote:
+// created since the restore started, same content, and the name or a
+// numbered copy of it.
+func restoredBefore(ours *[]m365.DriveItem, e *driveEntry) bool {
+	stem := strings.TrimSuffix(e.Name, path.Ext(e.Name))
+	for i, c := range *ours {
+		if c.Size != e.Size || (c.QuickXorHash != "" && e.QuickXorHash != "" && c.QuickXorHash != e.QuickXorHash) {
+			continue
+		}
+		if !strings.EqualFold(c.Name, e.Name) && !strings.HasPrefix(strings.ToLower(c.Name), strings.ToLower(stem)+" ") {
+			continue
+		}
+		*ours = append((*ours)[:i], (*ours)[i+1:]...)
+		return true
+	}
+	return false
+}
+
+func (dr *driveRestore) file(ctx context.Context, f workflows.DriveRestoreFolder, e backup.Entry, existing map[string]m365.DriveItem, ours *[]m365.DriveItem) error {
+	st, ok := dr.stored[e.ItemID]
+	if !ok || st.ObjectID == "" {
+		return repositoryError(fmt.Errorf("file %s is in the details but not in the drive's state", e.ItemID))
+	}
+	conflict := m365.ConflictFail
+	dr.mu.Lock()
+	if restoredBefore(ours, st) {
+		dr.res.Restored++
+		dr.res.Bytes += e.Size
+		dr.mu.Unlock()
+		return nil
+	}
+	if _, clash := existing[strings.ToLower(e.Name)]; clash {
+		switch dr.in.Collisions {
+		case workflows.CollisionSkip:
+			dr.res.Skipped++
+			dr.mu.Unlock()
+			return nil
+		case workflows.CollisionCopy:
+			conflict = m365.ConflictRename
+		case workflows.CollisionReplace:
+			conflict = m365.ConflictReplace
+		}
+	}
+	dr.mu.Unlock()
+
+	rd, err := dr.repo.OpenItem(ctx, st.ObjectID)
+	if err != nil {
+		return repositoryError(err)
+	}
+	item, err := dr.tgt.UploadFile(ctx, dr.in.Batch.DriveID, f.TargetID, e.Name, e.Size, e.ModTime, rd, conflict)
+	rd.Close()
+	switch {
+	case errors.Is(err, m365.ErrNameConflict):
+		// Created meanwhile by someone else: a collision after all.
+		dr.mu.Lock()
+		dr.res.Skipped++
+		dr.mu.Unlock()
+		return nil
+	case errors.Is(err, m365.ErrUnrestorable), errors.Is(err, m365.ErrNotFound):
+		return dr.itemFailed(e, err.Error())
+	case err != nil:
+		return graphError(err)
+	}
+	if !dr.in.NoPermissions && st.PermsID != "" {
+		var perms jsonBytes
+		if err := dr.repo.ReadJSON(ctx, st.PermsID, &perms); err != nil {
+			return repositoryError(err)
+		}
+		err := dr.tgt.RestorePermissions(ctx, dr.in.Batch.DriveID, item.ID, perms)
+		switch {
+		case errors.Is(err, m365.ErrUnrestorable):
+			if ferr := dr.itemFailed(e, "permissions: "+err.Error()); ferr != nil {
+				return ferr
+			}
+		case err != nil:
+			return graphError(err)
+		}
+	}
+	dr.mu.Lock()
+	dr.res.Restored++
+	dr.res.Bytes += e.Size
+	if conflict == m365.ConflictReplace {
+		dr.res.Replaced++
+	}
+	done := dr.res.RestoreCounts
+	dr.mu.Unlock()
+	activity.RecordHeartbeat(ctx, done)
+	return nil
+}
+
+// jsonBytes reads a stored JSON value as its raw bytes.
+type jsonBytes []byte
+
+func (j *jsonBytes) UnmarshalJSON(b []byte) error {
+	*j = append((*j)[:0], b...)
+	return nil
+}
+
+func (dr *driveRestore) itemFailed(e backup.Entry, reason string) error {
+	ie := backup.ItemError{Category: backup.FilesCategory, Path: append([]string{e.Library}, e.Path...), ItemID: e.ItemID, Reason: e.Name + ": " + reason}
+	if dr.in.FailFast {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("file %s in %s cannot be restored: %s", e.Name, strings.Join(ie.Path, "/"), reason),
+			workflows.ErrTypeItemFailed, nil)
+	}
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	dr.res.Failed++
+	if len(dr.res.Errors) < maxCollectionErrors {
+		dr.res.Errors = append(dr.res.Errors, ie)
+	}
+	return nil
+}

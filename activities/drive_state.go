@@ -1,0 +1,69 @@
+package activities
+
+import (
+	"sort"
+
+	"github.com/corso-temporal/corso/m365"
+)
+
+// driveEntry is one item of a drive as a backup keeps it: what Graph said
+// about it, and where its content and permissions are stored. A file with
+// no ObjectID still has to be downloaded.
+type driveEntry struct {
+	m365.DriveItem
+	ObjectID string `json:"objectID,omitempty"`
+	PermsID  string `json:"permsID,omitempty"`
+}
+
+// driveFileResult is one downloaded file of a batch.
+type driveFileResult struct {
+	ID       string `json:"id"`
+	ObjectID string `json:"objectID"`
+	PermsID  string `json:"permsID,omitempty"`
+	Size     int64  `json:"size"`
+}
+
+// driveTree is a drive's items by id, with paths from the root.
+type driveTree map[string]*driveEntry
+
+func (t driveTree) sorted() []*driveEntry {
+	out := make([]*driveEntry, 0, len(t))
+	for _, e := range t {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// path returns the folder names from the drive's root down to e's parent,
+// and false when e is cut off from the root (an ancestor was deleted).
+func (t driveTree) path(e *driveEntry) ([]string, bool) {
+	var names []string
+	for hops := 0; ; hops++ {
+		if e.Root {
+			break
+		}
+		p, ok := t[e.ParentID]
+		if !ok || hops > 4096 {
+			return nil, false
+		}
+		if !p.Root {
+			names = append(names, p.Name)
+		}
+		e = p
+	}
+	for i, j := 0, len(names)-1; i < j; i, j = i+1, j-1 {
+		names[i], names[j] = names[j], names[i]
+	}
+	return names, true
+}
+
+// prune drops items whose ancestors are gone: Graph may report a deleted
+// folder without each of its children.
+func (t driveTree) prune() {
+	for id, e := range t {
+		if _, ok := t.path(e); !ok {
+			delete(t, id)
+		}
+	}
+}

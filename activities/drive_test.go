@@ -1,0 +1,284 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// fakeDrive is one drive with a change log, enough for delta semantics.
+type fakeDrive struct {
+	*fakeMailbox
+	mu        sync.Mutex
+	items     map[string]m365.DriveItem
+	content   map[string]string
+	log       []m365.DriveItem // every change; its index is the token
+	downloads map[string]int
+	breakAt   int // fail after this many downloads (a dying worker)
+}
+
+func newFakeDrive() *fakeDrive {
+	f := &fakeDrive{fakeMailbox: newFakeMailbox(0), items: map[string]m365.DriveItem{}, content: map[string]string{}, downloads: map[string]int{}}
+	f.put(m365.DriveItem{ID: "root", Root: true, Folder: true})
+	f.put(m365.DriveItem{ID: "docs", ParentID: "root", Name: "Docs", Folder: true})
+	for i := range 25 {
+		parent := "root"
+		if i%2 == 1 {
+			parent = "docs"
+		}
+		f.putFile(fmt.Sprintf("f%02d", i), parent, fmt.Sprintf("file %d.txt", i), fmt.Sprintf("content %d", i))
+	}
+	return f
+}
+
+func (f *fakeDrive) put(it m365.DriveItem) {
+	f.items[it.ID] = it
+	f.log = append(f.log, it)
+}
+
+func (f *fakeDrive) putFile(id, parent, name, body string) {
+	f.content[id] = body
+	f.put(m365.DriveItem{ID: id, ParentID: parent, Name: name, Size: int64(len(body)), CTag: fmt.Sprintf("%s-%d", id, len(f.log)),
+		Modified: time.Date(2026, 1, 1, 0, 0, len(f.log), 0, time.UTC)})
+}
+
+func (f *fakeDrive) remove(id string) {
+	delete(f.items, id)
+	f.log = append(f.log, m365.DriveItem{ID: id, Deleted: true})
+}
+
+func (f *fakeDrive) ResolveDrives(context.Context, string, []string) ([]m365.Drive, error) {
+	return []m365.Drive{{ID: "drive", Name: "OneDrive", Service: m365.OneDrive, Owner: "u", OwnerName: "ann@x"}}, nil
+}
+
+// DriveDeltaPage pages the log 7 entries at a time; a token is a position.
+func (f *fakeDrive) DriveDeltaPage(_ context.Context, _ string, link string) (m365.DrivePage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var from int
+	full := link == ""
+	if strings.HasPrefix(link, "next:") || strings.HasPrefix(link, "delta:") {
+		_, n, _ := strings.Cut(link, ":")
+		fmt.Sscan(n, &from)
+		full = strings.HasPrefix(link, "next:full")
+	}
+	if full {
+		// A full round lists the live items, not the log.
+		var p m365.DrivePage
+		for _, it := range f.items {
+			p.Items = append(p.Items, it)
+		}
+		p.DeltaLink = fmt.Sprintf("delta:%d", len(f.log))
+		return p, nil
+	}
+	to := min(from+7, len(f.log))
+	p := m365.DrivePage{Items: append([]m365.DriveItem(nil), f.log[from:to]...)}
+	if to == len(f.log) {
+		p.DeltaLink = fmt.Sprintf("delta:%d", to)
+	} else {
+		p.NextLink = fmt.Sprintf("next:%d", to)
+	}
+	return p, nil
+}
+
+func (f *fakeDrive) OpenFile(_ context.Context, _, id string, _ int64, _ string) (io.ReadCloser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.downloads {
+		n += c
+	}
+	if f.breakAt > 0 && n >= f.breakAt {
+		return nil, fmt.Errorf("worker lost")
+	}
+	body, ok := f.content[id]
+	if !ok {
+		return nil, m365.ErrNotFound
+	}
+	f.downloads[id]++
+	return io.NopCloser(bytes.NewBufferString(body)), nil
+}
+
+func (f *fakeDrive) DrivePermissions(context.Context, string, string) ([]byte, error) {
+	return []byte(`[{"roles":["read"],"grantedToV2":{"user":{"email":"bob@x"}}}]`), nil
+}
+
+func (f *fakeDrive) truth() map[string]string {
+	out := map[string]string{}
+	for id, it := range f.items {
+		if it.Folder {
+			continue
+		}
+		p := it.Name
+		if it.ParentID == "docs" {
+			p = f.items["docs"].Name + "/" + p
+		}
+		out[p] = f.content[id]
+	}
+	return out
+}
+
+type driveFixture struct {
+	*exchangeFixture
+	d     *Drives
+	drive *fakeDrive
+}
+
+func newDriveFixture(t *testing.T) *driveFixture {
+	f := newExchangeFixture(t, 0)
+	drive := newFakeDrive()
+	f.a.NewSource = func(string, string, string) (MailboxSource, error) { return drive, nil }
+	return &driveFixture{exchangeFixture: f, d: &Drives{Exchange: f.a}, drive: drive}
+}
+
+// backup runs enumerate, every batch and combine, as the workflow does.
+func (f *driveFixture) backup(id string) (backup.Summary, error) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(f.d)
+	drive := m365.Drive{ID: "drive", Name: "OneDrive", Service: m365.OneDrive, Owner: "u", OwnerName: "ann@x"}
+	val, err := env.ExecuteActivity(f.d.EnumerateDrive, workflows.EnumerateDriveInput{Repo: f.repo, Graph: f.gr, BackupID: id, Drive: drive})
+	if err != nil {
+		return backup.Summary{}, err
+	}
+	var en workflows.DriveEnumeration
+	require.NoError(f.t, val.Get(&en))
+	var results []workflows.DriveBatchResult
+	for _, b := range en.Batches {
+		val, err := env.ExecuteActivity(f.d.BackupDriveBatch, workflows.BackupDriveBatchInput{Repo: f.repo, Graph: f.gr, BackupID: id, Drive: drive, Batch: b, Concurrency: 2})
+		if err != nil {
+			return backup.Summary{}, err
+		}
+		var r workflows.DriveBatchResult
+		require.NoError(f.t, val.Get(&r))
+		results = append(results, r)
+	}
+	val, err = env.ExecuteActivity(f.d.CombineDrives, workflows.CombineDrivesInput{Repo: f.repo, BackupID: id, TenantID: "tenant",
+		Service: m365.OneDrive, Drives: []workflows.DriveEnumeration{en}, Results: [][]workflows.DriveBatchResult{results}})
+	if err != nil {
+		return backup.Summary{}, err
+	}
+	var s backup.Summary
+	require.NoError(f.t, val.Get(&s))
+	return s, nil
+}
+
+// stored reads the backup back: folder path/name → content.
+func (f *driveFixture) stored(id string) map[string]string {
+	ctx := context.Background()
+	r, err := f.a.Repos.open(ctx, f.repo)
+	require.NoError(f.t, err)
+	defer r.Release(ctx)
+	require.NoError(f.t, r.Refresh(ctx))
+	b, err := r.Backup(ctx, id)
+	require.NoError(f.t, err)
+	idx, err := r.Index(ctx, b)
+	require.NoError(f.t, err)
+	out := map[string]string{}
+	for _, c := range idx.Collections {
+		objects, err := driveObjects(ctx, r, c.StateID)
+		require.NoError(f.t, err)
+		details, err := readDetails(ctx, r, c.DetailsID)
+		require.NoError(f.t, err)
+		for _, e := range details {
+			rd, err := r.OpenItem(ctx, objects[e.ItemID])
+			require.NoError(f.t, err)
+			body, _ := io.ReadAll(rd)
+			rd.Close()
+			out[strings.Join(append(append([]string{}, e.Path...), e.Name), "/")] = string(body)
+		}
+	}
+	return out
+}
+
+func TestDriveBackupFullThenIncremental(t *testing.T) {
+	f := newDriveFixture(t)
+	full, err := f.backup("b1")
+	require.NoError(t, err)
+	require.Equal(t, int64(25), full.Items)
+	require.Equal(t, int64(25), full.Fetched)
+	require.Equal(t, f.drive.truth(), f.stored("b1"))
+
+	// A new file, an edited one, a deleted one, a moved one, a renamed
+	// folder: only the new and the edited are downloaded.
+	f.drive.downloads = map[string]int{}
+	f.drive.putFile("new", "docs", "new.txt", "brand new")
+	f.drive.putFile("f02", "root", "file 2.txt", "edited")
+	f.drive.remove("f03")
+	moved := f.drive.items["f04"]
+	moved.ParentID = "docs"
+	f.drive.put(moved)
+	docs := f.drive.items["docs"]
+	docs.Name = "Documents"
+	f.drive.put(docs)
+	inc, err := f.backup("b2")
+	require.NoError(t, err)
+	require.Equal(t, f.drive.truth(), f.stored("b2"))
+	require.Equal(t, map[string]int{"new": 1, "f02": 1}, f.drive.downloads)
+	require.Equal(t, int64(2), inc.Fetched)
+	require.Equal(t, int64(25), inc.Items)
+}
+
+func TestDriveBatchResumesFromItsCheckpoint(t *testing.T) {
+	f := newDriveFixture(t)
+	for i := range 400 {
+		f.drive.putFile(fmt.Sprintf("g%03d", i), "root", fmt.Sprintf("bulk %d.bin", i), strings.Repeat("x", i))
+	}
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(f.d)
+	drive := m365.Drive{ID: "drive", Name: "OneDrive", Service: m365.OneDrive, Owner: "u", OwnerName: "ann@x"}
+	val, err := env.ExecuteActivity(f.d.EnumerateDrive, workflows.EnumerateDriveInput{Repo: f.repo, Graph: f.gr, BackupID: "b", Drive: drive})
+	require.NoError(t, err)
+	var en workflows.DriveEnumeration
+	require.NoError(t, val.Get(&en))
+	require.Len(t, en.Batches, 1)
+	in := workflows.BackupDriveBatchInput{Repo: f.repo, Graph: f.gr, BackupID: "b", Drive: drive, Batch: en.Batches[0], Concurrency: 2}
+
+	var last *driveBatchCheckpoint
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		var cp driveBatchCheckpoint
+		if details.Get(&cp) == nil && len(cp.Segments) > 0 {
+			last = &cp
+		}
+	})
+	f.drive.breakAt = 350
+	_, err = env.ExecuteActivity(f.d.BackupDriveBatch, in)
+	require.Error(t, err, "the worker dies mid-batch")
+	require.NotNil(t, last, "a checkpoint was taken before")
+
+	f.drive.breakAt = 0
+	before := 0
+	for _, n := range f.drive.downloads {
+		before += n
+	}
+	retry := ts.NewTestActivityEnvironment()
+	retry.RegisterActivity(f.d)
+	retry.SetHeartbeatDetails(*last)
+	val, err = retry.ExecuteActivity(f.d.BackupDriveBatch, in)
+	require.NoError(t, err)
+	var res workflows.DriveBatchResult
+	require.NoError(t, val.Get(&res))
+	require.Equal(t, int64(425), res.Files)
+	after := 0
+	for _, n := range f.drive.downloads {
+		after += n
+	}
+	again := after - 425
+	require.LessOrEqual(t, again, driveCheckpointFiles+2, "a crash costs at most one checkpoint of downloads")
+	t.Logf("downloaded %d before the crash, %d after, %d twice", before, after-before, again)
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// resourceFlag is how each drive service names what it backs up.
+func resourceFlag(service string) (flag, help string) {
+	if service == m365.SharePoint {
+		return "site", "sites to back up: site URLs or ids, comma separated, or '*' for all"
+	}
+	return "user", "users whose OneDrive to back up: ids or addresses, comma separated, or '*' for all"
+}
+
+func newBackupCreateDriveCommand(g *globals, service string) *cobra.Command {
+	var (
+		resources []string
+		failFast  bool
+		wait      bool
+		creds     credentialFlags
+	)
+	flag, help := resourceFlag(service)
+	short := map[string]string{m365.OneDrive: "Back up users' OneDrive files", m365.SharePoint: "Back up SharePoint sites' document libraries"}[service]
+	cmd := &cobra.Command{
+		Use:   service,
+		Short: short,
+		Example: map[string]string{
+			m365.OneDrive:   "  corso backup create onedrive --user ann@contoso.com\n  corso backup create onedrive --user '*'",
+			m365.SharePoint: "  corso backup create sharepoint --site https://contoso.sharepoint.com/sites/finance\n  corso backup create sharepoint --site '*'",
+		}[service],
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := validateResources(flag, resources); err != nil {
+				return err
+			}
+			return runBackupCreateDrive(cmd.Context(), g, service, resources, failFast, wait, creds, cmd.OutOrStdout())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&resources, flag, nil, help)
+	fl.BoolVar(&failFast, "fail-fast", false, "stop at the first file that cannot be backed up")
+	fl.BoolVar(&wait, "wait", true, "wait for the backups to finish; --wait=false prints the workflow id and returns")
+	addPassphraseFlags(cmd, &creds)
+	return cmd
+}
+
+func validateResources(flag string, rs []string) error {
+	if len(rs) == 0 {
+		return fmt.Errorf("--%s is required (or '*' for all)", flag)
+	}
+	for _, r := range rs {
+		if strings.TrimSpace(r) == "" {
+			return fmt.Errorf("--%s has an empty entry", flag)
+		}
+		if r == "*" && len(rs) > 1 {
+			return fmt.Errorf("--%s '*' already selects everything; give it alone", flag)
+		}
+	}
+	return nil
+}
+
+func runBackupCreateDrive(ctx context.Context, g *globals, service string, resources []string, failFast, wait bool, cf credentialFlags, out io.Writer) error {
+	s, err := connectedSession(ctx, g, cf)
+	if err != nil {
+		return err
+	}
+	defer s.client.Close()
+	gr, err := graphRef(s)
+	if err != nil {
+		return err
+	}
+	req := request{
+		idPrefix: "corso-backup-" + service,
+		workflow: workflows.DriveBackupWorkflow,
+		input:    workflows.DriveBackupInput{Repo: s.repo, Graph: gr, Service: service, Resources: resources, FailFast: failFast},
+		attrs: []temporal.SearchAttributeUpdate{
+			workflows.AttrOperation.ValueSet("backup create"),
+			workflows.AttrService.ValueSet(service),
+			workflows.AttrTenant.ValueSet(gr.TenantID),
+			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
+		},
+	}
+	if !wait {
+		sub, err := start(ctx, s.client, g, req)
+		if err != nil {
+			return err
+		}
+		o := backupCreateOutput{Workflow: sub, WebUI: webUILink(g, sub)}
+		if g.json {
+			return printJSON(out, o)
+		}
+		fmt.Fprintf(out, "Submitted %s\n", sub.WorkflowID)
+		return nil
+	}
+	var res workflows.DriveBackupResult
+	req.onWait = func(ctx context.Context, sub submitted) { showBackupProgress(ctx, s.client, sub) }
+	sub, err := execute(ctx, s.client, g, req, &res)
+	if err != nil {
+		return err
+	}
+	o := backupCreateOutput{Workflow: sub, WebUI: webUILink(g, sub), Backups: res.Backups}
+	if g.json {
+		if err := printJSON(out, o); err != nil {
+			return err
+		}
+	} else {
+		printBackupTable(out, res.Backups)
+		if o.WebUI != "" {
+			fmt.Fprintf(out, "\nWeb UI: %s\n", o.WebUI)
+		}
+	}
+	var failed []string
+	for _, b := range res.Backups {
+		if b.Status != backup.StatusCompleted {
+			failed = append(failed, b.ResourceName+": "+b.Error)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d backups failed: %s", len(failed), len(res.Backups), strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// driveSelectorFlags are Corso's OneDrive and SharePoint file selectors.
+type driveSelectorFlags struct {
+	folders, files, libraries []string
+	createdAfter, createdBefore,
+	modifiedAfter, modifiedBefore string
+}
+
+func (f *driveSelectorFlags) add(cmd *cobra.Command, service string) {
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.folders, "folder", nil, "folders: /a/b is that folder from the root and below; b any folder whose path contains b")
+	fl.StringSliceVar(&f.files, "file", nil, "file names")
+	fl.StringVar(&f.createdAfter, "file-created-after", "", "files created after this time (RFC 3339 or YYYY-MM-DD)")
+	fl.StringVar(&f.createdBefore, "file-created-before", "", "files created before this time")
+	fl.StringVar(&f.modifiedAfter, "file-modified-after", "", "files modified after this time")
+	fl.StringVar(&f.modifiedBefore, "file-modified-before", "", "files modified before this time")
+	if service == m365.SharePoint {
+		fl.StringSliceVar(&f.libraries, "library", nil, "document libraries, by name")
+	}
+}
+
+func (f driveSelectorFlags) selector() (backup.Selector, error) {
+	s := backup.Selector{Folders: f.folders, Files: f.files, Libraries: f.libraries}
+	var err error
+	for _, t := range []struct {
+		flag, v string
+		into    *time.Time
+	}{
+		{"file-created-after", f.createdAfter, &s.CreatedAfter},
+		{"file-created-before", f.createdBefore, &s.CreatedBefore},
+		{"file-modified-after", f.modifiedAfter, &s.ModifiedAfter},
+		{"file-modified-before", f.modifiedBefore, &s.ModifiedBefore},
+	} {
+		if *t.into, err = parseWhen(t.flag, t.v); err != nil {
+			return s, err
+		}
+	}
+	return s, s.Validate()
+}
+
+func newBackupDetailsDriveCommand(g *globals, service string) *cobra.Command {
+	var (
+		id    string
+		sel   driveSelectorFlags
+		creds credentialFlags
+	)
+	cmd := &cobra.Command{
+		Use:   service,
+		Short: "Show the files of a " + service + " backup, optionally selected",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if id == "" {
+				return errors.New("--backup is required")
+			}
+			s, err := sel.selector()
+			if err != nil {
+				return err
+			}
+			return runBackupDetails(cmd.Context(), g, service, id, s, creds, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&id, "backup", "", "id of the backup (see `corso backup list "+service+"`)")
+	sel.add(cmd, service)
+	addPassphraseFlags(cmd, &creds)
+	return cmd
+}

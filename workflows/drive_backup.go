@@ -1,0 +1,171 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+)
+
+// Downloads of one user's or site's drives in flight across the fleet:
+// DriveBatchesInFlight batches of DriveBatchConcurrency files each.
+// SharePoint meters requests per tenant; what goes beyond its budget comes
+// back as 429 with Retry-After, which the activities wait out.
+const (
+	DriveBatchesInFlight  = 8
+	DriveBatchConcurrency = 2
+)
+
+// DriveBackupWorkflow backs up each selected user's OneDrive or each
+// selected site's document libraries in a child workflow of its own, one
+// backup per user or site; one failing does not fail the others.
+func DriveBackupWorkflow(ctx workflow.Context, in DriveBackupInput) (DriveBackupResult, error) {
+	var drives []m365.Drive
+	err := workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityResolveDrives,
+		ResolveDrivesInput{Graph: in.Graph, Service: in.Service, Selectors: in.Resources}).Get(ctx, &drives)
+	if err != nil {
+		return DriveBackupResult{}, err
+	}
+	// One backup per owner, in the order Graph listed them.
+	var owners [][]m365.Drive
+	at := map[string]int{}
+	for _, d := range drives {
+		i, ok := at[d.Owner]
+		if !ok {
+			i = len(owners)
+			at[d.Owner] = i
+			owners = append(owners, nil)
+		}
+		owners[i] = append(owners[i], d)
+	}
+
+	res := DriveBackupResult{Backups: make([]backup.Summary, len(owners))}
+	progress := make([]BackupProgress, len(owners))
+	for i, ds := range owners {
+		progress[i] = BackupProgress{Mailbox: ds[0].OwnerName, Stage: "queued"}
+	}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() ([]BackupProgress, error) { return progress, nil }); err != nil {
+		return res, err
+	}
+	sel := workflow.NewSelector(ctx)
+	inFlight := 0
+	for i, ds := range owners {
+		var backupID string
+		if err := workflow.SideEffect(ctx, func(workflow.Context) any { return newBackupID() }).Get(&backupID); err != nil {
+			return res, err
+		}
+		progress[i].BackupID, progress[i].Stage = backupID, "running"
+		owner := ds[0]
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID: "corso-backup-" + backupID,
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				AttrOperation.ValueSet("backup"),
+				AttrService.ValueSet(in.Service),
+				AttrTenant.ValueSet(in.Graph.TenantID),
+				AttrResource.ValueSet(owner.OwnerName),
+				AttrBackupID.ValueSet(backupID),
+				AttrRepository.ValueSet(in.Repo.Storage.String()),
+			),
+		})
+		f := workflow.ExecuteChildWorkflow(cctx, ResourceDrivesBackupWorkflow, ResourceDrivesBackupInput{
+			Repo: in.Repo, Graph: in.Graph, BackupID: backupID, Service: in.Service, Drives: ds, FailFast: in.FailFast,
+		})
+		sel.AddFuture(f, func(f workflow.Future) {
+			var s backup.Summary
+			if err := f.Get(ctx, &s); err != nil {
+				s = backup.Summary{BackupID: backupID, Service: in.Service, Tenant: in.Graph.TenantID,
+					Resource: owner.Owner, ResourceName: owner.OwnerName, Status: backup.StatusFailed, Error: failureMessage(err)}
+			}
+			res.Backups[i] = s
+			progress[i].Stage, progress[i].Items, progress[i].Bytes, progress[i].Errors = "done", s.Items, s.Bytes, s.Errors
+		})
+		inFlight++
+		if inFlight == MaxMailboxesInFlight {
+			sel.Select(ctx)
+			inFlight--
+		}
+	}
+	for ; inFlight > 0; inFlight-- {
+		sel.Select(ctx)
+	}
+	return res, nil
+}
+
+// ResourceDrivesBackupWorkflow backs up one owner's drives: enumerate each
+// drive's changes (metadata only), download the new and changed files in
+// batches on whichever workers are free, then combine everything into one
+// backup.
+func ResourceDrivesBackupWorkflow(ctx workflow.Context, in ResourceDrivesBackupInput) (backup.Summary, error) {
+	owner := ""
+	if len(in.Drives) > 0 {
+		owner = in.Drives[0].OwnerName
+	}
+	progress := BackupProgress{BackupID: in.BackupID, Mailbox: owner, Stage: "enumerating"}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (BackupProgress, error) { return progress, nil }); err != nil {
+		return backup.Summary{}, err
+	}
+	started := workflow.Now(ctx)
+	actx := collectionActivityOptions(ctx)
+
+	enums := make([]DriveEnumeration, len(in.Drives))
+	futures := make([]workflow.Future, len(in.Drives))
+	for i, d := range in.Drives {
+		futures[i] = workflow.ExecuteActivity(actx, ActivityEnumerateDrive, EnumerateDriveInput{
+			Repo: in.Repo, Graph: in.Graph, BackupID: in.BackupID, Drive: d,
+		})
+	}
+	for i, f := range futures {
+		if err := f.Get(ctx, &enums[i]); err != nil {
+			return backup.Summary{}, err
+		}
+	}
+
+	type job struct{ drive, batch int }
+	var jobs []job
+	results := make([][]DriveBatchResult, len(enums))
+	for d, e := range enums {
+		results[d] = make([]DriveBatchResult, len(e.Batches))
+		for b := range e.Batches {
+			jobs = append(jobs, job{d, b})
+		}
+		progress.Items += e.Reused
+	}
+	progress.Stage = "downloading"
+	progress.CollectionsTotal = len(jobs)
+	err := fanOut(ctx, len(jobs), DriveBatchesInFlight, func(int, int) int { return 1 },
+		func(i, _ int) workflow.Future {
+			j := jobs[i]
+			return workflow.ExecuteActivity(actx, ActivityBackupDriveBatch, BackupDriveBatchInput{
+				Repo: in.Repo, Graph: in.Graph, BackupID: in.BackupID, Drive: enums[j.drive].Drive,
+				Batch: enums[j.drive].Batches[j.batch], FailFast: in.FailFast, Concurrency: DriveBatchConcurrency,
+			})
+		},
+		func(i int, f workflow.Future) error {
+			j := jobs[i]
+			r := &results[j.drive][j.batch]
+			if err := f.Get(ctx, r); err != nil {
+				return err
+			}
+			progress.CollectionsDone++
+			progress.Items += r.Files
+			progress.Bytes += r.Bytes
+			progress.Errors += int64(len(r.Errors))
+			return nil
+		})
+	if err != nil {
+		return backup.Summary{}, err
+	}
+
+	progress.Stage = "combining"
+	var summary backup.Summary
+	err = workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityCombineDrives, CombineDrivesInput{
+		Repo: in.Repo, BackupID: in.BackupID, TenantID: in.Graph.TenantID, Service: in.Service,
+		Drives: enums, Results: results, Started: started, Workflow: workflow.GetInfo(ctx).WorkflowExecution.ID,
+	}).Get(ctx, &summary)
+	if err != nil {
+		return backup.Summary{}, err
+	}
+	progress.Stage = "done"
+	return summary, nil
+}

@@ -1,0 +1,104 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
+)
+
+// DriveBackupInput is one `corso backup create onedrive|sharepoint`
+// request.
+type DriveBackupInput struct {
+	Repo      RepoRef  `json:"repo"`
+	Graph     GraphRef `json:"graph"`
+	Service   string   `json:"service"`   // m365.OneDrive or m365.SharePoint
+	Resources []string `json:"resources"` // users or sites, or "*"
+	FailFast  bool     `json:"failFast,omitempty"`
+}
+
+// DriveBackupResult lists one backup per user or site.
+type DriveBackupResult struct {
+	Backups []backup.Summary `json:"backups"`
+}
+
+// ResolveDrivesInput asks which drives the selectors name.
+type ResolveDrivesInput struct {
+	Graph     GraphRef `json:"graph"`
+	Service   string   `json:"service"`
+	Selectors []string `json:"selectors"`
+}
+
+// ResourceDrivesBackupInput backs up the drives of one user or site into
+// one backup.
+type ResourceDrivesBackupInput struct {
+	Repo     RepoRef      `json:"repo"`
+	Graph    GraphRef     `json:"graph"`
+	BackupID string       `json:"backupID"`
+	Service  string       `json:"service"`
+	Drives   []m365.Drive `json:"drives"` // all of one owner
+	FailFast bool         `json:"failFast,omitempty"`
+}
+
+// EnumerateDriveInput enumerates one drive's changes since the previous
+// backup of its owner.
+type EnumerateDriveInput struct {
+	Repo     RepoRef    `json:"repo"`
+	Graph    GraphRef   `json:"graph"`
+	BackupID string     `json:"backupID"`
+	Drive    m365.Drive `json:"drive"`
+}
+
+// DriveBatch is a unit of download work: files listed in a repository
+// object, never in the payload.
+type DriveBatch struct {
+	FilesID string `json:"filesID"`
+	Files   int64  `json:"files"`
+	Bytes   int64  `json:"bytes"`
+}
+
+// DriveEnumeration is a drive's state after enumeration: every item,
+// with the stored objects of those kept from the previous backup, and the
+// batches of files to download.
+type DriveEnumeration struct {
+	Drive     m365.Drive   `json:"drive"`
+	StateID   string       `json:"stateID"`
+	DeltaLink string       `json:"deltaLink"`
+	Batches   []DriveBatch `json:"batches,omitempty"`
+	Files     int64        `json:"files"`
+	Bytes     int64        `json:"bytes"`
+	Reused    int64        `json:"reused"`
+	Reset     bool         `json:"reset,omitempty"`
+}
+
+// BackupDriveBatchInput downloads one batch of files into the repository.
+type BackupDriveBatchInput struct {
+	Repo        RepoRef    `json:"repo"`
+	Graph       GraphRef   `json:"graph"`
+	BackupID    string     `json:"backupID"`
+	Drive       m365.Drive `json:"drive"`
+	Batch       DriveBatch `json:"batch"`
+	FailFast    bool       `json:"failFast,omitempty"`
+	Concurrency int        `json:"concurrency,omitempty"`
+}
+
+// DriveBatchResult names the object listing the stored files of a batch.
+type DriveBatchResult struct {
+	ResultsID string             `json:"resultsID"`
+	Files     int64              `json:"files"`
+	Bytes     int64              `json:"bytes"`
+	Errors    []backup.ItemError `json:"errors,omitempty"`
+}
+
+// CombineDrivesInput turns enumerations and downloaded batches into one
+// backup.
+type CombineDrivesInput struct {
+	Repo     RepoRef              `json:"repo"`
+	BackupID string               `json:"backupID"`
+	TenantID string               `json:"tenantID"`
+	Service  string               `json:"service"`
+	Drives   []DriveEnumeration   `json:"drives"`
+	Results  [][]DriveBatchResult `json:"results"` // per drive, per batch
+	Started  time.Time            `json:"started"`
+	Workflow string               `json:"workflow"`
+}
