@@ -50,18 +50,24 @@ func (a *admin) backup(mailboxes string) ([]backup.Summary, time.Duration, error
 	if err != nil {
 		return nil, 0, err
 	}
+	bs, err := summaries(r.Stdout)
+	return bs, r.Took, err
+}
+
+// summaries reads `backup create --json` and fails on a failed backup.
+func summaries(stdout string) ([]backup.Summary, error) {
 	var out struct {
 		Backups []backup.Summary `json:"backups"`
 	}
-	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
-		return nil, 0, err
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		return nil, err
 	}
 	for _, b := range out.Backups {
 		if b.Status != backup.StatusCompleted {
-			return nil, 0, fmt.Errorf("backup of %s: %s %s", b.ResourceName, b.Status, b.Error)
+			return nil, fmt.Errorf("backup of %s: %s %s", b.ResourceName, b.Status, b.Error)
 		}
 	}
-	return out.Backups, r.Took, nil
+	return out.Backups, nil
 }
 
 // open opens the repository in this process, as a worker would.
@@ -160,8 +166,8 @@ func rawIngest(ctx context.Context, conns *repository.Connections, a *admin, ite
 }
 
 // restore restores a backup and returns what it did and the wall time.
-func (a *admin) restore(args ...string) (workflows.ExchangeRestoreResult, time.Duration, error) {
-	var res workflows.ExchangeRestoreResult
+func (a *admin) restore(args ...string) (workflows.RestoreResult, time.Duration, error) {
+	var res workflows.RestoreResult
 	r, err := a.run(append([]string{"restore", "exchange", "--json"}, args...)...)
 	if err != nil {
 		return res, 0, err
@@ -171,8 +177,8 @@ func (a *admin) restore(args ...string) (workflows.ExchangeRestoreResult, time.D
 
 // export exports a backup into dir and returns what it wrote and the wall
 // time.
-func (a *admin) export(dir string, args ...string) (workflows.ExchangeExportResult, time.Duration, error) {
-	var res workflows.ExchangeExportResult
+func (a *admin) export(dir string, args ...string) (workflows.ExportResult, time.Duration, error) {
+	var res workflows.ExportResult
 	r, err := a.run(append([]string{"export", "exchange", dir, "--json"}, args...)...)
 	if err != nil {
 		return res, 0, err

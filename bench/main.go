@@ -1,8 +1,10 @@
-// Command bench measures corso's Exchange backup against its targets in one
-// run on this machine and prints the figures and ratios: throughput against
-// raw kopia ingest of the same items, incremental cost after churn, worker
-// memory as a mailbox grows, history size, re-fetching after a worker is
-// killed, and scaling from one worker to four under Graph latency.
+// Command bench measures corso against its targets in one run on this
+// machine and prints the figures and ratios: Exchange backup throughput
+// against raw kopia ingest of the same items, restore and export rates,
+// incremental cost after churn, worker memory as a mailbox grows, history
+// size, re-fetching after a worker is killed, scaling from one worker to
+// four under Graph latency, and drive backup throughput and memory with
+// large files.
 //
 //	make build && go run ./bench [-items 3000]
 package main
@@ -19,6 +21,9 @@ type config struct {
 	items     int
 	latency   time.Duration
 	scaleUser int
+	// Drive run: files per user, and the cap of the few large ones.
+	driveFiles int
+	maxFile    int64
 }
 
 func main() {
@@ -27,7 +32,10 @@ func main() {
 	flag.IntVar(&c.items, "items", 3000, "items per mailbox in the throughput tenant")
 	flag.DurationVar(&c.latency, "latency", 100*time.Millisecond, "simulated Graph latency for the scaling run")
 	flag.IntVar(&c.scaleUser, "scale-users", 16, "mailboxes in the scaling tenant")
+	flag.IntVar(&c.driveFiles, "drive-files", 400, "files per user in the drive tenant")
+	flag.Int64Var(&c.maxFile, "max-file-mib", 512, "size cap, in MiB, of the few large files per drive")
 	flag.Parse()
+	c.maxFile <<= 20
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

@@ -157,6 +157,10 @@ func run(c config) error {
 	}
 	localstack.Terminate(w1)
 
+	if err := driveRun(ctx, &rep, stack, conns, c); err != nil {
+		return err
+	}
+
 	// 3. Worker memory as one mailbox grows 4x.
 	var rss []int64
 	for i, n := range []int{c.items, 4 * c.items} {

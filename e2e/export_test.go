@@ -167,7 +167,7 @@ func TestExchangeExport(t *testing.T) {
 	dir := t.TempDir()
 	r := a.run(t, "export", "exchange", dir, "--backup", id, "--json")
 	mustSucceed(t, r)
-	var res workflows.ExchangeExportResult
+	var res workflows.ExportResult
 	if err := json.Unmarshal([]byte(r.Stdout), &res); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,10 @@ func TestLiveHistoriesReplay(t *testing.T) {
 	mustSucceed(t, a.run(t, "backup", "details", "exchange", "--backup", b.BackupID))
 	a.restore(t, "--backup", b.BackupID, "--email-folder", "Inbox", "--destination", "Replayed")
 	mustSucceed(t, a.run(t, "export", "exchange", t.TempDir(), "--backup", b.BackupID, "--contact-name", "a"))
+	u := userWithDrive(t, tenant)
+	d := a.driveBackup(t, "onedrive", "user", u.UPN)[0]
+	a.restoreDrive(t, "onedrive", "--backup", d.BackupID, "--destination", "Replayed")
+	mustSucceed(t, a.run(t, "export", "onedrive", t.TempDir(), "--backup", d.BackupID))
 	mustSucceed(t, a.run(t, "backup", "delete", "exchange", "--backup", b.BackupID))
 
 	dc, err := codec.NewDataConverter(dev.Env["CORSO_CODEC_KEY"])
@@ -41,7 +45,7 @@ func TestLiveHistoriesReplay(t *testing.T) {
 	}
 
 	record := os.Getenv("CORSO_RECORD_HISTORIES")
-	execs := waitExecutions(t, "CorsoRepository = 's3://corso-test/replay' AND ExecutionStatus != 'Running'", 10)
+	execs := waitExecutions(t, "CorsoRepository = 's3://corso-test/replay' AND ExecutionStatus != 'Running'", 14)
 	for _, e := range execs {
 		h := &historypb.History{Events: e.events}
 		if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {

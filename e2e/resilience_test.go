@@ -127,7 +127,7 @@ func TestExchangeRestoreSurvivesAKilledWorker(t *testing.T) {
 	original := c.contents(t, users[0], restoredPath)
 
 	sim.SetFaults(graphsim.FaultOptions{Latency: 8 * time.Millisecond})
-	done := make(chan workflows.ExchangeRestoreResult, 1)
+	done := make(chan workflows.RestoreResult, 1)
 	go func() { done <- a.restore(t, "--backup", id, "--to-resource", users[1], "--destination", "AfterKill") }()
 	restored := func() int {
 		st, err := sim.State(graphsim.StateFilter{User: users[1], Category: "mail", NoHashes: true})
@@ -163,4 +163,53 @@ func TestExchangeRestoreSurvivesAKilledWorker(t *testing.T) {
 	}
 	sim.SetFaults(graphsim.FaultOptions{})
 	assertSameContents(t, "restore after a kill", c.contents(t, users[1], under("AfterKill")), original)
+}
+
+func TestOneDriveBackupSurvivesAKilledWorkerAndDroppedDownloads(t *testing.T) {
+	// Files only, a few of them large; downloads are cut off mid-body at
+	// random and a worker is killed mid-backup.
+	sim, err := startSimulator(graphsim.Options{Tenant: graphsim.TenantOptions{
+		Seed: 13, Users: 1, ItemsPerUser: 600, Mix: graphsim.ItemMix{Files: 1}, MaxFileSize: 48 << 20,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	queue := "e2e-drive-kill"
+	victim, err := dev.StartWorker("e2e-drive-kill-victim", sim.WorkerEnv(), "--task-queue", queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newExchangeAdmin(t, sim, "onedrive-kill", "--task-queue", queue)
+	if _, err := dev.StartWorker("e2e-drive-kill-survivor", sim.WorkerEnv(), "--task-queue", queue); err != nil {
+		t.Fatal(err)
+	}
+	u := userWithDrive(t, sim)
+	sim.SetFaults(graphsim.FaultOptions{Seed: 5, Latency: 5 * time.Millisecond, DropRate: 0.05, Classes: []string{"download"}})
+
+	done := make(chan []backup.Summary, 1)
+	go func() { done <- a.driveBackup(t, "onedrive", "user", u.UPN) }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for len(sim.Stats().Fetched["driveItem.content"]) < 150 {
+		if time.Now().After(deadline) {
+			t.Fatal("backup did not start downloading")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var bs []backup.Summary
+	select {
+	case bs = <-done:
+	case <-time.After(4 * time.Minute):
+		t.Fatal("backup did not finish after the kill")
+	}
+	sim.SetFaults(graphsim.FaultOptions{})
+	assertSameItems(t, a.storedFiles(t, bs[0].BackupID), driveTruth(t, sim, u.ID, "OneDrive"))
+	var again int
+	for _, n := range sim.Stats().Fetched["driveItem.content"] {
+		again += max(0, int(n)-1)
+	}
+	t.Logf("%d files, %d downloaded more than once (drops and the kill)", bs[0].Items, again)
 }

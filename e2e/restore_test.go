@@ -202,10 +202,10 @@ func restoredPath(cat, path string) (string, bool) {
 }
 
 type restoreJSON struct {
-	workflows.ExchangeRestoreResult
+	workflows.RestoreResult
 }
 
-func (a exchangeAdmin) restore(t *testing.T, args ...string) workflows.ExchangeRestoreResult {
+func (a exchangeAdmin) restore(t *testing.T, args ...string) workflows.RestoreResult {
 	t.Helper()
 	r := a.run(t, append([]string{"restore", "exchange", "--json"}, args...)...)
 	mustSucceed(t, r)
@@ -213,7 +213,7 @@ func (a exchangeAdmin) restore(t *testing.T, args ...string) workflows.ExchangeR
 	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
 		t.Fatalf("parse: %v\n%s", err, r.Stdout)
 	}
-	return out.ExchangeRestoreResult
+	return out.RestoreResult
 }
 
 func TestExchangeRestoreToAnotherMailbox(t *testing.T) {

@@ -64,6 +64,9 @@ echo "\$ corso backup details exchange --backup $first --email-folder Inbox   (f
 "$BIN/corso" backup details exchange --backup "$first" --email-folder Inbox >"$log/details.txt"
 head -n 15 "$log/details.txt"
 echo
+echo "\$ corso backup create onedrive --user '*'"
+"$BIN/corso" backup create onedrive --user '*'
+echo
 echo "\$ corso export exchange $DEMO_DIR/export --backup $first"
 rm -rf "$DEMO_DIR/export"
 "$BIN/corso" export exchange "$DEMO_DIR/export" --backup "$first"

@@ -1,0 +1,319 @@
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/export"
+	"github.com/corso-temporal/corso/graphsim"
+	"github.com/corso-temporal/corso/repository"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+func (a exchangeAdmin) driveBackup(t *testing.T, service, flag, resources string) []backup.Summary {
+	t.Helper()
+	r := a.run(t, "backup", "create", service, "--"+flag, resources, "--json")
+	mustSucceed(t, r)
+	var out createJSON
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+		t.Fatalf("parse: %v\n%s", err, r.Stdout)
+	}
+	for _, b := range out.Backups {
+		if b.Status != backup.StatusCompleted {
+			t.Fatalf("backup of %s: %s %s", b.ResourceName, b.Status, b.Error)
+		}
+	}
+	return out.Backups
+}
+
+// storedFiles reads a drive backup from the repository: library/folder
+// path/name → SHA-256 of the stored bytes.
+func (a exchangeAdmin) storedFiles(t *testing.T, backupID string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	conns, err := repository.NewConnections(repository.ClientOptions{Hostname: "e2e-reader", Username: "corso", Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conns.Close(ctx)
+	r, err := conns.Open(ctx, repository.Location{
+		Provider: repository.S3, Bucket: bucket, Prefix: a.prefix, Endpoint: dev.Env["CORSO_S3_ENDPOINT"], Region: "us-east-1", DisableTLS: true,
+	}, repository.Credentials{Passphrase: a.passphrase, AccessKeyID: dev.Env["AWS_ACCESS_KEY_ID"], SecretAccessKey: dev.Env["AWS_SECRET_ACCESS_KEY"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release(ctx)
+	b, err := r.Backup(ctx, backupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := r.Index(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, c := range idx.Collections {
+		var state []struct {
+			ID       string `json:"id"`
+			ObjectID string `json:"objectID"`
+		}
+		if err := r.ReadJSON(ctx, c.StateID, &state); err != nil {
+			t.Fatal(err)
+		}
+		objects := map[string]string{}
+		for _, s := range state {
+			objects[s.ID] = s.ObjectID
+		}
+		var details []backup.Entry
+		if err := r.ReadJSON(ctx, c.DetailsID, &details); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range details {
+			rd, err := r.OpenItem(ctx, objects[e.ItemID])
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := sha256.New()
+			_, err = io.Copy(h, rd)
+			rd.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[strings.Join(append(append([]string{e.Library}, e.Path...), e.Name), "/")] = hex.EncodeToString(h.Sum(nil))
+		}
+	}
+	return out
+}
+
+// driveTruth is the simulator's ground truth for one user's or site's
+// drive in the same shape; library names the drive.
+func driveTruth(t *testing.T, sim *simTenant, resourceID, library string) map[string]string {
+	t.Helper()
+	st, err := sim.State(graphsim.StateFilter{Category: "files"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, it := range st.Items {
+		if it.Kind != "file" || it.ResourceID != resourceID {
+			continue
+		}
+		p := library
+		if it.Path != "" {
+			p += "/" + it.Path
+		}
+		out[p+"/"+it.Name] = it.Hash
+	}
+	return out
+}
+
+func userWithDrive(t *testing.T, sim *simTenant) graphsim.InfoUser {
+	for _, u := range sim.Info().Users {
+		if u.HasDrive {
+			return u
+		}
+	}
+	t.Fatal("the simulated tenant has no user with a drive")
+	return graphsim.InfoUser{}
+}
+
+func TestOneDriveBackupMatchesTenantThroughChanges(t *testing.T) {
+	a := newExchangeAdmin(t, tenant, "onedrive-full")
+	u := userWithDrive(t, tenant)
+	bs := a.driveBackup(t, "onedrive", "user", u.UPN)
+	if len(bs) != 1 {
+		t.Fatalf("want one backup, got %+v", bs)
+	}
+	want := driveTruth(t, tenant, u.ID, "OneDrive")
+	assertSameItems(t, a.storedFiles(t, bs[0].BackupID), want)
+
+	// Changes: a new file, an edited one, a deleted one, a moved one and a
+	// renamed folder; the incremental downloads only the new and edited.
+	st, err := tenant.State(graphsim.StateFilter{User: u.UPN, Category: "files", NoHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files, folders []graphsim.StateItem
+	for _, it := range st.Items {
+		switch {
+		case it.Kind == "file":
+			files = append(files, it)
+		case it.Kind == "folder" && it.Name != "root":
+			folders = append(folders, it)
+		}
+	}
+	if len(files) < 4 || len(folders) < 1 {
+		t.Fatalf("tenant too small: %d files, %d folders", len(files), len(folders))
+	}
+	res := tenant.Mutate([]graphsim.MutateOp{
+		{Op: "add", Kind: "file", User: u.ID, Count: 2},
+		{Op: "modify", ID: files[0].ID},
+		{Op: "delete", ID: files[1].ID},
+		// Renamed too: OneDrive refuses a move onto a name the folder has,
+		// the simulator does not.
+		{Op: "rename", ID: files[2].ID, Name: "Moved here.bin"},
+		{Op: "move", ID: files[2].ID, To: folders[0].ID},
+		{Op: "rename", ID: folders[0].ID, Name: "Renamed folder"},
+	})
+	for _, r := range res {
+		if r.Error != "" {
+			t.Fatalf("mutate: %+v", r)
+		}
+	}
+	inc := a.driveBackup(t, "onedrive", "user", u.UPN)
+	assertSameItems(t, a.storedFiles(t, inc[0].BackupID), driveTruth(t, tenant, u.ID, "OneDrive"))
+	if inc[0].Fetched != 3 {
+		t.Errorf("incremental downloaded %d files, want 3 (two new, one edited)", inc[0].Fetched)
+	}
+
+	// Export: the files themselves, tree kept.
+	dir := t.TempDir()
+	mustSucceed(t, a.run(t, "export", "onedrive", dir, "--backup", inc[0].BackupID))
+	got := map[string]string{}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		h := sha256.Sum256(b)
+		got[filepath.ToSlash(rel)] = hex.EncodeToString(h[:])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFiles := map[string]string{}
+	for k, h := range driveTruth(t, tenant, u.ID, "") {
+		segs := strings.Split(strings.TrimPrefix(k, "/"), "/")
+		for i, s := range segs {
+			segs[i] = export.SafeName(s)
+		}
+		wantFiles[strings.Join(segs, "/")] = h
+	}
+	assertSameItems(t, got, wantFiles)
+}
+
+func TestSharePointBackupOfEverySite(t *testing.T) {
+	a := newExchangeAdmin(t, tenant, "sharepoint-all")
+	bs := a.driveBackup(t, "sharepoint", "site", "*")
+	sites := tenant.Info().Sites
+	if len(bs) == 0 || len(bs) != len(sites) {
+		t.Fatalf("%d backups for %d sites", len(bs), len(sites))
+	}
+	for _, b := range bs {
+		got := a.storedFiles(t, b.BackupID)
+		want := map[string]string{}
+		for k, h := range driveTruth(t, tenant, b.Resource, "") {
+			want[k] = h
+		}
+		// Keys carry the library name first; the simulator's paths do not.
+		trimmed := map[string]string{}
+		for k, h := range got {
+			_, rest, _ := strings.Cut(k, "/")
+			trimmed["/"+rest] = h
+		}
+		assertSameItems(t, trimmed, want)
+	}
+}
+
+// usersWithDrive lists the users that have a OneDrive.
+func usersWithDrive(sim *simTenant) []graphsim.InfoUser {
+	var out []graphsim.InfoUser
+	for _, u := range sim.Info().Users {
+		if u.HasDrive {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// below keeps the entries of m under prefix/, without it.
+func below(m map[string]string, prefix string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if rest, ok := strings.CutPrefix(k, prefix+"/"); ok {
+			out[rest] = v
+		}
+	}
+	return out
+}
+
+func (a exchangeAdmin) restoreDrive(t *testing.T, service string, args ...string) workflows.RestoreResult {
+	t.Helper()
+	r := a.run(t, append([]string{"restore", service, "--json"}, args...)...)
+	mustSucceed(t, r)
+	var out restoreJSON
+	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+		t.Fatalf("parse: %v\n%s", err, r.Stdout)
+	}
+	return out.RestoreResult
+}
+
+func TestOneDriveRestoreToAnotherUser(t *testing.T) {
+	a := newExchangeAdmin(t, tenant, "onedrive-restore")
+	us := usersWithDrive(tenant)
+	if len(us) < 2 {
+		t.Fatal("the tenant needs two users with a drive")
+	}
+	from, to := us[0], us[1]
+	id := a.driveBackup(t, "onedrive", "user", from.UPN)[0].BackupID
+	want := below(driveTruth(t, tenant, from.ID, "x"), "x")
+	restored := func() map[string]string { return below(below(driveTruth(t, tenant, to.ID, "x"), "x"), "Restored") }
+	args := []string{"--backup", id, "--to-resource", to.UPN, "--destination", "Restored"}
+
+	res := a.restoreDrive(t, "onedrive", args...)
+	if res.Total.Restored != int64(len(want)) || res.Total.Failed != 0 {
+		t.Fatalf("restore: %+v, want %d restored", res.Total, len(want))
+	}
+	assertSameItems(t, restored(), want)
+
+	res = a.restoreDrive(t, "onedrive", args...)
+	if res.Total.Skipped != int64(len(want)) || res.Total.Restored != 0 {
+		t.Fatalf("restore with skip: %+v", res.Total)
+	}
+	res = a.restoreDrive(t, "onedrive", append(args, "--collisions", "replace")...)
+	if res.Total.Replaced != int64(len(want)) {
+		t.Fatalf("restore with replace: %+v", res.Total)
+	}
+	assertSameItems(t, restored(), want)
+	res = a.restoreDrive(t, "onedrive", append(args, "--collisions", "copy")...)
+	if res.Total.Restored != int64(len(want)) {
+		t.Fatalf("restore with copy: %+v", res.Total)
+	}
+	if n := len(restored()); n != 2*len(want) {
+		t.Fatalf("after copy: %d files, want %d", n, 2*len(want))
+	}
+
+	// One folder by selector, into another destination.
+	var folder string
+	for k := range want {
+		if dir, _, ok := strings.Cut(k, "/"); ok {
+			folder = dir
+			break
+		}
+	}
+	if folder == "" {
+		t.Fatal("no file in a folder")
+	}
+	res = a.restoreDrive(t, "onedrive", "--backup", id, "--to-resource", to.UPN, "--destination", "OneFolder", "--folder", "/"+folder)
+	wantFolder := map[string]string{}
+	for k, h := range want {
+		if strings.HasPrefix(k, folder+"/") {
+			wantFolder[k] = h
+		}
+	}
+	assertSameItems(t, below(below(driveTruth(t, tenant, to.ID, "x"), "x"), "OneFolder"), wantFolder)
+}
