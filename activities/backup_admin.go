@@ -44,25 +44,11 @@ func (a *Repositories) BackupDetails(ctx context.Context, in workflows.BackupDet
 	if err := in.Selector.Validate(); err != nil {
 		return workflows.BackupDetailsResult{}, invalidInput(err.Error())
 	}
-	r, err := a.open(ctx, in.Repo)
+	r, b, idx, err := a.openBackup(ctx, in.Repo, in.BackupID, in.Service)
 	if err != nil {
 		return workflows.BackupDetailsResult{}, err
 	}
 	defer r.Release(ctx)
-	if err := r.Refresh(ctx); err != nil {
-		return workflows.BackupDetailsResult{}, repositoryError(err)
-	}
-	b, err := r.Backup(ctx, in.BackupID)
-	if errors.Is(err, repository.ErrBackupNotFound) || (err == nil && in.Service != "" && b.Service != in.Service) {
-		return workflows.BackupDetailsResult{}, backupNotFound(in.BackupID)
-	}
-	if err != nil {
-		return workflows.BackupDetailsResult{}, repositoryError(err)
-	}
-	idx, err := r.Index(ctx, b)
-	if err != nil {
-		return workflows.BackupDetailsResult{}, repositoryError(err)
-	}
 	limit := in.Limit
 	if limit <= 0 || limit > maxDetailsPage {
 		limit = maxDetailsPage

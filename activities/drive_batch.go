@@ -104,46 +104,13 @@ type driveBatch struct {
 }
 
 func (b *driveBatch) run(ctx context.Context, files []*driveEntry) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan *driveEntry)
-	errc := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range max(1, b.in.Concurrency) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for f := range work {
-				if err := b.file(ctx, f); err != nil {
-					select {
-					case errc <- err:
-					default:
-					}
-					cancel()
-					return
-				}
-			}
-		}()
-	}
-feed:
+	var todo []*driveEntry
 	for _, f := range files {
-		if b.done[f.ID] {
-			continue
-		}
-		select {
-		case work <- f:
-		case <-ctx.Done():
-			break feed
+		if !b.done[f.ID] {
+			todo = append(todo, f)
 		}
 	}
-	close(work)
-	wg.Wait()
-	select {
-	case err := <-errc:
-		return err
-	default:
-	}
-	return ctx.Err()
+	return concurrently(ctx, b.in.Concurrency, todo, b.file)
 }
 
 // fileAttempts bounds downloads of one file whose bytes did not match.

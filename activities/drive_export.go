@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -23,26 +22,12 @@ func (x *Exporter) ExportDrive(ctx context.Context, in workflows.ExportInput) (w
 	if err := in.Selector.Validate(); err != nil {
 		return res, invalidInput(err.Error())
 	}
-	r, err := x.Repos.open(ctx, in.Repo)
+	r, b, idx, err := x.Repos.openBackup(ctx, in.Repo, in.BackupID, in.Service)
 	if err != nil {
 		return res, err
 	}
 	defer r.Release(ctx)
-	if err := r.Refresh(ctx); err != nil {
-		return res, repositoryError(err)
-	}
-	b, err := r.Backup(ctx, in.BackupID)
-	if errors.Is(err, repository.ErrBackupNotFound) || (err == nil && b.Service != in.Service) {
-		return res, backupNotFound(in.BackupID)
-	}
-	if err != nil {
-		return res, repositoryError(err)
-	}
 	res.Resource = b.ResourceName
-	idx, err := r.Index(ctx, b)
-	if err != nil {
-		return res, repositoryError(err)
-	}
 	sink, finish, err := openSink(in)
 	if err != nil {
 		return res, err

@@ -65,21 +65,11 @@ func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestore
 	if err != nil {
 		return plan, err
 	}
-	r, err := d.Repos.open(ctx, in.Repo)
+	r, b, idx, err := d.Repos.openBackup(ctx, in.Repo, in.BackupID, in.Service)
 	if err != nil {
 		return plan, err
 	}
 	defer r.Release(ctx)
-	if err := r.Refresh(ctx); err != nil {
-		return plan, repositoryError(err)
-	}
-	b, err := r.Backup(ctx, in.BackupID)
-	if errors.Is(err, repository.ErrBackupNotFound) || (err == nil && b.Service != in.Service) {
-		return plan, backupNotFound(in.BackupID)
-	}
-	if err != nil {
-		return plan, repositoryError(err)
-	}
 	if b.Status != backup.StatusCompleted {
 		return plan, invalidInput(fmt.Sprintf("backup %s did not complete (%s) and cannot be restored", b.BackupID, b.Status))
 	}
@@ -95,10 +85,11 @@ func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestore
 		return plan, unknownResource([]string{who})
 	}
 	plan.Target = drives[0].OwnerName
-	idx, err := r.Index(ctx, b)
+	ctx, sess, err := r.NewSession(ctx, "plan restore "+in.BackupID)
 	if err != nil {
 		return plan, repositoryError(err)
 	}
+	defer sess.Close(ctx)
 	for _, c := range idx.Collections {
 		if c.StateID == "" || len(c.Path) == 0 {
 			continue
@@ -138,7 +129,19 @@ func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestore
 			if err != nil {
 				return plan, graphError(fmt.Errorf("prepare folder %s: %w", k, err))
 			}
-			f.TargetID = id
+			children, err := tgt.DriveChildren(ctx, target.ID, id)
+			if err != nil {
+				return plan, graphError(fmt.Errorf("list folder %s: %w", k, err))
+			}
+			before := make([]m365.ExistingItem, 0, len(children))
+			for _, c := range children {
+				before = append(before, m365.ExistingItem{ID: c.ID, Key: c.Name, Created: c.Created})
+			}
+			oid, err := sess.WriteJSON(ctx, "RESTORE-EXISTING", before)
+			if err != nil {
+				return plan, repositoryError(err)
+			}
+			f.TargetID, f.ExistingID = id, oid.String()
 			if len(batch.Folders) > 0 && (batch.Files+f.Files > driveRestoreBatchFiles || batch.Bytes+bytes[k] > driveRestoreBatchBytes) {
 				plan.Batches = append(plan.Batches, batch)
 				batch.Folders, batch.Files, batch.Bytes = nil, 0, 0
@@ -150,6 +153,9 @@ func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestore
 		if len(batch.Folders) > 0 {
 			plan.Batches = append(plan.Batches, batch)
 		}
+	}
+	if err := sess.Flush(ctx); err != nil {
+		return plan, repositoryError(err)
 	}
 	return plan, nil
 }
@@ -179,7 +185,7 @@ func restoreFolderPath(p []string, dest string) []string {
 
 // RestoreDriveBatch restores the selected files of a batch of folders.
 // As with Exchange, the target is the checkpoint: a file in the target
-// folder created since the restore started with the same content is this
+// folder that the plan did not see there, with the same content, is this
 // restore's own from an earlier attempt, and is not written again.
 func (d *Drives) RestoreDriveBatch(ctx context.Context, in workflows.RestoreDriveBatchInput) (workflows.RestoreCollectionResult, error) {
 	var res workflows.RestoreCollectionResult
@@ -238,6 +244,10 @@ func (dr *driveRestore) folder(ctx context.Context, f workflows.DriveRestoreFold
 	if err != nil {
 		return graphError(fmt.Errorf("list %s: %w", strings.Join(f.Path, "/"), err))
 	}
+	before, err := existingBefore(ctx, dr.repo, f.ExistingID)
+	if err != nil {
+		return err
+	}
 	existing := map[string]m365.DriveItem{}
 	var ours []m365.DriveItem
 	for _, c := range children {
@@ -245,51 +255,17 @@ func (dr *driveRestore) folder(ctx context.Context, f workflows.DriveRestoreFold
 			continue
 		}
 		existing[strings.ToLower(c.Name)] = c
-		if !c.Created.Before(dr.in.Started) {
+		if (before != nil && !before[c.ID]) || (before == nil && !c.Created.Before(dr.in.Started)) {
 			ours = append(ours, c)
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan backup.Entry)
-	errc := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range max(1, dr.in.Concurrency) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for e := range work {
-				if err := dr.file(ctx, f, e, existing, &ours); err != nil {
-					select {
-					case errc <- err:
-					default:
-					}
-					cancel()
-					return
-				}
-			}
-		}()
-	}
-feed:
-	for _, e := range files {
-		select {
-		case work <- e:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	select {
-	case err := <-errc:
-		return err
-	default:
-	}
-	return ctx.Err()
+	return concurrently(ctx, dr.in.Concurrency, files, func(ctx context.Context, e backup.Entry) error {
+		return dr.file(ctx, f, e, existing, &ours)
+	})
 }
 
 // restoredBefore finds a file an earlier attempt of this restore wrote:
-// created since the restore started, same content, and the name or a
+// not in the folder before the restore, same content, and the name or a
 // numbered copy of it.
 func restoredBefore(ours *[]m365.DriveItem, e *driveEntry) bool {
 	stem := strings.TrimSuffix(e.Name, path.Ext(e.Name))

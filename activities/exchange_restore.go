@@ -60,21 +60,11 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 	if err != nil {
 		return plan, err
 	}
-	r, err := a.Repos.open(ctx, in.Repo)
+	r, b, idx, err := a.Repos.openBackup(ctx, in.Repo, in.BackupID, "exchange")
 	if err != nil {
 		return plan, err
 	}
 	defer r.Release(ctx)
-	if err := r.Refresh(ctx); err != nil {
-		return plan, repositoryError(err)
-	}
-	b, err := r.Backup(ctx, in.BackupID)
-	if errors.Is(err, repository.ErrBackupNotFound) || (err == nil && b.Service != "exchange") {
-		return plan, backupNotFound(in.BackupID)
-	}
-	if err != nil {
-		return plan, repositoryError(err)
-	}
 	if b.Status != backup.StatusCompleted {
 		return plan, invalidInput(fmt.Sprintf("backup %s did not complete (%s) and cannot be restored", b.BackupID, b.Status))
 	}
@@ -93,10 +83,6 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 	}
 	plan.Target = mbs[0]
 
-	idx, err := r.Index(ctx, b)
-	if err != nil {
-		return plan, repositoryError(err)
-	}
 	for _, c := range idx.Collections {
 		entries, err := readDetails(ctx, r, c.DetailsID)
 		if err != nil {
@@ -122,12 +108,18 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 		return plan.Collections[i].Selected > plan.Collections[j].Selected
 	})
 
-	made := map[string]string{}
+	ctx, sess, err := r.NewSession(ctx, "plan restore "+in.BackupID)
+	if err != nil {
+		return plan, repositoryError(err)
+	}
+	defer sess.Close(ctx)
+	type made struct{ id, existing string }
+	prepared := map[string]made{}
 	for i := range plan.Collections {
 		c := &plan.Collections[i]
 		key := string(c.Category) + "\x00" + strings.Join(c.TargetPath, "\x00")
-		if id, ok := made[key]; ok {
-			c.TargetID = id
+		if m, ok := prepared[key]; ok {
+			c.TargetID, c.ExistingID = m.id, m.existing
 			continue
 		}
 		activity.RecordHeartbeat(ctx, i)
@@ -135,7 +127,19 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 		if err != nil {
 			return plan, graphError(fmt.Errorf("prepare %s folder %s: %w", c.Category, strings.Join(c.TargetPath, "/"), err))
 		}
-		made[key], c.TargetID = id, id
+		existing, err := tgt.ExistingItems(ctx, plan.Target.ID, c.Category, id)
+		if err != nil {
+			return plan, graphError(fmt.Errorf("list %s folder %s: %w", c.Category, strings.Join(c.TargetPath, "/"), err))
+		}
+		oid, err := sess.WriteJSON(ctx, "RESTORE-EXISTING", existing)
+		if err != nil {
+			return plan, repositoryError(err)
+		}
+		c.TargetID, c.ExistingID = id, oid.String()
+		prepared[key] = made{c.TargetID, c.ExistingID}
+	}
+	if err := sess.Flush(ctx); err != nil {
+		return plan, repositoryError(err)
 	}
 	return plan, nil
 }
@@ -182,11 +186,11 @@ func readDetails(ctx context.Context, r *repository.Repository, id string) ([]ba
 // collection into its target container.
 //
 // A retry must not create an item twice, whichever worker runs it, and
-// heartbeats may be stale, so the target itself is the checkpoint: items
-// in it created since the restore started are this restore's own, and an
-// item whose collision key matches one of them is counted as restored
-// instead of being written again. Older items are what the collision policy
-// is about.
+// heartbeats may be stale, so the target itself is the checkpoint: the plan
+// recorded what the target held before the restore, anything else in it is
+// this restore's own, and an item whose collision key matches one of those
+// is counted as restored instead of being written again. What was there
+// before is what the collision policy is about.
 func (a *Exchange) RestoreCollection(ctx context.Context, in workflows.RestoreCollectionInput) (workflows.RestoreCollectionResult, error) {
 	var res workflows.RestoreCollectionResult
 	_, tgt, err := a.target(in.Graph)
@@ -226,8 +230,16 @@ func (a *Exchange) RestoreCollection(ctx context.Context, in workflows.RestoreCo
 		in: in, tgt: tgt, repo: r, objects: objects,
 		ours: map[string]int{}, theirs: map[string][]string{},
 	}
+	before, err := existingBefore(ctx, r, in.Plan.ExistingID)
+	if err != nil {
+		return res, err
+	}
 	for _, it := range existing {
-		if !it.Created.Before(in.Started) {
+		ours := !before[it.ID]
+		if before == nil {
+			ours = !it.Created.Before(in.Started)
+		}
+		if ours {
 			rc.ours[it.Key]++
 		} else {
 			rc.theirs[it.Key] = append(rc.theirs[it.Key], it.ID)
@@ -258,43 +270,7 @@ type collectionRestore struct {
 // run restores items with in.Concurrency of them in flight. An error that
 // fails the activity stops it; item errors are recorded and go on.
 func (rc *collectionRestore) run(ctx context.Context, todo []backup.Entry) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan backup.Entry)
-	errs := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range max(1, rc.in.Concurrency) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for e := range work {
-				if err := rc.restore(ctx, e); err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-					cancel()
-					return
-				}
-			}
-		}()
-	}
-feed:
-	for _, e := range todo {
-		select {
-		case work <- e:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-	}
-	return ctx.Err()
+	return concurrently(ctx, rc.in.Concurrency, todo, rc.restore)
 }
 
 func (rc *collectionRestore) restore(ctx context.Context, e backup.Entry) error {
@@ -387,4 +363,21 @@ func (rc *collectionRestore) itemFailed(e backup.Entry, reason string) error {
 		rc.res.Errors = append(rc.res.Errors, ie)
 	}
 	return nil
+}
+
+// existingBefore reads the ids a plan recorded as present in a target
+// before the restore; nil when the plan recorded none.
+func existingBefore(ctx context.Context, r *repository.Repository, id string) (map[string]bool, error) {
+	if id == "" {
+		return nil, nil
+	}
+	var items []m365.ExistingItem
+	if err := r.ReadJSON(ctx, id, &items); err != nil {
+		return nil, repositoryError(fmt.Errorf("read the target's items before the restore: %w", err))
+	}
+	out := make(map[string]bool, len(items))
+	for _, it := range items {
+		out[it.ID] = true
+	}
+	return out, nil
 }

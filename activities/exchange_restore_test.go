@@ -209,3 +209,36 @@ func TestRestoreCollectionRecordsUnrestorableItems(t *testing.T) {
 	require.Len(t, res.Errors, 1)
 	require.Equal(t, "msg-bad", res.Errors[0].ItemID)
 }
+
+// TestRestoreCollectionRetryTrustsThePlanNotTheClocks: Graph's clock runs
+// behind the workers' (or rounds to the second), so items a first attempt
+// wrote look older than the restore; the plan's record of what was there
+// before still tells them apart.
+func TestRestoreCollectionRetryTrustsThePlanNotTheClocks(t *testing.T) {
+	f := newRestoreFixture(t)
+	f.tgt.now = f.started.Add(-time.Hour)
+	f.tgt.addLocked("an item that was there before")
+	before, err := f.tgt.ExistingItems(context.Background(), "mbx", m365.Email, "target")
+	require.NoError(t, err)
+	ctx := context.Background()
+	r, err := f.a.Repos.open(ctx, f.repo)
+	require.NoError(t, err)
+	wctx, sess, err := r.NewSession(ctx, "test")
+	require.NoError(t, err)
+	oid, err := sess.WriteJSON(wctx, "RESTORE-EXISTING", before)
+	require.NoError(t, err)
+	require.NoError(t, sess.Flush(wctx))
+	sess.Close(wctx)
+	r.Release(ctx)
+	f.plan.ExistingID = oid.String()
+
+	f.tgt.creates, f.tgt.failAfter = 0, 5
+	_, err = f.restore(workflows.CollisionCopy)
+	require.Error(t, err)
+	f.tgt.failAfter = 0
+	res, err := f.restore(workflows.CollisionCopy)
+	require.NoError(t, err)
+	require.Equal(t, int64(12), res.Restored)
+	require.Equal(t, 12, f.tgt.creates, "nothing written twice")
+	require.Len(t, f.tgt.items, 13)
+}

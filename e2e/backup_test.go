@@ -45,7 +45,13 @@ type createJSON struct {
 
 func (a exchangeAdmin) backup(t *testing.T, mailboxes string) []backup.Summary {
 	t.Helper()
-	r := a.run(t, "backup", "create", "exchange", "--mailbox", mailboxes, "--json")
+	return a.create(t, "exchange", "--mailbox", mailboxes)
+}
+
+// create runs `backup create SERVICE args --json` and returns the backups.
+func (a exchangeAdmin) create(t *testing.T, service string, args ...string) []backup.Summary {
+	t.Helper()
+	r := a.run(t, append([]string{"backup", "create", service, "--json"}, args...)...)
 	mustSucceed(t, r)
 	var out createJSON
 	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -21,18 +22,13 @@ import (
 
 func (a exchangeAdmin) driveBackup(t *testing.T, service, flag, resources string) []backup.Summary {
 	t.Helper()
-	r := a.run(t, "backup", "create", service, "--"+flag, resources, "--json")
-	mustSucceed(t, r)
-	var out createJSON
-	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
-		t.Fatalf("parse: %v\n%s", err, r.Stdout)
-	}
-	for _, b := range out.Backups {
+	bs := a.create(t, service, "--"+flag, resources)
+	for _, b := range bs {
 		if b.Status != backup.StatusCompleted {
 			t.Fatalf("backup of %s: %s %s", b.ResourceName, b.Status, b.Error)
 		}
 	}
-	return out.Backups
+	return bs
 }
 
 // storedFiles reads a drive backup from the repository: library/folder
@@ -269,6 +265,26 @@ func TestOneDriveRestoreToAnotherUser(t *testing.T) {
 		t.Fatal("the tenant needs two users with a drive")
 	}
 	from, to := us[0], us[1]
+	// Two of from's files shared, one with a person, one by link, so
+	// permissions are restored too.
+	c := &simClient{sim: tenant}
+	st, err := tenant.State(graphsim.StateFilter{User: from.UPN, Category: "files", NoHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := 0
+	for _, it := range st.Items {
+		if it.Kind != "file" || shared == 2 {
+			continue
+		}
+		base := "/v1.0/drives/" + from.DriveID + "/items/" + it.ID
+		if shared == 0 {
+			c.post(t, base+"/invite", `{"recipients":[{"email":"`+to.UPN+`"}],"roles":["write"],"requireSignIn":true,"sendInvitation":false}`)
+		} else {
+			c.post(t, base+"/createLink", `{"type":"view","scope":"organization"}`)
+		}
+		shared++
+	}
 	id := a.driveBackup(t, "onedrive", "user", from.UPN)[0].BackupID
 	want := below(driveTruth(t, tenant, from.ID, "x"), "x")
 	restored := func() map[string]string { return below(below(driveTruth(t, tenant, to.ID, "x"), "x"), "Restored") }
@@ -279,6 +295,8 @@ func TestOneDriveRestoreToAnotherUser(t *testing.T) {
 		t.Fatalf("restore: %+v, want %d restored", res.Total, len(want))
 	}
 	assertSameItems(t, restored(), want)
+
+	assertSameSharing(t, tenant, from, to, "Restored")
 
 	res = a.restoreDrive(t, "onedrive", args...)
 	if res.Total.Skipped != int64(len(want)) || res.Total.Restored != 0 {
@@ -316,4 +334,86 @@ func TestOneDriveRestoreToAnotherUser(t *testing.T) {
 		}
 	}
 	assertSameItems(t, below(below(driveTruth(t, tenant, to.ID, "x"), "x"), "OneFolder"), wantFolder)
+}
+
+// sharing lists an item's own permissions (not the owner's), without ids:
+// "link type scope" or "grant roles email".
+func sharing(t *testing.T, c *simClient, driveID, itemID string) []string {
+	t.Helper()
+	var page struct {
+		Value []struct {
+			Roles []string `json:"roles"`
+			Link  *struct {
+				Type  string `json:"type"`
+				Scope string `json:"scope"`
+			} `json:"link"`
+			GrantedToV2 struct {
+				User struct {
+					Email string `json:"email"`
+				} `json:"user"`
+			} `json:"grantedToV2"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal(c.get(t, "/v1.0/drives/"+driveID+"/items/"+itemID+"/permissions"), &page); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range page.Value {
+		switch {
+		case p.Link != nil:
+			out = append(out, "link "+p.Link.Type+" "+p.Link.Scope)
+		case len(p.Roles) == 1 && p.Roles[0] == "owner":
+		default:
+			out = append(out, "grant "+strings.Join(p.Roles, ",")+" "+p.GrantedToV2.User.Email)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// assertSameSharing compares the permissions of every shared file of from
+// with its restored copy in to's drive under dest.
+func assertSameSharing(t *testing.T, sim *simTenant, from, to graphsim.InfoUser, dest string) {
+	t.Helper()
+	c := &simClient{sim: sim}
+	src, err := sim.State(graphsim.StateFilter{User: from.UPN, Category: "files", NoHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := sim.State(graphsim.StateFilter{User: to.UPN, Category: "files", NoHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := map[string]string{}
+	for _, it := range dst.Items {
+		if it.Kind == "file" {
+			restored[it.Path+"/"+it.Name] = it.ID
+		}
+	}
+	shared := 0
+	for _, it := range src.Items {
+		if it.Kind != "file" {
+			continue
+		}
+		want := sharing(t, c, from.DriveID, it.ID)
+		if len(want) == 0 {
+			continue
+		}
+		path := dest
+		if it.Path != "" {
+			path += "/" + it.Path
+		}
+		id, ok := restored[path+"/"+it.Name]
+		if !ok {
+			t.Fatalf("%s/%s was not restored", path, it.Name)
+		}
+		if got := sharing(t, c, to.DriveID, id); strings.Join(got, "; ") != strings.Join(want, "; ") {
+			t.Errorf("%s: sharing %q, want %q", it.Name, got, want)
+		}
+		shared++
+	}
+	if shared == 0 {
+		t.Fatal("no shared file to compare")
+	}
+	t.Logf("%d shared files restored with their permissions", shared)
 }

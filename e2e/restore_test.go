@@ -94,6 +94,24 @@ func (c *simClient) get(t *testing.T, path string) []byte {
 	return b
 }
 
+// post sends a JSON body and fails the test on an error status.
+func (c *simClient) post(t *testing.T, path, body string) {
+	t.Helper()
+	c.get(t, "/v1.0/users") // a token
+	req, _ := http.NewRequest(http.MethodPost, c.sim.Endpoint+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("POST %s: %d %s", path, resp.StatusCode, b)
+	}
+}
+
 // contentHash is what must survive a restore: the MIME of a message, and
 // the JSON of a contact or event without what Graph assigns.
 func (c *simClient) contentHash(t *testing.T, it graphsim.StateItem) string {

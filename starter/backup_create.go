@@ -119,7 +119,13 @@ func runBackupCreateExchange(ctx context.Context, g *globals, f backupCreateFlag
 			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
 		},
 	}
-	if !f.wait {
+	return runBackupRequest(ctx, g, s, req, f.wait, out)
+}
+
+// runBackupRequest submits a backup request and, with wait, shows its
+// progress, prints one summary per backup and fails if any backup failed.
+func runBackupRequest(ctx context.Context, g *globals, s *session, req request, wait bool, out io.Writer) error {
+	if !wait {
 		sub, err := start(ctx, s.client, g, req)
 		if err != nil {
 			return err
@@ -134,7 +140,9 @@ func runBackupCreateExchange(ctx context.Context, g *globals, f backupCreateFlag
 		}
 		return nil
 	}
-	var res workflows.ExchangeBackupResult
+	var res struct {
+		Backups []backup.Summary `json:"backups"`
+	}
 	req.onWait = func(ctx context.Context, sub submitted) { showBackupProgress(ctx, s.client, sub) }
 	sub, err := execute(ctx, s.client, g, req, &res)
 	if err != nil {

@@ -92,45 +92,7 @@ func runBackupCreateDrive(ctx context.Context, g *globals, service string, resou
 			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
 		},
 	}
-	if !wait {
-		sub, err := start(ctx, s.client, g, req)
-		if err != nil {
-			return err
-		}
-		o := backupCreateOutput{Workflow: sub, WebUI: webUILink(g, sub)}
-		if g.json {
-			return printJSON(out, o)
-		}
-		fmt.Fprintf(out, "Submitted %s\n", sub.WorkflowID)
-		return nil
-	}
-	var res workflows.DriveBackupResult
-	req.onWait = func(ctx context.Context, sub submitted) { showBackupProgress(ctx, s.client, sub) }
-	sub, err := execute(ctx, s.client, g, req, &res)
-	if err != nil {
-		return err
-	}
-	o := backupCreateOutput{Workflow: sub, WebUI: webUILink(g, sub), Backups: res.Backups}
-	if g.json {
-		if err := printJSON(out, o); err != nil {
-			return err
-		}
-	} else {
-		printBackupTable(out, res.Backups)
-		if o.WebUI != "" {
-			fmt.Fprintf(out, "\nWeb UI: %s\n", o.WebUI)
-		}
-	}
-	var failed []string
-	for _, b := range res.Backups {
-		if b.Status != backup.StatusCompleted {
-			failed = append(failed, b.ResourceName+": "+b.Error)
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d backups failed: %s", len(failed), len(res.Backups), strings.Join(failed, "; "))
-	}
-	return nil
+	return runBackupRequest(ctx, g, s, req, wait, out)
 }
 
 // driveSelectorFlags are Corso's OneDrive and SharePoint file selectors.

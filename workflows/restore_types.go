@@ -52,10 +52,14 @@ type RestoreCollectionPlan struct {
 	Path       []string      `json:"path"`       // where the items were
 	TargetPath []string      `json:"targetPath"` // where they go
 	TargetID   string        `json:"targetID"`   // container id at TargetPath
-	DirID      string        `json:"dirID"`
-	DetailsID  string        `json:"detailsID"`
-	Selected   int64         `json:"selected"`
-	Bytes      int64         `json:"bytes"`
+	// ExistingID names the object listing what was in the target before
+	// the restore wrote anything: everything else there is the restore's
+	// own, whatever the clocks say.
+	ExistingID string `json:"existingID,omitempty"`
+	DirID      string `json:"dirID"`
+	DetailsID  string `json:"detailsID"`
+	Selected   int64  `json:"selected"`
+	Bytes      int64  `json:"bytes"`
 }
 
 // RestorePlan is the work of one restore.
@@ -73,9 +77,8 @@ type RestoreCollectionInput struct {
 	Plan       RestoreCollectionPlan `json:"plan"`
 	Selector   backup.Selector       `json:"selector"`
 	Collisions string                `json:"collisions"`
-	// Started is when the restore began. Items in the target created since
-	// then were written by this restore (by an earlier attempt of the
-	// activity), which is how a retry avoids making duplicates.
+	// Started is when the restore began. Without Plan.ExistingID, items in
+	// the target created since then count as this restore's own.
 	Started     time.Time `json:"started"`
 	FailFast    bool      `json:"failFast,omitempty"`
 	Concurrency int       `json:"concurrency,omitempty"`
@@ -150,6 +153,9 @@ type DriveRestoreFolder struct {
 	Path     []string `json:"path"`     // in the backed-up library
 	TargetID string   `json:"targetID"` // folder in the target drive
 	Files    int64    `json:"files"`
+	// ExistingID names the object listing the folder's files before the
+	// restore wrote anything.
+	ExistingID string `json:"existingID,omitempty"`
 }
 
 // DriveRestoreBatch is a unit of restore work: folders of one library.
