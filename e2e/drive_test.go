@@ -171,6 +171,17 @@ func TestOneDriveBackupMatchesTenantThroughChanges(t *testing.T) {
 		t.Errorf("incremental downloaded %d files, want 3 (two new, one edited)", inc[0].Fetched)
 	}
 
+	// An expired delta token: the drive is enumerated again, nothing
+	// unchanged is downloaded, and the backup says so.
+	if n, err := tenant.Expire(graphsim.ExpireRequest{Collection: u.DriveID}); err != nil || n != 1 {
+		t.Fatalf("expire the drive's delta token: %d %v", n, err)
+	}
+	again := a.driveBackup(t, "onedrive", "user", u.UPN)
+	assertSameItems(t, a.storedFiles(t, again[0].BackupID), driveTruth(t, tenant, u.ID, "OneDrive"))
+	if again[0].Fetched != 0 || len(again[0].Resets) != 1 {
+		t.Errorf("after expiry: %d files downloaded, resets %v; want none downloaded and the drive named", again[0].Fetched, again[0].Resets)
+	}
+
 	// Export: the files themselves, tree kept.
 	dir := t.TempDir()
 	mustSucceed(t, a.run(t, "export", "onedrive", dir, "--backup", inc[0].BackupID))
@@ -416,4 +427,33 @@ func assertSameSharing(t *testing.T, sim *simTenant, from, to graphsim.InfoUser,
 		t.Fatal("no shared file to compare")
 	}
 	t.Logf("%d shared files restored with their permissions", shared)
+}
+
+func TestSharePointRestoreToAnotherSite(t *testing.T) {
+	a := newExchangeAdmin(t, tenant, "sharepoint-restore")
+	sites := tenant.Info().Sites
+	if len(sites) < 2 {
+		t.Fatalf("the tenant has %d sites, want two", len(sites))
+	}
+	bs := a.driveBackup(t, "sharepoint", "site", "*")
+	by := map[string]string{}
+	for _, b := range bs {
+		by[b.Resource] = b.BackupID
+	}
+	from, to := sites[0], sites[1]
+	want := map[string]string{}
+	for k, h := range driveTruth(t, tenant, from.ID, "") {
+		want[strings.TrimPrefix(k, "/")] = h
+	}
+	res := a.restoreDrive(t, "sharepoint", "--backup", by[from.ID], "--to-resource", to.ID, "--destination", "FromAnotherSite", "--no-permissions")
+	if res.Total.Restored != int64(len(want)) || res.Total.Failed != 0 {
+		t.Fatalf("restore: %+v, want %d restored", res.Total, len(want))
+	}
+	got := map[string]string{}
+	for k, h := range driveTruth(t, tenant, to.ID, "") {
+		if rest, ok := strings.CutPrefix(k, "/FromAnotherSite/"); ok {
+			got[rest] = h
+		}
+	}
+	assertSameItems(t, got, want)
 }

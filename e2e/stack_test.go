@@ -37,7 +37,7 @@ func runWithStack(m *testing.M) (code int, err error) {
 		return 0, err
 	}
 	defer dev.Stop()
-	tenant, err = startSimulator(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: 42, Users: 3, ItemsPerUser: 80}})
+	tenant, err = startSimulator(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: 42, Users: 3, ItemsPerUser: 80, Sites: 2}})
 	if err != nil {
 		return 0, err
 	}
