@@ -39,7 +39,14 @@ func when(t time.Time) string {
 
 func printBackupTable(out io.Writer, bs []backup.Summary) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tMAILBOX\tSTATUS\tSTARTED\tCOMPLETED\tITEMS\tSIZE\tFETCHED\tERRORS\tSKIPPED")
+	resource := "MAILBOX"
+	if len(bs) > 0 {
+		resource = map[string]string{"onedrive": "USER", "sharepoint": "SITE"}[bs[0].Service]
+		if resource == "" {
+			resource = "MAILBOX"
+		}
+	}
+	fmt.Fprintln(tw, "ID\t"+resource+"\tSTATUS\tSTARTED\tCOMPLETED\tITEMS\tSIZE\tFETCHED\tERRORS\tSKIPPED")
 	for _, b := range bs {
 		name := b.ResourceName
 		if name == "" {
