@@ -74,11 +74,24 @@ type collection struct {
 
 	// mu guards the state above and below while a page's downloads run.
 	mu              sync.Mutex
-	fetchers        int
 	pending         segment
 	lastCheck       time.Time
 	sinceCheck      int
 	checkpointItems int
+
+	// slots bounds the Graph requests in flight: the collection's own
+	// share of the mailbox's budget, or one shared by the collections
+	// backed up together.
+	slots chan struct{}
+	// report heartbeats the checkpoint; force sends it even when a
+	// heartbeat was sent moments ago.
+	report func(ctx context.Context, cp collectionCheckpoint, force bool)
+	// flush makes everything written so far durable.
+	flush func(ctx context.Context) error
+	// together is set when the collection shares its activity with
+	// others: the activity flushes once when all are written, and
+	// finish does not.
+	together bool
 }
 
 // BackupCollection backs up one container: it pages through Graph's delta
@@ -102,9 +115,13 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 	}
 	defer sess.Close(ctx)
 
-	c := &collection{in: in, src: src, repo: r, session: sess, lastCheck: time.Now(), checkpointItems: a.CheckpointItems, fetchers: in.Concurrency}
-	if c.checkpointItems <= 0 {
-		c.checkpointItems = defaultCheckpointItems
+	c := &collection{
+		in: in, src: src, repo: r, session: sess, lastCheck: time.Now(), checkpointItems: a.checkpointItems(),
+		slots: make(chan struct{}, max(1, in.Concurrency)),
+		report: func(ctx context.Context, cp collectionCheckpoint, _ bool) {
+			activity.RecordHeartbeat(ctx, cp)
+		},
+		flush: sess.Flush,
 	}
 	if activity.HasHeartbeatDetails(ctx) {
 		if err := activity.GetHeartbeatDetails(ctx, &c.cp); err != nil {
@@ -116,6 +133,29 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 	}
 	return c.run(ctx)
 }
+
+func (a *Exchange) checkpointItems() int {
+	if a.CheckpointItems > 0 {
+		return a.CheckpointItems
+	}
+	return defaultCheckpointItems
+}
+
+// heartbeat reports the collection's checkpoint; the caller holds c.mu
+// or runs no downloads.
+func (c *collection) heartbeat(ctx context.Context, force bool) { c.report(ctx, c.cp, force) }
+
+// acquire takes one of the request slots, waiting for one to be free.
+func (c *collection) acquire(ctx context.Context) error {
+	select {
+	case c.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *collection) release() { <-c.slots }
 
 // load builds the starting state: the previous backup's items (or none
 // after a reset), then the segments of earlier attempts. The previous
@@ -187,17 +227,23 @@ func entryName(itemID string) string { return url.PathEscape(itemID) }
 
 func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error) {
 	cont := c.in.Plan.Container
-	link := c.cp.Link
 	if !c.cp.Started {
+		// The first page to read is the previous backup's delta link, so a
+		// retry before the first checkpoint resumes from it too.
 		c.cp.Started = true
 		if prev := c.in.Plan.Previous; prev != nil && !c.cp.Reset {
-			link = prev.DeltaLink
+			c.cp.Link = prev.DeltaLink
 		}
 	}
+	link := c.cp.Link
 	var deltaLink string
 	for {
-		activity.RecordHeartbeat(ctx, c.cp)
+		c.heartbeat(ctx, false)
+		if err := c.acquire(ctx); err != nil {
+			return workflows.CollectionResult{}, err
+		}
 		page, err := c.src.DeltaPage(ctx, c.in.MailboxID, cont.Category, cont.ID, link)
+		c.release()
 		switch {
 		case errors.Is(err, m365.ErrDeltaExpired) && link != "":
 			// Start over without a token; the previous backup's items
@@ -240,13 +286,13 @@ func (c *collection) reset(ctx context.Context) error {
 	c.pending = segment{}
 	c.cp = collectionCheckpoint{Started: true, Reset: true}
 	c.errors = nil
-	activity.RecordHeartbeat(ctx, c.cp)
+	c.heartbeat(ctx, true)
 	return nil
 }
 
-// applyPage applies one page of changes, downloading up to c.fetchers
-// items at once. Every change of the page is applied before the next page
-// is read, so a checkpoint taken after the page covers all of it.
+// applyPage applies one page of changes, downloading as many items at
+// once as c.slots allows. Every change of the page is applied before the
+// next page is read, so a checkpoint taken after the page covers all of it.
 func (c *collection) applyPage(ctx context.Context, changes []m365.Change) error {
 	// The last change of an item wins, as in Graph's delta semantics; this
 	// also keeps two downloads of one item from racing.
@@ -256,23 +302,26 @@ func (c *collection) applyPage(ctx context.Context, changes []m365.Change) error
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	slots := make(chan struct{}, max(1, c.fetchers))
 	var wg sync.WaitGroup
 	for i, ch := range changes {
 		if last[ch.ID] != i {
 			continue
 		}
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
+		if ch.Removed || c.reusableChange(ch) {
+			// Nothing to download: no request, no slot.
+			if err := c.change(ctx, ch); err != nil {
+				cancel(err)
+				break
+			}
+			continue
 		}
-		if ctx.Err() != nil {
+		if c.acquire(ctx) != nil {
 			break
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-slots }()
+			defer c.release()
 			if err := c.change(ctx, ch); err != nil {
 				cancel(err)
 			}
@@ -306,7 +355,7 @@ func (c *collection) change(ctx context.Context, ch m365.Change) error {
 		c.cp.Reused++
 		return nil
 	}
-	activity.RecordHeartbeat(ctx, c.cp)
+	c.heartbeat(ctx, false)
 	c.mu.Unlock()
 	de, err := c.fetch(ctx, name, ch)
 	c.mu.Lock()
@@ -337,7 +386,11 @@ func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (*s
 		if err != nil {
 			return nil, err
 		}
-		src := &sourceReader{r: body, tick: func() { activity.RecordHeartbeat(ctx, c.cp) }}
+		src := &sourceReader{r: body, tick: func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.heartbeat(ctx, false)
+		}}
 		var de *snapshot.DirEntry
 		de, err = c.session.WriteItem(ctx, name, ch.ModTime, src)
 		body.Close()
@@ -380,6 +433,14 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 type repositoryWriteError struct{ err error }
 
 func (e repositoryWriteError) Error() string { return e.err.Error() }
+
+// reusableChange reports whether a change needs no download: the item is
+// stored already, unchanged.
+func (c *collection) reusableChange(ch m365.Change) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reusable(entryName(ch.ID), ch.ModTime) != nil
+}
 
 // reusable returns the stored entry for an item Graph reports unchanged
 // since the previous backup (same modification time).
@@ -441,12 +502,12 @@ func (c *collection) checkpoint(ctx context.Context, next string) error {
 	if err != nil {
 		return repositoryError(err)
 	}
-	if err := c.session.Flush(ctx); err != nil {
+	if err := c.flush(ctx); err != nil {
 		return repositoryError(err)
 	}
 	c.cp.Link = next
 	c.cp.Segments = append(c.cp.Segments, id.String())
-	activity.RecordHeartbeat(ctx, c.cp)
+	c.heartbeat(ctx, true)
 	c.pending = segment{}
 	c.sinceCheck = 0
 	c.lastCheck = time.Now()
@@ -502,8 +563,10 @@ func (c *collection) finish(ctx context.Context, deltaLink string) (workflows.Co
 	if err != nil {
 		return workflows.CollectionResult{}, repositoryError(err)
 	}
-	if err := c.session.Flush(ctx); err != nil {
-		return workflows.CollectionResult{}, repositoryError(err)
+	if !c.together {
+		if err := c.flush(ctx); err != nil {
+			return workflows.CollectionResult{}, repositoryError(err)
+		}
 	}
 	dirJSON, err := json.Marshal(dir)
 	if err != nil {

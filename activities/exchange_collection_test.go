@@ -209,3 +209,26 @@ func TestCollectionWithoutChangesReusesItsPreviousDirectory(t *testing.T) {
 	require.Empty(t, f.src.fetches)
 	require.Equal(t, f.truth(), f.stored(again))
 }
+
+func TestCollectionRetriedBeforeItsFirstCheckpointResumesFromTheDeltaLink(t *testing.T) {
+	f := newExchangeFixture(t, 10)
+	full, _, err := f.run(nil, nil)
+	require.NoError(t, err)
+
+	f.src.put("item-new", "brand new")
+	f.src.put("item-03", "edited body")
+	f.src.remove("item-07")
+	f.src.resetCounts()
+	f.src.breakAt = 1 // the worker dies during the second download
+	_, cp, err := f.run(previousOf(t, full), nil)
+	require.Error(t, err)
+	require.NotNil(t, cp)
+	require.Empty(t, cp.Segments, "no checkpoint was taken")
+	require.Equal(t, full.DeltaLink, cp.Link, "the checkpoint names the page to read again")
+
+	f.src.breakAt = 0
+	inc, _, err := f.run(previousOf(t, full), cp)
+	require.NoError(t, err)
+	require.Equal(t, f.truth(), f.stored(inc), "the deleted item is gone: the retry read the changes, not a full listing")
+	require.False(t, inc.Reset)
+}

@@ -3,12 +3,14 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/kopia/kopia/snapshot"
+	"go.temporal.io/sdk/activity"
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/repository"
@@ -25,12 +27,50 @@ func (a *Exchange) CombineBackup(ctx context.Context, in workflows.CombineInput)
 		return backup.Summary{}, err
 	}
 	defer r.Release(ctx)
+	if s, done, err := recordedBackup(ctx, r, in.BackupID); err != nil || done {
+		return s, err
+	}
 	ctx, sess, err := r.NewSession(ctx, "combine "+in.BackupID)
 	if err != nil {
 		return backup.Summary{}, repositoryError(err)
 	}
 	defer sess.Close(ctx)
+	s, err := writeBackup(ctx, r, sess, in, nil)
+	if err != nil {
+		return backup.Summary{}, err
+	}
+	if err := sess.Flush(ctx); err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	return s, nil
+}
 
+// recordedBackup returns the backup a previous attempt of the same
+// activity recorded before its worker was lost, so a retry does not record
+// it twice. A first attempt has nothing to look for.
+func recordedBackup(ctx context.Context, r *repository.Repository, backupID string) (backup.Summary, bool, error) {
+	if activity.GetInfo(ctx).Attempt <= 1 {
+		return backup.Summary{}, false, nil
+	}
+	if err := r.Refresh(ctx); err != nil {
+		return backup.Summary{}, false, repositoryError(err)
+	}
+	b, err := r.Backup(ctx, backupID)
+	switch {
+	case errors.Is(err, repository.ErrBackupNotFound):
+		return backup.Summary{}, false, nil
+	case err != nil:
+		return backup.Summary{}, false, repositoryError(err)
+	}
+	return b.Summary, true, nil
+}
+
+// writeBackup writes the snapshot of the collections, the backup record
+// and its index; the caller flushes. items, when it knows them, gives the
+// items of the i-th collection; the others are read from the repository.
+func writeBackup(ctx context.Context, r *repository.Repository, sess *repository.Session, in workflows.CombineInput,
+	items func(i int) ([]*snapshot.DirEntry, bool),
+) (backup.Summary, error) {
 	b := &repository.Backup{Summary: backup.Summary{
 		BackupID: in.BackupID, Tenant: in.TenantID, Service: "exchange", Resource: in.Mailbox.ID,
 		ResourceName: in.Mailbox.UPN, Status: backup.StatusCompleted, Started: in.Started,
@@ -39,20 +79,27 @@ func (a *Exchange) CombineBackup(ctx context.Context, in workflows.CombineInput)
 	var index repository.BackupIndex
 	root := newTreeNode()
 	prefix := []string{pathName(in.TenantID), "exchange", pathName(in.Mailbox.ID)}
-	for _, c := range in.Collections {
+	for i, c := range in.Collections {
 		var dir snapshot.DirEntry
 		if err := json.Unmarshal(c.DirEntry, &dir); err != nil {
 			return backup.Summary{}, fmt.Errorf("collection %s: %w", strings.Join(c.Container.Path, "/"), err)
 		}
-		items, err := r.ReadDir(ctx, dir.ObjectID.String())
-		if err != nil {
-			return backup.Summary{}, repositoryError(err)
+		var ents []*snapshot.DirEntry
+		known := false
+		if items != nil {
+			ents, known = items(i)
+		}
+		if !known {
+			var err error
+			if ents, err = r.ReadDir(ctx, dir.ObjectID.String()); err != nil {
+				return backup.Summary{}, repositoryError(err)
+			}
 		}
 		path := append(append([]string{}, prefix...), string(c.Container.Category))
 		for _, p := range c.Container.Path {
 			path = append(path, pathName(p))
 		}
-		root.at(path).items = append(root.at(path).items, items...)
+		root.at(path).items = append(root.at(path).items, ents...)
 
 		index.Collections = append(index.Collections, repository.Collection{
 			Category: string(c.Container.Category), ContainerID: c.Container.ID, Path: c.Container.Path,
@@ -74,9 +121,6 @@ func (a *Exchange) CombineBackup(ctx context.Context, in workflows.CombineInput)
 	}
 	b.Completed = time.Now().UTC()
 	if err := sess.PutBackup(ctx, b, rootEntry, index); err != nil {
-		return backup.Summary{}, repositoryError(err)
-	}
-	if err := sess.Flush(ctx); err != nil {
 		return backup.Summary{}, repositoryError(err)
 	}
 	return b.Summary, nil

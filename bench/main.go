@@ -6,7 +6,7 @@
 // four under Graph latency, and drive backup throughput and memory with
 // large files.
 //
-//	make build && go run ./bench [-items 3000]
+//	make build && go run ./bench [-items 3000] [-only exchange-incremental]
 package main
 
 import (
@@ -24,7 +24,13 @@ type config struct {
 	// Drive run: files per user, and the cap of the few large ones.
 	driveFiles int
 	maxFile    int64
+	// only names the one section to run; empty runs them all.
+	only string
 }
+
+// onlyExchangeIncremental runs the full backup and the incremental after
+// churn, and nothing else.
+const onlyExchangeIncremental = "exchange-incremental"
 
 func main() {
 	var c config
@@ -34,7 +40,12 @@ func main() {
 	flag.IntVar(&c.scaleUser, "scale-users", 16, "mailboxes in the scaling tenant")
 	flag.IntVar(&c.driveFiles, "drive-files", 400, "files per user in the drive tenant")
 	flag.Int64Var(&c.maxFile, "max-file-mib", 512, "size cap, in MiB, of the few large files per drive")
+	flag.StringVar(&c.only, "only", "", "run only this section: "+onlyExchangeIncremental+" (full backup, 1% churn, incremental backup)")
 	flag.Parse()
+	if c.only != "" && c.only != onlyExchangeIncremental {
+		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s)\n", c.only, onlyExchangeIncremental)
+		os.Exit(2)
+	}
 	c.maxFile <<= 20
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -42,6 +42,7 @@ func register(r worker.Registry, d deps) {
 	r.RegisterActivityWithOptions(ex.ResolveMailboxes, activity.RegisterOptions{Name: workflows.ActivityResolveMailboxes})
 	r.RegisterActivityWithOptions(ex.PlanMailboxBackup, activity.RegisterOptions{Name: workflows.ActivityPlanMailbox})
 	r.RegisterActivityWithOptions(ex.BackupCollection, activity.RegisterOptions{Name: workflows.ActivityBackupCollection})
+	r.RegisterActivityWithOptions(ex.BackupCollections, activity.RegisterOptions{Name: workflows.ActivityBackupCollections})
 	r.RegisterActivityWithOptions(ex.CombineBackup, activity.RegisterOptions{Name: workflows.ActivityCombineBackup})
 	r.RegisterActivityWithOptions(ex.PlanRestore, activity.RegisterOptions{Name: workflows.ActivityPlanRestore})
 	r.RegisterActivityWithOptions(ex.RestoreCollection, activity.RegisterOptions{Name: workflows.ActivityRestoreCollection})

@@ -12,13 +12,14 @@ const TaskQueue = "corso"
 
 // Backup activity names.
 const (
-	ActivityResolveMailboxes = "ResolveMailboxes"
-	ActivityPlanMailbox      = "PlanMailboxBackup"
-	ActivityBackupCollection = "BackupCollection"
-	ActivityCombineBackup    = "CombineBackup"
-	ActivityListBackups      = "ListBackups"
-	ActivityBackupDetails    = "BackupDetails"
-	ActivityDeleteBackups    = "DeleteBackups"
+	ActivityResolveMailboxes  = "ResolveMailboxes"
+	ActivityPlanMailbox       = "PlanMailboxBackup"
+	ActivityBackupCollection  = "BackupCollection"
+	ActivityBackupCollections = "BackupCollections"
+	ActivityCombineBackup     = "CombineBackup"
+	ActivityListBackups       = "ListBackups"
+	ActivityBackupDetails     = "BackupDetails"
+	ActivityDeleteBackups     = "DeleteBackups"
 )
 
 // Restore and export activity names.

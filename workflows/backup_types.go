@@ -96,6 +96,39 @@ type BackupCollectionInput struct {
 	Concurrency int `json:"concurrency,omitempty"`
 }
 
+// BackupCollectionsInput backs up several containers of one mailbox in one
+// activity: those an incremental backup resumes from a delta link.
+type BackupCollectionsInput struct {
+	Repo      RepoRef          `json:"repo"`
+	Graph     GraphRef         `json:"graph"`
+	BackupID  string           `json:"backupID"`
+	MailboxID string           `json:"mailboxID"`
+	Plans     []CollectionPlan `json:"plans"`
+	FailFast  bool             `json:"failFast,omitempty"`
+	// Concurrency is how many Graph requests the activity makes at once,
+	// across all its collections.
+	Concurrency int `json:"concurrency,omitempty"`
+	// Record, when the plans are all of the mailbox's collections, has the
+	// activity also record the backup, as CombineBackup would, in the
+	// same repository session.
+	Record *BackupRecord `json:"record,omitempty"`
+}
+
+// BackupRecord is what a backup's record says beside its collections.
+type BackupRecord struct {
+	TenantID string       `json:"tenantID"`
+	Mailbox  m365.Mailbox `json:"mailbox"`
+	Started  time.Time    `json:"started"`
+	Workflow string       `json:"workflow"`
+}
+
+// BackupCollectionsResult has one result per plan, in plan order, and the
+// backup's summary when the activity recorded it.
+type BackupCollectionsResult struct {
+	Collections []CollectionResult `json:"collections"`
+	Backup      *backup.Summary    `json:"backup,omitempty"`
+}
+
 // CollectionResult is a backed-up container, ready to combine. DirEntry
 // is the kopia directory entry of its items, opaque to workflows.
 type CollectionResult struct {

@@ -1,6 +1,11 @@
 package workflows
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/corso-temporal/corso/backup"
@@ -20,6 +25,12 @@ const (
 	concurrentDownloadsChange = "concurrent-downloads"
 	// Downloads are shared out by collection size, biggest first.
 	weightedDownloadsChange = "weighted-downloads"
+	// The collections resuming from a delta link are backed up together,
+	// in one activity per mailbox, which also records the backup when
+	// they are all of the mailbox's collections; the plan is a local
+	// activity, run within the workflow task that goes on to schedule the
+	// backup.
+	incrementalsTogetherChange = "incrementals-together"
 )
 
 // downloadShares returns how many concurrent downloads the i-th collection
@@ -61,7 +72,10 @@ func budgetShares(sizes []int64) func(i, used int) int {
 }
 
 // MailboxBackupWorkflow backs up one mailbox: plan its collections, back
-// each up on whichever worker is free, then combine them into one backup.
+// them up on whichever workers are free (new ones each on its own, those
+// resuming from a delta link together), then combine them into one backup.
+// When every collection resumes from a delta link, the usual incremental
+// backup, that one activity also records the backup.
 func MailboxBackupWorkflow(ctx workflow.Context, in MailboxBackupInput) (backup.Summary, error) {
 	b := &mailboxBackup{in: in, progress: BackupProgress{BackupID: in.BackupID, Mailbox: in.Mailbox.UPN, Stage: "planning"}}
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (BackupProgress, error) { return b.progress, nil }); err != nil {
@@ -77,38 +91,30 @@ type mailboxBackup struct {
 
 func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 	started := workflow.Now(ctx)
+	incrementalsTogether := workflow.GetVersion(ctx, incrementalsTogetherChange, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	var plan MailboxPlan
-	err := workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityPlanMailbox, PlanMailboxInput{
-		Repo: b.in.Repo, Graph: b.in.Graph, Mailbox: b.in.Mailbox, Categories: b.in.Categories,
-	}).Get(ctx, &plan)
+	planIn := PlanMailboxInput{Repo: b.in.Repo, Graph: b.in.Graph, Mailbox: b.in.Mailbox, Categories: b.in.Categories}
+	var err error
+	if incrementalsTogether {
+		err = workflow.ExecuteLocalActivity(planActivityOptions(ctx), ActivityPlanMailbox, planIn).Get(ctx, &plan)
+	} else {
+		err = workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityPlanMailbox, planIn).Get(ctx, &plan)
+	}
 	if err != nil {
 		return backup.Summary{}, err
 	}
 
-	share := b.downloadShares(ctx, plan.Collections)
-
-	b.progress.Stage = "backing up"
-	b.progress.CollectionsTotal = len(plan.Collections)
-	results := make([]CollectionResult, len(plan.Collections))
-	actx := collectionActivityOptions(ctx)
-	err = fanOut(ctx, len(plan.Collections), MailboxRequestBudget, share,
-		func(i, c int) workflow.Future {
-			return workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
-				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID,
-				Plan: plan.Collections[i], FailFast: b.in.FailFast, Concurrency: c,
-			})
-		},
-		func(i int, f workflow.Future) error {
-			if err := f.Get(ctx, &results[i]); err != nil {
-				return err
-			}
-			r := results[i]
-			b.progress.CollectionsDone++
-			b.progress.Items += r.Items
-			b.progress.Bytes += r.Bytes
-			b.progress.Errors += int64(len(r.Errors))
-			return nil
-		})
+	var results []CollectionResult
+	if !incrementalsTogether {
+		results, err = b.backupEach(ctx, plan.Collections)
+	} else {
+		var recorded *backup.Summary
+		results, recorded, err = b.backupIncrementalsTogether(ctx, plan.Collections, started)
+		if err == nil && recorded != nil {
+			b.progress.Stage = "done"
+			return *recorded, nil
+		}
+	}
 	if err != nil {
 		return backup.Summary{}, err
 	}
@@ -124,4 +130,149 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 	}
 	b.progress.Stage = "done"
 	return summary, nil
+}
+
+// planActivityOptions suit the plan run as a local activity: a few reads,
+// retried like the short activities.
+func planActivityOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: 30 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			MaximumAttempts:        6,
+			NonRetryableErrorTypes: backupNonRetryableTypes,
+		},
+	})
+}
+
+// backupEach backs up each collection in an activity of its own.
+func (b *mailboxBackup) backupEach(ctx workflow.Context, plans []CollectionPlan) ([]CollectionResult, error) {
+	share := b.downloadShares(ctx, plans)
+
+	b.progress.Stage = "backing up"
+	b.progress.CollectionsTotal = len(plans)
+	results := make([]CollectionResult, len(plans))
+	actx := collectionActivityOptions(ctx)
+	err := fanOut(ctx, len(plans), MailboxRequestBudget, share,
+		func(i, c int) workflow.Future {
+			return workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
+				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID,
+				Plan: plans[i], FailFast: b.in.FailFast, Concurrency: c,
+			})
+		},
+		func(i int, f workflow.Future) error {
+			if err := f.Get(ctx, &results[i]); err != nil {
+				return err
+			}
+			b.collected(results[i])
+			return nil
+		})
+	return results, err
+}
+
+// backupIncrementalsTogether backs up the collections that resume from a
+// delta link together, in one activity, and each other collection (new,
+// or without a link) in an activity of its own. An incremental collection
+// mostly finds a handful of changes or none, so an activity for each would
+// spend more on scheduling and on its own repository flush than on the
+// changes; together they share one session, one flush and the mailbox's
+// request budget. The activity goes first, weighted as one item per
+// collection, then the others biggest first, weighted by their size.
+//
+// When every collection resumes from a delta link, the usual incremental,
+// that one activity also records the backup, and its summary is returned.
+func (b *mailboxBackup) backupIncrementalsTogether(ctx workflow.Context, plans []CollectionPlan, started time.Time) ([]CollectionResult, *backup.Summary, error) {
+	b.progress.Stage = "backing up"
+	b.progress.CollectionsTotal = len(plans)
+
+	var together, each []int // plan indexes
+	for i, p := range plans {
+		if p.Previous != nil && p.Previous.DeltaLink != "" {
+			together = append(together, i)
+		} else {
+			each = append(each, i)
+		}
+	}
+	actx := collectionActivityOptions(ctx)
+	togetherInput := func(c int) BackupCollectionsInput {
+		in := BackupCollectionsInput{
+			Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID,
+			FailFast: b.in.FailFast, Concurrency: c,
+		}
+		for _, i := range together {
+			in.Plans = append(in.Plans, plans[i])
+		}
+		return in
+	}
+
+	if len(together) > 0 && len(each) == 0 {
+		in := togetherInput(MailboxRequestBudget)
+		in.Record = &BackupRecord{TenantID: b.in.Graph.TenantID, Mailbox: b.in.Mailbox, Started: started,
+			Workflow: workflow.GetInfo(ctx).WorkflowExecution.ID}
+		var res BackupCollectionsResult
+		if err := workflow.ExecuteActivity(actx, ActivityBackupCollections, in).Get(ctx, &res); err != nil {
+			return nil, nil, err
+		}
+		if res.Backup == nil {
+			return nil, nil, errors.New("the collections were backed up but the backup was not recorded")
+		}
+		b.progress.CollectionsDone = len(plans)
+		b.progress.Items, b.progress.Bytes, b.progress.Errors = res.Backup.Items, res.Backup.Bytes, res.Backup.Errors
+		return res.Collections, res.Backup, nil
+	}
+
+	// Units of work: the collections together (if any), then each other.
+	var sizes []int64
+	first := 0 // the unit of each[0]
+	if len(together) > 0 {
+		sizes = append(sizes, int64(len(together)))
+		first = 1
+	}
+	for _, i := range each {
+		sizes = append(sizes, plans[i].Container.ItemCount)
+	}
+	results := make([]CollectionResult, len(plans))
+	err := fanOut(ctx, len(sizes), MailboxRequestBudget, budgetShares(sizes),
+		func(u, c int) workflow.Future {
+			if u < first {
+				return workflow.ExecuteActivity(actx, ActivityBackupCollections, togetherInput(c))
+			}
+			return workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
+				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID,
+				Plan: plans[each[u-first]], FailFast: b.in.FailFast, Concurrency: c,
+			})
+		},
+		func(u int, f workflow.Future) error {
+			if u < first {
+				var res BackupCollectionsResult
+				if err := f.Get(ctx, &res); err != nil {
+					return err
+				}
+				if len(res.Collections) != len(together) {
+					return fmt.Errorf("%d collections backed up together, %d results", len(together), len(res.Collections))
+				}
+				for k, i := range together {
+					results[i] = res.Collections[k]
+					b.collected(results[i])
+				}
+				return nil
+			}
+			i := each[u-first]
+			if err := f.Get(ctx, &results[i]); err != nil {
+				return err
+			}
+			b.collected(results[i])
+			return nil
+		})
+	return results, nil, err
+}
+
+// collected counts a backed-up collection into the progress.
+func (b *mailboxBackup) collected(r CollectionResult) {
+	b.progress.CollectionsDone++
+	b.progress.Items += r.Items
+	b.progress.Bytes += r.Bytes
+	b.progress.Errors += int64(len(r.Errors))
 }

@@ -28,6 +28,12 @@ type fakeBackupActivities struct {
 	concurrency map[string]int
 	failMailbox string
 	combined    []CombineInput
+	// incremental marks the containers the previous backup has a delta
+	// link for.
+	incremental map[int]bool
+	together    []BackupCollectionsInput
+	single      []string
+	recorded    []BackupCollectionsInput
 }
 
 func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) {
@@ -48,7 +54,11 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 			if i < len(f.sizes) {
 				n = f.sizes[i]
 			}
-			p.Collections = append(p.Collections, CollectionPlan{Container: m365.Container{ID: fmt.Sprint(i), Category: m365.Email, Path: []string{fmt.Sprint("folder", i)}, ItemCount: n}})
+			cp := CollectionPlan{Container: m365.Container{ID: fmt.Sprint(i), Category: m365.Email, Path: []string{fmt.Sprint("folder", i)}, ItemCount: n}}
+			if f.incremental[i] {
+				cp.Previous = &PreviousCollection{BackupID: "b0", DirID: "d", DetailsID: "x", DeltaLink: "link-" + fmt.Sprint(i)}
+			}
+			p.Collections = append(p.Collections, cp)
 		}
 		return p, nil
 	}, activity.RegisterOptions{Name: ActivityPlanMailbox})
@@ -60,6 +70,7 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 			f.concurrency = map[string]int{}
 		}
 		f.concurrency[in.Plan.Container.ID] = in.Concurrency
+		f.single = append(f.single, in.Plan.Container.ID)
 		f.mu.Unlock()
 		time.Sleep(5 * time.Millisecond)
 		f.mu.Lock()
@@ -67,6 +78,29 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 		f.mu.Unlock()
 		return CollectionResult{Container: in.Plan.Container, Items: 10, Bytes: 100, DirEntry: []byte(`{}`)}, nil
 	}, activity.RegisterOptions{Name: ActivityBackupCollection})
+	env.RegisterActivityWithOptions(func(_ context.Context, in BackupCollectionsInput) (BackupCollectionsResult, error) {
+		f.mu.Lock()
+		f.inFlight += in.Concurrency
+		f.maxInFlight = max(f.maxInFlight, f.inFlight)
+		f.together = append(f.together, in)
+		f.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		f.mu.Lock()
+		f.inFlight -= in.Concurrency
+		f.mu.Unlock()
+		var res BackupCollectionsResult
+		for _, p := range in.Plans {
+			res.Collections = append(res.Collections, CollectionResult{Container: p.Container, Items: 10, Bytes: 100, DirEntry: []byte(`{}`), DeltaLink: p.Previous.DeltaLink + "+"})
+		}
+		if r := in.Record; r != nil {
+			f.mu.Lock()
+			f.recorded = append(f.recorded, in)
+			f.mu.Unlock()
+			res.Backup = &backup.Summary{BackupID: in.BackupID, Resource: r.Mailbox.ID, ResourceName: r.Mailbox.UPN, Status: backup.StatusCompleted,
+				Items: 10 * int64(len(in.Plans)), Started: r.Started, Workflow: r.Workflow}
+		}
+		return res, nil
+	}, activity.RegisterOptions{Name: ActivityBackupCollections})
 	env.RegisterActivityWithOptions(func(_ context.Context, in CombineInput) (backup.Summary, error) {
 		f.mu.Lock()
 		f.combined = append(f.combined, in)
@@ -158,4 +192,68 @@ func TestMailboxBackupSharesDownloadsBySize(t *testing.T) {
 	require.Equal(t, 1, f.concurrency["1"])
 	require.LessOrEqual(t, f.maxInFlight, MailboxRequestBudget)
 	require.GreaterOrEqual(t, f.concurrency["4"], 1)
+}
+
+func TestMailboxBackupBacksUpIncrementalCollectionsTogether(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	f := &fakeBackupActivities{containers: 6, sizes: []int64{900, 500, 300, 40, 20, 10},
+		incremental: map[int]bool{0: true, 2: true, 3: true, 5: true}}
+	f.register(env)
+	env.RegisterWorkflow(MailboxBackupWorkflow)
+	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
+	require.NoError(t, env.GetWorkflowError())
+
+	require.Len(t, f.together, 1, "one activity for every collection resuming from a delta link")
+	var ids []string
+	for _, p := range f.together[0].Plans {
+		ids = append(ids, p.Container.ID)
+	}
+	require.Equal(t, []string{"0", "2", "3", "5"}, ids)
+	require.ElementsMatch(t, []string{"1", "4"}, f.single, "the others each in their own")
+	require.Empty(t, f.recorded, "the backup is recorded once every collection is in")
+	require.LessOrEqual(t, f.maxInFlight, MailboxRequestBudget)
+	require.GreaterOrEqual(t, f.together[0].Concurrency, 1)
+
+	require.Len(t, f.combined, 1)
+	require.Len(t, f.combined[0].Collections, 6)
+	for i, c := range f.combined[0].Collections {
+		require.Equal(t, fmt.Sprint(i), c.Container.ID, "results keep plan order")
+		if f.incremental[i] {
+			require.Equal(t, "link-"+fmt.Sprint(i)+"+", c.DeltaLink)
+		}
+	}
+	v, err := env.QueryWorkflow(ProgressQuery)
+	require.NoError(t, err)
+	var p BackupProgress
+	require.NoError(t, v.Get(&p))
+	require.Equal(t, 6, p.CollectionsDone)
+}
+
+func TestMailboxBackupOfAnIncrementalMailboxIsOneActivity(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	f := &fakeBackupActivities{containers: 3, sizes: []int64{900, 5, 1}, incremental: map[int]bool{0: true, 1: true, 2: true}}
+	f.register(env)
+	env.RegisterWorkflow(MailboxBackupWorkflow)
+	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
+	require.NoError(t, env.GetWorkflowError())
+	var sum backup.Summary
+	require.NoError(t, env.GetWorkflowResult(&sum))
+	require.Equal(t, backup.StatusCompleted, sum.Status)
+	require.Equal(t, int64(30), sum.Items)
+
+	require.Len(t, f.together, 1)
+	require.Empty(t, f.single)
+	require.Equal(t, MailboxRequestBudget, f.together[0].Concurrency, "the whole budget")
+	require.Len(t, f.recorded, 1, "the activity records the backup itself")
+	require.Equal(t, "ann@x", f.recorded[0].Record.Mailbox.UPN)
+	require.NotEmpty(t, f.recorded[0].Record.Workflow)
+	require.Empty(t, f.combined, "no separate combine")
+
+	v, err := env.QueryWorkflow(ProgressQuery)
+	require.NoError(t, err)
+	var p BackupProgress
+	require.NoError(t, v.Get(&p))
+	require.Equal(t, BackupProgress{BackupID: "b1", Mailbox: "ann@x", Stage: "done", CollectionsTotal: 3, CollectionsDone: 3, Items: 30}, p)
 }
