@@ -65,26 +65,7 @@ func (a exchangeAdmin) create(t *testing.T, service string, args ...string) []ba
 func (a exchangeAdmin) stored(t *testing.T, backupID string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	conns, err := repository.NewConnections(repository.ClientOptions{Hostname: "e2e-reader", Username: "corso", Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conns.Close(ctx)
-	r, err := conns.Open(ctx, repository.Location{
-		Provider: repository.S3, Bucket: bucket, Prefix: a.prefix, Endpoint: dev.Env["CORSO_S3_ENDPOINT"], Region: "us-east-1", DisableTLS: true,
-	}, repository.Credentials{Passphrase: a.passphrase, AccessKeyID: dev.Env["AWS_ACCESS_KEY_ID"], SecretAccessKey: dev.Env["AWS_SECRET_ACCESS_KEY"]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release(ctx)
-	b, err := r.Backup(ctx, backupID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := r.Index(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, idx := a.openBackup(t, backupID)
 	out := map[string]string{}
 	for _, c := range idx.Collections {
 		ents, err := r.ReadDir(ctx, c.DirID)
@@ -337,4 +318,32 @@ func TestExchangeBackupBadInput(t *testing.T) {
 		r := corso(t, env, "backup", "create", "exchange", "--mailbox", user, "--config-file", a.config)
 		mustFail(t, r, 5*time.Second, "AZURE_CLIENT_ID")
 	})
+}
+
+// openBackup opens the admin's repository straight, as a worker would, and
+// reads a backup's index; the repository is released when the test ends.
+func (a exchangeAdmin) openBackup(t *testing.T, backupID string) (*repository.Repository, repository.BackupIndex) {
+	t.Helper()
+	ctx := context.Background()
+	conns, err := repository.NewConnections(repository.ClientOptions{Hostname: "e2e-reader", Username: "corso", Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conns.Close(ctx) })
+	r, err := conns.Open(ctx, repository.Location{
+		Provider: repository.S3, Bucket: bucket, Prefix: a.prefix, Endpoint: dev.Env["CORSO_S3_ENDPOINT"], Region: "us-east-1", DisableTLS: true,
+	}, repository.Credentials{Passphrase: a.passphrase, AccessKeyID: dev.Env["AWS_ACCESS_KEY_ID"], SecretAccessKey: dev.Env["AWS_SECRET_ACCESS_KEY"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Release(ctx) })
+	b, err := r.Backup(ctx, backupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := r.Index(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, idx
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/export"
 	"github.com/corso-temporal/corso/graphsim"
-	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/workflows"
 )
 
@@ -36,26 +35,7 @@ func (a exchangeAdmin) driveBackup(t *testing.T, service, flag, resources string
 func (a exchangeAdmin) storedFiles(t *testing.T, backupID string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	conns, err := repository.NewConnections(repository.ClientOptions{Hostname: "e2e-reader", Username: "corso", Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conns.Close(ctx)
-	r, err := conns.Open(ctx, repository.Location{
-		Provider: repository.S3, Bucket: bucket, Prefix: a.prefix, Endpoint: dev.Env["CORSO_S3_ENDPOINT"], Region: "us-east-1", DisableTLS: true,
-	}, repository.Credentials{Passphrase: a.passphrase, AccessKeyID: dev.Env["AWS_ACCESS_KEY_ID"], SecretAccessKey: dev.Env["AWS_SECRET_ACCESS_KEY"]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release(ctx)
-	b, err := r.Backup(ctx, backupID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := r.Index(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, idx := a.openBackup(t, backupID)
 	out := map[string]string{}
 	for _, c := range idx.Collections {
 		var state []struct {
