@@ -74,6 +74,9 @@ type Config struct {
 	MaxConcurrentPerDrive int
 	// PageSize is the Prefer: odata.maxpagesize of delta calls (default 500).
 	PageSize int
+	// DriveBudget, when set, meters drive requests in SharePoint's
+	// resource units (see DriveBudget); nil leaves them to Retry-After.
+	DriveBudget DriveBudget
 }
 
 const (
@@ -154,7 +157,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph: authentication provider: %w", err)
 	}
-	c.retry = graphTransport(base, target, c.stats, c.limiter, c.driveLimiter)
+	c.retry = graphTransport(base, target, c.stats, c.limiter, c.driveLimiter, cfg.DriveBudget)
 	hc := &http.Client{
 		Transport: khttp.NewCustomTransportWithParentTransport(&bodyTransport{base: c.retry}, c.middlewares()...),
 		// Redirects are the RedirectHandler's business.

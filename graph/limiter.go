@@ -94,6 +94,9 @@ type limitTransport struct {
 	base   http.RoundTripper
 	lim    *limiter // mailboxes
 	drives *limiter
+	// budget, when set, is charged each drive request's resource units
+	// once it holds its slot, just before it is sent.
+	budget DriveBudget
 }
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -107,6 +110,12 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	release, err := lim.acquire(req.Context(), key)
 	if err != nil {
 		return nil, err
+	}
+	if lim == t.drives {
+		if err := spendDriveBudget(t.budget, req); err != nil {
+			release()
+			return nil, err
+		}
 	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {

@@ -48,8 +48,8 @@ func tokenTransport(base http.RoundTripper, target *url.URL, st *stats) http.Rou
 }
 
 // graphTransport is the transport under kiota's middleware for Graph calls.
-func graphTransport(base http.RoundTripper, target *url.URL, st *stats, lim, drives *limiter) *transientRetry {
-	rt := &limitTransport{base: &statsTransport{base: routed(base, target), stats: st}, lim: lim, drives: drives}
+func graphTransport(base http.RoundTripper, target *url.URL, st *stats, lim, drives *limiter, budget DriveBudget) *transientRetry {
+	rt := &limitTransport{base: &statsTransport{base: routed(base, target), stats: st}, lim: lim, drives: drives, budget: budget}
 	return &transientRetry{base: rt, stats: st, attempts: transientAttempts, backoff: transientBackoff}
 }
 
@@ -164,11 +164,15 @@ const (
 // then reach the caller as a ThrottledError whose RetryAfter a workflow can
 // honour without a goroutine sleeping for minutes. It also closes the
 // answer being retried, which the handler would leave open.
-func (c *Client) shouldRetryThrottled(spent time.Duration, attempt int, _ *http.Request, resp *http.Response) bool {
+func (c *Client) shouldRetryThrottled(spent time.Duration, attempt int, req *http.Request, resp *http.Response) bool {
 	wait, ok := retryAfter(resp.Header)
 	if !ok {
 		// What the handler will wait: DelaySeconds·2^attempt plus jitter.
 		wait = time.Duration(1<<attempt)*time.Second + time.Second
+	}
+	throttled := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable
+	if throttled && c.cfg.DriveBudget != nil && req != nil && driveOf(req.Context()) != "" {
+		c.cfg.DriveBudget.Throttled(wait)
 	}
 	if wait > maxInlineWait || spent+wait > maxInlineWaitTotal {
 		return false
