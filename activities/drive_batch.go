@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -135,20 +134,12 @@ func (b *driveBatch) file(ctx context.Context, f *driveEntry) error {
 	case err != nil:
 		return err
 	}
-	perms, err := b.src.DrivePermissions(ctx, b.in.Drive.ID, f.ID)
+	permsID, err := storePermissions(ctx, b.src, b.sess, b.in.Drive.ID, &f.DriveItem)
 	switch {
 	case errors.Is(err, m365.ErrNotFound):
 		return nil
 	case err != nil:
-		return graphError(err)
-	}
-	var permsID string
-	if len(perms) > 0 && string(perms) != "[]" && string(perms) != "null" {
-		id, err := b.sess.WriteJSON(ctx, "DRIVE-PERMISSIONS", json.RawMessage(perms))
-		if err != nil {
-			return repositoryError(err)
-		}
-		permsID = id.String()
+		return err
 	}
 	return b.stored(ctx, driveFileResult{ID: f.ID, ObjectID: de.oid, PermsID: permsID, Size: de.size})
 }

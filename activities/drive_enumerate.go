@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"go.temporal.io/sdk/activity"
 
@@ -48,7 +49,7 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 		return res, err
 	}
 
-	tree := driveTree{}
+	tree, changed := driveTree{}, map[string]bool{}
 	for id, e := range prev {
 		c := *e
 		tree[id] = &c
@@ -62,7 +63,7 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 		if errors.Is(err, m365.ErrDeltaExpired) && link != "" {
 			// Re-enumerate the whole drive; unchanged files are still
 			// matched with their stored objects below.
-			res.Reset, link, tree = true, "", driveTree{}
+			res.Reset, link, tree, changed = true, "", driveTree{}, map[string]bool{}
 			continue
 		}
 		if err != nil {
@@ -73,11 +74,14 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 				delete(tree, it.ID)
 				continue
 			}
+			// Permissions are read again for every item the delta
+			// reports: a sharing change shows up there too.
 			e := &driveEntry{DriveItem: it}
 			if old, ok := prev[it.ID]; ok && !it.Folder && sameContent(old.DriveItem, it) {
-				e.ObjectID, e.PermsID = old.ObjectID, old.PermsID
+				e.ObjectID = old.ObjectID
 			}
 			tree[it.ID] = e
+			changed[it.ID] = true
 		}
 		if p.DeltaLink != "" {
 			link = p.DeltaLink
@@ -94,6 +98,9 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 	}
 	defer sess.Close(ctx)
 	entries := tree.sorted()
+	if err := storeChangedPermissions(ctx, src, sess, in.Drive.ID, entries, changed); err != nil {
+		return res, err
+	}
 	var todo []*driveEntry
 	for _, e := range entries {
 		if e.Folder || e.Root {
@@ -194,4 +201,27 @@ func previousDriveState(ctx context.Context, r *repository.Repository, tenant st
 		return nil, "", nil // newest backup lacks this drive: start over
 	}
 	return nil, "", nil
+}
+
+// storeChangedPermissions stores the permissions of the shared items the
+// delta reported whose content is not downloaded by a batch: folders, and
+// files whose stored content is still theirs. Batches store those of the
+// files they download.
+func storeChangedPermissions(ctx context.Context, src DriveSource, sess *repository.Session, driveID string, entries []*driveEntry, changed map[string]bool) error {
+	var todo []*driveEntry
+	for _, e := range entries {
+		if changed[e.ID] && e.Shared && (e.Folder || e.ObjectID != "") {
+			todo = append(todo, e)
+		}
+	}
+	var done atomic.Int64
+	return concurrently(ctx, permissionFetches, todo, func(ctx context.Context, e *driveEntry) error {
+		id, err := storePermissions(ctx, src, sess, driveID, &e.DriveItem)
+		if err != nil && !errors.Is(err, m365.ErrNotFound) {
+			return err
+		}
+		e.PermsID = id
+		activity.RecordHeartbeat(ctx, done.Add(1))
+		return nil
+	})
 }

@@ -121,6 +121,12 @@ func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestore
 			bytes[k] += e.Size
 		}
 		sort.Strings(keys)
+		perms := folderPermissions{}
+		if !in.NoPermissions {
+			if perms, err = sharedFolders(ctx, r, c.StateID); err != nil {
+				return plan, err
+			}
+		}
 		batch := workflows.DriveRestoreBatch{Library: library, DriveID: target.ID, StateID: c.StateID, DetailsID: c.DetailsID}
 		for i, k := range keys {
 			activity.RecordHeartbeat(ctx, i)
@@ -128,6 +134,9 @@ func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestore
 			id, err := tgt.EnsureDriveFolder(ctx, target.ID, restoreFolderPath(f.Path, in.Destination))
 			if err != nil {
 				return plan, graphError(fmt.Errorf("prepare folder %s: %w", k, err))
+			}
+			if err := perms.restore(ctx, tgt, r, target.ID, library, f.Path, in.Destination, &plan); err != nil {
+				return plan, err
 			}
 			children, err := tgt.DriveChildren(ctx, target.ID, id)
 			if err != nil {

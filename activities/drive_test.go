@@ -28,11 +28,12 @@ type fakeDrive struct {
 	content   map[string]string
 	log       []m365.DriveItem // every change; its index is the token
 	downloads map[string]int
-	breakAt   int // fail after this many downloads (a dying worker)
+	perms     map[string]int // permission calls by item
+	breakAt   int            // fail after this many downloads (a dying worker)
 }
 
 func newFakeDrive() *fakeDrive {
-	f := &fakeDrive{fakeMailbox: newFakeMailbox(0), items: map[string]m365.DriveItem{}, content: map[string]string{}, downloads: map[string]int{}}
+	f := &fakeDrive{fakeMailbox: newFakeMailbox(0), items: map[string]m365.DriveItem{}, content: map[string]string{}, downloads: map[string]int{}, perms: map[string]int{}}
 	f.put(m365.DriveItem{ID: "root", Root: true, Folder: true})
 	f.put(m365.DriveItem{ID: "docs", ParentID: "root", Name: "Docs", Folder: true})
 	for i := range 25 {
@@ -113,7 +114,10 @@ func (f *fakeDrive) OpenFile(_ context.Context, _, id string, _ int64, _ string)
 	return io.NopCloser(bytes.NewBufferString(body)), nil
 }
 
-func (f *fakeDrive) DrivePermissions(context.Context, string, string) ([]byte, error) {
+func (f *fakeDrive) DrivePermissions(_ context.Context, _, id string) ([]byte, error) {
+	f.mu.Lock()
+	f.perms[id]++
+	f.mu.Unlock()
 	return []byte(`[{"roles":["read"],"grantedToV2":{"user":{"email":"bob@x"}}}]`), nil
 }
 
@@ -281,4 +285,63 @@ func TestDriveBatchResumesFromItsCheckpoint(t *testing.T) {
 	again := after - 425
 	require.LessOrEqual(t, again, driveCheckpointFiles+2, "a crash costs at most one checkpoint of downloads")
 	t.Logf("downloaded %d before the crash, %d after, %d twice", before, after-before, again)
+}
+
+// storedState reads a backup's drive state back, by item id.
+func (f *driveFixture) storedState(id string) map[string]*driveEntry {
+	ctx := context.Background()
+	r, err := f.a.Repos.open(ctx, f.repo)
+	require.NoError(f.t, err)
+	defer r.Release(ctx)
+	require.NoError(f.t, r.Refresh(ctx))
+	b, err := r.Backup(ctx, id)
+	require.NoError(f.t, err)
+	idx, err := r.Index(ctx, b)
+	require.NoError(f.t, err)
+	require.Len(f.t, idx.Collections, 1)
+	var entries []*driveEntry
+	require.NoError(f.t, r.ReadJSON(ctx, idx.Collections[0].StateID, &entries))
+	out := map[string]*driveEntry{}
+	for _, e := range entries {
+		out[e.ID] = e
+	}
+	return out
+}
+
+// Permissions cost SharePoint 5 units a call: only shared items, folders
+// included, are asked for theirs, and again only when the delta reports
+// them.
+func TestDrivePermissionsOfSharedItemsOnly(t *testing.T) {
+	f := newDriveFixture(t)
+	docs := f.drive.items["docs"]
+	docs.Shared = true
+	f.drive.put(docs)
+	shared := f.drive.items["f05"]
+	shared.Shared = true
+	f.drive.put(shared)
+	_, err := f.backup("b1")
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"docs": 1, "f05": 1}, f.drive.perms)
+	st := f.storedState("b1")
+	require.NotEmpty(t, st["docs"].PermsID)
+	require.NotEmpty(t, st["f05"].PermsID)
+	require.Empty(t, st["f06"].PermsID)
+
+	// f07 gets shared and f05 unshared, their content unchanged: neither
+	// is downloaded, f07's permissions are read, f05's are dropped.
+	f.drive.perms, f.drive.downloads = map[string]int{}, map[string]int{}
+	newly := f.drive.items["f07"]
+	newly.Shared = true
+	f.drive.put(newly)
+	shared.Shared = false
+	f.drive.put(shared)
+	_, err = f.backup("b2")
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"f07": 1}, f.drive.perms)
+	require.Empty(t, f.drive.downloads)
+	st = f.storedState("b2")
+	require.NotEmpty(t, st["f07"].PermsID)
+	require.Empty(t, st["f05"].PermsID)
+	require.NotEmpty(t, st["docs"].PermsID, "an unchanged shared folder keeps its permissions")
+	require.Equal(t, f.drive.truth(), f.stored("b2"))
 }

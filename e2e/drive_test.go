@@ -256,12 +256,25 @@ func TestOneDriveRestoreToAnotherUser(t *testing.T) {
 		t.Fatal("the tenant needs two users with a drive")
 	}
 	from, to := us[0], us[1]
-	// Two of from's files shared, one with a person, one by link, so
-	// permissions are restored too.
+	// A folder of from's shared with a person, one file with a person and
+	// one by link, so permissions are restored too, folders' included.
 	c := &simClient{sim: tenant}
 	st, err := tenant.State(graphsim.StateFilter{User: from.UPN, Category: "files", NoHashes: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	withFiles := map[string]bool{}
+	for _, it := range st.Items {
+		if it.Kind == "file" {
+			withFiles[it.Path] = true
+		}
+	}
+	for _, it := range st.Items {
+		if it.Kind == "folder" && it.Path == "" && it.Name != "root" && withFiles[it.Name] {
+			c.post(t, "/v1.0/drives/"+from.DriveID+"/items/"+it.ID+"/invite",
+				`{"recipients":[{"email":"`+to.UPN+`"}],"roles":["read"],"requireSignIn":true,"sendInvitation":false}`)
+			break
+		}
 	}
 	shared := 0
 	for _, it := range st.Items {
@@ -377,13 +390,22 @@ func assertSameSharing(t *testing.T, sim *simTenant, from, to graphsim.InfoUser,
 	}
 	restored := map[string]string{}
 	for _, it := range dst.Items {
-		if it.Kind == "file" {
-			restored[it.Path+"/"+it.Name] = it.ID
+		restored[it.Path+"/"+it.Name] = it.ID
+	}
+	// Restores create the folders on the way to restored files only.
+	holdsFiles := map[string]bool{}
+	for _, it := range src.Items {
+		for p := it.Path; it.Kind == "file" && p != ""; p = parentPath(p) {
+			holdsFiles[p] = true
 		}
 	}
-	shared := 0
+	shared, folders := 0, 0
 	for _, it := range src.Items {
-		if it.Kind != "file" {
+		full := it.Name
+		if it.Path != "" {
+			full = it.Path + "/" + it.Name
+		}
+		if it.Kind == "folder" && (it.Path == "" && it.Name == "root" || !holdsFiles[full]) {
 			continue
 		}
 		want := sharing(t, c, from.DriveID, it.ID)
@@ -399,14 +421,26 @@ func assertSameSharing(t *testing.T, sim *simTenant, from, to graphsim.InfoUser,
 			t.Fatalf("%s/%s was not restored", path, it.Name)
 		}
 		if got := sharing(t, c, to.DriveID, id); strings.Join(got, "; ") != strings.Join(want, "; ") {
-			t.Errorf("%s: sharing %q, want %q", it.Name, got, want)
+			t.Errorf("%s %s: sharing %q, want %q", it.Kind, it.Name, got, want)
 		}
-		shared++
+		if it.Kind == "folder" {
+			folders++
+		} else {
+			shared++
+		}
 	}
-	if shared == 0 {
-		t.Fatal("no shared file to compare")
+	if shared == 0 || folders == 0 {
+		t.Fatalf("%d shared files and %d shared folders to compare", shared, folders)
 	}
-	t.Logf("%d shared files restored with their permissions", shared)
+	t.Logf("%d shared files and %d shared folders restored with their permissions", shared, folders)
+}
+
+// parentPath drops the last name of a slash-separated path.
+func parentPath(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return ""
 }
 
 func TestSharePointRestoreToAnotherSite(t *testing.T) {

@@ -46,6 +46,8 @@ func DriveRestoreWorkflow(ctx workflow.Context, in DriveRestoreInput) (RestoreRe
 		return RestoreResult{}, err
 	}
 	var files RestoreCounts
+	res.Errors = append(res.Errors, plan.Errors...)
+	files.Failed += int64(len(plan.Errors))
 	for _, r := range results {
 		files.add(r.RestoreCounts)
 		for _, e := range r.Errors {

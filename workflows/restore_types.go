@@ -173,6 +173,9 @@ type DriveRestoreBatch struct {
 type DriveRestorePlan struct {
 	Target  string              `json:"target"` // user or site
 	Batches []DriveRestoreBatch `json:"batches"`
+	// Errors are shared folders whose permissions could not be
+	// re-created.
+	Errors []backup.ItemError `json:"errors,omitempty"`
 }
 
 // RestoreDriveBatchInput restores one batch of folders.
