@@ -19,7 +19,8 @@ type DriveSource interface {
 	DriveDeltaPage(ctx context.Context, driveID, link string) (m365.DrivePage, error)
 	// OpenFile streams a file's bytes and fails at the end if they do not
 	// match size and quickXorHash.
-	OpenFile(ctx context.Context, driveID, itemID string, size int64, quickXorHash string) (io.ReadCloser, error)
+	// it.DownloadURL, when set, is tried first.
+	OpenFile(ctx context.Context, driveID string, it m365.DriveItem) (io.ReadCloser, error)
 	DrivePermissions(ctx context.Context, driveID, itemID string) ([]byte, error)
 }
 

@@ -48,6 +48,12 @@ func (d *Drives) BackupDriveBatch(ctx context.Context, in workflows.BackupDriveB
 	if err := r.ReadJSON(ctx, in.Batch.FilesID, &files); err != nil {
 		return res, repositoryError(fmt.Errorf("read the batch's file list: %w", err))
 	}
+	if time.Since(in.Batch.Listed) > downloadURLLifetime {
+		// Expired: trying them would cost a request each for nothing.
+		for _, f := range files {
+			f.DownloadURL = ""
+		}
+	}
 	ctx, sess, err := r.NewSession(ctx, "drive batch "+in.BackupID)
 	if err != nil {
 		return res, repositoryError(err)
@@ -112,6 +118,10 @@ func (b *driveBatch) run(ctx context.Context, files []*driveEntry) error {
 	return concurrently(ctx, b.in.Concurrency, todo, b.file)
 }
 
+// downloadURLLifetime is how long download URLs from an enumeration are
+// worth trying: Graph's last about an hour.
+const downloadURLLifetime = 45 * time.Minute
+
 // fileAttempts bounds downloads of one file whose bytes did not match.
 const fileAttempts = 2
 
@@ -150,7 +160,7 @@ type repositoryEntry struct {
 }
 
 func (b *driveBatch) store(ctx context.Context, f *driveEntry) (repositoryEntry, error) {
-	body, err := b.src.OpenFile(ctx, b.in.Drive.ID, f.ID, f.Size, f.QuickXorHash)
+	body, err := b.src.OpenFile(ctx, b.in.Drive.ID, f.DriveItem)
 	if err != nil {
 		return repositoryEntry{}, graphErrorKeep(err)
 	}

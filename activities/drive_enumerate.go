@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 
@@ -114,16 +115,21 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 			res.Reused++
 		}
 	}
+	listed := time.Now()
 	for _, b := range splitBatches(todo) {
 		id, err := sess.WriteJSON(ctx, "DRIVE-BATCH", b)
 		if err != nil {
 			return res, repositoryError(err)
 		}
-		batch := workflows.DriveBatch{FilesID: id.String(), Files: int64(len(b))}
+		batch := workflows.DriveBatch{FilesID: id.String(), Files: int64(len(b)), Listed: listed}
 		for _, e := range b {
 			batch.Bytes += e.Size
 		}
 		res.Batches = append(res.Batches, batch)
+	}
+	// Download URLs are for the batches; a backup's state keeps none.
+	for _, e := range entries {
+		e.DownloadURL = ""
 	}
 	stateID, err := sess.WriteJSON(ctx, "DRIVE-STATE", entries)
 	if err != nil {

@@ -96,7 +96,8 @@ func (f *fakeDrive) DriveDeltaPage(_ context.Context, _ string, link string) (m3
 	return p, nil
 }
 
-func (f *fakeDrive) OpenFile(_ context.Context, _, id string, _ int64, _ string) (io.ReadCloser, error) {
+func (f *fakeDrive) OpenFile(_ context.Context, _ string, it m365.DriveItem) (io.ReadCloser, error) {
+	id := it.ID
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0

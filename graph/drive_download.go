@@ -47,10 +47,10 @@ const (
 // empty) makes the last Read fail with an error wrapping
 // m365.ErrContentMismatch instead of returning io.EOF, so read to the end.
 // A file that is gone fails with ErrNotFound.
-func (c *Client) OpenFile(ctx context.Context, driveID, itemID string, size int64, quickXorHash string) (io.ReadCloser, error) {
-	r := &fileReader{c: c, ctx: ctx, driveID: driveID, itemID: itemID, size: size, want: quickXorHash,
-		total: -1, hash: NewQuickXorHash(),
-		op: fmt.Sprintf("download file %s of drive %s", itemID, driveID)}
+func (c *Client) OpenFile(ctx context.Context, driveID string, it DriveItem) (io.ReadCloser, error) {
+	r := &fileReader{c: c, ctx: ctx, driveID: driveID, itemID: it.ID, size: it.Size, want: it.QuickXorHash,
+		url: it.DownloadURL, total: -1, hash: NewQuickXorHash(),
+		op: fmt.Sprintf("download file %s of drive %s", it.ID, driveID)}
 	if err := r.open(); err != nil {
 		return nil, err
 	}

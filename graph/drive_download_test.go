@@ -40,7 +40,7 @@ func driveFiles(t *testing.T, c *Client, driveID string) map[string]DriveItem {
 // hashes it.
 func hashFile(t *testing.T, c *Client, driveID string, it DriveItem) (string, error) {
 	t.Helper()
-	r, err := c.OpenFile(context.Background(), driveID, it.ID, it.Size, it.QuickXorHash)
+	r, err := c.OpenFile(context.Background(), driveID, it)
 	if err != nil {
 		return "", err
 	}
@@ -100,16 +100,29 @@ func TestOpenFile(t *testing.T) {
 	if large < 20<<20 {
 		t.Errorf("largest file %d bytes: no large file downloaded", large)
 	}
+	// The delta's download URLs serve every file: no /content request.
 	st := c.Stats().Requests
-	if st["drive.content"] != int64(n) || st["drive.download"] != int64(n) || downloads.Load() != int64(n) {
+	if st["drive.content"] != 0 || st["drive.download"] != int64(n) || downloads.Load() != int64(n) {
 		t.Errorf("%d files: %d /content, %d downloads (%d seen)", n, st["drive.content"], st["drive.download"], downloads.Load())
+	}
+	// Without one, Graph is asked where the bytes are.
+	for id, it := range driveFiles(t, c, e.user(0).DriveID) {
+		it.DownloadURL = ""
+		got, err := hashFile(t, c, e.user(0).DriveID, it)
+		if err != nil || got != stateHashes(e, e.user(0).DriveID)[id].Hash {
+			t.Fatalf("%q without a download URL: %v", it.Name, err)
+		}
+		break
+	}
+	if st := c.Stats().Requests; st["drive.content"] != 1 || st["drive.download"] != int64(n)+1 {
+		t.Errorf("a file without its URL: %d /content, %d downloads", st["drive.content"], st["drive.download"]-int64(n))
 	}
 	if withToken.Load() != 0 {
 		t.Errorf("%d download requests carried the app's token", withToken.Load())
 	}
 
 	// A file that is gone.
-	_, err := c.OpenFile(context.Background(), e.user(0).DriveID, "01NOTANITEM", -1, "")
+	_, err := c.OpenFile(context.Background(), e.user(0).DriveID, DriveItem{ID: "01NOTANITEM", Size: -1})
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing file: %v", err)
 	}
@@ -156,7 +169,7 @@ func TestOpenFileResumesAfterDrops(t *testing.T) {
 	if drops < 10 || st["drive.download"] != n+drops {
 		t.Errorf("%d files, %d drops, %d download requests", n, drops, st["drive.download"])
 	}
-	if st["drive.content"] != n {
+	if st["drive.content"] != 0 {
 		t.Errorf("%d /content requests: download URLs fetched again without need", st["drive.content"])
 	}
 }
@@ -244,14 +257,15 @@ func TestOpenFileExpiredURL(t *testing.T) {
 		t.Errorf("SHA-256 %s, state %s", got, want)
 	}
 	st := c.Stats().Requests
-	if refused.Load() != 1 || st["drive.content"] != 2 || st["drive.download"] != 3 {
-		t.Errorf("%d refused, %d /content, %d downloads; want 1, 2, 3", refused.Load(), st["drive.content"], st["drive.download"])
+	// The delta's URL, cut off; the same URL, refused; a fresh one.
+	if refused.Load() != 1 || st["drive.content"] != 1 || st["drive.download"] != 3 {
+		t.Errorf("%d refused, %d /content, %d downloads; want 1, 1, 3", refused.Load(), st["drive.content"], st["drive.download"])
 	}
 
 	// URLs that are always expired: a few fresh ones, then an error that
 	// does not blame the app's credentials.
 	e.control(http.MethodPut, "faults", graphsim.FaultOptions{ExpireDownloadURLs: true}, nil)
-	_, err = c.OpenFile(context.Background(), driveID, big.ID, big.Size, big.QuickXorHash)
+	_, err = c.OpenFile(context.Background(), driveID, big)
 	if err == nil || errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("expired URLs: %v", err)
 	}
@@ -389,7 +403,7 @@ func TestOpenFileMemory(t *testing.T) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	base, peak := ms.HeapInuse, ms.HeapInuse
-	r, err := c.OpenFile(context.Background(), driveID, it.ID, it.Size, it.QuickXorHash)
+	r, err := c.OpenFile(context.Background(), driveID, it)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,7 +515,7 @@ func TestDriveThrottling(t *testing.T) {
 		it = f
 		break
 	}
-	_, err := c.OpenFile(context.Background(), driveID, it.ID, it.Size, it.QuickXorHash)
+	_, err := c.OpenFile(context.Background(), driveID, it)
 	var te *ThrottledError
 	if !errors.As(err, &te) || te.RetryAfter != 300*time.Second {
 		t.Errorf("long throttling: %v", err)

@@ -481,7 +481,7 @@ func sameBytes(t *testing.T, what string, got, want []byte) {
 // readAllFile opens and reads a whole file.
 func readAllFile(t *testing.T, c *Client, driveID string, it DriveItem) ([]byte, error) {
 	t.Helper()
-	r, err := c.OpenFile(context.Background(), driveID, it.ID, it.Size, it.QuickXorHash)
+	r, err := c.OpenFile(context.Background(), driveID, it)
 	if err != nil {
 		return nil, err
 	}

@@ -594,7 +594,7 @@ func TestDeleteDriveItem(t *testing.T) {
 	if _, ok := children(t, c, driveID, folder)["a.txt"]; ok {
 		t.Error("file still listed")
 	}
-	if _, err := c.OpenFile(ctx, driveID, it.ID, 1, ""); !errors.Is(err, ErrNotFound) {
+	if _, err := c.OpenFile(ctx, driveID, DriveItem{ID: it.ID, Size: 1}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("open after delete: %v", err)
 	}
 	if err := c.DeleteDriveItem(ctx, driveID, folder); err != nil {

@@ -44,6 +44,10 @@ type DriveItem struct {
 	// Package names the kind of a package item ("oneNote" for a OneNote
 	// notebook): stored as one item, but not an ordinary file.
 	Package string `json:"package,omitempty"`
+	// DownloadURL is the pre-authenticated address of a file's bytes as
+	// the enumeration saw it, valid for about an hour; downloads fetch a
+	// fresh one once it has expired.
+	DownloadURL string `json:"downloadURL,omitempty"`
 }
 
 // DrivePage is one page of a drive delta enumeration; exactly one of

@@ -55,6 +55,9 @@ type DriveBatch struct {
 	FilesID string `json:"filesID"`
 	Files   int64  `json:"files"`
 	Bytes   int64  `json:"bytes"`
+	// Listed is when the enumeration saw the files, and so how old the
+	// download URLs stored with them are.
+	Listed time.Time `json:"listed,omitzero"`
 }
 
 // DriveEnumeration is a drive's state after enumeration: every item,
