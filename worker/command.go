@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/corso-temporal/corso/budget"
 	"github.com/corso-temporal/corso/codec"
 	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/temporalclient"
@@ -32,6 +33,7 @@ type options struct {
 	debug    string
 
 	graphEndpoint string
+	driveRU       int
 }
 
 func newCommand() *cobra.Command {
@@ -57,6 +59,8 @@ func newCommand() *cobra.Command {
 	f.Int64Var(&o.memMiB, "memory-limit-mib", 256, "soft memory limit for the Go runtime, in MiB (0: none; GOMEMLIMIT overrides)")
 	f.StringVar(&o.debug, "debug-listen", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (off by default)")
 	f.IntVar(&o.maxActs, "max-concurrent-activities", 16, "activities this worker runs at once")
+	f.IntVar(&o.driveRU, "drive-ru-per-minute", envInt("CORSO_DRIVE_RU_PER_MINUTE", defaultDriveRU),
+		"SharePoint and OneDrive resource units per minute the whole fleet may spend per tenant: 1250 up to 1,000 licences, 2500 up to 5,000, 3750 up to 15,000, 5000 up to 50,000, 6250 above (env CORSO_DRIVE_RU_PER_MINUTE; 0: unmetered, Retry-After only)")
 	return cmd
 }
 
@@ -64,6 +68,14 @@ func run(ctx context.Context, o options) error {
 	logger, err := newLogger(o.logLevel)
 	if err != nil {
 		return err
+	}
+	if v := os.Getenv("CORSO_DRIVE_RU_PER_MINUTE"); v != "" {
+		if _, err := strconv.Atoi(v); err != nil {
+			return fmt.Errorf("CORSO_DRIVE_RU_PER_MINUTE=%q is not a whole number", v)
+		}
+	}
+	if o.driveRU < 0 {
+		return fmt.Errorf("--drive-ru-per-minute must be 0 or more, not %d", o.driveRU)
 	}
 	if o.memMiB > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		// Item buffers and SDK allocations come and go per request; a soft
@@ -132,13 +144,28 @@ func run(ctx context.Context, o options) error {
 		// worker loses little work.
 		MaxHeartbeatThrottleInterval: 2 * time.Second,
 	})
-	register(w, deps{connections: conns, sealer: sealer, graphEndpoint: o.graphEndpoint})
+	driveBudget := budget.New(budget.TemporalLeaser(c, o.queue), o.temporal.Identity, o.driveRU, logger)
+	defer driveBudget.Close()
+	register(w, deps{connections: conns, sealer: sealer, graphEndpoint: o.graphEndpoint, driveBudget: driveBudget})
 	logger.Info("corso-worker polling", "temporal", o.temporal.Address, "namespace", o.temporal.Namespace,
 		"taskQueue", o.queue, "identity", o.identity)
 	if err := w.Run(worker.InterruptCh()); err != nil {
 		return fmt.Errorf("worker stopped: %w", err)
 	}
 	return nil
+}
+
+// defaultDriveRU is SharePoint's budget for the smallest tenants: safe
+// everywhere, and raised by admins of larger ones.
+const defaultDriveRU = 1250
+
+// envInt reads an integer setting from the environment, or def when unset
+// or not a number; run reports the latter.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }
 
 func newLogger(level string) (*slog.Logger, error) {

@@ -5,6 +5,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/corso-temporal/corso/activities"
+	"github.com/corso-temporal/corso/budget"
 	"github.com/corso-temporal/corso/codec"
 	"github.com/corso-temporal/corso/graph"
 	"github.com/corso-temporal/corso/repository"
@@ -16,6 +17,9 @@ type deps struct {
 	sealer      *codec.Sealer
 	// graphEndpoint routes Microsoft Graph to a simulator when set.
 	graphEndpoint string
+	// driveBudget shares each tenant's SharePoint resource units with the
+	// rest of the fleet.
+	driveBudget *budget.Fleet
 }
 
 // register puts every corso workflow and activity on the worker, activities
@@ -36,7 +40,11 @@ func register(r worker.Registry, d deps) {
 	ex := &activities.Exchange{
 		Repos: repos,
 		NewSource: func(tenantID, clientID, clientSecret string) (activities.MailboxSource, error) {
-			return graph.New(graph.Config{TenantID: tenantID, ClientID: clientID, ClientSecret: clientSecret, Endpoint: d.graphEndpoint})
+			cfg := graph.Config{TenantID: tenantID, ClientID: clientID, ClientSecret: clientSecret, Endpoint: d.graphEndpoint}
+			if d.driveBudget != nil {
+				cfg.DriveBudget = d.driveBudget.Tenant(tenantID, clientID)
+			}
+			return graph.New(cfg)
 		},
 	}
 	r.RegisterActivityWithOptions(ex.ResolveMailboxes, activity.RegisterOptions{Name: workflows.ActivityResolveMailboxes})

@@ -1,0 +1,53 @@
+package e2e
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/corso-temporal/corso/graphsim"
+)
+
+// Two workers backing up every OneDrive of a tenant together share its
+// SharePoint budget: simulated SharePoint allows 120 resource units per
+// 10 s and the fleet is told 600 a minute (100 per 10 s). Either worker
+// spending the whole budget on its own would be throttled within the
+// first window; sharing it, neither is.
+func TestDriveBackupFleetSharesTheTenantBudget(t *testing.T) {
+	sim, err := startSimulator(graphsim.Options{Tenant: graphsim.TenantOptions{
+		Seed: 21, Users: 4, ItemsPerUser: 60, Mix: graphsim.ItemMix{Files: 1}, MaxFileSize: 64 << 10,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.SetThrottle(graphsim.ThrottleOptions{DriveResourceUnits: 120, DriveWindow: 10 * time.Second})
+	queue := "e2e-drive-budget"
+	for i := 1; i <= 2; i++ {
+		if _, err := dev.StartWorker(fmt.Sprintf("e2e-budget-%d", i), sim.WorkerEnv(), "--task-queue", queue, "--drive-ru-per-minute", "600"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := newExchangeAdmin(t, sim, "drive-budget", "--task-queue", queue)
+	start := time.Now()
+	bs := a.driveBackup(t, "onedrive", "user", "*")
+	elapsed := time.Since(start)
+	if len(bs) != len(usersWithDrive(sim)) || len(bs) < 2 {
+		t.Fatalf("%d backups for %d users with a drive", len(bs), len(usersWithDrive(sim)))
+	}
+	var files int64
+	for _, b := range bs {
+		files += b.Items
+		assertSameItems(t, a.storedFiles(t, b.BackupID), driveTruth(t, sim, b.Resource, "OneDrive"))
+	}
+	st := sim.Stats()
+	if n := st.Throttled429 + st.Throttled503; n != 0 {
+		t.Errorf("SharePoint throttled %d requests of the fleet", n)
+	}
+	// Every file costs at least a unit: at 90 units per 10 s the backup
+	// cannot have been faster than this.
+	if least := time.Duration(files) * time.Second / 9; elapsed < least {
+		t.Errorf("%d files backed up in %s: faster than the budget allows (%s)", files, elapsed, least)
+	}
+	t.Logf("%d files of %d users in %s, no request throttled", files, len(bs), elapsed.Round(time.Second))
+}
