@@ -107,6 +107,9 @@ func (s *Server) otherPerson(r *rng, not int) mailAddr {
 
 // genMessage derives a generated message. origin is the well-known key of
 // the folder the message was generated in (it decides who sent it).
+// embeddedMessage marks the coordinates of a message attached to another.
+const embeddedMessage = 1 << 40
+
 func (s *Server) genMessage(owner *user, c [3]uint64, version uint32, origin string) *msgSpec {
 	t := s.t
 	r := newRNG(t.seed, tagMessage, c[0], c[1], c[2])
@@ -181,7 +184,13 @@ func (s *Server) genMessage(owner *user, c [3]uint64, version uint32, origin str
 				a.data = func() []byte { return pngLike(ak, size) }
 			case p < 0.22:
 				a.item = true
-				ic := [3]uint64{c[0], c[1] | 1<<40, c[2]<<4 | uint64(i)}
+				if c[1]&embeddedMessage != 0 {
+					// An embedded message's own attachments are dropped
+					// (below); following its item attachments would
+					// recurse, forever where their coordinates cycle.
+					break
+				}
+				ic := [3]uint64{c[0], c[1] | embeddedMessage, c[2]<<4 | uint64(i)}
 				a.itemSpec = func() *msgSpec {
 					im := s.genMessage(owner, ic, 0, "inbox")
 					im.atts = nil // embedded messages stay one level deep

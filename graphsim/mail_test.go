@@ -174,3 +174,21 @@ func TestRecurringSeriesExpandWithExceptionsAndCancellations(t *testing.T) {
 		t.Fatalf("calendarView/delta types %v", types)
 	}
 }
+
+// Messages attached to messages are generated one level deep, whatever
+// their coordinates: in this tenant a chain of attached messages would
+// otherwise cycle and recurse until the stack overflows.
+func TestEmbeddedMessagesEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates 28,000 messages")
+	}
+	s := New(Options{Tenant: TenantOptions{Seed: 1, Users: 6, ItemsPerUser: 8000, Mix: ItemMix{Mail: 0.7, Contacts: 0.15, Events: 0.15}}})
+	defer s.Close()
+	st, err := s.State(StateFilter{Category: "mail", NoHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Items) < 25000 {
+		t.Fatalf("%d messages", len(st.Items))
+	}
+}
