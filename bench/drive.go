@@ -27,7 +27,10 @@ func driveRun(ctx context.Context, rep *report, stack *localstack.Stack, conns *
 		return err
 	}
 	defer t.Close()
-	w, err := stack.StartWorker("bench-drive", t.WorkerEnv(), "--task-queue", "bench-drive")
+	// Unmetered: this measures the engine. Against SharePoint the tenant's
+	// budget bounds a fleet to about 0.9 × RU per minute ÷ 60 files/s
+	// (a download costs one unit), 18.75 at the default 1,250.
+	w, err := stack.StartWorker("bench-drive", t.WorkerEnv(), "--task-queue", "bench-drive", "--drive-ru-per-minute", "0")
 	if err != nil {
 		return err
 	}
