@@ -28,9 +28,14 @@ type config struct {
 	only string
 }
 
-// onlyExchangeIncremental runs the full backup and the incremental after
-// churn, and nothing else.
-const onlyExchangeIncremental = "exchange-incremental"
+// Sections -only runs alone: the full Exchange backup and the incremental
+// after churn; the drive backup against raw ingest; worker memory as a
+// mailbox grows.
+const (
+	onlyExchangeIncremental = "exchange-incremental"
+	onlyDrive               = "drive"
+	onlyMemory              = "memory"
+)
 
 func main() {
 	var c config
@@ -40,10 +45,13 @@ func main() {
 	flag.IntVar(&c.scaleUser, "scale-users", 16, "mailboxes in the scaling tenant")
 	flag.IntVar(&c.driveFiles, "drive-files", 400, "files per user in the drive tenant")
 	flag.Int64Var(&c.maxFile, "max-file-mib", 512, "size cap, in MiB, of the few large files per drive")
-	flag.StringVar(&c.only, "only", "", "run only this section: "+onlyExchangeIncremental+" (full backup, 1% churn, incremental backup)")
+	flag.StringVar(&c.only, "only", "", "run only this section: "+onlyExchangeIncremental+" (full backup, 1% churn, incremental backup), "+
+		onlyDrive+" (drive backup against raw ingest) or "+onlyMemory+" (worker RSS as a mailbox grows 4x)")
 	flag.Parse()
-	if c.only != "" && c.only != onlyExchangeIncremental {
-		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s)\n", c.only, onlyExchangeIncremental)
+	switch c.only {
+	case "", onlyExchangeIncremental, onlyDrive, onlyMemory:
+	default:
+		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory)
 		os.Exit(2)
 	}
 	c.maxFile <<= 20

@@ -80,6 +80,20 @@ func run(c config) error {
 	}
 	defer conns.Close(ctx)
 	var rep report
+	switch c.only {
+	case onlyDrive:
+		if err := driveRun(ctx, &rep, stack, conns, c); err != nil {
+			return err
+		}
+		rep.print()
+		return nil
+	case onlyMemory:
+		if err := memoryRun(&rep, stack, c); err != nil {
+			return err
+		}
+		rep.print()
+		return nil
+	}
 
 	// 1. Full backup throughput against raw kopia ingest of the same items.
 	fmt.Fprintf(os.Stderr, "full backup: %d mailboxes x %d items, 1 worker\n", c.users, c.items)
@@ -157,34 +171,9 @@ func run(c config) error {
 	}
 
 	// 3. Worker memory as one mailbox grows 4x.
-	var rss []int64
-	for i, n := range []int{c.items, 4 * c.items} {
-		t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: int64(10 + i), Users: 1, ItemsPerUser: n, Mix: graphsim.ItemMix{Mail: 1}}})
-		if err != nil {
-			return err
-		}
-		q := fmt.Sprintf("bench-rss-%d", i)
-		w, err := stack.StartWorker(q, t.WorkerEnv(), "--task-queue", q)
-		if err != nil {
-			return err
-		}
-		a, err := newAdmin(stack, t, q, "--task-queue", q)
-		if err != nil {
-			return err
-		}
-		if _, _, err := a.backup("*"); err != nil {
-			return err
-		}
-		p, err := localstack.PeakRSS(w.Process.Pid)
-		if err != nil {
-			return err
-		}
-		rss = append(rss, p)
-		localstack.Terminate(w)
-		t.Close()
+	if err := memoryRun(&rep, stack, c); err != nil {
+		return err
 	}
-	rep.check("worker peak RSS, mailbox of N and 4N items", fmt.Sprintf("%.0f MiB, %.0f MiB (N=%d)", mib(rss[0]), mib(rss[1]), c.items),
-		"flat, <= 300 MiB", rss[1] <= 300<<20 && float64(rss[1]) <= 1.5*float64(rss[0]))
 
 	// 4. A worker killed mid-backup.
 	again, err := killRun(stack, c)
@@ -366,5 +355,39 @@ func rawComparison(ctx context.Context, rep *report, stack *localstack.Stack, co
 	rawRate := float64(len(stored)) / rawTook.Seconds()
 	rep.add("raw kopia ingest, same items", fmt.Sprintf("%.0f items/s, %.2f MiB/s", rawRate, mib(bytes)/rawTook.Seconds()))
 	rep.check("backup / raw ingest", fmt.Sprintf("%.2f", backupRate/rawRate), ">= 0.8", backupRate/rawRate >= 0.8)
+	return nil
+}
+
+// memoryRun measures a worker's peak RSS backing up one mailbox of N
+// items, then one of 4N.
+func memoryRun(rep *report, stack *localstack.Stack, c config) error {
+	var rss []int64
+	for i, n := range []int{c.items, 4 * c.items} {
+		t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: int64(10 + i), Users: 1, ItemsPerUser: n, Mix: graphsim.ItemMix{Mail: 1}}})
+		if err != nil {
+			return err
+		}
+		q := fmt.Sprintf("bench-rss-%d", i)
+		w, err := stack.StartWorker(q, t.WorkerEnv(), "--task-queue", q)
+		if err != nil {
+			return err
+		}
+		a, err := newAdmin(stack, t, q, "--task-queue", q)
+		if err != nil {
+			return err
+		}
+		if _, _, err := a.backup("*"); err != nil {
+			return err
+		}
+		p, err := localstack.PeakRSS(w.Process.Pid)
+		if err != nil {
+			return err
+		}
+		rss = append(rss, p)
+		localstack.Terminate(w)
+		t.Close()
+	}
+	rep.check("worker peak RSS, mailbox of N and 4N items", fmt.Sprintf("%.0f MiB, %.0f MiB (N=%d)", mib(rss[0]), mib(rss[1]), c.items),
+		"flat, <= 300 MiB", rss[1] <= 300<<20 && float64(rss[1]) <= 1.5*float64(rss[0]))
 	return nil
 }
