@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -28,6 +29,15 @@ type DriveSource interface {
 // the same repositories and Graph clients as Exchange's.
 type Drives struct {
 	*Exchange
+
+	slotsOnce sync.Once
+	slots     streamSlots
+}
+
+// largeFiles are the worker's slots for streaming large files.
+func (d *Drives) largeFiles() streamSlots {
+	d.slotsOnce.Do(func() { d.slots = newStreamSlots() })
+	return d.slots
 }
 
 func (d *Drives) driveSource(g workflows.GraphRef) (DriveSource, error) {

@@ -60,7 +60,7 @@ func (d *Drives) BackupDriveBatch(ctx context.Context, in workflows.BackupDriveB
 	}
 	defer sess.Close(ctx)
 
-	b := &driveBatch{in: in, src: src, repo: r, sess: sess, done: map[string]bool{}, lastCheck: time.Now()}
+	b := &driveBatch{in: in, src: src, repo: r, sess: sess, slots: d.largeFiles(), done: map[string]bool{}, lastCheck: time.Now()}
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &b.cp)
 	}
@@ -98,6 +98,8 @@ type driveBatch struct {
 	src  DriveSource
 	repo *repository.Repository
 	sess *repository.Session
+	// slots bound the worker's large files in flight.
+	slots streamSlots
 
 	mu        sync.Mutex
 	cp        driveBatchCheckpoint
@@ -160,6 +162,11 @@ type repositoryEntry struct {
 }
 
 func (b *driveBatch) store(ctx context.Context, f *driveEntry) (repositoryEntry, error) {
+	release, err := b.slots.acquire(ctx, f.Size, func() { activity.RecordHeartbeat(ctx, b.checkpoint()) })
+	if err != nil {
+		return repositoryEntry{}, err
+	}
+	defer release()
 	body, err := b.src.OpenFile(ctx, b.in.Drive.ID, f.DriveItem)
 	if err != nil {
 		return repositoryEntry{}, graphErrorKeep(err)
