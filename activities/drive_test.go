@@ -17,6 +17,7 @@ import (
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/workflows"
 )
 
@@ -182,17 +183,25 @@ func (f *driveFixture) backup(id string) (backup.Summary, error) {
 	return s, nil
 }
 
-// stored reads the backup back: folder path/name → content.
-func (f *driveFixture) stored(id string) map[string]string {
+// openBackup opens the repository, released when the test ends, and a
+// backup's index.
+func (f *driveFixture) openBackup(id string) (*repository.Repository, repository.BackupIndex) {
 	ctx := context.Background()
 	r, err := f.a.Repos.open(ctx, f.repo)
 	require.NoError(f.t, err)
-	defer r.Release(ctx)
+	f.t.Cleanup(func() { r.Release(ctx) })
 	require.NoError(f.t, r.Refresh(ctx))
 	b, err := r.Backup(ctx, id)
 	require.NoError(f.t, err)
 	idx, err := r.Index(ctx, b)
 	require.NoError(f.t, err)
+	return r, idx
+}
+
+// stored reads the backup back: folder path/name → content.
+func (f *driveFixture) stored(id string) map[string]string {
+	ctx := context.Background()
+	r, idx := f.openBackup(id)
 	out := map[string]string{}
 	for _, c := range idx.Collections {
 		objects, err := driveObjects(ctx, r, c.StateID)
@@ -291,14 +300,7 @@ func TestDriveBatchResumesFromItsCheckpoint(t *testing.T) {
 // storedState reads a backup's drive state back, by item id.
 func (f *driveFixture) storedState(id string) map[string]*driveEntry {
 	ctx := context.Background()
-	r, err := f.a.Repos.open(ctx, f.repo)
-	require.NoError(f.t, err)
-	defer r.Release(ctx)
-	require.NoError(f.t, r.Refresh(ctx))
-	b, err := r.Backup(ctx, id)
-	require.NoError(f.t, err)
-	idx, err := r.Index(ctx, b)
-	require.NoError(f.t, err)
+	r, idx := f.openBackup(id)
 	require.Len(f.t, idx.Collections, 1)
 	var entries []*driveEntry
 	require.NoError(f.t, r.ReadJSON(ctx, idx.Collections[0].StateID, &entries))
