@@ -6,7 +6,7 @@
 // four under Graph latency, and drive backup throughput and memory with
 // large files.
 //
-//	make build && go run ./bench [-items 3000] [-only exchange-incremental]
+//	make build && go run ./bench [-items 3000] [-only exchange-incremental|drive|memory|scale]
 package main
 
 import (
@@ -17,10 +17,11 @@ import (
 )
 
 type config struct {
-	users     int
-	items     int
-	latency   time.Duration
-	scaleUser int
+	users   int
+	items   int
+	latency time.Duration
+	// Scaling run: mailboxes and items per mailbox.
+	scaleUser, scaleItems int
 	// Drive run: files per user, and the cap of the few large ones.
 	driveFiles int
 	maxFile    int64
@@ -35,6 +36,7 @@ const (
 	onlyExchangeIncremental = "exchange-incremental"
 	onlyDrive               = "drive"
 	onlyMemory              = "memory"
+	onlyScale               = "scale"
 )
 
 func main() {
@@ -43,15 +45,16 @@ func main() {
 	flag.IntVar(&c.items, "items", 3000, "items per mailbox in the throughput tenant")
 	flag.DurationVar(&c.latency, "latency", 100*time.Millisecond, "simulated Graph latency for the scaling run")
 	flag.IntVar(&c.scaleUser, "scale-users", 16, "mailboxes in the scaling tenant")
+	flag.IntVar(&c.scaleItems, "scale-items", 1000, "items per mailbox in the scaling tenant")
 	flag.IntVar(&c.driveFiles, "drive-files", 400, "files per user in the drive tenant")
 	flag.Int64Var(&c.maxFile, "max-file-mib", 512, "size cap, in MiB, of the few large files per drive")
 	flag.StringVar(&c.only, "only", "", "run only this section: "+onlyExchangeIncremental+" (full backup, 1% churn, incremental backup), "+
-		onlyDrive+" (drive backup against raw ingest) or "+onlyMemory+" (worker RSS as a mailbox grows 4x)")
+		onlyDrive+" (drive backup against raw ingest), "+onlyMemory+" (worker RSS as a mailbox grows 4x) or "+onlyScale+" (4 workers against 1)")
 	flag.Parse()
 	switch c.only {
-	case "", onlyExchangeIncremental, onlyDrive, onlyMemory:
+	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale:
 	default:
-		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory)
+		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale)
 		os.Exit(2)
 	}
 	c.maxFile <<= 20
