@@ -74,7 +74,10 @@ func (d *Drives) BackupDriveBatch(ctx context.Context, in workflows.BackupDriveB
 			b.done[f.ID] = true
 		}
 	}
-	if err := b.run(ctx, files); err != nil {
+	stop := keepAlive(ctx, func() any { return b.checkpoint() })
+	err = b.run(ctx, files)
+	stop()
+	if err != nil {
 		return res, err
 	}
 	all := append(b.kept, b.pending...)

@@ -227,6 +227,11 @@ func (d *Drives) RestoreDriveBatch(ctx context.Context, in workflows.RestoreDriv
 		}
 	}
 	dr := &driveRestore{in: in, tgt: tgt, repo: r, stored: stored}
+	defer keepAlive(ctx, func() any {
+		dr.mu.Lock()
+		defer dr.mu.Unlock()
+		return dr.res.RestoreCounts
+	})()
 	for _, f := range in.Batch.Folders {
 		files := byFolder[strings.Join(f.Path, "/")]
 		sort.Slice(files, func(i, j int) bool { return files[i].ItemID < files[j].ItemID })

@@ -36,6 +36,9 @@ const (
 	leaseTimeout = 10 * time.Second
 	// releaseTimeout bounds the release of a lease on shutdown.
 	releaseTimeout = 2 * time.Second
+	// maxReservation is the longest Spend waits on tokens reserved at one
+	// rate: the share may grow meanwhile.
+	maxReservation = 250 * time.Millisecond
 )
 
 // Leaser renews or releases a worker's lease in a tenant's budget.
@@ -122,7 +125,7 @@ func (f *Fleet) Tenant(tenantID, clientID string) *Tenant {
 	if t, ok := f.tenants[k]; ok {
 		return t
 	}
-	t := &Tenant{f: f, tenantID: tenantID, clientID: clientID, wake: make(chan struct{}, 1)}
+	t := &Tenant{f: f, tenantID: tenantID, clientID: clientID, wake: make(chan struct{}, 1), turn: make(chan struct{}, 1)}
 	if f.ruPerMinute > 0 {
 		// Until the first grant, as if alone.
 		t.lim = rate.NewLimiter(0, maxCost)
@@ -156,6 +159,8 @@ type Tenant struct {
 	lim                *rate.Limiter // nil when unmetered
 	// wake asks the renewal for an immediate lease.
 	wake chan struct{}
+	// turn is held by the Spend taking tokens.
+	turn chan struct{}
 
 	mu sync.Mutex
 	// spending counts the Spends under way, lastSpend is when the last
@@ -188,6 +193,14 @@ func (t *Tenant) Spend(ctx context.Context, units int) error {
 	}
 	granted := t.touch()
 	defer t.spent()
+	// One Spend at a time takes tokens, in turn: a dear request must not
+	// starve behind cheap ones that keep taking what accumulates.
+	select {
+	case t.turn <- struct{}{}:
+		defer func() { <-t.turn }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	if granted != nil {
 		wait := time.NewTimer(firstGrantWait)
 		select {
@@ -208,7 +221,17 @@ func (t *Tenant) Spend(ctx context.Context, units int) error {
 		if !r.OK() {
 			continue // the burst shrank meanwhile
 		}
-		if d := r.Delay(); d > 0 {
+		d := r.Delay()
+		if d > maxReservation {
+			// Reservations keep the rate they were made at: waiting out
+			// one made while the share was small would outlast the share.
+			// Give the tokens back and look again shortly; Spends take
+			// turns, so nobody takes them meanwhile.
+			r.Cancel()
+			d = maxReservation
+			n = 0
+		}
+		if d > 0 {
 			wait := time.NewTimer(d)
 			select {
 			case <-wait.C:

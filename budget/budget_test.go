@@ -384,3 +384,31 @@ func TestNothingGrantedMeansWaiting(t *testing.T) {
 	eventually(t, func() bool { return s.n.Load() > 0 }, "spends once granted")
 	s.stop()
 }
+
+// growingShare grants a trickle until opened, then plenty.
+type growingShare struct{ open atomic.Bool }
+
+func (g *growingShare) Lease(context.Context, string, string, workflows.DriveBudgetLeaseRequest) (workflows.DriveBudgetGrant, error) {
+	if !g.open.Load() {
+		return workflows.DriveBudgetGrant{Workers: 2, RUPerMinute: 6, RenewEvery: 20 * time.Millisecond}, nil
+	}
+	return workflows.DriveBudgetGrant{Workers: 2, RUPerMinute: 60000, RenewEvery: time.Hour}, nil
+}
+
+// Requests queued behind a small share go as soon as the share grows, not
+// at the pace the small share would have allowed (here minutes).
+func TestQueuedSpendsSpeedUpWithTheShare(t *testing.T) {
+	l := &growingShare{}
+	tn := newFleet(t, l, "w1", 1200, nil).Tenant("t", "c")
+	var done atomic.Int64
+	for range 8 {
+		go func() {
+			if tn.Spend(context.Background(), 5) == nil {
+				done.Add(1)
+			}
+		}()
+	}
+	eventually(t, func() bool { return done.Load() >= 1 }, "the first spends go from the initial tokens")
+	l.open.Store(true)
+	eventually(t, func() bool { return done.Load() == 8 }, "the rest go once the share grows")
+}

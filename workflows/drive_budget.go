@@ -17,7 +17,7 @@ import (
 // to the others.
 const (
 	DriveBudgetLeaseTTL   = 30 * time.Second
-	DriveBudgetRenewEvery = 10 * time.Second
+	DriveBudgetRenewEvery = 3 * time.Second
 
 	// UpdateDriveBudgetLease renews or releases a worker's lease and
 	// answers with its share.
