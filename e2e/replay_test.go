@@ -46,10 +46,10 @@ func TestLiveHistoriesReplay(t *testing.T) {
 
 	record := os.Getenv("CORSO_RECORD_HISTORIES")
 	execs := waitExecutions(t, "CorsoRepository = 's3://corso-test/replay' AND ExecutionStatus != 'Running'", 14)
-	// The tenant's drive budget, leased by the workers during the drive
-	// work above; it runs on, so its history so far.
+	// The tenant's drive budget, when workers meter drive requests: its
+	// history so far.
 	budgetID := workflows.DriveBudgetWorkflowID(tenant.TenantID(), tenant.CLIEnv("")["AZURE_CLIENT_ID"])
-	execs = append(execs, waitExecutions(t, "WorkflowId = '"+budgetID+"'", 1)...)
+	execs = append(execs, allExecutions(t, rawClient(t), "WorkflowId = '"+budgetID+"'")...)
 	for _, e := range execs {
 		h := &historypb.History{Events: e.events}
 		if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {
