@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/corso-temporal/corso/backup"
@@ -130,21 +129,6 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 	}
 	b.progress.Stage = "done"
 	return summary, nil
-}
-
-// planActivityOptions suit the plan run as a local activity: a few reads,
-// retried like the short activities.
-func planActivityOptions(ctx workflow.Context) workflow.Context {
-	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		ScheduleToCloseTimeout: 30 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			MaximumAttempts:        6,
-			NonRetryableErrorTypes: backupNonRetryableTypes,
-		},
-	})
 }
 
 // backupEach backs up each collection in an activity of its own.

@@ -29,14 +29,28 @@ func repoActivityOptions(ctx workflow.Context) workflow.Context {
 func shortActivityOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			MaximumAttempts:        6,
-			NonRetryableErrorTypes: backupNonRetryableTypes,
-		},
+		RetryPolicy:         shortRetryPolicy(),
 	})
+}
+
+// planActivityOptions suit a backup's plan run as a local activity: a few
+// reads, retried like the short activities.
+func planActivityOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: 30 * time.Minute,
+		RetryPolicy:            shortRetryPolicy(),
+	})
+}
+
+// shortRetryPolicy retries quick reads a few times, never user errors.
+func shortRetryPolicy() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        time.Minute,
+		MaximumAttempts:        6,
+		NonRetryableErrorTypes: backupNonRetryableTypes,
+	}
 }
 
 // collectionActivityOptions suit one container's backup: long, so it
