@@ -48,30 +48,38 @@ func newExchangeFixture(t *testing.T, items int) *exchangeFixture {
 // run executes BackupCollection, optionally resuming from heartbeat
 // details, and returns the result and the last heartbeat it sent.
 func (f *exchangeFixture) run(prev *workflows.PreviousCollection, resume *collectionCheckpoint) (workflows.CollectionResult, *collectionCheckpoint, error) {
-	var ts testsuite.WorkflowTestSuite
-	env := ts.NewTestActivityEnvironment()
-	env.RegisterActivity(f.a)
-	var last *collectionCheckpoint
-	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
-		var cp collectionCheckpoint
-		if details.Get(&cp) == nil {
-			last = &cp
-		}
-	})
-	if resume != nil {
-		env.SetHeartbeatDetails(*resume)
-	}
+	env, last := checkpointedEnv(f.a, resume)
 	cont := m365.Container{ID: "inbox", DisplayName: "Inbox", Path: []string{"Inbox"}, Category: m365.Email}
 	val, err := env.ExecuteActivity(f.a.BackupCollection, workflows.BackupCollectionInput{
 		Repo: f.repo, Graph: f.gr, BackupID: "b", MailboxID: "mbx", Concurrency: 3,
 		Plan: workflows.CollectionPlan{Container: cont, Previous: prev},
 	})
 	if err != nil {
-		return workflows.CollectionResult{}, last, err
+		return workflows.CollectionResult{}, *last, err
 	}
 	var res workflows.CollectionResult
 	require.NoError(f.t, val.Get(&res))
-	return res, last, nil
+	return res, *last, nil
+}
+
+// checkpointedEnv is an activity environment for the activities of a,
+// resuming from resume when it is set; last points at the checkpoint the
+// activity heartbeated last.
+func checkpointedEnv[T any](a any, resume *T) (*testsuite.TestActivityEnvironment, **T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	last := new(*T)
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		cp := new(T)
+		if details.Get(cp) == nil {
+			*last = cp
+		}
+	})
+	if resume != nil {
+		env.SetHeartbeatDetails(*resume)
+	}
+	return env, last
 }
 
 func previousOf(t *testing.T, r workflows.CollectionResult) *workflows.PreviousCollection {

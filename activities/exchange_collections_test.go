@@ -11,8 +11,6 @@ import (
 	"github.com/kopia/kopia/repo/manifest"
 	"github.com/kopia/kopia/snapshot"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/corso-temporal/corso/backup"
@@ -101,24 +99,12 @@ func plansOf(ids []string, prev map[string]workflows.CollectionResult, t *testin
 // heartbeat details, and returns the results by container and the last
 // heartbeat sent.
 func (f *exchangeFixture) runTogether(plans []workflows.CollectionPlan, resume *collectionsCheckpoint) (map[string]workflows.CollectionResult, *collectionsCheckpoint, error) {
-	var ts testsuite.WorkflowTestSuite
-	env := ts.NewTestActivityEnvironment()
-	env.RegisterActivity(f.a)
-	var last *collectionsCheckpoint
-	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
-		var cp collectionsCheckpoint
-		if details.Get(&cp) == nil {
-			last = &cp
-		}
-	})
-	if resume != nil {
-		env.SetHeartbeatDetails(*resume)
-	}
+	env, last := checkpointedEnv(f.a, resume)
 	val, err := env.ExecuteActivity(f.a.BackupCollections, workflows.BackupCollectionsInput{
 		Repo: f.repo, Graph: f.gr, BackupID: "b", MailboxID: "mbx", Concurrency: 2, Plans: plans,
 	})
 	if err != nil {
-		return nil, last, err
+		return nil, *last, err
 	}
 	var res workflows.BackupCollectionsResult
 	require.NoError(f.t, val.Get(&res))
@@ -128,7 +114,7 @@ func (f *exchangeFixture) runTogether(plans []workflows.CollectionPlan, resume *
 		require.Equal(f.t, plans[i].Container.ID, r.Container.ID, "results come in plan order")
 		out[r.Container.ID] = r
 	}
-	return out, last, nil
+	return out, *last, nil
 }
 
 func (f *exchangeFixture) folderTruth(fm *fakeMailbox) map[string]string {
