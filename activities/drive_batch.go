@@ -165,7 +165,7 @@ type repositoryEntry struct {
 }
 
 func (b *driveBatch) store(ctx context.Context, f *driveEntry) (repositoryEntry, error) {
-	release, err := b.slots.acquire(ctx, f.Size, func() { activity.RecordHeartbeat(ctx, b.checkpoint()) })
+	release, err := b.slots.acquire(ctx, f.Size, func() { heartbeat(ctx, b.checkpoint()) })
 	if err != nil {
 		return repositoryEntry{}, err
 	}
@@ -175,7 +175,7 @@ func (b *driveBatch) store(ctx context.Context, f *driveEntry) (repositoryEntry,
 		return repositoryEntry{}, graphErrorKeep(err)
 	}
 	defer body.Close()
-	src := &sourceReader{r: body, tick: func() { activity.RecordHeartbeat(ctx, b.checkpoint()) }}
+	src := &sourceReader{r: body, tick: func() { heartbeat(ctx, b.checkpoint()) }}
 	de, err := b.sess.WriteItem(ctx, f.ID, f.Modified, src)
 	if err != nil {
 		return repositoryEntry{}, graphErrorKeep(err)
@@ -220,7 +220,7 @@ func (b *driveBatch) stored(ctx context.Context, r driveFileResult) error {
 	b.cp.Segments = append(b.cp.Segments, id.String())
 	b.kept = append(b.kept, b.pending...)
 	b.pending, b.lastCheck = nil, time.Now()
-	activity.RecordHeartbeat(ctx, driveBatchCheckpoint{Segments: append([]string(nil), b.cp.Segments...)})
+	heartbeat(ctx, driveBatchCheckpoint{Segments: append([]string(nil), b.cp.Segments...)})
 	return nil
 }
 

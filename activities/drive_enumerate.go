@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.temporal.io/sdk/activity"
-
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
 	"github.com/corso-temporal/corso/repository"
@@ -59,7 +57,7 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 		tree = driveTree{}
 	}
 	for pages := 0; ; pages++ {
-		activity.RecordHeartbeat(ctx, pages)
+		heartbeat(ctx, pages)
 		p, err := src.DriveDeltaPage(ctx, in.Drive.ID, link)
 		if errors.Is(err, m365.ErrDeltaExpired) && link != "" {
 			// Re-enumerate the whole drive; unchanged files are still
@@ -227,7 +225,7 @@ func storeChangedPermissions(ctx context.Context, src DriveSource, sess *reposit
 			return err
 		}
 		e.PermsID = id
-		activity.RecordHeartbeat(ctx, done.Add(1))
+		heartbeat(ctx, done.Add(1))
 		return nil
 	})
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"go.temporal.io/sdk/activity"
-
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/export"
 	"github.com/corso-temporal/corso/m365"
@@ -64,7 +62,7 @@ func exportDrives(ctx context.Context, r *repository.Repository, sink export.Sin
 			if !in.Selector.Matches(e) {
 				continue
 			}
-			activity.RecordHeartbeat(ctx)
+			heartbeat(ctx)
 			dir := e.Path
 			if in.Service == m365.SharePoint {
 				dir = append([]string{e.Library}, e.Path...)

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/corso-temporal/corso/backup"
@@ -129,7 +128,7 @@ func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestore
 		}
 		batch := workflows.DriveRestoreBatch{Library: library, DriveID: target.ID, StateID: c.StateID, DetailsID: c.DetailsID}
 		for i, k := range keys {
-			activity.RecordHeartbeat(ctx, i)
+			heartbeat(ctx, i)
 			f := folders[k]
 			id, err := tgt.EnsureDriveFolder(ctx, target.ID, restoreFolderPath(f.Path, in.Destination))
 			if err != nil {
@@ -364,7 +363,7 @@ func (dr *driveRestore) file(ctx context.Context, f workflows.DriveRestoreFolder
 	}
 	done := dr.res.RestoreCounts
 	dr.mu.Unlock()
-	activity.RecordHeartbeat(ctx, done)
+	heartbeat(ctx, done)
 	return nil
 }
 

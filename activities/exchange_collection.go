@@ -119,7 +119,7 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 		in: in, src: src, repo: r, session: sess, lastCheck: time.Now(), checkpointItems: a.checkpointItems(),
 		slots: make(chan struct{}, max(1, in.Concurrency)),
 		report: func(ctx context.Context, cp collectionCheckpoint, _ bool) {
-			activity.RecordHeartbeat(ctx, cp)
+			heartbeat(ctx, cp)
 		},
 		flush: sess.Flush,
 	}

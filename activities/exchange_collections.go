@@ -182,7 +182,7 @@ func (cs *collections) keepBeating(ctx context.Context) (stop func()) {
 				return
 			case <-t.C:
 				cs.mu.Lock()
-				activity.RecordHeartbeat(ctx, cs.cp)
+				heartbeat(ctx, cs.cp)
 				cs.lastBeat = time.Now()
 				cs.mu.Unlock()
 			}
@@ -209,7 +209,7 @@ func (cs *collections) report(ctx context.Context, i int, cp collectionCheckpoin
 	defer cs.mu.Unlock()
 	cs.cp.Collections[i] = cp
 	if force || time.Since(cs.lastBeat) >= heartbeatEvery {
-		activity.RecordHeartbeat(ctx, cs.cp)
+		heartbeat(ctx, cs.cp)
 		cs.lastBeat = time.Now()
 	}
 }
@@ -239,7 +239,7 @@ func (cs *collections) flush(ctx context.Context) error {
 		cs.cp.Collections[i] = collectionCheckpoint{} // done: its checkpoint is of no more use
 	}
 	if len(written) > 0 {
-		activity.RecordHeartbeat(ctx, cs.cp)
+		heartbeat(ctx, cs.cp)
 		cs.lastBeat = time.Now()
 	}
 	return nil

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"go.temporal.io/sdk/activity"
-
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/export"
 	"github.com/corso-temporal/corso/m365"
@@ -119,7 +117,7 @@ func (ex *exchangeExport) run(ctx context.Context, idx repository.BackupIndex, s
 					return err
 				}
 			}
-			activity.RecordHeartbeat(ctx)
+			heartbeat(ctx)
 			if err := ex.item(ctx, cat, c.Path, e, dirObjects[entryName(e.ItemID)]); err != nil {
 				return err
 			}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/corso-temporal/corso/backup"
@@ -122,7 +121,7 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 			c.TargetID, c.ExistingID = m.id, m.existing
 			continue
 		}
-		activity.RecordHeartbeat(ctx, i)
+		heartbeat(ctx, i)
 		id, err := tgt.EnsureContainer(ctx, plan.Target.ID, c.Category, c.TargetPath)
 		if err != nil {
 			return plan, graphError(fmt.Errorf("prepare %s folder %s: %w", c.Category, strings.Join(c.TargetPath, "/"), err))
@@ -326,7 +325,7 @@ func (rc *collectionRestore) restore(ctx context.Context, e backup.Entry) error 
 	}
 	done := rc.res.RestoreCounts
 	rc.mu.Unlock()
-	activity.RecordHeartbeat(ctx, done)
+	heartbeat(ctx, done)
 	return nil
 }
 

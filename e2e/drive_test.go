@@ -318,6 +318,7 @@ func TestOneDriveRestoreToAnotherUser(t *testing.T) {
 	if n := len(restored()); n != 2*len(want) {
 		t.Fatalf("after copy: %d files, want %d", n, 2*len(want))
 	}
+	assertFirstAttempts(t, "CorsoOperation = 'restore' AND CorsoBackupID = '"+id+"'", 4)
 
 	// One folder by selector, into another destination.
 	var folder string

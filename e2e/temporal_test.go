@@ -248,3 +248,22 @@ func TestNoWorkerPollingIsReportedNotAwaitedForever(t *testing.T) {
 		t.Fatal("the withdrawn init wrote to the bucket")
 	}
 }
+
+// assertFirstAttempts fails the test if an activity of the executions
+// query finds needed a retry: in a run without faults every activity
+// completes at its first attempt, and a retry there means an attempt
+// failed on its own (a cancelled context, a lost heartbeat).
+func assertFirstAttempts(t *testing.T, query string, n int) {
+	t.Helper()
+	for _, e := range waitExecutions(t, query, n) {
+		for _, ev := range e.events {
+			if a := ev.GetActivityTaskStartedEventAttributes(); a != nil && a.Attempt > 1 {
+				var f string
+				if lf := a.GetLastFailure(); lf != nil {
+					f = lf.GetMessage()
+				}
+				t.Errorf("%s: an activity started at attempt %d after: %s", e.id, a.Attempt, f)
+			}
+		}
+	}
+}

@@ -7,6 +7,18 @@ import (
 	"go.temporal.io/sdk/activity"
 )
 
+// heartbeat records details as the activity's progress, detached from
+// ctx's cancellation. The SDK sends throttled heartbeats later, with the
+// context of the call that opened the throttling window; if that context
+// has ended by then (a folder's worth of concurrent work is done, one of
+// its goroutines failed), the call fails, and the SDK takes the failure for
+// a lost server and cancels the whole activity. The activity's goroutines
+// heartbeat with contexts that end before it does, so every heartbeat goes
+// through here.
+func heartbeat(ctx context.Context, details ...any) {
+	activity.RecordHeartbeat(context.WithoutCancel(ctx), details...)
+}
+
 // keepAliveEvery is well inside the heartbeat timeouts of the workflows'
 // long activities.
 const keepAliveEvery = 10 * time.Second
@@ -23,7 +35,7 @@ func keepAlive(ctx context.Context, details func() any) (stop func()) {
 		for {
 			select {
 			case <-t.C:
-				activity.RecordHeartbeat(ctx, details())
+				heartbeat(ctx, details())
 			case <-done:
 				return
 			case <-ctx.Done():
