@@ -60,7 +60,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&o.debug, "debug-listen", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (off by default)")
 	f.IntVar(&o.maxActs, "max-concurrent-activities", 16, "activities this worker runs at once")
 	f.IntVar(&o.driveRU, "drive-ru-per-minute", envInt("CORSO_DRIVE_RU_PER_MINUTE", defaultDriveRU),
-		"SharePoint and OneDrive resource units per minute the whole fleet may spend per tenant: 1250 up to 1,000 licences, 2500 up to 5,000, 3750 up to 15,000, 5000 up to 50,000, 6250 above (env CORSO_DRIVE_RU_PER_MINUTE; 0, the default: unmetered, Retry-After only)")
+		"SharePoint and OneDrive resource units per minute the whole fleet may spend per tenant: 1250 up to 1,000 licences, 2500 up to 5,000, 3750 up to 15,000, 5000 up to 50,000, 6250 above (env CORSO_DRIVE_RU_PER_MINUTE; 0: unmetered, Retry-After only)")
 	return cmd
 }
 
@@ -155,9 +155,9 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-// defaultDriveRU leaves drive requests unmetered (Retry-After only) until
-// an admin states the tenant's budget.
-const defaultDriveRU = 0
+// defaultDriveRU is SharePoint's budget for the smallest tenants: safe
+// everywhere, and raised by admins of larger ones.
+const defaultDriveRU = 1250
 
 // envInt reads an integer setting from the environment, or def when unset
 // or not a number; run reports the latter.
