@@ -161,6 +161,9 @@ func TestOneDriveBackupMatchesTenantThroughChanges(t *testing.T) {
 	if again[0].Fetched != 0 || len(again[0].Resets) != 1 {
 		t.Errorf("after expiry: %d files downloaded, resets %v; want none downloaded and the drive named", again[0].Fetched, again[0].Resets)
 	}
+	for _, b := range []string{bs[0].BackupID, inc[0].BackupID, again[0].BackupID} {
+		assertFirstAttempts(t, "CorsoBackupID = '"+b+"'", 1)
+	}
 
 	// Export: the files themselves, tree kept.
 	dir := t.TempDir()

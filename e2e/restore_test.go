@@ -269,6 +269,7 @@ func TestExchangeRestoreToAnotherMailbox(t *testing.T) {
 		t.Fatalf("restore with replace: %+v", res.Total)
 	}
 	assertSameContents(t, "after replace", c.contents(t, to, under("Restored")), original)
+	assertFirstAttempts(t, "CorsoBackupID = '"+id+"'", 5)
 }
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
