@@ -1,9 +1,11 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -120,6 +122,9 @@ func (b *driveBatch) run(ctx context.Context, files []*driveEntry) error {
 			todo = append(todo, f)
 		}
 	}
+	// Largest first: a large file left for last would stream alone while
+	// the batch's other downloads have finished.
+	slices.SortStableFunc(todo, func(x, y *driveEntry) int { return cmp.Compare(y.Size, x.Size) })
 	return concurrently(ctx, b.in.Concurrency, todo, b.file)
 }
 

@@ -29,6 +29,7 @@ type fakeDrive struct {
 	content   map[string]string
 	log       []m365.DriveItem // every change; its index is the token
 	downloads map[string]int
+	opened    []string // ids in the order their downloads began
 	perms     map[string]int // permission calls by item
 	breakAt   int            // fail after this many downloads (a dying worker)
 }
@@ -113,6 +114,7 @@ func (f *fakeDrive) OpenFile(_ context.Context, _ string, it m365.DriveItem) (io
 		return nil, m365.ErrNotFound
 	}
 	f.downloads[id]++
+	f.opened = append(f.opened, id)
 	return io.NopCloser(bytes.NewBufferString(body)), nil
 }
 
@@ -295,6 +297,28 @@ func TestDriveBatchResumesFromItsCheckpoint(t *testing.T) {
 	again := after - 425
 	require.LessOrEqual(t, again, driveCheckpointFiles+2, "a crash costs at most one checkpoint of downloads")
 	t.Logf("downloaded %d before the crash, %d after, %d twice", before, after-before, again)
+}
+
+// A batch downloads its largest files first, so that none is left to
+// stream alone at the end.
+func TestDriveBatchDownloadsLargestFirst(t *testing.T) {
+	f := newDriveFixture(t)
+	f.drive.putFile("big", "root", "big.bin", strings.Repeat("b", 3000))
+	f.drive.putFile("mid", "docs", "mid.bin", strings.Repeat("m", 2000))
+	f.drive.putFile("bigger", "docs", "bigger.bin", strings.Repeat("B", 4000))
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(f.d)
+	drive := m365.Drive{ID: "drive", Name: "OneDrive", Service: m365.OneDrive, Owner: "u", OwnerName: "ann@x"}
+	val, err := env.ExecuteActivity(f.d.EnumerateDrive, workflows.EnumerateDriveInput{Repo: f.repo, Graph: f.gr, BackupID: "b", Drive: drive})
+	require.NoError(t, err)
+	var en workflows.DriveEnumeration
+	require.NoError(t, val.Get(&en))
+	require.Len(t, en.Batches, 1)
+	_, err = env.ExecuteActivity(f.d.BackupDriveBatch, workflows.BackupDriveBatchInput{Repo: f.repo, Graph: f.gr, BackupID: "b", Drive: drive, Batch: en.Batches[0], Concurrency: 1})
+	require.NoError(t, err)
+	require.Len(t, f.drive.opened, 28)
+	require.Equal(t, []string{"bigger", "big", "mid"}, f.drive.opened[:3])
 }
 
 // storedState reads a backup's drive state back, by item id.
