@@ -20,7 +20,8 @@ type driveItemSpec struct {
 	mime       string
 	created    time.Time
 	modified   time.Time
-	createdBy  int // user index
+	fsModified time.Time // as a client set it, when it did
+	createdBy  int       // user index
 	modifiedBy int
 	shared     bool
 	perms      []permission
@@ -34,6 +35,15 @@ type permission struct {
 	linkScope string // organization, anonymous, users
 	grantee   int    // user index of a direct grant; -1 for links
 	owner     bool
+}
+
+// shownModified is the modification time users see (fileSystemInfo):
+// the one a client set, or the item's own.
+func (d *driveItemSpec) shownModified() time.Time {
+	if !d.fsModified.IsZero() {
+		return d.fsModified
+	}
+	return d.modified
 }
 
 func (s *Server) driveObject(owner uint32) object {
@@ -145,6 +155,7 @@ func (s *Server) driveItem(v view) *driveItemSpec {
 		if !v.st.createdAt.IsZero() || v.version > 0 || v.st.name != "" {
 			d.modified = v.st.modified
 		}
+		d.fsModified = v.st.fsModified
 		if v.st.permsSet {
 			d.perms = v.st.perms
 			d.shared = len(d.perms) > 1
@@ -372,7 +383,7 @@ func (s *Server) driveItemObject(v view, d *driveItemSpec, opt driveItemOptions)
 			return map[string]any{"mimeType": d.mime, "hashes": map[string]any{"quickXorHash": h.quickXor}}
 		})})
 	}
-	o = append(o, kv{"fileSystemInfo", map[string]any{"createdDateTime": ts(d.created), "lastModifiedDateTime": ts(d.modified)}})
+	o = append(o, kv{"fileSystemInfo", map[string]any{"createdDateTime": ts(d.created), "lastModifiedDateTime": ts(d.shownModified())}})
 	if isRoot {
 		o = append(o, kv{"root", map[string]any{}})
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 )
 
 // Drive write paths a restore needs: folders, simple uploads, upload
@@ -96,9 +97,35 @@ func (s *Server) replaceContent(v view, data []byte) view {
 		st.doc = map[string]any{"mimeType": d.mime}
 	}
 	st.content = data
+	st.fsModified = time.Time{} // new content is modified now
 	m.mu.Unlock()
 	nv, _ := m.view(v.ref)
 	return nv
+}
+
+// fileSystemModified reads fileSystemInfo.lastModifiedDateTime from a
+// driveItem document; ok is false if it names none.
+func fileSystemModified(doc map[string]any) (t time.Time, ok bool, err *apiError) {
+	fs, _ := doc["fileSystemInfo"].(map[string]any)
+	raw, _ := fs["lastModifiedDateTime"].(string)
+	if raw == "" {
+		return time.Time{}, false, nil
+	}
+	t, perr := time.Parse(time.RFC3339Nano, raw)
+	if perr != nil {
+		return time.Time{}, false, errInvalidRequest("Invalid fileSystemInfo.lastModifiedDateTime %q.", raw)
+	}
+	return t, true, nil
+}
+
+// setFileSystemModified records the modification time a client set on a
+// drive item.
+func (s *Server) setFileSystemModified(v view, t time.Time) {
+	m := s.model
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, _ := m.viewLocked(v.ref)
+	m.touchLocked(cur).fsModified = t
 }
 
 // splitRel resolves all but the last segment of a path address and returns
@@ -243,6 +270,14 @@ func (rq *request) patchDriveItem() error {
 			}
 			m.mu.Unlock()
 		}
+	}
+	if mod, ok, ferr := fileSystemModified(doc); ferr != nil {
+		return ferr
+	} else if ok {
+		m.mu.Lock()
+		cur, _ := m.viewLocked(v.ref)
+		m.modifyLocked(cur).fsModified = mod
+		m.mu.Unlock()
 	}
 	if name, ok := doc["name"].(string); ok && name != "" && name != s.driveItemName(v) {
 		m.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // State is the ground truth of the tenant at one moment: every live item
@@ -45,6 +46,9 @@ type StateItem struct {
 	Version      uint32 `json:"version"`
 	Hash         string `json:"hash,omitempty"`
 	QuickXorHash string `json:"quickXorHash,omitempty"`
+	// Modified is a file's modification time as users see it
+	// (fileSystemInfo.lastModifiedDateTime).
+	Modified time.Time `json:"modified,omitzero"`
 }
 
 // StateFilter narrows a State.
@@ -187,6 +191,7 @@ func (s *Server) stateDrive(st *State, resource, resourceID string, owner uint32
 		} else {
 			it.Kind = "file"
 			it.Size = d.content.size
+			it.Modified = d.shownModified().UTC()
 			if !noHash {
 				h := s.hashes.of(d.content)
 				it.Hash, it.QuickXorHash = h.sha256, h.quickXor

@@ -33,14 +33,17 @@ type model struct {
 
 // itemState is the overlay record of one touched object.
 type itemState struct {
-	ref        ref
-	src        ref // generated origin of the content and metadata; zero when stored
-	container  ref // folder/calendar for Exchange items, parent folder for folders, drive for drive items
-	parent     ref // drive items: parent folder item
-	version    uint32
-	deleted    bool
-	name       string // rename of a folder or drive item
-	modified   time.Time
+	ref       ref
+	src       ref // generated origin of the content and metadata; zero when stored
+	container ref // folder/calendar for Exchange items, parent folder for folders, drive for drive items
+	parent    ref // drive items: parent folder item
+	version   uint32
+	deleted   bool
+	name      string // rename of a folder or drive item
+	modified  time.Time
+	// fsModified is a drive item's fileSystemInfo.lastModifiedDateTime
+	// as a client set it; zero: the item's own modification time.
+	fsModified time.Time
 	created    uint64              // change sequence at creation; 0 for generated objects
 	createdAt  time.Time           // creation time of created objects
 	content    []byte              // stored bytes for written messages (MIME) and files

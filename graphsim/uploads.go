@@ -31,6 +31,7 @@ type uploadSession struct {
 	name     string
 	target   ref // existing item to replace
 	conflict string
+	modified time.Time // fileSystemInfo the session was created with
 	// attachment
 	item view
 	att  storedAttachment
@@ -101,6 +102,13 @@ func (rq *request) createDriveUpload() error {
 	if item, ok := doc["item"].(map[string]any); ok {
 		if fs, ok := item["fileSize"].(float64); ok {
 			sess.total = int64(fs)
+		}
+		mod, ok, err := fileSystemModified(item)
+		if err != nil {
+			return err
+		}
+		if ok {
+			sess.modified = mod
 		}
 	}
 	id := s.uploads.add(s, sess)
@@ -269,6 +277,10 @@ func (s *Server) serveUpload(c *httpCtx) {
 				s.fail(c, aerr)
 				return
 			}
+		}
+		if !sess.modified.IsZero() {
+			s.setFileSystemModified(v, sess.modified)
+			v, _ = s.model.view(v.ref)
 		}
 		status := http.StatusOK
 		if created {

@@ -193,6 +193,46 @@ func TestRestoredDriveItemsJoinTheTenant(t *testing.T) {
 	h.getJSON("drives/"+drive+"/items/"+item["id"].(string), http.StatusNotFound)
 }
 
+// Clients set the modification time users see (fileSystemInfo) with a
+// PATCH or when they create an upload session; new content resets it.
+func TestDriveItemsKeepTheModificationTimeAClientSets(t *testing.T) {
+	h := newHarness(t, Options{})
+	u := h.user(0)
+	drive := h.getJSON("users/"+u+"/drive", http.StatusOK)["id"].(string)
+	shown := func(it map[string]any) string {
+		return it["fileSystemInfo"].(map[string]any)["lastModifiedDateTime"].(string)
+	}
+	const then = "2019-03-04T05:06:07Z"
+	small := h.put("drives/"+drive+"/items/root:/small.txt:/content", []byte("small"))
+	id := small["id"].(string)
+	if shown(small) == then {
+		t.Fatal("a new file shows the time it was set before it was set")
+	}
+	patched := h.sendJSON(http.MethodPatch, "drives/"+drive+"/items/"+id, map[string]any{
+		"fileSystemInfo": map[string]any{"lastModifiedDateTime": then}}, http.StatusOK)
+	if shown(patched) != then || shown(h.getJSON("drives/"+drive+"/items/"+id, http.StatusOK)) != then {
+		t.Fatalf("after PATCH: %v", patched["fileSystemInfo"])
+	}
+	st, _ := h.sim.State(StateFilter{User: u, Category: "files", NoHashes: true})
+	for _, it := range st.Items {
+		if it.ID == id && it.Modified.Format(time.RFC3339) != then {
+			t.Fatalf("state shows %v", it.Modified)
+		}
+	}
+	h.sendJSON(http.MethodPatch, "drives/"+drive+"/items/"+id, map[string]any{
+		"fileSystemInfo": map[string]any{"lastModifiedDateTime": "yesterday"}}, http.StatusBadRequest)
+	if replaced := h.put("drives/"+drive+"/items/"+id+"/content", []byte("new content")); shown(replaced) == then {
+		t.Fatal("new content kept the old modification time")
+	}
+
+	sess := h.sendJSON(http.MethodPost, "drives/"+drive+"/items/root:/big.bin:/createUploadSession", map[string]any{"item": map[string]any{
+		"@microsoft.graph.conflictBehavior": "replace", "fileSystemInfo": map[string]any{"lastModifiedDateTime": then}}}, http.StatusOK)
+	item := h.put(sess["uploadUrl"].(string), []byte("0123456789"), "Content-Range", "bytes 0-9/10")
+	if shown(item) != then {
+		t.Fatalf("upload session: %v", item["fileSystemInfo"])
+	}
+}
+
 func TestCreatedMessagesAreStampedWhenTheyEnterTheStore(t *testing.T) {
 	h := newHarness(t, Options{})
 	u := h.user(0)
