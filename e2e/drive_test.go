@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/export"
@@ -74,7 +75,21 @@ func (a exchangeAdmin) storedFiles(t *testing.T, backupID string) map[string]str
 // drive in the same shape; library names the drive.
 func driveTruth(t *testing.T, sim *simTenant, resourceID, library string) map[string]string {
 	t.Helper()
-	st, err := sim.State(graphsim.StateFilter{Category: "files"})
+	return driveFacts(t, sim, resourceID, library, false, func(it graphsim.StateItem) string { return it.Hash })
+}
+
+// driveModified is the modification time users see of each file of a
+// drive, to the second, in driveTruth's shape.
+func driveModified(t *testing.T, sim *simTenant, resourceID, library string) map[string]string {
+	t.Helper()
+	return driveFacts(t, sim, resourceID, library, true, func(it graphsim.StateItem) string { return it.Modified.Format(time.RFC3339) })
+}
+
+// driveFacts maps each file of a drive, by library/folder path/name, to
+// what fact says of it.
+func driveFacts(t *testing.T, sim *simTenant, resourceID, library string, noHashes bool, fact func(graphsim.StateItem) string) map[string]string {
+	t.Helper()
+	st, err := sim.State(graphsim.StateFilter{Category: "files", NoHashes: noHashes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +102,7 @@ func driveTruth(t *testing.T, sim *simTenant, resourceID, library string) map[st
 		if it.Path != "" {
 			p += "/" + it.Path
 		}
-		out[p+"/"+it.Name] = it.Hash
+		out[p+"/"+it.Name] = fact(it)
 	}
 	return out
 }
@@ -302,6 +317,11 @@ func TestOneDriveRestoreToAnotherUser(t *testing.T) {
 		t.Fatalf("restore: %+v, want %d restored", res.Total, len(want))
 	}
 	assertSameItems(t, restored(), want)
+	wantModified := below(driveModified(t, tenant, from.ID, "x"), "x")
+	restoredModified := func() map[string]string {
+		return below(below(driveModified(t, tenant, to.ID, "x"), "x"), "Restored")
+	}
+	assertSameItems(t, restoredModified(), wantModified)
 
 	assertSameSharing(t, tenant, from, to, "Restored")
 
@@ -314,6 +334,7 @@ func TestOneDriveRestoreToAnotherUser(t *testing.T) {
 		t.Fatalf("restore with replace: %+v", res.Total)
 	}
 	assertSameItems(t, restored(), want)
+	assertSameItems(t, restoredModified(), wantModified)
 	res = a.restoreDrive(t, "onedrive", append(args, "--collisions", "copy")...)
 	if res.Total.Restored != int64(len(want)) {
 		t.Fatalf("restore with copy: %+v", res.Total)
