@@ -39,10 +39,12 @@ func driveRun(ctx context.Context, rep *report, stack *localstack.Stack, conns *
 	if err != nil {
 		return err
 	}
+	meter := meterCPU(process{procWorker, w.Process.Pid}, process{procSimulator, os.Getpid()}, process{procServers, stack.DevPID()})
 	r, err := a.run("backup", "create", "onedrive", "--user", "*", "--json")
 	if err != nil {
 		return err
 	}
+	backupCPU := meter.stop()
 	bs, err := summaries(r.Stdout)
 	if err != nil {
 		return err
@@ -51,6 +53,7 @@ func driveRun(ctx context.Context, rep *report, stack *localstack.Stack, conns *
 	took := r.Took
 	rate := mib(size) / took.Seconds()
 	rep.add("drive backup", fmt.Sprintf("%d files, %.1f MiB in %s: %.0f files/s, %.2f MiB/s", files, mib(size), took.Round(time.Millisecond), float64(files)/took.Seconds(), rate))
+	rep.add("processor use, drive backup", backupCPU.String())
 	peak, _ := localstack.PeakRSS(w.Process.Pid)
 
 	st, err := t.State(graphsim.StateFilter{Category: "files", NoHashes: true})

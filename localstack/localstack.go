@@ -256,6 +256,40 @@ func ReadEnvFile(path string) (map[string]string, error) {
 	return env, sc.Err()
 }
 
+// DevPID is the process id of the stack's corso-dev (Temporal, Web UI,
+// S3 server).
+func (s *Stack) DevPID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.procs[0].Process.Pid
+}
+
+// CPUTime is the processor time a process has used so far, user and
+// system.
+func CPUTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which may hold spaces: state is the
+	// first, utime and stime the 12th and 13th, in clock ticks.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("unreadable /proc/%d/stat", pid)
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("unreadable /proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	// USER_HZ, which /proc reports in, is 100 on every Linux.
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
 // PeakRSS is a process's high-water resident set size in bytes (Linux).
 func PeakRSS(pid int) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
