@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/kopia/kopia/fs"
@@ -44,13 +45,19 @@ func (s *Session) Flush(ctx context.Context) error {
 // Close ends the session without flushing.
 func (s *Session) Close(ctx context.Context) { _ = s.w.Close(ctx) }
 
+// copyBuffers carry items into the repository: a buffer per item would be
+// a good part of a backup's garbage.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
 // WriteItem stores one item's bytes, streaming, and returns its directory
 // entry. Identical bytes are stored once (kopia deduplicates), so writing
 // an item again after a retry costs no space.
 func (s *Session) WriteItem(ctx context.Context, name string, modTime time.Time, body io.Reader) (*snapshot.DirEntry, error) {
 	ow := s.w.NewObjectWriter(ctx, object.WriterOptions{Description: "ITEM", Compressor: Compressor, MetadataCompressor: Compressor})
 	defer ow.Close() //nolint:errcheck
-	n, err := io.Copy(ow, body)
+	buf := copyBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(ow, body, *buf)
+	copyBuffers.Put(buf)
 	if err != nil {
 		return nil, err
 	}
