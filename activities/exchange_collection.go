@@ -115,11 +115,18 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 	}
 	defer sess.Close(ctx)
 
+	// Checkpoints are sent at once; progress between them at most every
+	// heartbeatEvery: encoding and sealing one per item costs more than
+	// the item's Graph request.
+	var lastBeat time.Time
 	c := &collection{
 		in: in, src: src, repo: r, session: sess, lastCheck: time.Now(), checkpointItems: a.checkpointItems(),
 		slots: make(chan struct{}, max(1, in.Concurrency)),
-		report: func(ctx context.Context, cp collectionCheckpoint, _ bool) {
-			heartbeat(ctx, cp)
+		report: func(ctx context.Context, cp collectionCheckpoint, force bool) {
+			if force || time.Since(lastBeat) >= heartbeatEvery {
+				heartbeat(ctx, cp)
+				lastBeat = time.Now()
+			}
 		},
 		flush: sess.Flush,
 	}
