@@ -29,7 +29,7 @@ type fakeDrive struct {
 	content   map[string]string
 	log       []m365.DriveItem // every change; its index is the token
 	downloads map[string]int
-	opened    []string // ids in the order their downloads began
+	opened    []string       // ids in the order their downloads began
 	perms     map[string]int // permission calls by item
 	breakAt   int            // fail after this many downloads (a dying worker)
 }
@@ -249,21 +249,29 @@ func TestDriveBackupFullThenIncremental(t *testing.T) {
 	require.Equal(t, int64(25), inc.Items)
 }
 
+// oneBatch enumerates the drive for backup id, expecting one batch, and
+// returns an activity environment and the batch's input.
+func (f *driveFixture) oneBatch(id string, concurrency int) (*testsuite.TestActivityEnvironment, workflows.BackupDriveBatchInput) {
+	f.t.Helper()
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(f.d)
+	drive := m365.Drive{ID: "drive", Name: "OneDrive", Service: m365.OneDrive, Owner: "u", OwnerName: "ann@x"}
+	val, err := env.ExecuteActivity(f.d.EnumerateDrive, workflows.EnumerateDriveInput{Repo: f.repo, Graph: f.gr, BackupID: id, Drive: drive})
+	require.NoError(f.t, err)
+	var en workflows.DriveEnumeration
+	require.NoError(f.t, val.Get(&en))
+	require.Len(f.t, en.Batches, 1)
+	return env, workflows.BackupDriveBatchInput{Repo: f.repo, Graph: f.gr, BackupID: id, Drive: drive, Batch: en.Batches[0], Concurrency: concurrency}
+}
+
 func TestDriveBatchResumesFromItsCheckpoint(t *testing.T) {
 	f := newDriveFixture(t)
 	for i := range 400 {
 		f.drive.putFile(fmt.Sprintf("g%03d", i), "root", fmt.Sprintf("bulk %d.bin", i), strings.Repeat("x", i))
 	}
 	var ts testsuite.WorkflowTestSuite
-	env := ts.NewTestActivityEnvironment()
-	env.RegisterActivity(f.d)
-	drive := m365.Drive{ID: "drive", Name: "OneDrive", Service: m365.OneDrive, Owner: "u", OwnerName: "ann@x"}
-	val, err := env.ExecuteActivity(f.d.EnumerateDrive, workflows.EnumerateDriveInput{Repo: f.repo, Graph: f.gr, BackupID: "b", Drive: drive})
-	require.NoError(t, err)
-	var en workflows.DriveEnumeration
-	require.NoError(t, val.Get(&en))
-	require.Len(t, en.Batches, 1)
-	in := workflows.BackupDriveBatchInput{Repo: f.repo, Graph: f.gr, BackupID: "b", Drive: drive, Batch: en.Batches[0], Concurrency: 2}
+	env, in := f.oneBatch("b", 2)
 
 	var last *driveBatchCheckpoint
 	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
@@ -273,7 +281,7 @@ func TestDriveBatchResumesFromItsCheckpoint(t *testing.T) {
 		}
 	})
 	f.drive.breakAt = 350
-	_, err = env.ExecuteActivity(f.d.BackupDriveBatch, in)
+	_, err := env.ExecuteActivity(f.d.BackupDriveBatch, in)
 	require.Error(t, err, "the worker dies mid-batch")
 	require.NotNil(t, last, "a checkpoint was taken before")
 
@@ -285,7 +293,7 @@ func TestDriveBatchResumesFromItsCheckpoint(t *testing.T) {
 	retry := ts.NewTestActivityEnvironment()
 	retry.RegisterActivity(f.d)
 	retry.SetHeartbeatDetails(*last)
-	val, err = retry.ExecuteActivity(f.d.BackupDriveBatch, in)
+	val, err := retry.ExecuteActivity(f.d.BackupDriveBatch, in)
 	require.NoError(t, err)
 	var res workflows.DriveBatchResult
 	require.NoError(t, val.Get(&res))
@@ -306,16 +314,8 @@ func TestDriveBatchDownloadsLargestFirst(t *testing.T) {
 	f.drive.putFile("big", "root", "big.bin", strings.Repeat("b", 3000))
 	f.drive.putFile("mid", "docs", "mid.bin", strings.Repeat("m", 2000))
 	f.drive.putFile("bigger", "docs", "bigger.bin", strings.Repeat("B", 4000))
-	var ts testsuite.WorkflowTestSuite
-	env := ts.NewTestActivityEnvironment()
-	env.RegisterActivity(f.d)
-	drive := m365.Drive{ID: "drive", Name: "OneDrive", Service: m365.OneDrive, Owner: "u", OwnerName: "ann@x"}
-	val, err := env.ExecuteActivity(f.d.EnumerateDrive, workflows.EnumerateDriveInput{Repo: f.repo, Graph: f.gr, BackupID: "b", Drive: drive})
-	require.NoError(t, err)
-	var en workflows.DriveEnumeration
-	require.NoError(t, val.Get(&en))
-	require.Len(t, en.Batches, 1)
-	_, err = env.ExecuteActivity(f.d.BackupDriveBatch, workflows.BackupDriveBatchInput{Repo: f.repo, Graph: f.gr, BackupID: "b", Drive: drive, Batch: en.Batches[0], Concurrency: 1})
+	env, in := f.oneBatch("b", 1)
+	_, err := env.ExecuteActivity(f.d.BackupDriveBatch, in)
 	require.NoError(t, err)
 	require.Len(t, f.drive.opened, 28)
 	require.Equal(t, []string{"bigger", "big", "mid"}, f.drive.opened[:3])
