@@ -132,12 +132,12 @@ func run(c config) error {
 	rep.add("full backup rate", fmt.Sprintf("%.0f items/s, %.2f MiB/s, %.2f Graph requests/item", backupRate, mib(bytes)/fullTook.Seconds(), float64(fullRequests)/float64(items)))
 	rep.add("processor use, full backup", fullCPU.String())
 
+	peak, _ := localstack.PeakRSS(w1.Process.Pid)
+	rep.add("worker peak RSS, full backup", fmt.Sprintf("%.0f MiB", mib(peak)))
 	if c.only == "" {
 		if err := rawComparison(ctx, &rep, stack, conns, t1, a1, full, backupRate, fullCPU, bytes); err != nil {
 			return err
 		}
-		peak, _ := localstack.PeakRSS(w1.Process.Pid)
-		rep.add("worker peak RSS, full backup", fmt.Sprintf("%.0f MiB", mib(peak)))
 	}
 
 	// 2. Incremental after 1% churn.
