@@ -341,3 +341,20 @@ func TestDriveDeltaTokenLatestSkipsExistingItems(t *testing.T) {
 		t.Fatalf("after latest: %v", up)
 	}
 }
+
+// An added file may be given its size: a benchmark's one large file.
+func TestAddedFilesTakeTheSizeAsked(t *testing.T) {
+	h := newHarness(t, Options{})
+	u := h.user(0)
+	const size = 5<<20 + 3
+	added := h.mutate(MutateOp{Op: "add", Kind: "file", User: u, Size: size})
+	drive := h.getJSON("users/"+u+"/drive", http.StatusOK)["id"].(string)
+	it := h.getJSON("drives/"+drive+"/items/"+added[0].ID, http.StatusOK)
+	if it["size"].(float64) != size {
+		t.Fatalf("size %v, want %d", it["size"], size)
+	}
+	body, _ := h.bytes(it["@microsoft.graph.downloadUrl"].(string), http.StatusOK)
+	if len(body) != size {
+		t.Fatalf("downloaded %d bytes, want %d", len(body), size)
+	}
+}

@@ -144,6 +144,9 @@ func (s *Server) driveItem(v view) *driveItemSpec {
 		d.shared = r.chance(0.05)
 	default:
 		s.genDriveFile(d, owner, v.src, v.version)
+		if v.st != nil && v.st.size > 0 {
+			d.content.size = v.st.size
+		}
 	}
 	if v.ref.Serial == 0 && v.ref.Sub == 0 && v.ref.Index == 0 {
 		d.name = "root"

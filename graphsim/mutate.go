@@ -35,6 +35,9 @@ type MutateOp struct {
 	// within a channel) for add (kind channelMessage), modify and delete.
 	Team    string `json:"team,omitempty"`
 	Channel string `json:"channel,omitempty"`
+	// Size fixes the size in bytes of an added file (generated content);
+	// zero draws one as for the tenant's files.
+	Size int64 `json:"size,omitempty"`
 	// Churn: Seed and Rate (fraction of each collection's items touched);
 	// User limits churn to one user.
 	Seed int64   `json:"seed,omitempty"`
@@ -246,6 +249,9 @@ func (s *Server) addOne(op MutateOp) (ref, error) {
 		st := m.createLocked(kDriveItem, owner, s.t.driveRef(owner), parent, sub)
 		st.src = st.ref
 		st.createdAt = st.modified
+		if sub != 0 {
+			st.size = op.Size
+		}
 		if op.Name != "" {
 			st.name = op.Name
 		}

@@ -44,6 +44,8 @@ type itemState struct {
 	// fsModified is a drive item's fileSystemInfo.lastModifiedDateTime
 	// as a client set it; zero: the item's own modification time.
 	fsModified time.Time
+	// size fixes a generated drive file's size; zero: drawn.
+	size       int64
 	created    uint64              // change sequence at creation; 0 for generated objects
 	createdAt  time.Time           // creation time of created objects
 	content    []byte              // stored bytes for written messages (MIME) and files
