@@ -116,16 +116,47 @@ type driveBatch struct {
 }
 
 func (b *driveBatch) run(ctx context.Context, files []*driveEntry) error {
-	var todo []*driveEntry
+	var large, small []*driveEntry
 	for _, f := range files {
-		if !b.done[f.ID] {
-			todo = append(todo, f)
+		switch {
+		case b.done[f.ID]:
+		case f.Size >= largeFileSize:
+			large = append(large, f)
+		default:
+			small = append(small, f)
 		}
 	}
 	// Largest first: a large file left for last would stream alone while
 	// the batch's other downloads have finished.
-	slices.SortStableFunc(todo, func(x, y *driveEntry) int { return cmp.Compare(y.Size, x.Size) })
-	return concurrently(ctx, b.in.Concurrency, todo, b.file)
+	bySize := func(x, y *driveEntry) int { return cmp.Compare(y.Size, x.Size) }
+	slices.SortStableFunc(large, bySize)
+	slices.SortStableFunc(small, bySize)
+	// Large files wait for one of the worker's stream slots; small ones
+	// go on meanwhile instead of waiting behind them.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, part := range [][]*driveEntry{large, small} {
+		n := b.in.Concurrency
+		if i == 0 {
+			n = min(n, largeFileStreams)
+		}
+		wg.Go(func() {
+			if errs[i] = concurrently(ctx, n, part, b.file); errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	// The error that stopped the other part, not the other part's
+	// cancellation.
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return cmp.Or(errs...)
 }
 
 // downloadURLLifetime is how long download URLs from an enumeration are

@@ -321,6 +321,41 @@ func TestDriveBatchDownloadsLargestFirst(t *testing.T) {
 	require.Equal(t, []string{"bigger", "big", "mid"}, f.drive.opened[:3])
 }
 
+// Small files do not wait behind large ones for the worker's stream
+// slots.
+func TestDriveBatchSmallFilesPassLargeOnesWaitingForASlot(t *testing.T) {
+	f := newDriveFixture(t)
+	for i := range 3 {
+		f.drive.putFile(fmt.Sprintf("large%d", i), "root", fmt.Sprintf("large %d.bin", i), strings.Repeat("L", largeFileSize+i))
+	}
+	env, in := f.oneBatch("b", 2)
+	slots := f.d.largeFiles()
+	for range cap(slots) {
+		slots <- struct{}{} // other batches stream large files
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := env.ExecuteActivity(f.d.BackupDriveBatch, in)
+		done <- err
+	}()
+	opened := func() int {
+		f.drive.mu.Lock()
+		defer f.drive.mu.Unlock()
+		return len(f.drive.opened)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for opened() < 25 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.Equal(t, 25, opened(), "every small file is downloaded while the large ones wait")
+	for range cap(slots) {
+		<-slots
+	}
+	require.NoError(t, <-done)
+	require.Len(t, f.drive.opened, 28)
+	require.ElementsMatch(t, []string{"large0", "large1", "large2"}, f.drive.opened[25:])
+}
+
 // storedState reads a backup's drive state back, by item id.
 func (f *driveFixture) storedState(id string) map[string]*driveEntry {
 	ctx := context.Background()
