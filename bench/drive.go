@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,14 +83,19 @@ func driveRun(ctx context.Context, rep *report, stack *localstack.Stack, conns *
 }
 
 // rawIngestStored writes the files the backups stored into another
-// repository, timing only the writes: each file is read into memory first.
+// repository, largest first, timing only the writes: each file is read
+// into memory first.
 func rawIngestStored(ctx context.Context, conns *repository.Connections, from, to *admin, bs []backup.Summary, writers int) (time.Duration, error) {
 	src, err := from.open(ctx, conns)
 	if err != nil {
 		return 0, err
 	}
 	defer src.Release(ctx)
-	var oids []string
+	type object struct {
+		id   string
+		size int64
+	}
+	var objects []object
 	for _, s := range bs {
 		b, err := src.Backup(ctx, s.BackupID)
 		if err != nil {
@@ -101,13 +108,14 @@ func rawIngestStored(ctx context.Context, conns *repository.Connections, from, t
 		for _, c := range idx.Collections {
 			var state []struct {
 				ObjectID string `json:"objectID"`
+				Size     int64  `json:"size"`
 			}
 			if err := src.ReadJSON(ctx, c.StateID, &state); err != nil {
 				return 0, err
 			}
 			for _, e := range state {
 				if e.ObjectID != "" {
-					oids = append(oids, e.ObjectID)
+					objects = append(objects, object{e.ObjectID, e.Size})
 				}
 			}
 		}
@@ -153,8 +161,11 @@ func rawIngestStored(ctx context.Context, conns *repository.Connections, from, t
 			}
 		}()
 	}
-	for _, oid := range oids {
-		next <- oid
+	// Largest first, as drive batches go: a large file left for last
+	// would stream alone.
+	slices.SortStableFunc(objects, func(x, y object) int { return cmp.Compare(y.size, x.size) })
+	for _, o := range objects {
+		next <- o.id
 	}
 	close(next)
 	wg.Wait()
@@ -171,4 +182,69 @@ func rawIngestStored(ctx context.Context, conns *repository.Connections, from, t
 		most = max(most, b)
 	}
 	return most + longest, nil
+}
+
+// largeFileRun measures what one large file adds to a worker's peak RSS: a
+// drive of small files is backed up, then the file is added and the drive
+// backed up again, which downloads the file alone.
+func largeFileRun(rep *report, stack *localstack.Stack, c config) error {
+	fmt.Fprintf(os.Stderr, "drive backup of one %d MiB file, 1 worker\n", c.largeFile>>20)
+	t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{
+		Seed: 22, Users: 1, ItemsPerUser: 50, Mix: graphsim.ItemMix{Files: 1}, MaxFileSize: 1 << 20,
+	}})
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	const q = "bench-large-file"
+	w, err := stack.StartWorker(q, t.WorkerEnv(), "--task-queue", q, "--drive-ru-per-minute", "0")
+	if err != nil {
+		return err
+	}
+	defer localstack.Terminate(w)
+	a, err := newAdmin(stack, t, q, "--task-queue", q)
+	if err != nil {
+		return err
+	}
+	if _, err := a.driveBackup(); err != nil {
+		return err
+	}
+	before, err := localstack.PeakRSS(w.Process.Pid)
+	if err != nil {
+		return err
+	}
+	var user string
+	for _, u := range t.Info().Users {
+		if u.HasDrive {
+			user = u.ID
+			break
+		}
+	}
+	if res := t.Mutate([]graphsim.MutateOp{{Op: "add", Kind: "file", User: user, Name: "large.bin", Size: c.largeFile}}); len(res) != 1 || res[0].Error != "" {
+		return fmt.Errorf("add the large file: %+v", res)
+	}
+	bs, err := a.driveBackup()
+	if err != nil {
+		return err
+	}
+	if len(bs) != 1 || bs[0].Fetched != 1 {
+		return fmt.Errorf("the backup after adding the large file downloaded %+v, want the one file", bs)
+	}
+	after, err := localstack.PeakRSS(w.Process.Pid)
+	if err != nil {
+		return err
+	}
+	grew := after - before
+	rep.check(fmt.Sprintf("worker peak RSS, then a %d MiB file", c.largeFile>>20),
+		fmt.Sprintf("%.0f MiB, then %.0f MiB (+%.0f MiB)", mib(before), mib(after), mib(grew)), "<= +64 MiB", grew <= 64<<20)
+	return nil
+}
+
+// driveBackup backs up every user's OneDrive.
+func (a *admin) driveBackup() ([]backup.Summary, error) {
+	r, err := a.run("backup", "create", "onedrive", "--user", "*", "--json")
+	if err != nil {
+		return nil, err
+	}
+	return summaries(r.Stdout)
 }

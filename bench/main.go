@@ -25,6 +25,9 @@ type config struct {
 	// Drive run: files per user, and the cap of the few large ones.
 	driveFiles int
 	maxFile    int64
+	// largeFile is the size of the one file whose cost in worker memory
+	// the drive run measures.
+	largeFile int64
 	// only names the one section to run; empty runs them all.
 	only string
 }
@@ -48,8 +51,9 @@ func main() {
 	flag.IntVar(&c.scaleItems, "scale-items", 1000, "items per mailbox in the scaling tenant")
 	flag.IntVar(&c.driveFiles, "drive-files", 400, "files per user in the drive tenant")
 	flag.Int64Var(&c.maxFile, "max-file-mib", 512, "size cap, in MiB, of the few large files per drive")
+	flag.Int64Var(&c.largeFile, "large-file-mib", 1024, "size, in MiB, of the one file whose cost in worker memory the drive run measures")
 	flag.StringVar(&c.only, "only", "", "run only this section: "+onlyExchangeIncremental+" (full backup, 1% churn, incremental backup), "+
-		onlyDrive+" (drive backup against raw ingest), "+onlyMemory+" (worker RSS as a mailbox grows 4x) or "+onlyScale+" (4 workers against 1)")
+		onlyDrive+" (drive backup against raw ingest, worker memory with one large file), "+onlyMemory+" (worker RSS as a mailbox grows 4x) or "+onlyScale+" (4 workers against 1)")
 	flag.Parse()
 	switch c.only {
 	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale:
@@ -58,6 +62,7 @@ func main() {
 		os.Exit(2)
 	}
 	c.maxFile <<= 20
+	c.largeFile <<= 20
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

@@ -85,6 +85,9 @@ func run(c config) error {
 		if err := driveRun(ctx, &rep, stack, conns, c); err != nil {
 			return err
 		}
+		if err := largeFileRun(&rep, stack, c); err != nil {
+			return err
+		}
 		rep.print()
 		return nil
 	case onlyMemory:
@@ -176,6 +179,9 @@ func run(c config) error {
 	localstack.Terminate(w1)
 
 	if err := driveRun(ctx, &rep, stack, conns, c); err != nil {
+		return err
+	}
+	if err := largeFileRun(&rep, stack, c); err != nil {
 		return err
 	}
 
