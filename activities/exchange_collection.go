@@ -116,8 +116,8 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 	defer sess.Close(ctx)
 
 	// Checkpoints are sent at once; progress between them at most every
-	// heartbeatEvery: encoding and sealing one per item costs more than
-	// the item's Graph request.
+	// heartbeatEvery: encoding and sealing a heartbeat for every item cost
+	// a few percent of the worker's processor time.
 	var lastBeat time.Time
 	c := &collection{
 		in: in, src: src, repo: r, session: sess, lastCheck: time.Now(), checkpointItems: a.checkpointItems(),
