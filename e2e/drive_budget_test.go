@@ -14,13 +14,9 @@ import (
 // spending the whole budget on its own would be throttled within the
 // first window; sharing it, neither is.
 func TestDriveBackupFleetSharesTheTenantBudget(t *testing.T) {
-	sim, err := startSimulator(graphsim.Options{Tenant: graphsim.TenantOptions{
+	sim := ownTenant(t, graphsim.TenantOptions{
 		Seed: 21, Users: 4, ItemsPerUser: 60, Mix: graphsim.ItemMix{Files: 1}, MaxFileSize: 64 << 10,
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	})
 	sim.SetThrottle(graphsim.ThrottleOptions{DriveResourceUnits: 120, DriveWindow: 10 * time.Second})
 	queue := "e2e-drive-budget"
 	for i := 1; i <= 2; i++ {

@@ -24,13 +24,9 @@ func refetched(sim *simTenant) int64 {
 func TestExchangeBackupSurvivesAKilledWorker(t *testing.T) {
 	// A tenant of its own, slow enough to kill a worker mid-backup, and two
 	// workers of its own on their own task queue.
-	sim, err := startSimulator(graphsim.Options{Tenant: graphsim.TenantOptions{
+	sim := ownTenant(t, graphsim.TenantOptions{
 		Seed: 9, Users: 1, ItemsPerUser: 1600, Mix: graphsim.ItemMix{Mail: 1},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	})
 	sim.SetFaults(graphsim.FaultOptions{Latency: 8 * time.Millisecond})
 	queue := "e2e-kill"
 	victim, err := dev.StartWorker("e2e-kill-victim", sim.WorkerEnv(), "--task-queue", queue)
@@ -105,13 +101,9 @@ func TestExchangeBackupThroughThrottlingAndFaults(t *testing.T) {
 }
 
 func TestExchangeRestoreSurvivesAKilledWorker(t *testing.T) {
-	sim, err := startSimulator(graphsim.Options{Tenant: graphsim.TenantOptions{
+	sim := ownTenant(t, graphsim.TenantOptions{
 		Seed: 11, Users: 2, ItemsPerUser: 1200, Mix: graphsim.ItemMix{Mail: 1},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	})
 	queue := "e2e-restore-kill"
 	victim, err := dev.StartWorker("e2e-restore-kill-victim", sim.WorkerEnv(), "--task-queue", queue)
 	if err != nil {
@@ -168,13 +160,9 @@ func TestExchangeRestoreSurvivesAKilledWorker(t *testing.T) {
 func TestOneDriveBackupSurvivesAKilledWorkerAndDroppedDownloads(t *testing.T) {
 	// Files only, a few of them large; downloads are cut off mid-body at
 	// random and a worker is killed mid-backup.
-	sim, err := startSimulator(graphsim.Options{Tenant: graphsim.TenantOptions{
+	sim := ownTenant(t, graphsim.TenantOptions{
 		Seed: 13, Users: 1, ItemsPerUser: 600, Mix: graphsim.ItemMix{Files: 1}, MaxFileSize: 48 << 20,
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	})
 	queue := "e2e-drive-kill"
 	victim, err := dev.StartWorker("e2e-drive-kill-victim", sim.WorkerEnv(), "--task-queue", queue)
 	if err != nil {
