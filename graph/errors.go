@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +47,8 @@ type apiError struct {
 	code    string
 	message string
 	kind    error
+	class   m365.Class
+	cause   m365.Cause
 }
 
 func (e *apiError) Error() string {
@@ -62,6 +63,9 @@ func (e *apiError) Error() string {
 }
 
 func (e *apiError) Unwrap() error { return e.kind }
+
+// Fault reports what a backup does about the answer (graph/faults.go).
+func (e *apiError) Fault() (m365.Class, m365.Cause) { return e.class, e.cause }
 
 // classify turns what the SDK, azidentity or the transport returned into
 // the package's errors: sentinels for what callers act on, ThrottledError
@@ -89,22 +93,29 @@ func classify(op string, err error) error {
 		if me := oe.GetErrorEscaped(); me != nil {
 			code, msg = deref(me.GetCode()), deref(me.GetMessage())
 		}
-		return throttled(newAPIError(op, oe.GetStatusCode(), code, msg), oe.GetResponseHeaders())
+		return answered(newAPIError(op, oe.GetStatusCode(), code, msg), oe.GetResponseHeaders())
 	}
 	var ke *abs.ApiError
 	if errors.As(err, &ke) {
-		return throttled(newAPIError(op, ke.ResponseStatusCode, "", ke.Message), ke.ResponseHeaders)
+		return answered(newAPIError(op, ke.ResponseStatusCode, "", ke.Message), ke.ResponseHeaders)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
 
 func newAPIError(op string, status int, code, msg string) *apiError {
-	return &apiError{op: op, status: status, code: code, message: msg, kind: sentinelFor(status, code)}
+	r := classifyAnswer(status, code, msg)
+	return &apiError{op: op, status: status, code: code, message: msg, kind: r.kind, class: r.class, cause: r.cause}
 }
 
-// throttled wraps 429 and 503 answers in a ThrottledError carrying Graph's
-// Retry-After.
-func throttled(e *apiError, h *abs.ResponseHeaders) error {
+// answered completes an answer's error from its headers: a file flagged
+// by the header alone is malware too (SharePoint's other way of saying
+// malwareDetected; Corso's graph/errors.go IsMalware reads both), and 429
+// and 503 answers become a ThrottledError carrying Graph's Retry-After.
+func answered(e *apiError, h *abs.ResponseHeaders) error {
+	if h != nil && len(h.Get("X-Virus-Infected")) > 0 && strings.EqualFold(h.Get("X-Virus-Infected")[0], "true") {
+		e.class, e.cause = m365.ItemSkipped, m365.CauseMalware
+		return e
+	}
 	if e.status != http.StatusTooManyRequests && e.status != http.StatusServiceUnavailable {
 		return e
 	}
@@ -119,47 +130,20 @@ func throttled(e *apiError, h *abs.ResponseHeaders) error {
 	return &ThrottledError{RetryAfter: wait, Err: e}
 }
 
-// sentinelFor maps Graph's status and code onto the sentinels.
-func sentinelFor(status int, code string) error {
-	switch strings.ToLower(code) {
-	case "syncstatenotfound", "resyncrequired", "syncstateinvalid":
-		return ErrDeltaExpired
-	case "request_resourcenotfound", "resourcenotfound", "mailboxnotenabledforrestapi",
-		"errorinvaliduser", "errornonexistentmailbox", "errormailboxnotfound":
-		// The user, or its mailbox, does not exist.
-		return ErrUnknownResource
-	}
-	switch status {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return ErrAuth
-	case http.StatusGone:
-		return ErrDeltaExpired
-	case http.StatusNotFound:
-		return ErrNotFound
-	}
-	return nil
-}
-
 // responseError reads a failed answer that bypassed the SDK's error
 // handling (streamed contents) into an error like the SDK's.
 func responseError(op string, resp *http.Response) error {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(b, &body)
-	e := newAPIError(op, resp.StatusCode, body.Error.Code, body.Error.Message)
+	e := answerOf(resp.StatusCode, b)
+	e.op = op
 	h := abs.NewResponseHeaders()
 	for k, vs := range resp.Header {
 		for _, v := range vs {
 			h.Add(k, v)
 		}
 	}
-	return throttled(e, h)
+	return answered(e, h)
 }
 
 func deref(s *string) string {

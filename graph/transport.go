@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -12,12 +14,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/corso-temporal/corso/m365"
 )
 
 // The transport below kiota's middleware is, from the top:
 //
 //	bodyTransport   attaches request bodies kiota does not hold
-//	transientRetry  retries resets and 500/502 of GETs (kiota does not)
+//	transientRetry  retries resets, 500/502 and known transient 400/404s of GETs (kiota does not)
 //	limiter         holds the mailbox's (or drive's) slot until the body is consumed
 //	statsTransport  counts every attempt
 //	rewrite         routes Microsoft hosts to Config.Endpoint
@@ -131,7 +135,10 @@ func (t *transientRetry) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// transient reports whether an attempt failed in a way that may pass.
+// transient reports whether an attempt failed in a way that may pass:
+// no answer, a 500 or 502 that is not about the item itself, and two
+// answers real Graph gives for a moment (Corso's graph/service.go retries
+// both): a 404 with an empty body, and 400 invalidRequest on a GET.
 func transient(resp *http.Response, err error) bool {
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -141,7 +148,43 @@ func transient(resp *http.Response, err error) bool {
 		return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 			strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe")
 	}
-	return resp.StatusCode == http.StatusInternalServerError || resp.StatusCode == http.StatusBadGateway
+	switch resp.StatusCode {
+	case http.StatusBadGateway:
+		return true
+	case http.StatusInternalServerError:
+		// ErrorCorruptData and kin are the item's for ever.
+		class, _ := m365.FaultOf(answerOf(resp.StatusCode, peek(resp)))
+		return class != m365.ItemSkipped
+	case http.StatusNotFound:
+		return len(bytes.TrimSpace(peek(resp))) == 0
+	case http.StatusBadRequest:
+		return strings.EqualFold(answerOf(resp.StatusCode, peek(resp)).code, "invalidRequest")
+	}
+	return false
+}
+
+// peek reads the start of a failed answer's body, leaving the body
+// readable from the start for whoever comes next.
+func peek(resp *http.Response) []byte {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), resp.Body), resp.Body}
+	return b
+}
+
+// answerOf reads Graph's error code and message from a failed answer's
+// body.
+func answerOf(status int, b []byte) *apiError {
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(b, &body)
+	return newAPIError("", status, body.Error.Code, body.Error.Message)
 }
 
 // discard drops a response that will not be used, so its connection (and
