@@ -21,6 +21,9 @@ type MailboxSource interface {
 	ResolveMailboxes(ctx context.Context, selectors []string) ([]m365.Mailbox, error)
 	Containers(ctx context.Context, mailboxID string, cat m365.Category) ([]m365.Container, error)
 	DeltaPage(ctx context.Context, mailboxID string, cat m365.Category, containerID, link string) (m365.Page, error)
+	// ListPage lists a container that cannot be enumerated by delta
+	// (m365.DeltaUnavailable); its last page has no NextLink.
+	ListPage(ctx context.Context, mailboxID string, cat m365.Category, containerID, link string) (m365.Page, error)
 	FetchItem(ctx context.Context, mailboxID string, cat m365.Category, itemID string) (io.ReadCloser, error)
 }
 
@@ -69,18 +72,28 @@ func (a *Exchange) source(g workflows.GraphRef) (MailboxSource, error) {
 	return s, nil
 }
 
-// graphError turns a Graph client error into the workflow error: auth and
-// unknown mailboxes are final, throttling retries after Graph's delay.
+// graphError turns a Graph client error into the workflow error, by its
+// class (m365/faults.go): a refused app fails the run, a resource denied
+// or unavailable fails that resource's backup alone, throttling retries
+// after Graph's delay. None of the final ones is retried.
 func graphError(err error) error {
 	var throttled *m365.ThrottledError
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
+	}
+	class, cause := m365.FaultOf(err)
+	switch {
 	case errors.Is(err, m365.ErrAuth):
 		return temporal.NewNonRetryableApplicationError("Microsoft Graph refused the app: "+err.Error()+
 			" (check AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and the app's admin consent)", workflows.ErrTypeGraphAuth, nil)
+	case class == m365.ResourceDenied:
+		return temporal.NewNonRetryableApplicationError(cause.Describe()+": "+err.Error(), workflows.ErrTypeResourceDenied, nil)
+	case class == m365.ResourceUnavailable:
+		return temporal.NewNonRetryableApplicationError(cause.Describe()+": "+err.Error(), workflows.ErrTypeResourceUnavailable, nil)
 	case errors.Is(err, m365.ErrUnknownResource):
 		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeUnknownMailbox, nil)
+	case class == m365.ItemSkipped:
+		return temporal.NewNonRetryableApplicationError(cause.Describe()+": "+err.Error(), workflows.ErrTypeItemFailed, nil)
 	case errors.As(err, &throttled):
 		return temporal.NewApplicationErrorWithOptions(err.Error(), workflows.ErrTypeThrottled,
 			temporal.ApplicationErrorOptions{NextRetryDelay: throttled.RetryAfter})
@@ -98,8 +111,10 @@ func (a *Exchange) ResolveMailboxes(ctx context.Context, in workflows.ResolveMai
 	if err != nil {
 		return nil, graphError(err)
 	}
-	if len(mbs) == 0 {
-		return nil, temporal.NewNonRetryableApplicationError("no mailbox matches "+strings.Join(in.Selectors, ", "), workflows.ErrTypeUnknownMailbox, nil)
+	for _, m := range mbs {
+		if m.Unavailable == "" {
+			return mbs, nil
+		}
 	}
-	return mbs, nil
+	return nil, temporal.NewNonRetryableApplicationError("no mailbox matches "+strings.Join(in.Selectors, ", "), workflows.ErrTypeUnknownMailbox, nil)
 }

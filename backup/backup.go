@@ -44,7 +44,22 @@ type ItemError struct {
 	Category string   `json:"category"`
 	Path     []string `json:"path"`
 	ItemID   string   `json:"itemID"`
+	Name     string   `json:"name,omitempty"` // subject or file name, when known
 	Reason   string   `json:"reason"`
+	// Cause names why when the item can never be read (malware, corrupt,
+	// ...; m365.Cause): it was skipped, not lost to a transient failure.
+	Cause string `json:"cause,omitempty"`
+}
+
+// LeftOut is a resource a request selected ("*") but did not back up,
+// because it has nothing of the service to back up: a guest or unlicensed
+// user, a mailbox on premises, a OneDrive never provisioned or locked.
+type LeftOut struct {
+	Resource     string `json:"resource"` // UPN or site URL
+	ResourceID   string `json:"resourceID"`
+	ResourceName string `json:"resourceName,omitempty"`
+	Cause        string `json:"cause"`  // m365.Cause
+	Reason       string `json:"reason"` // the cause as an admin reads it
 }
 
 // Summary is what `backup create` and `backup list` show for one backup.
@@ -65,4 +80,7 @@ type Summary struct {
 	Resets       []string  `json:"resets,omitempty"`
 	Error        string    `json:"error,omitempty"`
 	Workflow     string    `json:"workflow,omitempty"`
+	// Listed names the containers Graph refused to enumerate by delta (a
+	// mailbox over its quota), which were listed instead.
+	Listed []string `json:"listed,omitempty"`
 }

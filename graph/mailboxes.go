@@ -10,6 +10,8 @@ import (
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/corso-temporal/corso/m365"
 )
 
 // probeConcurrency bounds the mailbox probes of a "*" resolution; each
@@ -18,10 +20,15 @@ const probeConcurrency = 8
 
 var userFields = []string{"id", "userPrincipalName", "displayName", "mail", "userType"}
 
-// ResolveMailboxes turns selectors (user ids or UPNs, or "*" for every user
-// with a mailbox) into mailboxes, in the order given, without duplicates.
-// Selectors naming no user, or a user without a mailbox, make it fail with
-// an error wrapping ErrUnknownResource that names all of them.
+// ResolveMailboxes turns selectors (user ids or UPNs, or "*" for every
+// user) into mailboxes, in the order given, without duplicates. "*" also
+// returns the users it leaves out, marked Unavailable with the cause
+// (guest, no licence, no mailbox, on premises), so the run can report
+// them. Selectors naming no user, or a user without a mailbox, make it
+// fail with an error wrapping ErrUnknownResource that names all of them.
+// A mailbox the app is denied is returned like any other: its backup
+// fails alone. When the app is denied every mailbox it probed, the app
+// lacks consent, and the resolution fails with ErrAuth.
 func (c *Client) ResolveMailboxes(ctx context.Context, selectors []string) ([]Mailbox, error) {
 	var out []Mailbox
 	seen := map[string]bool{}
@@ -55,15 +62,15 @@ func (c *Client) ResolveMailboxes(ctx context.Context, selectors []string) ([]Ma
 		if err != nil {
 			return nil, err
 		}
-		has, err := c.hasMailbox(ctx, u.ID)
+		m, err := c.probeMailbox(ctx, u)
 		if err != nil {
 			return nil, err
 		}
-		if !has {
-			unknown = append(unknown, fmt.Sprintf("%q (no mailbox)", sel))
+		if m.Unavailable != "" {
+			unknown = append(unknown, fmt.Sprintf("%q (%s)", sel, m.Unavailable.Describe()))
 			continue
 		}
-		add(u)
+		add(m)
 	}
 	if len(unknown) > 0 {
 		return nil, fmt.Errorf("resolve mailboxes: %s: %w", strings.Join(unknown, ", "), ErrUnknownResource)
@@ -92,11 +99,11 @@ func mailboxOfUser(u models.Userable) Mailbox {
 	return Mailbox{ID: deref(u.GetId()), UPN: deref(u.GetUserPrincipalName()), DisplayName: deref(u.GetDisplayName())}
 }
 
-// allMailboxes lists the directory's users and keeps those with a mailbox.
-// Guests and users without an address cannot have one in this tenant, so
-// they are not probed.
+// allMailboxes lists the directory's users, each with a mailbox or
+// marked Unavailable. Guests and users without an address cannot have a
+// mailbox in this tenant, so they are not probed.
 func (c *Client) allMailboxes(ctx context.Context) ([]Mailbox, error) {
-	var candidates []Mailbox
+	var all []Mailbox
 	top := int32(999)
 	resp, err := c.sdk.Users().Get(ofKind(ctx, "users.list"), &users.UsersRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: userFields, Top: &top},
@@ -106,10 +113,11 @@ func (c *Client) allMailboxes(ctx context.Context) ([]Mailbox, error) {
 			return nil, classify("list users", err)
 		}
 		for _, u := range resp.GetValue() {
+			m := mailboxOfUser(u)
 			if strings.EqualFold(deref(u.GetUserType()), "Guest") || deref(u.GetMail()) == "" {
-				continue
+				m.Unavailable = m365.CauseNoMailbox
 			}
-			candidates = append(candidates, mailboxOfUser(u))
+			all = append(all, m)
 		}
 		next := deref(resp.GetOdataNextLink())
 		if next == "" {
@@ -118,46 +126,66 @@ func (c *Client) allMailboxes(ctx context.Context) ([]Mailbox, error) {
 		resp, err = users.NewUsersRequestBuilder(next, c.adapter).Get(ofKind(ctx, "users.list"), nil)
 	}
 
-	has := make([]bool, len(candidates))
-	errs := make([]error, len(candidates))
+	errs := make([]error, len(all))
 	sem := make(chan struct{}, probeConcurrency)
 	var wg sync.WaitGroup
-	for i, m := range candidates {
+	for i, m := range all {
+		if m.Unavailable != "" {
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			has[i], errs[i] = c.hasMailbox(ctx, m.ID)
+			all[i], errs[i] = c.probeMailbox(ctx, m)
 		}()
 	}
 	wg.Wait()
-	var out []Mailbox
-	for i, m := range candidates {
+	probed, denied := 0, 0
+	for i, m := range all {
 		if errs[i] != nil {
 			return nil, errs[i]
 		}
-		if has[i] {
-			out = append(out, m)
+		if m.Unavailable == "" || m.Unavailable == m365.CauseAccessDenied {
+			probed++
+		}
+		if m.Unavailable == m365.CauseAccessDenied {
+			denied++
+			all[i].Unavailable = "" // its own backup fails, saying why
 		}
 	}
-	return out, nil
+	if probed > 0 && denied == probed {
+		return nil, fmt.Errorf("resolve mailboxes: Exchange denied the app every mailbox (grant the Mail.Read, Contacts.Read and Calendars.Read application permissions with admin consent, and check application access policies): %w", ErrAuth)
+	}
+	return all, nil
 }
 
-// hasMailbox probes the user's inbox: it needs only the Mail.Read
-// permission a backup needs anyway, and Exchange answers 404 for users
-// without a mailbox (MailboxNotEnabledForRESTAPI and kin).
-func (c *Client) hasMailbox(ctx context.Context, userID string) (bool, error) {
-	_, err := c.sdk.Users().ByUserId(userID).MailFolders().ByMailFolderId("inbox").Get(
-		forMailbox(ctx, userID, "mailbox.probe"),
+// probeMailbox probes the user's inbox: it needs only the Mail.Read
+// permission a backup needs anyway. Exchange answers users without a
+// mailbox in several ways (404 MailboxNotEnabledForRESTAPI, 401
+// AuthenticationError for unlicensed users); the answer's cause marks the
+// mailbox Unavailable. A mailbox the app is denied is marked with
+// CauseAccessDenied; other failures are errors.
+func (c *Client) probeMailbox(ctx context.Context, m Mailbox) (Mailbox, error) {
+	_, err := c.sdk.Users().ByUserId(m.ID).MailFolders().ByMailFolderId("inbox").Get(
+		forMailbox(ctx, m.ID, "mailbox.probe"),
 		&users.ItemMailFoldersMailFolderItemRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemMailFoldersMailFolderItemRequestBuilderGetQueryParameters{Select: []string{"id"}},
 		})
 	if err == nil {
-		return true, nil
+		return m, nil
 	}
-	err = classify("probe mailbox of "+userID, err)
-	if errors.Is(err, ErrUnknownResource) || errors.Is(err, ErrNotFound) {
-		return false, nil
+	err = classify("probe mailbox of "+m.ID, err)
+	switch class, cause := m365.FaultOf(err); {
+	case class == m365.ResourceUnavailable:
+		m.Unavailable = cause
+		return m, nil
+	case class == m365.ResourceDenied:
+		m.Unavailable = m365.CauseAccessDenied
+		return m, nil
+	case errors.Is(err, ErrUnknownResource) || errors.Is(err, ErrNotFound):
+		m.Unavailable = m365.CauseNoMailbox
+		return m, nil
 	}
-	return false, err
+	return m, err
 }

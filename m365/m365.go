@@ -12,11 +12,14 @@ import (
 	"time"
 )
 
-// Mailbox is a user with an Exchange mailbox.
+// Mailbox is a user with an Exchange mailbox. A "*" resolution also
+// returns the users it leaves out, with Unavailable saying why, so that the
+// run can report them.
 type Mailbox struct {
 	ID          string `json:"id"`
 	UPN         string `json:"upn"`
 	DisplayName string `json:"displayName,omitempty"`
+	Unavailable Cause  `json:"unavailable,omitempty"`
 }
 
 // Category is one kind of Exchange data.

@@ -86,6 +86,7 @@ type backupCreateOutput struct {
 	Workflow submitted        `json:"workflow"`
 	WebUI    string           `json:"webUI,omitempty"`
 	Backups  []backup.Summary `json:"backups,omitempty"`
+	LeftOut  []backup.LeftOut `json:"leftOut,omitempty"`
 }
 
 func runBackupCreateExchange(ctx context.Context, g *globals, f backupCreateFlags, out io.Writer) error {
@@ -142,19 +143,21 @@ func runBackupRequest(ctx context.Context, g *globals, s *session, req request, 
 	}
 	var res struct {
 		Backups []backup.Summary `json:"backups"`
+		LeftOut []backup.LeftOut `json:"leftOut"`
 	}
 	req.onWait = func(ctx context.Context, sub submitted) { showBackupProgress(ctx, s.client, sub) }
 	sub, err := execute(ctx, s.client, g, req, &res)
 	if err != nil {
 		return err
 	}
-	o := backupCreateOutput{Workflow: sub, WebUI: webUILink(g, sub), Backups: res.Backups}
+	o := backupCreateOutput{Workflow: sub, WebUI: webUILink(g, sub), Backups: res.Backups, LeftOut: res.LeftOut}
 	if g.json {
 		if err := printJSON(out, o); err != nil {
 			return err
 		}
 	} else {
 		printBackupTable(out, res.Backups)
+		printLeftOut(out, res.LeftOut)
 		if o.WebUI != "" {
 			fmt.Fprintf(out, "\nWeb UI: %s\n", o.WebUI)
 		}

@@ -37,6 +37,20 @@ func when(t time.Time) string {
 	return t.Local().Format("2006-01-02 15:04:05")
 }
 
+// printLeftOut lists the resources a "*" selection did not back up, and
+// why: nothing of theirs was lost, they have nothing to back up.
+func printLeftOut(out io.Writer, lo []backup.LeftOut) {
+	if len(lo) == 0 {
+		return
+	}
+	fmt.Fprintf(out, "\nNot backed up (%d, nothing to back up):\n", len(lo))
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	for _, l := range lo {
+		fmt.Fprintf(tw, "  %s\t%s\n", l.Resource, l.Reason)
+	}
+	_ = tw.Flush()
+}
+
 func printBackupTable(out io.Writer, bs []backup.Summary) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	resource := "MAILBOX"

@@ -30,9 +30,11 @@ type ExchangeBackupInput struct {
 	FailFast   bool     `json:"failFast,omitempty"`
 }
 
-// ExchangeBackupResult lists one backup per mailbox.
+// ExchangeBackupResult lists one backup per mailbox, and the users a "*"
+// selection left out because they have no mailbox to back up.
 type ExchangeBackupResult struct {
 	Backups []backup.Summary `json:"backups"`
+	LeftOut []backup.LeftOut `json:"leftOut,omitempty"`
 }
 
 // MailboxBackupInput backs up one mailbox into one backup.
@@ -144,6 +146,9 @@ type CollectionResult struct {
 	Reset     bool               `json:"reset,omitempty"`
 	Errors    []backup.ItemError `json:"errors,omitempty"`
 	Skipped   int64              `json:"skipped,omitempty"`
+	// Listed: Graph refused delta for the container (a mailbox over its
+	// quota), which was listed instead.
+	Listed bool `json:"listed,omitempty"`
 }
 
 // CombineInput turns collection results into one backup.

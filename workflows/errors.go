@@ -27,9 +27,14 @@ const (
 	ErrTypeBackupNotFound = "BackupNotFound"
 	ErrTypeItemFailed     = "ItemFailed" // with --fail-fast
 	ErrTypeThrottled      = "Throttled"
+	// A resource (mailbox, drive, site) the app may not read, or that has
+	// nothing to back up: that resource's backup fails alone.
+	ErrTypeResourceDenied      = "ResourceDenied"
+	ErrTypeResourceUnavailable = "ResourceUnavailable"
 )
 
 // backupNonRetryableTypes are user or configuration errors in backups.
 var backupNonRetryableTypes = append([]string{
 	ErrTypeGraphAuth, ErrTypeUnknownMailbox, ErrTypeBackupNotFound, ErrTypeItemFailed,
+	ErrTypeResourceDenied, ErrTypeResourceUnavailable,
 }, nonRetryableTypes...)

@@ -23,12 +23,13 @@ const moreMailboxesInFlightChange = "more-mailboxes-in-flight"
 // workflow, so each mailbox gets its own history, its own backup and its
 // own failure: one mailbox failing does not fail the others.
 func ExchangeBackupWorkflow(ctx workflow.Context, in ExchangeBackupInput) (ExchangeBackupResult, error) {
-	var mailboxes []m365.Mailbox
+	var resolved []m365.Mailbox
 	err := workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityResolveMailboxes,
-		ResolveMailboxesInput{Graph: in.Graph, Selectors: in.Mailboxes}).Get(ctx, &mailboxes)
+		ResolveMailboxesInput{Graph: in.Graph, Selectors: in.Mailboxes}).Get(ctx, &resolved)
 	if err != nil {
 		return ExchangeBackupResult{}, err
 	}
+	mailboxes, leftOut := availableMailboxes(resolved)
 	categories := in.Categories
 	if len(categories) == 0 {
 		for _, c := range m365.Categories {
@@ -40,7 +41,7 @@ func ExchangeBackupWorkflow(ctx workflow.Context, in ExchangeBackupInput) (Excha
 	if workflow.GetVersion(ctx, moreMailboxesInFlightChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		maxInFlight = 8
 	}
-	res := ExchangeBackupResult{Backups: make([]backup.Summary, len(mailboxes))}
+	res := ExchangeBackupResult{Backups: make([]backup.Summary, len(mailboxes)), LeftOut: leftOut}
 	progress := make([]BackupProgress, len(mailboxes))
 	for i, mb := range mailboxes {
 		progress[i] = BackupProgress{Mailbox: mb.UPN, Stage: "queued"}
@@ -90,6 +91,22 @@ func ExchangeBackupWorkflow(ctx workflow.Context, in ExchangeBackupInput) (Excha
 		sel.Select(ctx)
 	}
 	return res, nil
+}
+
+// availableMailboxes splits a resolution into the mailboxes to back up and
+// the users left out, with their causes.
+func availableMailboxes(resolved []m365.Mailbox) ([]m365.Mailbox, []backup.LeftOut) {
+	var mailboxes []m365.Mailbox
+	var leftOut []backup.LeftOut
+	for _, m := range resolved {
+		if m.Unavailable == "" {
+			mailboxes = append(mailboxes, m)
+			continue
+		}
+		leftOut = append(leftOut, backup.LeftOut{Resource: m.UPN, ResourceID: m.ID, ResourceName: m.DisplayName,
+			Cause: string(m.Unavailable), Reason: m.Unavailable.Describe()})
+	}
+	return mailboxes, leftOut
 }
 
 func newBackupID() string {

@@ -27,6 +27,7 @@ type fakeBackupActivities struct {
 	sizes       []int64
 	concurrency map[string]int
 	failMailbox string
+	unavailable map[string]m365.Cause // the resolution's causes, by UPN
 	combined    []CombineInput
 	// incremental marks the containers the previous backup has a delta
 	// link for.
@@ -40,7 +41,7 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 	env.RegisterActivityWithOptions(func(_ context.Context, in ResolveMailboxesInput) ([]m365.Mailbox, error) {
 		var out []m365.Mailbox
 		for _, s := range in.Selectors {
-			out = append(out, m365.Mailbox{ID: "id-" + s, UPN: s})
+			out = append(out, m365.Mailbox{ID: "id-" + s, UPN: s, Unavailable: f.unavailable[s]})
 		}
 		return out, nil
 	}, activity.RegisterOptions{Name: ActivityResolveMailboxes})
@@ -178,6 +179,26 @@ func TestExchangeBackupRunsOneChildPerMailboxAndIsolatesFailures(t *testing.T) {
 		require.NotEmpty(t, c.BackupID)
 		require.Equal(t, "t", c.TenantID)
 	}
+}
+
+func TestExchangeBackupReportsUsersWithoutAMailboxAndBacksUpTheOthers(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	f := &fakeBackupActivities{containers: 1, unavailable: map[string]m365.Cause{"guest@x": m365.CauseNoMailbox, "temp@x": m365.CauseUnlicensed}}
+	f.register(env)
+	env.RegisterWorkflow(ExchangeBackupWorkflow)
+	env.RegisterWorkflow(MailboxBackupWorkflow)
+	env.ExecuteWorkflow(ExchangeBackupWorkflow, ExchangeBackupInput{Mailboxes: []string{"guest@x", "ann@x", "temp@x"}, Graph: GraphRef{TenantID: "t"}})
+	require.NoError(t, env.GetWorkflowError())
+	var res ExchangeBackupResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Len(t, res.Backups, 1)
+	require.Equal(t, "ann@x", res.Backups[0].ResourceName)
+	require.Equal(t, []backup.LeftOut{
+		{Resource: "guest@x", ResourceID: "id-guest@x", Cause: "noMailbox", Reason: m365.CauseNoMailbox.Describe()},
+		{Resource: "temp@x", ResourceID: "id-temp@x", Cause: "unlicensed", Reason: m365.CauseUnlicensed.Describe()},
+	}, res.LeftOut)
+	require.Len(t, f.combined, 1, "no backup is started for a user without a mailbox")
 }
 
 func TestMailboxBackupSharesDownloadsBySize(t *testing.T) {
