@@ -43,6 +43,9 @@ type collectionCheckpoint struct {
 	Reused   int64    `json:"reused"`
 	Removed  int64    `json:"removed"`
 	Skipped  int64    `json:"skipped"`
+	// Listed: Graph refused delta for the container, which is listed
+	// instead; Link is then the listing's next page.
+	Listed bool `json:"listed,omitempty"`
 }
 
 // segment is what changed between two checkpoints, relative to the
@@ -164,8 +167,17 @@ func (c *collection) acquire(ctx context.Context) error {
 
 func (c *collection) release() { <-c.slots }
 
+// fresh reports whether the collection is enumerated anew rather than
+// from the previous backup's delta link: after a reset, in a listing, or
+// when the previous backup ended without a link (it was listed). The
+// previous backup's items are then only candidates for reuse.
+func (c *collection) fresh() bool {
+	prev := c.in.Plan.Previous
+	return c.cp.Reset || c.cp.Listed || prev != nil && prev.DeltaLink == ""
+}
+
 // load builds the starting state: the previous backup's items (or none
-// after a reset), then the segments of earlier attempts. The previous
+// when enumerated anew), then the segments of earlier attempts. The previous
 // details are read only if the collection changed (see finish).
 func (c *collection) load(ctx context.Context) error {
 	c.entries = map[string]*snapshot.DirEntry{}
@@ -179,7 +191,7 @@ func (c *collection) load(ctx context.Context) error {
 		for _, e := range list {
 			ents[e.Name] = e
 		}
-		if c.cp.Reset {
+		if c.fresh() {
 			c.candEntries = ents
 		} else {
 			c.entries = ents
@@ -199,7 +211,7 @@ func (c *collection) load(ctx context.Context) error {
 // that no change touched.
 func (c *collection) previousDetails(ctx context.Context) error {
 	prev := c.in.Plan.Previous
-	if prev == nil || c.cp.Reset {
+	if prev == nil || c.fresh() {
 		return nil
 	}
 	var ds []backup.Entry
@@ -246,12 +258,24 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 	var deltaLink string
 	for {
 		c.heartbeat(ctx, false)
-		if err := c.acquire(ctx); err != nil {
+		err := c.acquire(ctx)
+		if err != nil {
 			return workflows.CollectionResult{}, err
 		}
-		page, err := c.src.DeltaPage(ctx, c.in.MailboxID, cont.Category, cont.ID, link)
+		var page m365.Page
+		if c.cp.Listed {
+			page, err = c.src.ListPage(ctx, c.in.MailboxID, cont.Category, cont.ID, link)
+		} else {
+			page, err = c.src.DeltaPage(ctx, c.in.MailboxID, cont.Category, cont.ID, link)
+		}
 		c.release()
-		switch {
+		switch class, _ := m365.FaultOf(err); {
+		case class == m365.DeltaUnavailable && !c.cp.Listed:
+			// A mailbox over its quota refuses delta but can be listed;
+			// the listing is a new enumeration, as after a reset.
+			c.startListing(ctx)
+			link = ""
+			continue
 		case errors.Is(err, m365.ErrDeltaExpired) && link != "":
 			// Start over without a token; the previous backup's items
 			// become reuse candidates and the backup says it was reset.
@@ -270,7 +294,9 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 		if err := c.applyPage(ctx, page.Changes); err != nil {
 			return workflows.CollectionResult{}, err
 		}
-		if page.DeltaLink != "" {
+		if page.DeltaLink != "" || c.cp.Listed && page.NextLink == "" {
+			// A listing ends without a delta link: the next backup
+			// enumerates the container anew.
 			deltaLink = page.DeltaLink
 			break
 		}
@@ -282,6 +308,24 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 		}
 	}
 	return c.finish(ctx, deltaLink)
+}
+
+// startListing turns the collection into a listing round: what was
+// stored becomes reuse candidates, and what the listing does not report is
+// gone from this backup.
+func (c *collection) startListing(ctx context.Context) {
+	cand := c.entries
+	for name, e := range c.candEntries {
+		if _, ok := cand[name]; !ok {
+			cand[name] = e
+		}
+	}
+	c.candEntries = cand
+	c.entries, c.details = map[string]*snapshot.DirEntry{}, map[string]backup.Entry{}
+	c.pending = segment{}
+	c.cp = collectionCheckpoint{Started: true, Reset: c.cp.Reset, Listed: true}
+	c.errors = nil
+	c.heartbeat(ctx, true)
 }
 
 func (c *collection) reset(ctx context.Context) error {
@@ -478,19 +522,28 @@ func (c *collection) detail(ch m365.Change) backup.Entry {
 }
 
 // itemFailed records an item that cannot be backed up, or stops the
-// backup when it is not the item's fault (repository, auth, throttling) or
-// when --fail-fast asks for it.
+// backup when it is not the item's fault (repository, auth, a mailbox
+// denied, throttling) or when --fail-fast asks for it. An item Graph can
+// never serve (m365.ItemSkipped) is skipped with its cause, --fail-fast
+// or not: no retry and no other run would read it.
 func (c *collection) itemFailed(ch m365.Change, err error) error {
 	var throttled *m365.ThrottledError
-	if errors.Is(err, m365.ErrAuth) || errors.As(err, &throttled) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	class, cause := m365.FaultOf(err)
+	if errors.Is(err, m365.ErrAuth) || class == m365.ResourceDenied || class == m365.ResourceUnavailable ||
+		errors.As(err, &throttled) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return graphError(err)
 	}
 	reason := err.Error()
-	if errors.Is(err, m365.ErrNotFound) {
-		reason = "deleted before it could be read"
+	switch {
+	case class == m365.ItemSkipped:
+		reason = cause.Describe()
+	case errors.Is(err, m365.ErrNotFound):
+		cause = m365.CauseDeletedInFlight
+		reason = cause.Describe()
 	}
-	ie := backup.ItemError{Category: string(c.in.Plan.Container.Category), Path: c.in.Plan.Container.Path, ItemID: ch.ID, Reason: reason}
-	if c.in.FailFast {
+	ie := backup.ItemError{Category: string(c.in.Plan.Container.Category), Path: c.in.Plan.Container.Path, ItemID: ch.ID,
+		Name: ch.Meta.Subject, Reason: reason, Cause: string(cause)}
+	if c.in.FailFast && class != m365.ItemSkipped {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("item %s in %s failed: %s (--fail-fast)", ch.ID, strings.Join(ie.Path, "/"), reason), workflows.ErrTypeItemFailed, nil)
 	}
 	c.cp.Skipped++
@@ -525,7 +578,7 @@ func (c *collection) checkpoint(ctx context.Context, next string) error {
 // previous backup, so its directory and details can be reused as they are.
 func (c *collection) unchanged() bool {
 	cp := c.cp
-	return c.in.Plan.Previous != nil && !c.gone && !cp.Reset && cp.Fetched == 0 && cp.Removed == 0 && cp.Reused == 0 &&
+	return c.in.Plan.Previous != nil && !c.gone && !c.fresh() && cp.Fetched == 0 && cp.Removed == 0 && cp.Reused == 0 &&
 		cp.Skipped == 0 && len(cp.Segments) == 0 && len(c.pending.Removed) == 0 && len(c.pending.Entries) == 0 &&
 		!c.renamed()
 }
@@ -582,7 +635,7 @@ func (c *collection) finish(ctx context.Context, deltaLink string) (workflows.Co
 	return workflows.CollectionResult{
 		Container: cont, DirEntry: dirJSON, DetailsID: detailsID.String(), DeltaLink: deltaLink,
 		Items: int64(len(entries)), Bytes: bytes, Fetched: c.cp.Fetched, Reused: c.cp.Reused,
-		Removed: c.cp.Removed, Reset: c.cp.Reset, Errors: c.errors, Skipped: c.cp.Skipped,
+		Removed: c.cp.Removed, Reset: c.cp.Reset, Listed: c.cp.Listed, Errors: c.errors, Skipped: c.cp.Skipped,
 	}, nil
 }
 

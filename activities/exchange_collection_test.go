@@ -196,10 +196,75 @@ func TestCollectionRecordsItemFailuresAndFailFastStops(t *testing.T) {
 	require.True(t, isType(err, workflows.ErrTypeItemFailed), "got %v", err)
 }
 
+func TestCollectionOverQuotaIsListedWithTheSameChangeSemantics(t *testing.T) {
+	f := newExchangeFixture(t, 10)
+	f.src.overQuota = true
+	full, _, err := f.run(nil, nil)
+	require.NoError(t, err)
+	require.True(t, full.Listed, "the backup says the folder was listed")
+	require.Empty(t, full.DeltaLink, "a listing leaves no delta link to resume from")
+	require.Equal(t, f.truth(), f.stored(full))
+	require.Positive(t, f.src.lists)
+
+	// Still over quota: the next backup lists again; what the listing no
+	// longer shows is gone, unchanged items are not downloaded again.
+	f.src.put("item-new", "brand new")
+	f.src.put("item-03", "edited body")
+	f.src.remove("item-07")
+	f.src.resetCounts()
+	inc, _, err := f.run(previousOf(t, full), nil)
+	require.NoError(t, err)
+	require.Equal(t, f.truth(), f.stored(inc))
+	require.Equal(t, map[string]int{"item-new": 1, "item-03": 1}, f.src.fetches, "only changed items are downloaded")
+
+	// Back under quota: delta works again from a new round, and the
+	// previous listing's items are reused, not trusted.
+	f.src.overQuota = false
+	f.src.remove("item-01")
+	f.src.resetCounts()
+	again, _, err := f.run(previousOf(t, inc), nil)
+	require.NoError(t, err)
+	require.False(t, again.Listed)
+	require.NotEmpty(t, again.DeltaLink)
+	require.Equal(t, f.truth(), f.stored(again), "the item removed while no delta link existed is gone")
+	require.Empty(t, f.src.fetches)
+}
+
+func TestCollectionSkipsItemsGraphCanNeverServeWithTheirCause(t *testing.T) {
+	f := newExchangeFixture(t, 5)
+	f.src.skipIDs["item-02"] = m365.CauseCorrupt
+	f.src.failIDs["item-04"] = true
+	res, _, err := f.run(nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, int64(3), res.Items)
+	causes := map[string]string{}
+	for _, e := range res.Errors {
+		causes[e.ItemID] = e.Cause
+	}
+	require.Equal(t, map[string]string{"item-02": "corrupt", "item-04": "deletedInFlight"}, causes)
+	require.Equal(t, 1, f.src.fetches["item-02"], "an unreadable item is not retried")
+
+	// --fail-fast stops at a failure, not at an item known to be unreadable.
+	delete(f.src.failIDs, "item-04")
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(f.a)
+	_, err = env.ExecuteActivity(f.a.BackupCollection, workflows.BackupCollectionInput{
+		Repo: f.repo, Graph: f.gr, BackupID: "b2", MailboxID: "mbx", FailFast: true,
+		Plan: workflows.CollectionPlan{Container: m365.Container{ID: "inbox", Path: []string{"Inbox"}, Category: m365.Email}},
+	})
+	require.NoError(t, err)
+}
+
 func TestGraphErrorsMapToWorkflowErrors(t *testing.T) {
 	require.True(t, isType(graphError(m365.ErrAuth), workflows.ErrTypeGraphAuth))
 	require.True(t, isType(graphError(errors.Join(m365.ErrUnknownResource, errors.New("nobody@x"))), workflows.ErrTypeUnknownMailbox))
 	require.False(t, isType(graphError(&m365.ThrottledError{RetryAfter: 7}), workflows.ErrTypeThrottled), "throttling is retried")
+	denied := &m365.Fault{Class: m365.ResourceDenied, Cause: m365.CauseAccessDenied, Err: errors.New("403 ErrorAccessDenied")}
+	require.True(t, isType(graphError(denied), workflows.ErrTypeResourceDenied), "a denied mailbox fails alone, not as the app's credentials")
+	require.False(t, isType(graphError(denied), workflows.ErrTypeGraphAuth))
+	locked := &m365.Fault{Class: m365.ResourceUnavailable, Cause: m365.CauseLocked, Err: errors.New("423 resourceLocked")}
+	require.True(t, isType(graphError(locked), workflows.ErrTypeResourceUnavailable))
 }
 
 func TestCollectionWithoutChangesReusesItsPreviousDirectory(t *testing.T) {

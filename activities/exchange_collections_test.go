@@ -51,6 +51,10 @@ func (f *fakeFolders) DeltaPage(ctx context.Context, mbx string, cat m365.Catego
 	return f.folders[id].DeltaPage(ctx, mbx, cat, id, link)
 }
 
+func (f *fakeFolders) ListPage(ctx context.Context, mbx string, cat m365.Category, id, link string) (m365.Page, error) {
+	return f.folders[id].ListPage(ctx, mbx, cat, id, link)
+}
+
 func (f *fakeFolders) FetchItem(ctx context.Context, mbx string, cat m365.Category, itemID string) (io.ReadCloser, error) {
 	f.mu.Lock()
 	if f.breakAt > 0 && f.fetches >= f.breakAt {

@@ -113,6 +113,9 @@ func writeBackup(ctx context.Context, r *repository.Repository, sess *repository
 		if c.Reset {
 			b.Resets = append(b.Resets, string(c.Container.Category)+"/"+strings.Join(c.Container.Path, "/"))
 		}
+		if c.Listed {
+			b.Listed = append(b.Listed, string(c.Container.Category)+"/"+strings.Join(c.Container.Path, "/"))
+		}
 	}
 	b.Errors = int64(len(index.Errors))
 	rootEntry, err := root.write(ctx, sess, "", "")

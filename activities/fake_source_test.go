@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -24,6 +25,12 @@ type fakeMailbox struct {
 	failIDs  map[string]bool
 	breakAt  int // after this many fetches, fail the activity (a crash)
 	pageSize int
+	// skipIDs are items Graph can never serve, with the cause it gives.
+	skipIDs map[string]m365.Cause
+	// overQuota refuses delta queries, as a mailbox at its quota does;
+	// listing still works.
+	overQuota bool
+	lists     int // ListPage calls
 }
 
 type fakeItem struct {
@@ -32,7 +39,8 @@ type fakeItem struct {
 }
 
 func newFakeMailbox(n int) *fakeMailbox {
-	f := &fakeMailbox{items: map[string]fakeItem{}, expired: map[string]bool{}, fetches: map[string]int{}, failIDs: map[string]bool{}, pageSize: 3}
+	f := &fakeMailbox{items: map[string]fakeItem{}, expired: map[string]bool{}, fetches: map[string]int{}, failIDs: map[string]bool{},
+		skipIDs: map[string]m365.Cause{}, pageSize: 3}
 	for i := range n {
 		f.put(fmt.Sprintf("item-%02d", i), fmt.Sprintf("body %d", i))
 	}
@@ -65,6 +73,10 @@ func (f *fakeMailbox) Containers(context.Context, string, m365.Category) ([]m365
 func (f *fakeMailbox) DeltaPage(_ context.Context, _ string, _ m365.Category, _ string, link string) (m365.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.overQuota {
+		return m365.Page{}, &m365.Fault{Class: m365.DeltaUnavailable, Cause: m365.CauseQuotaExceeded,
+			Err: errors.New("delta: Graph answered 403 ErrorQuotaExceeded")}
+	}
 	if f.expired[link] {
 		return m365.Page{}, m365.ErrDeltaExpired
 	}
@@ -109,6 +121,29 @@ func (f *fakeMailbox) DeltaPage(_ context.Context, _ string, _ m365.Category, _ 
 	return p, nil
 }
 
+// ListPage lists the items present, pageSize at a time; links are
+// "list:<offset>".
+func (f *fakeMailbox) ListPage(_ context.Context, _ string, _ m365.Category, _ string, link string) (m365.Page, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lists++
+	offset, _ := strconv.Atoi(strings.TrimPrefix(link, "list:"))
+	ids := make([]string, 0, len(f.items))
+	for id := range f.items {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	end := min(offset+f.pageSize, len(ids))
+	var p m365.Page
+	for _, id := range ids[offset:end] {
+		p.Changes = append(p.Changes, m365.Change{ID: id, ModTime: f.items[id].mod, Meta: m365.ItemMeta{Subject: "subject " + f.items[id].body}})
+	}
+	if end < len(ids) {
+		p.NextLink = fmt.Sprintf("list:%d", end)
+	}
+	return p, nil
+}
+
 var errCrash = fmt.Errorf("worker crashed")
 
 func (f *fakeMailbox) FetchItem(_ context.Context, _ string, _ m365.Category, id string) (io.ReadCloser, error) {
@@ -120,6 +155,9 @@ func (f *fakeMailbox) FetchItem(_ context.Context, _ string, _ m365.Category, id
 	f.fetches[id]++
 	if f.failIDs[id] {
 		return nil, fmt.Errorf("%w: item %s", m365.ErrNotFound, id)
+	}
+	if cause, ok := f.skipIDs[id]; ok {
+		return nil, &m365.Fault{Class: m365.ItemSkipped, Cause: cause, Err: fmt.Errorf("get item %s: Graph answered 500", id)}
 	}
 	it, ok := f.items[id]
 	if !ok {

@@ -7,6 +7,8 @@ import (
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/corso-temporal/corso/m365"
 )
 
 // Containers lists a mailbox's containers of one category: every mail
@@ -16,7 +18,15 @@ import (
 func (c *Client) Containers(ctx context.Context, mailboxID string, cat Category) ([]Container, error) {
 	switch cat {
 	case Email:
-		return c.folderTree(ctx, mailboxID, cat, "mailFolders.delta", c.mailFolderPages)
+		all, err := c.folderTree(ctx, mailboxID, cat, "mailFolders.delta", c.mailFolderPages)
+		if class, _ := m365.FaultOf(err); class == m365.DeltaUnavailable {
+			rows, err := c.listedMailFolders(ctx, mailboxID)
+			if err != nil {
+				return nil, err
+			}
+			return withPaths(rows, cat), nil
+		}
+		return all, err
 	case Contacts:
 		return c.contactFolders(ctx, mailboxID)
 	case Events:

@@ -82,20 +82,7 @@ func (c *Client) messagesDelta(ctx context.Context, mailboxID, folderID, link st
 		ch := Change{ID: deref(m.GetId()), Removed: isRemoved(m.GetAdditionalData())}
 		if !ch.Removed {
 			ch.ModTime = timeOf(m.GetLastModifiedDateTime())
-			sender := address(m.GetSender())
-			if sender == "" {
-				sender = address(m.GetFrom())
-			}
-			var rcpt []string
-			for _, list := range [][]models.Recipientable{m.GetToRecipients(), m.GetCcRecipients(), m.GetBccRecipients()} {
-				for _, r := range list {
-					if a := address(r); a != "" {
-						rcpt = append(rcpt, a)
-					}
-				}
-			}
-			ch.Meta = ItemMeta{Subject: deref(m.GetSubject()), Sender: sender, Recipients: rcpt,
-				Received: timeOf(m.GetReceivedDateTime())}
+			ch.Meta = messageMeta(m)
 		}
 		p.Changes = append(p.Changes, ch)
 	}
