@@ -15,9 +15,62 @@ import (
 )
 
 type detailsFlags struct {
-	id    string
-	sel   selectorFlags
-	creds credentialFlags
+	id       string
+	sel      selectorFlags
+	problems problemFlags
+	creds    credentialFlags
+}
+
+// problemFlags show, instead of a backup's items, the items it could not
+// back up: Corso's --skipped-items (Graph can never serve them: malware,
+// corrupt, ...) and --failed-items (anything else).
+type problemFlags struct {
+	skipped, failed bool
+}
+
+func (p *problemFlags) add(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&p.skipped, "skipped-items", false, "list the items left out because Microsoft 365 can never serve them, with the cause")
+	cmd.Flags().BoolVar(&p.failed, "failed-items", false, "list the items that failed for any other reason")
+}
+
+func (p problemFlags) any() bool { return p.skipped || p.failed }
+
+// problems is the part of a backup's item errors the flags ask for.
+type problems struct {
+	Backup  backup.Summary     `json:"backup"`
+	Skipped []backup.ItemError `json:"skipped,omitempty"`
+	Failed  []backup.ItemError `json:"failed,omitempty"`
+}
+
+func (p problemFlags) of(d workflows.BackupDetailsResult) problems {
+	out := problems{Backup: d.Backup}
+	for _, e := range d.Errors {
+		switch {
+		case e.Cause != "" && e.Cause != "deletedInFlight" && p.skipped:
+			out.Skipped = append(out.Skipped, e)
+		case (e.Cause == "" || e.Cause == "deletedInFlight") && p.failed:
+			out.Failed = append(out.Failed, e)
+		}
+	}
+	return out
+}
+
+func printProblems(out io.Writer, pr problems) {
+	for _, part := range []struct {
+		title string
+		rows  []backup.ItemError
+	}{{"skipped", pr.Skipped}, {"failed", pr.Failed}} {
+		if part.rows == nil {
+			continue
+		}
+		fmt.Fprintf(out, "%d items %s in backup %s of %s:\n", len(part.rows), part.title, pr.Backup.BackupID, pr.Backup.ResourceName)
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  CATEGORY\tFOLDER\tNAME\tID\tCAUSE\tREASON")
+		for _, e := range part.rows {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", e.Category, strings.Join(e.Path, "/"), clip(e.Name), short(e.ItemID), e.Cause, e.Reason)
+		}
+		_ = tw.Flush()
+	}
 }
 
 func newBackupDetailsExchangeCommand(g *globals) *cobra.Command {
@@ -33,12 +86,13 @@ func newBackupDetailsExchangeCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runBackupDetails(cmd.Context(), g, "exchange", f.id, sel, f.creds, cmd.OutOrStdout())
+			return runBackupDetails(cmd.Context(), g, "exchange", f.id, sel, f.problems, f.creds, cmd.OutOrStdout())
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.id, "backup", "", "id of the backup (see `corso backup list exchange`)")
 	f.sel.add(cmd)
+	f.problems.add(cmd)
 	addPassphraseFlags(cmd, &f.creds)
 	return cmd
 }
@@ -50,7 +104,7 @@ func (f detailsFlags) selector() (backup.Selector, error) {
 	return f.sel.selector()
 }
 
-func runBackupDetails(ctx context.Context, g *globals, service, id string, sel backup.Selector, cf credentialFlags, out io.Writer) error {
+func runBackupDetails(ctx context.Context, g *globals, service, id string, sel backup.Selector, pf problemFlags, cf credentialFlags, out io.Writer) error {
 	s, err := connectedSession(ctx, g, cf)
 	if err != nil {
 		return err
@@ -74,6 +128,14 @@ func runBackupDetails(ctx context.Context, g *globals, service, id string, sel b
 		if len(page.Entries) == 0 || offset >= page.Total {
 			break
 		}
+	}
+	if pf.any() {
+		pr := pf.of(all)
+		if g.json {
+			return printJSON(out, pr)
+		}
+		printProblems(out, pr)
+		return nil
 	}
 	if g.json {
 		return printJSON(out, all)
@@ -121,9 +183,13 @@ func printDetails(out io.Writer, d workflows.BackupDetailsResult) {
 	}
 	_ = tw.Flush()
 	if len(d.Errors) > 0 {
-		fmt.Fprintf(out, "%d items could not be backed up:\n", len(d.Errors))
+		fmt.Fprintf(out, "%d items could not be backed up (--skipped-items, --failed-items list them):\n", len(d.Errors))
 		for _, e := range d.Errors {
-			fmt.Fprintf(out, "  %s %s/%s: %s\n", e.Category, strings.Join(e.Path, "/"), e.ItemID, e.Reason)
+			name := e.ItemID
+			if e.Name != "" {
+				name = e.Name
+			}
+			fmt.Fprintf(out, "  %s %s/%s: %s\n", e.Category, strings.Join(e.Path, "/"), name, e.Reason)
 		}
 	}
 }

@@ -136,9 +136,10 @@ func (f driveSelectorFlags) selector() (backup.Selector, error) {
 
 func newBackupDetailsDriveCommand(g *globals, service string) *cobra.Command {
 	var (
-		id    string
-		sel   driveSelectorFlags
-		creds credentialFlags
+		id       string
+		sel      driveSelectorFlags
+		problems problemFlags
+		creds    credentialFlags
 	)
 	cmd := &cobra.Command{
 		Use:   service,
@@ -152,11 +153,12 @@ func newBackupDetailsDriveCommand(g *globals, service string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runBackupDetails(cmd.Context(), g, service, id, s, creds, cmd.OutOrStdout())
+			return runBackupDetails(cmd.Context(), g, service, id, s, problems, creds, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&id, "backup", "", "id of the backup (see `corso backup list "+service+"`)")
 	sel.add(cmd, service)
+	problems.add(cmd)
 	addPassphraseFlags(cmd, &creds)
 	return cmd
 }
