@@ -18,6 +18,9 @@ type graphService struct {
 	seed         int64
 	users        int
 	itemsPerUser int
+	// clean leaves out the special users and sites with persistent faults
+	// (graphsim.TenantOptions.Clean); by default the tenant has them.
+	clean bool
 
 	sim    *graphsim.Server
 	secret string
@@ -35,7 +38,10 @@ func (g *graphService) Ports() []portClaim {
 }
 
 func (g *graphService) Summary() string {
-	return fmt.Sprintf("graph %s (%d users)", g.url(), g.users)
+	if g.clean {
+		return fmt.Sprintf("graph %s (%d users, clean)", g.url(), g.users)
+	}
+	return fmt.Sprintf("graph %s (%d users + special users)", g.url(), g.users)
 }
 
 func (g *graphService) Env() []envVar {
@@ -54,7 +60,7 @@ func (g *graphService) Start(_ context.Context, died func(error)) error {
 	}
 	g.secret = secret
 	g.sim = graphsim.New(graphsim.Options{
-		Tenant:       graphsim.TenantOptions{Seed: g.seed, Users: g.users, ItemsPerUser: g.itemsPerUser},
+		Tenant:       graphsim.TenantOptions{Seed: g.seed, Users: g.users, ItemsPerUser: g.itemsPerUser, Clean: g.clean},
 		ClientID:     graphClientID,
 		ClientSecret: secret,
 		BaseURL:      g.url(),

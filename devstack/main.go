@@ -42,6 +42,7 @@ type upOptions struct {
 	tenantSeed   int64
 	users        int
 	itemsPerUser int
+	cleanTenant  bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -78,6 +79,8 @@ func newRootCmd() *cobra.Command {
 	f.Int64Var(&o.tenantSeed, "tenant-seed", 1, "seed of the simulated tenant; the same seed gives the same tenant")
 	f.IntVar(&o.users, "users", 5, "users in the simulated tenant")
 	f.IntVar(&o.itemsPerUser, "items-per-user", 100, "items per user in the simulated tenant (mail, contacts, events, files)")
+	f.BoolVar(&o.cleanTenant, "clean-tenant", false,
+		"leave out the special users and sites that fail the way real tenants do (unlicensed, policy-blocked, over quota, locked OneDrive, malware, OneNote...), for throughput benchmarks")
 	root.AddCommand(up)
 	return root
 }
@@ -115,7 +118,7 @@ func (o upOptions) services(dir string) []service {
 		})
 	}
 	svcs = append(svcs, &s3Service{dir: dir, port: o.s3Port},
-		&graphService{dir: dir, port: o.graphPort, seed: o.tenantSeed, users: o.users, itemsPerUser: o.itemsPerUser})
+		&graphService{dir: dir, port: o.graphPort, seed: o.tenantSeed, users: o.users, itemsPerUser: o.itemsPerUser, clean: o.cleanTenant})
 	for _, s := range svcs {
 		for _, c := range s.Ports() {
 			tsvc.excludePorts[c.Port] = true

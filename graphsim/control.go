@@ -121,6 +121,10 @@ type InfoUser struct {
 	HasMailbox bool   `json:"hasMailbox"`
 	HasDrive   bool   `json:"hasDrive"`
 	DriveID    string `json:"driveId,omitempty"`
+	// Special names a user with persistent faults (unlicensed, onprem,
+	// policyblocked, overquota, sharedmailbox, roommailbox, lockeddrive,
+	// quirky, guest); empty for regular users.
+	Special string `json:"special,omitempty"`
 }
 
 // InfoRef names a group or site.
@@ -128,6 +132,7 @@ type InfoRef struct {
 	ID      string `json:"id"`
 	Name    string `json:"name"`
 	DriveID string `json:"driveId,omitempty"`
+	Special string `json:"special,omitempty"` // "quirks" for the Quirks site
 }
 
 // Info lists the tenant's principals.
@@ -135,7 +140,7 @@ func (s *Server) Info() Info {
 	s.t.directory()
 	in := Info{TenantID: s.opts.TenantID, Domain: s.t.domain, ClientID: s.opts.ClientID, GraphURL: s.opts.GraphURL}
 	for _, u := range s.t.users {
-		iu := InfoUser{ID: u.id, UPN: u.upn, HasMailbox: u.hasMailbox, HasDrive: u.hasDrive}
+		iu := InfoUser{ID: u.id, UPN: u.upn, HasMailbox: u.hasMailbox, HasDrive: u.hasDrive, Special: string(u.special)}
 		if u.hasDrive {
 			iu.DriveID = s.ids().encode(s.t.driveRef(s.t.driveOwnerOfUser(u)))
 		}
@@ -145,7 +150,8 @@ func (s *Server) Info() Info {
 		in.Groups = append(in.Groups, InfoRef{ID: g.id, Name: g.displayName})
 	}
 	for _, st := range s.t.sites {
-		in.Sites = append(in.Sites, InfoRef{ID: st.id, Name: st.displayName, DriveID: s.ids().encode(s.t.driveRef(s.t.driveOwnerOfSite(st)))})
+		in.Sites = append(in.Sites, InfoRef{ID: st.id, Name: st.displayName, DriveID: s.ids().encode(s.t.driveRef(s.t.driveOwnerOfSite(st))),
+			Special: string(st.special)})
 	}
 	return in
 }

@@ -21,7 +21,7 @@ func (s *Server) userObject(u *user) object {
 	}
 	local, _, _ := strings.Cut(u.mail, "@")
 	var licenses []any
-	if u.hasMailbox || u.hasDrive {
+	if u.licensed {
 		licenses = append(licenses, map[string]any{"disabledPlans": []string{}, "skuId": guid(s.t.seed, 0x5c0, 1)})
 	}
 	if licenses == nil {
@@ -256,7 +256,7 @@ func (s *Server) siteObject(st *site) object {
 		{"displayName", st.displayName},
 		{"webUrl", st.webURL},
 		{"description", st.displayName},
-		{"siteCollection", map[string]any{"hostname": s.t.spHost()}},
+		{"siteCollection", map[string]any{"hostname": siteHost(st, s.t.spHost())}},
 	}
 	if st.root {
 		o = append(o, kv{"root", map[string]any{}})
@@ -286,8 +286,11 @@ func (rq *request) listSites() error {
 		return err
 	}
 	s.t.directory()
-	objs := make([]object, 0, len(s.t.sites))
+	objs := make([]object, 0, len(s.t.sites)+len(s.t.listedSites))
 	for _, st := range s.t.sites {
+		objs = append(objs, s.siteObject(st))
+	}
+	for _, st := range s.t.listedSites {
 		objs = append(objs, s.siteObject(st))
 	}
 	sel, err := selectList(t.Sel, "site", s.siteObject(&site{}), "root")
@@ -324,8 +327,11 @@ func (rq *request) listSiteDrives() error {
 	if err != nil {
 		return err
 	}
-	d := rq.s.driveObject(rq.s.t.driveOwnerOfSite(st))
-	return rq.writeList("sites/"+escapeSeg(st.id)+"/drives", "drives", &listToken{}, []any{d}, 1000)
+	drives := []any{}
+	if owner, ok := rq.s.t.siteDriveOwner(st); ok {
+		drives = append(drives, rq.s.driveObject(owner))
+	}
+	return rq.writeList("sites/"+escapeSeg(st.id)+"/drives", "drives", &listToken{}, drives, 1000)
 }
 
 func (rq *request) listUserDrives() error {
@@ -335,6 +341,9 @@ func (rq *request) listUserDrives() error {
 	}
 	if !u.hasDrive {
 		return errNoMySite()
+	}
+	if rq.s.t.driveLocked(rq.s.t.driveOwnerOfUser(u)) {
+		return errSiteLocked()
 	}
 	d := rq.s.driveObject(rq.s.t.driveOwnerOfUser(u))
 	return rq.writeList("users/"+u.id+"/drives", "drives", &listToken{}, []any{d}, 1000)

@@ -29,6 +29,35 @@
 //   - A control API under /_sim/ (state, stats, mutate, expire, faults,
 //     throttle) that tests use as ground truth.
 //
+// Persistent faults. Real tenants fail on one resource, the same way on
+// every attempt. After the regular users and sites, every tenant has
+// special resources that do so, deterministically (same answer on every
+// retry and restart for a seed; FaultOptions stay random and transient):
+//
+//   - unlicensed@: Exchange calls answer 400 AuthenticationError, the
+//     drive 404 "User's mysite not found."; listed without licences;
+//   - onprem@: mailbox on premises, 404 MailboxNotEnabledForRESTAPI;
+//   - policyblocked@: every Exchange call 403 ErrorAccessDenied (an
+//     application access policy); its OneDrive works;
+//   - overquota@: mailFolders and messages delta 403 ErrorQuotaExceeded,
+//     while plain listing and reads work;
+//   - sharedmailbox@, roommailbox@: disabled, unlicensed, mailbox works, no
+//     OneDrive;
+//   - lockeddrive@: its OneDrive answers 423 notAllowed/resourceLocked;
+//   - quirky@ and the Quirks site: messages that answer ErrorCorruptData,
+//     ErrorInvalidRecipients or ErrorCannotOpenFileAttachment, a
+//     malware-flagged file (403 malwareDetected), a OneNote package whose
+//     section answers 503 for ever, and a .docx whose download differs from
+//     its listed size and quickXorHash;
+//   - a guest (#EXT#) with neither mailbox nor OneDrive;
+//   - GET /sites also lists a personal (OneDrive) site and the /search site.
+//
+// State.Expected says what a correct backup does with each (skip, leave
+// out, fail alone, or back up despite the quirk); quirks.go cites the source
+// of every answer. Tenant-wide churn leaves these resources alone.
+// TenantOptions.Clean leaves them all out, for throughput benchmarks;
+// regular users, sites and their contents are the same either way.
+//
 // Link and URL choice: @odata.nextLink and @odata.deltaLink are minted under
 // Options.GraphURL (default https://graph.microsoft.com) because the product
 // keeps Graph URLs and routes its transport to the simulator, and clients use

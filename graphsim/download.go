@@ -93,6 +93,11 @@ func (s *Server) serveDownload(c *httpCtx) {
 		s.fail(c, errDriveItemNotFound())
 		return
 	}
+	if err := s.contentFault(v); err != nil {
+		s.stats.fault("persistent")
+		s.fail(c, err)
+		return
+	}
 	rq := &request{s: s, httpCtx: c, mailbox: -1, route: &route{class: "download", service: "drive"}}
 	if s.faults.before(rq) {
 		return
@@ -175,6 +180,12 @@ func (rq *request) getContent() error {
 	}
 	if v.ref.Sub == 0 {
 		return newError(http.StatusBadRequest, "invalidRequest", "Cannot download the content of a folder.")
+	}
+	// Graph answers these on /content itself, without a redirect
+	// (OneDrive/onedrive-api-docs#1626).
+	if err := rq.s.contentFault(v); err != nil {
+		rq.s.stats.fault("persistent")
+		return err
 	}
 	loc := rq.s.downloadURL(rq.s.baseURL(rq.r), v)
 	rq.w.Header().Set("Location", loc)

@@ -105,6 +105,12 @@ func TestDownloadURLsExpire(t *testing.T) {
 func TestEveryFileHashMatchesItsDownloadedBytes(t *testing.T) {
 	h := newHarness(t, Options{Tenant: TenantOptions{Users: 2, ItemsPerUser: 200, ItemsPerSite: 30}})
 	st, _ := h.sim.State(StateFilter{Category: "files"})
+	drift := map[string]bool{}
+	for _, e := range st.Expected {
+		if e.Cause == "sizeDrift" {
+			drift[e.ItemID] = true
+		}
+	}
 	n := 0
 	for _, it := range st.Items {
 		if it.Kind != "file" {
@@ -112,7 +118,10 @@ func TestEveryFileHashMatchesItsDownloadedBytes(t *testing.T) {
 		}
 		item := h.getJSON("drives/"+it.CollectionID+"/items/"+it.ID, http.StatusOK)
 		body, _ := h.bytes(item["@microsoft.graph.downloadUrl"].(string), http.StatusOK)
-		if sha256Sum(body) != it.Hash || QuickXorBase64(body) != it.QuickXorHash {
+		// A file SharePoint rewrites downloads other bytes than its
+		// listing describes; the state keeps the downloaded hash.
+		listedMatches := QuickXorBase64(body) == it.QuickXorHash
+		if sha256Sum(body) != it.Hash || int64(len(body)) != it.Size || listedMatches == drift[it.ID] {
 			t.Fatalf("%s: hashes differ", it.Name)
 		}
 		n++

@@ -26,6 +26,8 @@ type driveItemSpec struct {
 	shared     bool
 	perms      []permission
 	pkg        string
+	malware    string   // malware facet description (quirks.go)
+	listed     *content // what size and quickXorHash report when the download differs
 }
 
 type permission struct {
@@ -35,6 +37,15 @@ type permission struct {
 	linkScope string // organization, anonymous, users
 	grantee   int    // user index of a direct grant; -1 for links
 	owner     bool
+}
+
+// listedContent is what the item's size and quickXorHash describe: the
+// served content, except for a file SharePoint rewrites on download.
+func (d *driveItemSpec) listedContent() content {
+	if d.listed != nil {
+		return *d.listed
+	}
+	return d.content
 }
 
 // shownModified is the modification time users see (fileSystemInfo):
@@ -83,7 +94,7 @@ func (s *Server) driveObject(owner uint32) object {
 }
 
 func (s *Server) personalURL(u *user) string {
-	return "https://" + s.t.myHost() + "/personal/" + strings.NewReplacer("@", "_", ".", "_", "#", "_").Replace(strings.ToLower(u.upn))
+	return "https://" + s.t.myHost() + "/personal/" + s.t.personalPath(u)
 }
 
 // driveOwner resolves a drive key to its owner index.
@@ -142,6 +153,9 @@ func (s *Server) driveItem(v view) *driveItemSpec {
 			d.name = fmt.Sprintf("New folder %d", v.src.Serial)
 		}
 		d.shared = r.chance(0.05)
+		if t.quirkOf(v.src) == quirkOneNotePackage {
+			d.pkg = "oneNote"
+		}
 	default:
 		s.genDriveFile(d, owner, v.src, v.version)
 		if v.st != nil && v.st.size > 0 {
@@ -210,13 +224,16 @@ func (s *Server) genDriveFile(d *driveItemSpec, owner uint32, src ref, version u
 	d.content = contentOf(key, size, fk.text)
 	d.created = epoch.Add(-time.Duration(r.intn(700*24*3600)) * time.Second)
 	d.modified = d.created.Add(time.Duration(r.intn(30*24*3600)) * time.Second)
-	if _, st, _ := t.driveOwner(owner); st != nil && len(t.users) > 0 {
-		d.createdBy = r.intn(len(t.users))
-		d.modifiedBy = r.intn(len(t.users))
+	if _, st, _ := t.driveOwner(owner); st != nil && t.nRegular > 0 {
+		d.createdBy = r.intn(t.nRegular)
+		d.modifiedBy = r.intn(t.nRegular)
 	}
 	d.shared = r.chance(0.02)
 	if r.chance(0.002) {
 		d.pkg = "oneNote"
+	}
+	if q := t.quirkOf(src); q != quirkNone {
+		applyDriveQuirk(d, q, version)
 	}
 }
 
@@ -239,7 +256,7 @@ func (s *Server) genPermissions(item ref, owner int) []permission {
 		perms = append(perms, permission{roles: []string{"read"}, linkType: "view", linkScope: pick(r, []string{"organization", "anonymous", "users"}), grantee: -1})
 	}
 	if r.chance(0.6) || len(perms) == 1 {
-		perms = append(perms, permission{roles: []string{pick(r, []string{"read", "write"})}, grantee: r.intn(len(s.t.users))})
+		perms = append(perms, permission{roles: []string{pick(r, []string{"read", "write"})}, grantee: r.intn(s.t.nRegular)})
 	}
 	for i := range perms {
 		pr := ref{Kind: kPermission, Sub: uint16(i), Owner: item.Owner, Coll: uint32(item.Sub), Index: item.Index, Serial: item.Serial}
@@ -357,7 +374,7 @@ func (s *Server) driveItemObject(v view, d *driveItemSpec, opt driveItemOptions)
 			if d.folder {
 				return s.folderSize(v)
 			}
-			return d.content.size
+			return d.listedContent().size
 		})},
 		kv{"createdBy", s.userIdentity(d.createdBy)},
 		kv{"lastModifiedBy", s.userIdentity(d.modifiedBy)},
@@ -378,13 +395,20 @@ func (s *Server) driveItemObject(v view, d *driveItemSpec, opt driveItemOptions)
 	} else {
 		o = append(o, kv{"parentReference", map[string]any{"driveType": driveType, "driveId": driveID}})
 	}
-	if d.folder {
+	switch {
+	case d.folder && d.pkg != "":
+		// "driveItems with the package facet do not include a folder or
+		// file facet" (learn.microsoft.com/graph/api/resources/package).
+	case d.folder:
 		o = append(o, kv{"folder", lazy(func() any { return map[string]any{"childCount": s.driveChildCount(v)} })})
-	} else {
+	default:
 		o = append(o, kv{"file", lazy(func() any {
-			h := s.hashes.of(d.content)
+			h := s.hashes.of(d.listedContent())
 			return map[string]any{"mimeType": d.mime, "hashes": map[string]any{"quickXorHash": h.quickXor}}
 		})})
+	}
+	if d.malware != "" {
+		o = append(o, kv{"malware", map[string]any{"description": d.malware}})
 	}
 	o = append(o, kv{"fileSystemInfo", map[string]any{"createdDateTime": ts(d.created), "lastModifiedDateTime": ts(d.shownModified())}})
 	if isRoot {

@@ -54,6 +54,8 @@ func ExampleNew() {
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&users)
 	resp.Body.Close()
+	// The 3 generated users, then the 9 special users every tenant has
+	// unless TenantOptions.Clean is set.
 	fmt.Println(resp.StatusCode, len(users.Value))
-	// Output: 200 3
+	// Output: 200 12
 }

@@ -44,6 +44,7 @@ type attSpec struct {
 	modified    time.Time
 	data        func() []byte   // file bytes, or the MIME of an item attachment
 	itemSpec    func() *msgSpec // item attachments
+	unopenable  bool            // its body cannot be read (quirks.go)
 }
 
 // sizeOf is the attachment's size, rendering an embedded item if needed.
@@ -93,13 +94,13 @@ func msgCoords(src ref) [3]uint64 {
 
 func (s *Server) otherPerson(r *rng, not int) mailAddr {
 	t := s.t
-	if r.chance(0.3) || len(t.users) < 2 {
+	if r.chance(0.3) || t.nRegular < 2 {
 		first, last := pick(r, firstNames), pick(r, lastNames)
 		return mailAddr{first + " " + last, addressLocal(first, last) + "@" + pick(r, []string{"fabrikam.com", "example.org", "tailspintoys.com"})}
 	}
-	i := r.intn(len(t.users))
+	i := r.intn(t.nRegular)
 	if i == not {
-		i = (i + 1) % len(t.users)
+		i = (i + 1) % t.nRegular
 	}
 	u := t.users[i]
 	return mailAddr{u.displayName, u.mail}
@@ -287,6 +288,10 @@ func (s *Server) message(v view) *msgSpec {
 			origin = s.folderWellKnown(ref{Kind: kMailFolder, Owner: v.src.Owner, Index: v.src.Coll})
 		}
 		m = s.genMessage(u, msgCoords(v.src), v.version, origin)
+		if s.t.quirkOf(v.src) == quirkCannotOpen {
+			c := msgCoords(v.src)
+			m.atts = append(m.atts, unopenableAttachment(hashOf(s.t.seed, tagAttachment, c[0], c[1], c[2], 0xbad), m))
+		}
 		if v.st != nil {
 			applyMessagePatch(m, v.st.doc)
 			if v.version > 0 || v.st.doc != nil {

@@ -350,7 +350,9 @@ func (s *Server) churn(op MutateOp) []MutateResult {
 			users = []*user{u}
 		}
 	} else {
-		users = s.t.users
+		// Special users and the Quirks site keep their generated state, so
+		// their persistent faults and Expected stay as documented.
+		users = s.t.regularUsers()
 	}
 	for _, u := range users {
 		if u.hasMailbox {
@@ -372,6 +374,9 @@ func (s *Server) churn(op MutateOp) []MutateResult {
 	}
 	if op.User == "" {
 		for _, site := range s.t.sites {
+			if site.special != "" {
+				continue
+			}
 			out = append(out, s.churnDrive(r, s.t.driveOwnerOfSite(site), rate)...)
 		}
 		for _, g := range s.t.groups {

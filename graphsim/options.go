@@ -74,6 +74,11 @@ type TenantOptions struct {
 	MaxAttachmentSize int64
 	// Mix splits ItemsPerUser across services; zero fields use the defaults.
 	Mix ItemMix
+	// Clean leaves out the special resources that fail the way real tenants
+	// do (see the package documentation): no special users, no Quirks site,
+	// no personal or search site in GET /sites. For throughput benchmarks.
+	// The zero value includes them, after the regular users and sites.
+	Clean bool
 }
 
 // ItemMix gives relative weights of the item kinds in a user's share.

@@ -47,6 +47,7 @@ const (
 	tagChurn
 	tagFault
 	tagChannel
+	tagSpecial
 )
 
 // rng is a splitmix64 stream: cheap to create per item.

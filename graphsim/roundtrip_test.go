@@ -12,11 +12,11 @@ import (
 // Restore round trips: an item's backed-up JSON posted into another
 // mailbox comes back equal to the original but for what Exchange assigns.
 
-// mailboxUsers lists the ids of users with a mailbox.
+// mailboxUsers lists the ids of regular users with a mailbox.
 func (h *harness) mailboxUsers() []string {
 	h.sim.t.directory()
 	var out []string
-	for _, u := range h.sim.t.users {
+	for _, u := range h.sim.t.regularUsers() {
 		if u.hasMailbox {
 			out = append(out, u.id)
 		}

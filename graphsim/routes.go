@@ -209,13 +209,20 @@ func (rq *request) rewrite() *apiError {
 			if !u.hasDrive {
 				return errNoMySite()
 			}
+			if s.t.driveLocked(s.t.driveOwnerOfUser(u)) {
+				return errSiteLocked()
+			}
 			rq.segs = splice(segs, 3, "drives", s.ids().encode(s.t.driveRef(s.t.driveOwnerOfUser(u))))
 		case hasPrefix(segs, "sites", "*", "drive"):
 			st, err := rq.site(segs[1])
 			if err != nil {
 				return err
 			}
-			rq.segs = splice(segs, 3, "drives", s.ids().encode(s.t.driveRef(s.t.driveOwnerOfSite(st))))
+			owner, ok := s.t.siteDriveOwner(st)
+			if !ok {
+				return errDriveItemNotFound()
+			}
+			rq.segs = splice(segs, 3, "drives", s.ids().encode(s.t.driveRef(owner)))
 			rq.hasRel, rq.relPath = false, ""
 		case hasPrefix(segs, "groups", "*", "drive"):
 			g, ok := s.t.groupByID(segs[1])

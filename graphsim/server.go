@@ -154,6 +154,10 @@ func (s *Server) serveGraph(c *httpCtx) string {
 	}
 	rt, params, methodMismatch := s.router.match(c.r.Method, rq.segs)
 	if rt == nil {
+		if err := s.mailboxPathFault(rq.segs); err != nil {
+			s.fail(c, err) // a blocked mailbox refuses paths not served here too
+			return "unknown"
+		}
 		if methodMismatch {
 			s.fail(c, errMethodNotAllowed())
 		} else {
@@ -183,6 +187,11 @@ func (s *Server) serveGraph(c *httpCtx) string {
 		return rt.class
 	}
 	defer release()
+	if err := s.persistentFault(rq); err != nil {
+		s.stats.fault("persistent")
+		s.fail(c, err)
+		return rt.class
+	}
 	if err := rt.handle(rq); err != nil {
 		s.fail(c, err)
 	}

@@ -24,12 +24,18 @@ import (
 //   - channel messages and replies: the JSON body of
 //     GET /v1.0/teams/{g}/channels/{c}/messages/{id} (…/replies/{id}).
 //
-// Folders are listed with an empty hash.
+// Folders are listed with an empty hash. Items a correct backup cannot
+// read (Expected outcome "skipped") are not listed; a file whose download
+// differs from its listing is listed with the downloaded bytes' Hash and
+// Size and the listing's QuickXorHash.
 type State struct {
 	TenantID  string      `json:"tenantId"`
 	Seed      int64       `json:"seed"`
 	StateHash string      `json:"stateHash"` // SHA-256 over all entries in order
 	Items     []StateItem `json:"items"`
+	// Expected lists every resource or item a correct backup treats
+	// specially (see Expectation). It is not part of StateHash.
+	Expected []Expectation `json:"expected,omitempty"`
 }
 
 // StateItem is one object of the ground truth.
@@ -75,7 +81,9 @@ func (s *Server) State(f StateFilter) (State, error) {
 		users = s.t.users
 	}
 	for _, u := range users {
-		if u.hasMailbox {
+		// A policy-blocked mailbox cannot be read and a locked OneDrive
+		// cannot be listed: a correct backup stores nothing of either.
+		if u.hasMailbox && u.special != specPolicyBlocked {
 			if want("mail") {
 				s.stateFolders(&st, u, kMailFolder, "mail", f.NoHashes)
 			}
@@ -86,7 +94,7 @@ func (s *Server) State(f StateFilter) (State, error) {
 				s.stateFolders(&st, u, kCalendar, "events", f.NoHashes)
 			}
 		}
-		if u.hasDrive && want("files") {
+		if u.hasDrive && u.special != specLockedDrive && want("files") {
 			s.stateDrive(&st, u.upn, u.id, s.t.driveOwnerOfUser(u), f.NoHashes)
 		}
 	}
@@ -102,6 +110,7 @@ func (s *Server) State(f StateFilter) (State, error) {
 			}
 		}
 	}
+	st.Expected = s.expectations(f, users)
 	h := sha256.New()
 	for _, it := range st.Items {
 		fmt.Fprintf(h, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", it.ResourceID, it.Category, it.Kind, it.CollectionID, it.Path, it.ID, it.Hash, it.Size)
@@ -129,6 +138,9 @@ func (s *Server) stateFolders(st *State, u *user, k kind, category string, noHas
 		st.Items = append(st.Items, StateItem{Resource: u.upn, ResourceID: u.id, Category: category, Kind: "folder",
 			CollectionID: fid, Path: path, ID: fid, Name: s.folderName(f), Version: f.version})
 		for _, v := range s.folderMembers(s.itemsCollection(f)) {
+			if k == kMailFolder && s.itemQuirk(v) != quirkNone {
+				continue // unreadable: listed in Expected instead
+			}
 			it := StateItem{Resource: u.upn, ResourceID: u.id, Category: category, CollectionID: fid, Path: path,
 				ID: s.ids().encode(v.ref), Version: v.version}
 			var b []byte
@@ -175,6 +187,9 @@ func (s *Server) stateDrive(st *State, resource, resourceID string, owner uint32
 		if !alive {
 			continue
 		}
+		if q := s.itemQuirk(v); q == quirkMalware || q == quirkOneNoteSection {
+			continue // unreadable: listed in Expected instead
+		}
 		d := s.driveItem(v)
 		path := s.drivePath(v)
 		dir := ""
@@ -193,8 +208,14 @@ func (s *Server) stateDrive(st *State, resource, resourceID string, owner uint32
 			it.Size = d.content.size
 			it.Modified = d.shownModified().UTC()
 			if !noHash {
+				// Hash and Size describe the bytes a download returns;
+				// QuickXorHash is what the listing reports, which differs
+				// for a file SharePoint rewrites (sizeDrift).
 				h := s.hashes.of(d.content)
 				it.Hash, it.QuickXorHash = h.sha256, h.quickXor
+				if d.listed != nil {
+					it.QuickXorHash = s.hashes.of(*d.listed).quickXor
+				}
 			}
 		}
 		st.Items = append(st.Items, it)

@@ -190,7 +190,7 @@ func (s *Server) chatMessageObject(v view) object {
 	created, modified := time.UnixMilli(mustInt(s.chatMessageID(v.ref))), time.Time{}
 	r := newRNG(s.t.seed, tagChannel, uint64(v.ref.Owner), uint64(v.ref.Coll), uint64(v.ref.Index), uint64(v.ref.Sub), uint64(v.ref.Serial))
 	modified = created
-	author := s.t.users[r.intn(len(s.t.users))]
+	author := s.t.users[r.intn(s.t.nRegular)]
 	msgType := "message"
 	body := "<p>" + htmlEscape(capitalize(pickWords(r, r.between(3, 40)))) + "</p>"
 	if v.ref.Sub == 0 && r.chance(0.03) {

@@ -25,12 +25,18 @@ type tenant struct {
 	name   string // "contoso" from the domain
 
 	once       sync.Once
-	users      []*user
+	users      []*user // regular users (0..nRegular-1), then special ones
+	nRegular   int
 	userIndex  map[string]int // lower-case id and UPN
 	groups     []*group
 	groupIndex map[string]int
-	sites      []*site
+	sites      []*site // regular sites, then the Quirks site
 	siteIndex  map[string]int
+	// listedSites are sites GET /sites lists that are no backup resource
+	// (a personal site and the search site); they own no drive of their
+	// own (see siteDriveOwner).
+	listedSites []*site
+	quirks      map[ref]quirk // persistent item faults by generated ref
 
 	layoutMu sync.Mutex
 	mail     map[uint32]*folderLayout
@@ -49,6 +55,8 @@ type user struct {
 	hasMailbox, hasDrive    bool
 	guest, accountEnabled   bool
 	onPremisesSyncEnabled   bool
+	licensed                bool
+	special                 specialKind // "" for regular users
 	created                 time.Time
 	mailN, contactN, eventN int
 	fileN                   int
@@ -73,7 +81,9 @@ type site struct {
 	displayName  string
 	webURL       string
 	group        int // owning group, or -1
+	ownerUser    int // personal sites: the OneDrive owner's user index
 	root         bool
+	special      siteKind // "" for regular sites
 	fileN        int
 	created      time.Time
 }
@@ -102,11 +112,15 @@ func (t *tenant) directory() {
 	t.once.Do(func() {
 		t.buildUsers()
 		t.buildGroupsAndSites()
+		if !t.opts.Clean {
+			t.buildSpecials()
+		}
 	})
 }
 
 func (t *tenant) buildUsers() {
 	n := t.opts.Users
+	t.nRegular = n
 	t.users = make([]*user, n)
 	t.userIndex = make(map[string]int, 2*n)
 	mix := t.opts.Mix
@@ -151,6 +165,7 @@ func (t *tenant) buildUsers() {
 		if u.hasDrive {
 			u.fileN = counts[3]
 		}
+		u.licensed = u.hasMailbox || u.hasDrive
 		t.users[i] = u
 		t.userIndex[strings.ToLower(u.id)] = i
 		t.userIndex[strings.ToLower(u.upn)] = i
@@ -176,7 +191,7 @@ func (t *tenant) buildGroupsAndSites() {
 			created:     epoch.AddDate(-2, 0, 0).Add(time.Duration(r.intn(300*24)) * time.Hour),
 		}
 		gr.nickname = strings.Trim(strings.ReplaceAll(gr.nickname, ".", ""), "-")
-		for u := range t.users {
+		for u := range t.nRegular {
 			if r.chance(0.4) || u == 0 {
 				gr.members = append(gr.members, u)
 			}
@@ -256,9 +271,16 @@ func (t *tenant) siteByKey(key string) (*site, bool) {
 		return t.sites[i], true
 	}
 	// host,collection,web with the host omitted or differing in case.
-	if parts := strings.Split(key, ","); len(parts) == 3 {
+	parts := strings.Split(key, ",")
+	if len(parts) == 3 {
 		if i, ok := t.siteIndex[strings.ToLower(parts[1])]; ok {
 			return t.sites[i], true
+		}
+	}
+	for _, s := range t.listedSites {
+		if strings.EqualFold(key, s.id) || strings.EqualFold(key, s.collectionID) ||
+			len(parts) == 3 && strings.EqualFold(parts[1], s.collectionID) {
+			return s, true
 		}
 	}
 	return nil, false
@@ -272,24 +294,40 @@ func (t *tenant) siteByPath(host, path string) (*site, bool) {
 			return s, true
 		}
 	}
+	for _, s := range t.listedSites {
+		if strings.EqualFold(s.webURL, want) {
+			return s, true
+		}
+	}
 	return nil, false
 }
 
-// Drive owners are users 0..U-1 followed by sites.
+// Drive owners are regular users 0..U-1, then sites, then special users:
+// regular users and sites keep the owner index (and so the drive and item
+// ids and contents) they have in a Clean tenant.
 
-func (t *tenant) driveOwnerOfUser(u *user) uint32 { return uint32(u.idx) }
-func (t *tenant) driveOwnerOfSite(s *site) uint32 { return uint32(len(t.users) + s.idx) }
+func (t *tenant) driveOwnerOfUser(u *user) uint32 {
+	if u.idx < t.nRegular {
+		return uint32(u.idx)
+	}
+	return uint32(len(t.sites) + u.idx)
+}
+
+func (t *tenant) driveOwnerOfSite(s *site) uint32 { return uint32(t.nRegular + s.idx) }
 
 // driveOwner resolves a drive owner index to its user or site.
 func (t *tenant) driveOwner(owner uint32) (*user, *site, bool) {
 	t.directory()
-	if int(owner) < len(t.users) {
-		u := t.users[owner]
+	o := int(owner)
+	switch {
+	case o < t.nRegular:
+		u := t.users[o]
 		return u, nil, u.hasDrive
-	}
-	s := int(owner) - len(t.users)
-	if s < len(t.sites) {
-		return nil, t.sites[s], true
+	case o < t.nRegular+len(t.sites):
+		return nil, t.sites[o-t.nRegular], true
+	case o-len(t.sites) < len(t.users):
+		u := t.users[o-len(t.sites)]
+		return u, nil, u.hasDrive
 	}
 	return nil, nil, false
 }
@@ -363,6 +401,9 @@ func (t *tenant) mailLayout(u *user) *folderLayout {
 		weights = append(weights, w)
 	}
 	counts := split(u.mailN, weights)
+	if u.special != "" {
+		counts = specialMailCounts(len(l.folders), u.mailN)
+	}
 	for i := range l.folders {
 		l.folders[i].count = counts[i]
 	}
@@ -479,6 +520,10 @@ func (t *tenant) driveLayout(owner uint32) *driveLayout {
 	t.layoutMu.Lock()
 	defer t.layoutMu.Unlock()
 	if l, ok := t.drives[owner]; ok {
+		return l
+	}
+	if l := t.quirkDriveLayout(owner); l != nil {
+		t.drives[owner] = l
 		return l
 	}
 	u, s, _ := t.driveOwner(owner)
