@@ -53,8 +53,8 @@ var answerRules = []answerRule{
 	// Corso issue #3743: 400 (also seen as 401) AuthenticationError "Error
 	// authenticating with resource" for users without an Exchange licence.
 	{code: "AuthenticationError", kind: ErrUnknownResource, class: m365.ResourceUnavailable, cause: m365.CauseUnlicensed},
-	{code: "MailboxNotEnabledForRESTAPI", message: "not yet supported", kind: ErrUnknownResource,
-		class: m365.ResourceUnavailable, cause: m365.CauseOnPremises},
+	// "The mailbox is either inactive, soft-deleted, or is hosted
+	// on-premise.": Graph does not say which.
 	{code: "MailboxNotEnabledForRESTAPI", kind: ErrUnknownResource,
 		class: m365.ResourceUnavailable, cause: m365.CauseNoMailbox},
 	{code: "ErrorNonExistentMailbox", kind: ErrUnknownResource, class: m365.ResourceUnavailable, cause: m365.CauseNoMailbox},

@@ -27,8 +27,6 @@ func TestRealGraphAnswersMapToTheirFaultClass(t *testing.T) {
 			m365.ResourceUnavailable, m365.CauseUnlicensed, ErrUnknownResource},
 		{"inactive, soft-deleted or on-premises mailbox", 404, "MailboxNotEnabledForRESTAPI",
 			"The mailbox is either inactive, soft-deleted, or is hosted on-premise.", m365.ResourceUnavailable, m365.CauseNoMailbox, ErrUnknownResource},
-		{"hybrid mailbox on premises", 404, "MailboxNotEnabledForRESTAPI", "REST API is not yet supported for this mailbox.",
-			m365.ResourceUnavailable, m365.CauseOnPremises, ErrUnknownResource},
 		{"application access policy", 403, "ErrorAccessDenied",
 			"Access to OData is disabled: Blocked by tenant configured AppOnly AccessPolicy settings.", m365.ResourceDenied, m365.CauseAccessDenied, nil},
 		{"mailbox over quota on delta", 403, "ErrorQuotaExceeded", "The process failed to get the correct properties.",

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/corso-temporal/corso/graphsim"
 )
 
 func TestResolveMailboxes(t *testing.T) {
@@ -34,17 +36,48 @@ func TestResolveMailboxes(t *testing.T) {
 		}
 	})
 
-	t.Run("star is every user with a mailbox", func(t *testing.T) {
+	t.Run("star is every user, those without a mailbox marked with the cause", func(t *testing.T) {
 		got, err := c.ResolveMailboxes(ctx, []string{"*", e.user(0).ID})
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The ground truth: which users a backup leaves out, and why.
+		leftOut := map[string]string{}
+		for _, x := range e.state("", "").Expected {
+			if x.Service == "exchange" && x.Category == "" && x.Outcome == graphsim.OutcomeNotBackedUp {
+				leftOut[x.ResourceID] = x.Cause
+			}
+		}
+		if len(leftOut) < 4 {
+			t.Fatalf("the tenant should have users without a mailbox of several kinds: %v", leftOut)
+		}
 		var ids []string
 		for _, m := range got {
-			ids = append(ids, m.ID)
+			if want := leftOut[m.ID]; string(m.Unavailable) != want {
+				t.Errorf("%s: unavailable %q, want %q", m.UPN, m.Unavailable, want)
+			}
+			if m.Unavailable == "" {
+				ids = append(ids, m.ID)
+			}
+		}
+		if len(got) != len(e.info.Users) {
+			t.Errorf("%d users resolved, the tenant has %d", len(got), len(e.info.Users))
 		}
 		if strings.Join(ids, ",") != strings.Join(withMailbox, ",") {
 			t.Fatalf("got %v, want %v", ids, withMailbox)
+		}
+	})
+
+	t.Run("a named user without a mailbox is an error naming the cause", func(t *testing.T) {
+		var unlicensed string
+		for _, u := range e.info.Users {
+			if u.Special == "unlicensed" {
+				unlicensed = u.UPN
+			}
+		}
+		_, err := c.ResolveMailboxes(ctx, []string{unlicensed})
+		if !errors.Is(err, ErrUnknownResource) || !strings.Contains(err.Error(), "licence") {
+			t.Fatalf("err = %v, want ErrUnknownResource naming the missing licence", err)
 		}
 	})
 

@@ -73,7 +73,6 @@ const (
 const (
 	CauseNoMailbox    Cause = "noMailbox"
 	CauseUnlicensed   Cause = "unlicensed"
-	CauseOnPremises   Cause = "onPremises"
 	CauseNoDrive      Cause = "noDrive"
 	CauseLocked       Cause = "locked"
 	CauseAccessDenied Cause = "accessDenied"
@@ -105,8 +104,6 @@ func (c Cause) Describe() string {
 		return "no Exchange Online mailbox (none, inactive, soft-deleted or on premises)"
 	case CauseUnlicensed:
 		return "no mailbox: the user has no Exchange licence"
-	case CauseOnPremises:
-		return "the mailbox is on premises (hybrid), out of Microsoft Graph's reach"
 	case CauseNoDrive:
 		return "no OneDrive (never provisioned, or no licence)"
 	case CauseLocked:
