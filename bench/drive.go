@@ -23,7 +23,7 @@ import (
 func driveRun(ctx context.Context, rep *report, stack *localstack.Stack, conns *repository.Connections, c config) error {
 	fmt.Fprintf(os.Stderr, "drive backup: %d users x %d files, largest up to %d MiB, 1 worker\n", c.users, c.driveFiles, c.maxFile>>20)
 	t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{
-		Seed: 21, Users: c.users, ItemsPerUser: c.driveFiles, Mix: graphsim.ItemMix{Files: 1}, MaxFileSize: c.maxFile,
+		Seed: 21, Users: c.users, ItemsPerUser: c.driveFiles, Mix: graphsim.ItemMix{Files: 1}, MaxFileSize: c.maxFile, Clean: true,
 	}})
 	if err != nil {
 		return err
@@ -190,7 +190,7 @@ func rawIngestStored(ctx context.Context, conns *repository.Connections, from, t
 func largeFileRun(rep *report, stack *localstack.Stack, c config) error {
 	fmt.Fprintf(os.Stderr, "drive backup of one %d MiB file, 1 worker\n", c.largeFile>>20)
 	t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{
-		Seed: 22, Users: 1, ItemsPerUser: 50, Mix: graphsim.ItemMix{Files: 1}, MaxFileSize: 1 << 20,
+		Seed: 22, Users: 1, ItemsPerUser: 50, Mix: graphsim.ItemMix{Files: 1}, MaxFileSize: 1 << 20, Clean: true,
 	}})
 	if err != nil {
 		return err

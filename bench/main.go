@@ -3,10 +3,11 @@
 // against raw kopia ingest of the same items, restore and export rates,
 // incremental cost after churn, worker memory as a mailbox grows, history
 // size, re-fetching after a worker is killed, scaling from one worker to
-// four under Graph latency, and drive backup throughput and memory with
-// large files.
+// four under Graph latency, drive backup throughput and memory with large
+// files, and the full backup's throughput with a real tenant's persistent
+// faults against a clean tenant. Other sections use clean tenants.
 //
-//	make build && go run ./bench [-items 3000] [-only exchange-incremental|drive|memory|scale]
+//	make build && go run ./bench [-items 3000] [-only exchange-incremental|drive|memory|scale|real-tenant]
 package main
 
 import (
@@ -40,6 +41,7 @@ const (
 	onlyDrive               = "drive"
 	onlyMemory              = "memory"
 	onlyScale               = "scale"
+	onlyRealTenant          = "real-tenant"
 )
 
 func main() {
@@ -53,12 +55,13 @@ func main() {
 	flag.Int64Var(&c.maxFile, "max-file-mib", 512, "size cap, in MiB, of the few large files per drive")
 	flag.Int64Var(&c.largeFile, "large-file-mib", 1024, "size, in MiB, of the one file whose cost in worker memory the drive run measures")
 	flag.StringVar(&c.only, "only", "", "run only this section: "+onlyExchangeIncremental+" (full backup, 1% churn, incremental backup), "+
-		onlyDrive+" (drive backup against raw ingest, worker memory with one large file), "+onlyMemory+" (worker RSS as a mailbox grows 4x) or "+onlyScale+" (4 workers against 1)")
+		onlyDrive+" (drive backup against raw ingest, worker memory with one large file), "+onlyMemory+" (worker RSS as a mailbox grows 4x), "+onlyScale+" (4 workers against 1) or "+
+		onlyRealTenant+" (full backup with a real tenant's persistent faults against a clean tenant)")
 	flag.Parse()
 	switch c.only {
-	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale:
+	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant:
 	default:
-		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale)
+		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant)
 		os.Exit(2)
 	}
 	c.maxFile <<= 20

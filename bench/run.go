@@ -102,12 +102,18 @@ func run(c config) error {
 		}
 		rep.print()
 		return nil
+	case onlyRealTenant:
+		if err := realTenantRun(&rep, stack, c); err != nil {
+			return err
+		}
+		rep.print()
+		return nil
 	}
 
 	// 1. Full backup throughput against raw kopia ingest of the same items.
 	fmt.Fprintf(os.Stderr, "full backup: %d mailboxes x %d items, 1 worker\n", c.users, c.items)
 	t1, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{
-		Seed: 1, Users: c.users, ItemsPerUser: c.items, Mix: graphsim.ItemMix{Mail: 0.7, Contacts: 0.15, Events: 0.15},
+		Seed: 1, Users: c.users, ItemsPerUser: c.items, Mix: graphsim.ItemMix{Mail: 0.7, Contacts: 0.15, Events: 0.15}, Clean: true,
 	}})
 	if err != nil {
 		return err
@@ -202,7 +208,12 @@ func run(c config) error {
 		return err
 	}
 
-	// 6. History size of every workflow run.
+	// 6. A real tenant's persistent faults against a clean tenant.
+	if err := realTenantRun(&rep, stack, c); err != nil {
+		return err
+	}
+
+	// 7. History size of every workflow run.
 	largest, which, err := largestHistory(ctx, stack)
 	if err != nil {
 		return err
@@ -222,7 +233,7 @@ const (
 )
 
 func killRun(stack *localstack.Stack, c config) (int64, error) {
-	t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: 20, Users: 1, ItemsPerUser: 4000, Mix: graphsim.ItemMix{Mail: 1}}})
+	t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: 20, Users: 1, ItemsPerUser: 4000, Mix: graphsim.ItemMix{Mail: 1}, Clean: true}})
 	if err != nil {
 		return 0, err
 	}
@@ -262,7 +273,7 @@ func killRun(stack *localstack.Stack, c config) (int64, error) {
 
 func scaleRun(stack *localstack.Stack, c config) ([2]float64, error) {
 	var rates [2]float64
-	t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: 30, Users: c.scaleUser, ItemsPerUser: c.scaleItems, Mix: graphsim.ItemMix{Mail: 1}}})
+	t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: 30, Users: c.scaleUser, ItemsPerUser: c.scaleItems, Mix: graphsim.ItemMix{Mail: 1}, Clean: true}})
 	if err != nil {
 		return rates, err
 	}
@@ -394,7 +405,7 @@ func rawComparison(ctx context.Context, rep *report, stack *localstack.Stack, co
 func memoryRun(rep *report, stack *localstack.Stack, c config) error {
 	var rss []int64
 	for i, n := range []int{c.items, 4 * c.items} {
-		t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: int64(10 + i), Users: 1, ItemsPerUser: n, Mix: graphsim.ItemMix{Mail: 1}}})
+		t, err := localstack.StartTenant(graphsim.Options{Tenant: graphsim.TenantOptions{Seed: int64(10 + i), Users: 1, ItemsPerUser: n, Mix: graphsim.ItemMix{Mail: 1}, Clean: true}})
 		if err != nil {
 			return err
 		}

@@ -54,7 +54,10 @@ echo "\$ corso repo connect s3 --bucket $CORSO_S3_BUCKET --endpoint $CORSO_S3_EN
 "$BIN/corso" repo connect s3 --bucket "$CORSO_S3_BUCKET" --endpoint "$CORSO_S3_ENDPOINT" --disable-tls
 echo
 echo "\$ corso backup create exchange --mailbox '*'"
-"$BIN/corso" backup create exchange --mailbox '*'
+# The simulated tenant fails as real ones do: users without a mailbox are
+# reported and left out, and the mailbox an access policy hides fails alone,
+# so this command exits non-zero while every other mailbox is backed up.
+"$BIN/corso" backup create exchange --mailbox '*' || echo "(exit $?: one mailbox failed alone, as above)"
 echo
 echo "\$ corso backup list exchange"
 "$BIN/corso" backup list exchange
@@ -65,7 +68,7 @@ echo "\$ corso backup details exchange --backup $first --email-folder Inbox   (f
 head -n 15 "$log/details.txt"
 echo
 echo "\$ corso backup create onedrive --user '*'"
-"$BIN/corso" backup create onedrive --user '*'
+"$BIN/corso" backup create onedrive --user '*' || echo "(exit $?: some drives failed alone, as above)"
 echo
 echo "\$ corso export exchange $DEMO_DIR/export --backup $first"
 rm -rf "$DEMO_DIR/export"
