@@ -408,7 +408,7 @@ func (c *collection) change(ctx context.Context, ch m365.Change) error {
 	}
 	c.heartbeat(ctx, false)
 	c.mu.Unlock()
-	de, err := c.fetch(ctx, name, ch)
+	de, meta, err := c.fetch(ctx, name, ch)
 	c.mu.Lock()
 	if err != nil {
 		var rerr repositoryWriteError
@@ -416,6 +416,9 @@ func (c *collection) change(ctx context.Context, ch m365.Change) error {
 			return repositoryError(rerr.err) // the repository failed, not the item: retry the activity
 		}
 		return c.itemFailed(ch, err)
+	}
+	if meta != nil {
+		det = withMeta(det, *meta)
 	}
 	det.Size = de.FileSize
 	c.put(de, det)
@@ -429,13 +432,15 @@ const fetchAttempts = 3
 
 // fetch downloads an item straight into the repository. A download that
 // breaks off midway is tried again; what was already stored is deduplicated.
-func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (*snapshot.DirEntry, error) {
+// When the content tells what details record of the item (an event), that
+// comes back too.
+func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (*snapshot.DirEntry, *m365.ItemMeta, error) {
 	var err error
 	for attempt := 0; attempt < fetchAttempts; attempt++ {
 		var body io.ReadCloser
 		body, err = c.src.FetchItem(ctx, c.in.MailboxID, c.in.Plan.Container.Category, ch.ID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		src := &sourceReader{r: body, tick: func() {
 			c.mu.Lock()
@@ -447,14 +452,40 @@ func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (*s
 		body.Close()
 		switch {
 		case err == nil:
-			return de, nil
+			if mr, ok := body.(m365.MetaReader); ok {
+				m := mr.ItemMeta()
+				return de, &m, nil
+			}
+			return de, nil, nil
 		case src.err == nil:
-			return nil, repositoryWriteError{err}
+			return nil, nil, repositoryWriteError{err}
 		case ctx.Err() != nil:
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 	}
-	return nil, fmt.Errorf("download kept breaking off: %w", err)
+	return nil, nil, fmt.Errorf("download kept breaking off: %w", err)
+}
+
+// withMeta fills in what the delta page left empty of an item's details
+// from what its content says.
+func withMeta(d backup.Entry, m m365.ItemMeta) backup.Entry {
+	for _, f := range []struct {
+		into *string
+		from string
+	}{{&d.Subject, m.Subject}, {&d.Organizer, m.Organizer}, {&d.Sender, m.Sender}, {&d.DisplayName, m.DisplayName}} {
+		if *f.into == "" {
+			*f.into = f.from
+		}
+	}
+	for _, f := range []struct {
+		into *time.Time
+		from time.Time
+	}{{&d.Start, m.Start}, {&d.End, m.End}, {&d.Received, m.Received}} {
+		if f.into.IsZero() {
+			*f.into = f.from
+		}
+	}
+	return d
 }
 
 // sourceReader remembers read errors so a broken download is told apart

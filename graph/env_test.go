@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/corso-temporal/corso/graphsim"
+	"github.com/corso-temporal/corso/m365"
 )
 
 // env is a simulated tenant served in-process, reached by the real SDK
@@ -169,6 +170,26 @@ func fetchBytes(t *testing.T, c *Client, mailbox string, cat Category, id string
 		t.Fatalf("read %s %s: %v", cat, id, err)
 	}
 	return b
+}
+
+// fetchWithMeta fetches an item and what its content tells of its
+// details, if it tells anything.
+func fetchWithMeta(t *testing.T, c *Client, mailbox string, cat Category, id string) ([]byte, m365.ItemMeta) {
+	t.Helper()
+	body, err := c.FetchItem(context.Background(), mailbox, cat, id)
+	if err != nil {
+		t.Fatalf("fetch %s %s: %v", cat, id, err)
+	}
+	defer body.Close()
+	b, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatalf("read %s %s: %v", cat, id, err)
+	}
+	var m m365.ItemMeta
+	if mr, ok := body.(m365.MetaReader); ok {
+		m = mr.ItemMeta()
+	}
+	return b, m
 }
 
 func sha256Hex(b []byte) string {

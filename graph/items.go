@@ -22,9 +22,10 @@ import (
 //     event's attachments (file contents included) so that a restore
 //     needs nothing else.
 //
-// Nothing is buffered: the caller reads the answer as it arrives and must
-// Close it promptly, because until then it holds one of the mailbox's
-// request slots. A missing item fails with ErrNotFound.
+// An event's reader is also an m365.MetaReader. Nothing is buffered: the
+// caller reads the answer as it arrives and must Close it promptly,
+// because until then it holds one of the mailbox's request slots. A
+// missing item fails with ErrNotFound.
 func (c *Client) FetchItem(ctx context.Context, mailboxID string, cat Category, itemID string) (io.ReadCloser, error) {
 	op := fmt.Sprintf("fetch %s item %s of %s", cat, itemID, mailboxID)
 	// The SDK reads whole bodies into memory ([]byte for $value, a model
@@ -65,6 +66,9 @@ func (c *Client) FetchItem(ctx context.Context, mailboxID string, cat Category, 
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, responseError(op, resp)
+	}
+	if cat == Events {
+		return &eventMetaReader{ReadCloser: resp.Body}, nil
 	}
 	return resp.Body, nil
 }

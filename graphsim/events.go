@@ -563,7 +563,17 @@ func (rq *request) listEvents() error {
 }
 
 func (rq *request) eventsDelta() error {
-	return rq.exchangeDelta(kCalendar, "event", eventKnownProps, "events", rq.eventRenderer())
+	render := rq.eventRenderer()
+	if rq.version == "beta" {
+		// Beta's event delta does not support $select and returns each
+		// event's id, type, start and end only (microsoft-graph-docs-contrib,
+		// api-reference/beta/api/event-delta.md: "the response includes only
+		// the id, type, start and end properties").
+		rq.q.sel = nil
+		full := render
+		render = func(v view) object { return full(v).project([]string{"type", "start", "end"}) }
+	}
+	return rq.exchangeDelta(kCalendar, "event", eventKnownProps, "events", render)
 }
 
 func (rq *request) getEvent() error {

@@ -9,6 +9,7 @@ package m365
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -68,6 +69,14 @@ type ItemMeta struct {
 	End         time.Time `json:"end,omitzero"`
 	DisplayName string    `json:"displayName,omitempty"`
 	Emails      []string  `json:"emails,omitempty"`
+}
+
+// MetaReader is an item's content that, once read, also tells what
+// details record of the item: what a delta page did not give (beta's event
+// delta gives only an event's id, type, start and end).
+type MetaReader interface {
+	io.Reader
+	ItemMeta() ItemMeta
 }
 
 // Change is one entry of a delta page: an item added or changed, or removed
