@@ -572,6 +572,9 @@ func (rq *request) eventsDelta() error {
 		rq.q.sel = nil
 		full := render
 		render = func(v view) object { return full(v).project([]string{"type", "start", "end"}) }
+		if u, err := rq.mailboxUser(); err == nil {
+			rq.deltaPageLimit = rq.s.t.eventDeltaPageLimit(u)
+		}
 	}
 	return rq.exchangeDelta(kCalendar, "event", eventKnownProps, "events", render)
 }

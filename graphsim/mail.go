@@ -760,6 +760,9 @@ func (rq *request) serveDeltaWith(c collection, path, typeName string, known obj
 		size = min(tok.Top, 1000)
 	}
 	page := s.runDelta(c, tok, size)
+	if rq.deltaPageLimit > 0 && len(page.entries) > rq.deltaPageLimit {
+		return errEventPageTooLarge()
+	}
 	var filter filterExpr
 	if f := tok.Extra["filter"]; f != "" {
 		filter, _, _ = parseFilter(f)

@@ -232,6 +232,31 @@ func errOneNoteUnavailable() *apiError {
 	return &apiError{status: http.StatusServiceUnavailable, emptyBody: true}
 }
 
+// quirkEventPageLimit is the most events a delta page of the quirky
+// user's calendars may carry. Exchange answers a beta event delta page it
+// cannot assemble in time with 503 and an empty body, persistently, while
+// smaller pages of the same round work; Corso retries such a page with
+// odata.maxpagesize=10 and then falls back to listing the calendar (C:
+// pkg/services/m365/api/events_pager.go, graph/errors.go
+// ErrServiceUnavailableEmptyResp). Large events (long bodies, many
+// attendees) make pages too large; the quirky user's calendars stand for
+// such a calendar.
+const quirkEventPageLimit = 10
+
+// eventDeltaPageLimit is the page limit of u's calendars, 0 for none.
+func (t *tenant) eventDeltaPageLimit(u *user) int {
+	if u.special == specQuirky {
+		return quirkEventPageLimit
+	}
+	return 0
+}
+
+// errEventPageTooLarge is the answer to an event delta page above the
+// calendar's limit.
+func errEventPageTooLarge() *apiError {
+	return &apiError{status: http.StatusServiceUnavailable, emptyBody: true}
+}
+
 // errSiteLocked: a locked (or offboarded) OneDrive/site answers 423 with
 // code notAllowed and inner code resourceLocked. Body from Corso PR #4465
 // (review thread, a real response; C: graph/errors.go isErrResourceLocked);

@@ -18,6 +18,9 @@ type request struct {
 	pref    prefer
 	route   *route
 	mailbox int // user index of an Exchange call, for throttling; -1 otherwise
+	// deltaPageLimit: a delta page with more entries fails with
+	// errEventPageTooLarge (0: no limit).
+	deltaPageLimit int
 	*httpCtx
 }
 

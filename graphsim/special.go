@@ -65,6 +65,9 @@ const (
 	specialContacts = 2
 	specialEvents   = 2
 	specialFiles    = 2
+	// The quirky user's calendars hold more events than one delta page of
+	// theirs may carry (quirkEventPageLimit).
+	quirkyEvents = 3 * quirkEventPageLimit
 )
 
 func (t *tenant) buildSpecials() {
@@ -95,6 +98,9 @@ func (t *tenant) buildSpecials() {
 		}
 		if u.hasMailbox {
 			u.mailN, u.contactN, u.eventN = specialMail, specialContacts, specialEvents
+			if sp.kind == specQuirky {
+				u.eventN = quirkyEvents
+			}
 		}
 		if u.hasDrive {
 			u.fileN = specialFiles

@@ -578,3 +578,36 @@ func TestChurnLeavesSpecialResourcesAlone(t *testing.T) {
 		t.Fatal("churn changed the quirky user")
 	}
 }
+
+func TestQuirkyCalendarsRefuseLargeEventDeltaPagesForEver(t *testing.T) {
+	h := specialHarness(t)
+	u := h.special(specQuirky).id
+	cals, _, _ := h.collect("users/" + u + "/calendars")
+	total, refused := 0, 0
+	for _, c := range cals {
+		link := "/beta/users/" + u + "/calendars/" + c["id"].(string) + "/events/delta"
+		vals, _, _ := h.collect(link, "Prefer", "odata.maxpagesize=10")
+		total += len(vals)
+		if len(vals) <= quirkEventPageLimit {
+			continue
+		}
+		refused++
+		for i := 0; i < tries; i++ {
+			resp := h.do(http.MethodGet, link, nil, "Prefer", "odata.maxpagesize=500")
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable || len(b) != 0 || resp.Header.Get("Retry-After") != "" {
+				t.Fatalf("a large page (try %d): %d %q, want 503 with an empty body and no Retry-After", i+1, resp.StatusCode, b)
+			}
+		}
+	}
+	if total != quirkyEvents || refused == 0 {
+		t.Fatalf("pages of 10 carried %d events, the calendars hold %d; %d calendars refuse large pages", total, quirkyEvents, refused)
+	}
+	// Plain listing works at any page size, and other users' calendars
+	// take large pages.
+	for _, c := range cals {
+		h.getJSON("users/"+u+"/calendars/"+c["id"].(string)+"/events?$top=500", http.StatusOK)
+	}
+	h.getJSON("/beta/users/"+h.user(0)+"/calendar/events/delta", http.StatusOK, "Prefer", "odata.maxpagesize=500")
+}
