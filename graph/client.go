@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
@@ -106,6 +107,9 @@ type Client struct {
 	// betaRoot is where the few beta calls go (event delta, event content
 	// and event restores), derived from the adapter's v1.0 base URL.
 	betaRoot string
+	// smallEventPages holds the calendars ("mailbox/calendar") whose delta
+	// Exchange serves only in small pages.
+	smallEventPages sync.Map
 	// inlineAttachmentMax is the size from which an attachment is
 	// uploaded in chunks rather than posted whole; uploadChunk is the
 	// size of those chunks.

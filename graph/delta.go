@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/corso-temporal/corso/m365"
 )
 
 // The properties a delta page asks for: what ItemMeta records and the
@@ -40,7 +44,7 @@ func (c *Client) DeltaPage(ctx context.Context, mailboxID string, cat Category, 
 	case Contacts:
 		p, err = c.contactsDelta(forMailbox(ctx, mailboxID, "contacts.delta"), mailboxID, containerID, link)
 	case Events:
-		p, err = c.eventsDelta(forMailbox(ctx, mailboxID, "events.delta"), mailboxID, containerID, link)
+		p, err = c.eventPage(forMailbox(ctx, mailboxID, "events.delta"), mailboxID, containerID, link)
 	default:
 		return Page{}, fmt.Errorf("delta: unknown category %q", cat)
 	}
@@ -126,11 +130,12 @@ func (c *Client) contactsDelta(ctx context.Context, mailboxID, folderID, link st
 // always fetched again, and no subject or organizer, which details read
 // from the fetched event (eventmeta.go). Whatever else a page carries is
 // used when present.
-func (c *Client) eventsDelta(ctx context.Context, mailboxID, calendarID, link string) (Page, error) {
+func (c *Client) eventsDelta(ctx context.Context, mailboxID, calendarID, link string, pageSize int) (Page, error) {
 	if link == "" {
 		link = c.betaRoot + "/users/" + url.PathEscape(mailboxID) + "/calendars/" + url.PathEscape(calendarID) + "/events/delta"
 	}
-	h := c.preferPageSize()
+	h := abs.NewRequestHeaders()
+	h.Add("Prefer", "odata.maxpagesize="+strconv.Itoa(pageSize))
 	// Start and end in UTC, rather than in zones named the Windows way.
 	h.Add("Prefer", `outlook.timezone="UTC"`)
 	resp, err := users.NewItemCalendarsItemEventsDeltaRequestBuilder(link, c.adapter).GetAsDeltaGetResponse(ctx,
@@ -149,6 +154,41 @@ func (c *Client) eventsDelta(ctx context.Context, mailboxID, calendarID, link st
 		p.Changes = append(p.Changes, ch)
 	}
 	return p, nil
+}
+
+// smallEventPage is the page size of calendars whose larger pages Exchange
+// cannot serve.
+const smallEventPage = 10
+
+// eventPage reads one page of a calendar's delta. Exchange answers a page
+// it cannot assemble (large events) with 503 and an empty body, for ever;
+// Corso's events_pager.go asks again for pages of 10, then lists the
+// calendar. So does this: a calendar that needed small pages keeps them,
+// in this client, and one that fails even so is DeltaUnavailable, which
+// its collection answers by listing it.
+func (c *Client) eventPage(ctx context.Context, mailboxID, calendarID, link string) (Page, error) {
+	key := mailboxID + "/" + calendarID
+	if _, small := c.smallEventPages.Load(key); !small {
+		p, err := c.eventsDelta(ctx, mailboxID, calendarID, link, c.cfg.PageSize)
+		if !emptyUnavailable(err) || c.cfg.PageSize <= smallEventPage {
+			return p, err
+		}
+		c.smallEventPages.Store(key, true)
+	}
+	p, err := c.eventsDelta(ctx, mailboxID, calendarID, link, smallEventPage)
+	if emptyUnavailable(err) {
+		ae := newAPIError("", http.StatusServiceUnavailable, "", "Exchange cannot serve this calendar's delta, even in pages of 10")
+		ae.class, ae.cause = m365.DeltaUnavailable, m365.CauseDeltaRefused
+		return Page{}, ae
+	}
+	return p, err
+}
+
+// emptyUnavailable reports a 503 without an error body, which Exchange
+// sends for a delta page it cannot assemble.
+func emptyUnavailable(err error) bool {
+	var ae *apiError
+	return err != nil && errors.As(classify("", err), &ae) && ae.status == http.StatusServiceUnavailable && ae.code == ""
 }
 
 func address(r models.Recipientable) string {

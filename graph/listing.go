@@ -3,7 +3,9 @@ package graph
 import (
 	"context"
 	"fmt"
+	"strconv"
 
+	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
@@ -85,13 +87,17 @@ func (c *Client) folderListPages(ctx context.Context, resp models.MailFolderColl
 }
 
 // ListPage returns one page of a plain listing of a container's items,
-// for containers that cannot be enumerated by delta. An empty link starts
-// the listing; a page without NextLink is its last. Only mail folders are
-// ever refused delta (ErrorQuotaExceeded); other categories are not
-// listed.
+// for containers that cannot be enumerated by delta: mail folders of a
+// mailbox over its quota, calendars whose delta pages Exchange cannot
+// serve. An empty link starts the listing; a page without NextLink is its
+// last.
 func (c *Client) ListPage(ctx context.Context, mailboxID string, cat Category, containerID, link string) (Page, error) {
-	if cat != Email {
-		return Page{}, fmt.Errorf("list %s container %s of %s: only mail folders are listed without delta", cat, containerID, mailboxID)
+	switch cat {
+	case Events:
+		return c.listedEvents(ctx, mailboxID, containerID, link)
+	case Email:
+	default:
+		return Page{}, fmt.Errorf("list %s container %s of %s: contacts are not listed without delta", cat, containerID, mailboxID)
 	}
 	ctx = forMailbox(ctx, mailboxID, "messages.list")
 	cfg := &users.ItemMailFoldersItemMessagesRequestBuilderGetRequestConfiguration{Headers: c.preferPageSize()}
@@ -108,6 +114,35 @@ func (c *Client) ListPage(ctx context.Context, mailboxID string, cat Category, c
 	p := Page{NextLink: deref(resp.GetOdataNextLink())}
 	for _, m := range resp.GetValue() {
 		p.Changes = append(p.Changes, Change{ID: deref(m.GetId()), ModTime: timeOf(m.GetLastModifiedDateTime()), Meta: messageMeta(m)})
+	}
+	return p, nil
+}
+
+// listedEvents lists a calendar's series masters and single events, in
+// small pages as for its delta, with what details take from a listing.
+func (c *Client) listedEvents(ctx context.Context, mailboxID, calendarID, link string) (Page, error) {
+	ctx = forMailbox(ctx, mailboxID, "events.list")
+	h := abs.NewRequestHeaders()
+	h.Add("Prefer", "odata.maxpagesize="+strconv.Itoa(smallEventPage))
+	h.Add("Prefer", `outlook.timezone="UTC"`)
+	cfg := &users.ItemCalendarsItemEventsRequestBuilderGetRequestConfiguration{Headers: h}
+	b := c.sdk.Users().ByUserId(mailboxID).Calendars().ByCalendarId(calendarID).Events()
+	if link != "" {
+		b = users.NewItemCalendarsItemEventsRequestBuilder(link, c.adapter)
+	} else {
+		cfg.QueryParameters = &users.ItemCalendarsItemEventsRequestBuilderGetQueryParameters{
+			Select: []string{"id", "lastModifiedDateTime", "subject", "organizer", "start", "end"},
+		}
+	}
+	resp, err := b.Get(ctx, cfg)
+	if err != nil {
+		return Page{}, classify(fmt.Sprintf("list events of calendar %s of %s", calendarID, mailboxID), err)
+	}
+	p := Page{NextLink: deref(resp.GetOdataNextLink())}
+	for _, e := range resp.GetValue() {
+		p.Changes = append(p.Changes, Change{ID: deref(e.GetId()), ModTime: timeOf(e.GetLastModifiedDateTime()),
+			Meta: ItemMeta{Subject: deref(e.GetSubject()), Organizer: address(e.GetOrganizer()),
+				Start: zonedTime(e.GetStart()), End: zonedTime(e.GetEnd())}})
 	}
 	return p, nil
 }

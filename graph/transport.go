@@ -220,6 +220,11 @@ func (c *Client) shouldRetryThrottled(spent time.Duration, attempt int, req *htt
 	if wait > maxInlineWait || spent+wait > maxInlineWaitTotal {
 		return false
 	}
+	if resp.StatusCode == http.StatusServiceUnavailable && resp.ContentLength == 0 && req != nil && kindOf(req.Context()) == "events.delta" {
+		// Exchange's answer to an event delta page too large to assemble,
+		// not throttling: the caller asks for smaller pages (eventPage).
+		return false
+	}
 	discard(resp)
 	return true
 }

@@ -67,6 +67,7 @@ const (
 // Container causes.
 const (
 	CauseQuotaExceeded Cause = "quotaExceeded"
+	CauseDeltaRefused  Cause = "deltaRefused"
 )
 
 // Resource causes.
@@ -100,6 +101,8 @@ func (c Cause) Describe() string {
 		return "SharePoint served different bytes than it lists (kept as downloaded)"
 	case CauseQuotaExceeded:
 		return "the mailbox is over its quota, so Exchange refuses delta queries; listed instead"
+	case CauseDeltaRefused:
+		return "Exchange cannot serve the container's delta (503 for every page size); listed instead"
 	case CauseNoMailbox:
 		return "no Exchange Online mailbox (none, inactive, soft-deleted or on premises)"
 	case CauseUnlicensed:
