@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -90,10 +91,16 @@ func (d *Drives) BackupDriveBatch(ctx context.Context, in workflows.BackupDriveB
 	if err := sess.Flush(ctx); err != nil {
 		return res, repositoryError(err)
 	}
-	res.ResultsID, res.Errors = id.String(), b.errors
+	res.ResultsID, res.Errors, res.Skipped = id.String(), b.errors, b.skipped
 	for _, f := range all {
 		res.Files++
 		res.Bytes += f.Size
+		if f.Warning != nil {
+			res.Warnings++
+			if len(res.Errors) < maxCollectionErrors {
+				res.Errors = append(res.Errors, *f.Warning)
+			}
+		}
 	}
 	return res, nil
 }
@@ -112,6 +119,7 @@ type driveBatch struct {
 	kept      []driveFileResult // in segments already
 	pending   []driveFileResult // stored since the last checkpoint
 	errors    []backup.ItemError
+	skipped   int64 // files left out, errors or not
 	lastCheck time.Time
 }
 
@@ -167,6 +175,9 @@ const downloadURLLifetime = 45 * time.Minute
 const fileAttempts = 2
 
 func (b *driveBatch) file(ctx context.Context, f *driveEntry) error {
+	if f.Skip != "" {
+		return b.skip(f, f.Skip) // flagged by the listing: not even tried
+	}
 	var (
 		de  repositoryEntry
 		err error
@@ -177,9 +188,12 @@ func (b *driveBatch) file(ctx context.Context, f *driveEntry) error {
 			break
 		}
 	}
+	class, cause := m365.FaultOf(err)
 	switch {
 	case errors.Is(err, m365.ErrNotFound):
 		return nil // deleted since the enumeration; the next backup sees it
+	case class == m365.ItemSkipped:
+		return b.skip(f, cause)
 	case errors.Is(err, m365.ErrContentMismatch):
 		return b.itemFailed(f, err.Error())
 	case err != nil:
@@ -192,12 +206,42 @@ func (b *driveBatch) file(ctx context.Context, f *driveEntry) error {
 	case err != nil:
 		return err
 	}
-	return b.stored(ctx, driveFileResult{ID: f.ID, ObjectID: de.oid, PermsID: permsID, Size: de.size})
+	r := driveFileResult{ID: f.ID, ObjectID: de.oid, PermsID: permsID, Size: de.size}
+	if de.drift {
+		// Kept as served, with a warning: SharePoint rewrites the Office
+		// files it serves (OneDrive/onedrive-api-docs#492), so these bytes
+		// will never match the listing, and are what a user downloads.
+		ie := b.itemError(f, m365.CauseSizeDrift,
+			fmt.Sprintf("%s: listed %d bytes, downloaded %d", m365.CauseSizeDrift.Describe(), f.Size, de.size))
+		ie.Kept = true
+		r.Warning = &ie
+	}
+	return b.stored(ctx, r)
 }
 
 type repositoryEntry struct {
 	oid  string
 	size int64
+	// drift: the download was complete but differs from the listing.
+	drift bool
+}
+
+// driftReader ends a download whose complete bytes differ from the
+// listing (cause sizeDrift) as a successful one, so that they are stored.
+type driftReader struct {
+	r     io.Reader
+	drift bool
+}
+
+func (d *driftReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err != nil && err != io.EOF {
+		if _, cause := m365.FaultOf(err); cause == m365.CauseSizeDrift {
+			d.drift = true
+			return n, io.EOF
+		}
+	}
+	return n, err
 }
 
 func (b *driveBatch) store(ctx context.Context, f *driveEntry) (repositoryEntry, error) {
@@ -211,18 +255,20 @@ func (b *driveBatch) store(ctx context.Context, f *driveEntry) (repositoryEntry,
 		return repositoryEntry{}, graphErrorKeep(err)
 	}
 	defer body.Close()
-	src := &sourceReader{r: body, tick: func() { heartbeat(ctx, b.checkpoint()) }}
+	kept := &driftReader{r: body}
+	src := &sourceReader{r: kept, tick: func() { heartbeat(ctx, b.checkpoint()) }}
 	de, err := b.sess.WriteItem(ctx, f.ID, f.Modified, src)
 	if err != nil {
 		return repositoryEntry{}, graphErrorKeep(err)
 	}
-	return repositoryEntry{oid: de.ObjectID.String(), size: de.FileSize}, nil
+	return repositoryEntry{oid: de.ObjectID.String(), size: de.FileSize, drift: kept.drift}, nil
 }
 
 // graphErrorKeep maps a Graph error for the workflow but keeps the
-// sentinels the batch decides on itself.
+// sentinels and faults the batch decides on itself.
 func graphErrorKeep(err error) error {
-	if errors.Is(err, m365.ErrNotFound) || errors.Is(err, m365.ErrContentMismatch) {
+	if class, _ := m365.FaultOf(err); class == m365.ItemSkipped ||
+		errors.Is(err, m365.ErrNotFound) || errors.Is(err, m365.ErrContentMismatch) {
 		return err
 	}
 	return graphError(err)
@@ -260,17 +306,37 @@ func (b *driveBatch) stored(ctx context.Context, r driveFileResult) error {
 	return nil
 }
 
+// itemError describes a file of the batch: in its library and folder.
+func (b *driveBatch) itemError(f *driveEntry, cause m365.Cause, reason string) backup.ItemError {
+	return backup.ItemError{Category: backup.FilesCategory, Path: append([]string{b.in.Drive.Name}, f.Dir...), ItemID: f.ID,
+		Name: f.Name, Reason: reason, Cause: string(cause)}
+}
+
+// itemFailed records a file that could not be backed up, or stops the
+// batch with --fail-fast.
 func (b *driveBatch) itemFailed(f *driveEntry, reason string) error {
-	ie := backup.ItemError{Category: backup.FilesCategory, Path: []string{b.in.Drive.Name}, ItemID: f.ID, Reason: f.Name + ": " + reason}
+	ie := b.itemError(f, "", reason)
 	if b.in.FailFast {
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("file %s in %s cannot be backed up: %s", f.Name, strings.Join(ie.Path, "/"), reason),
 			workflows.ErrTypeItemFailed, nil)
 	}
+	b.leftOut(ie)
+	return nil
+}
+
+// skip records a file Microsoft 365 will never serve (malware, a OneNote
+// section), --fail-fast or not: no retry and no other run would read it.
+func (b *driveBatch) skip(f *driveEntry, cause m365.Cause) error {
+	b.leftOut(b.itemError(f, cause, cause.Describe()))
+	return nil
+}
+
+func (b *driveBatch) leftOut(ie backup.ItemError) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.skipped++
 	if len(b.errors) < maxCollectionErrors {
 		b.errors = append(b.errors, ie)
 	}
-	return nil
 }

@@ -49,6 +49,18 @@ func (d *Drives) CombineDrives(ctx context.Context, in workflows.CombineDrivesIn
 		for _, res := range in.Results[i] {
 			index.Errors = append(index.Errors, res.Errors...)
 			b.Fetched += res.Files
+			// Counts beyond the reported errors; batches of older
+			// workers count none.
+			var skipped, kept int64
+			for _, ie := range res.Errors {
+				if ie.Kept {
+					kept++
+				} else {
+					skipped++
+				}
+			}
+			b.Skipped += max(res.Skipped, skipped)
+			b.Warnings += max(res.Warnings, kept)
 		}
 		b.Items += c.Items
 		b.Bytes += c.Bytes
@@ -56,8 +68,11 @@ func (d *Drives) CombineDrives(ctx context.Context, in workflows.CombineDrivesIn
 			b.Resets = append(b.Resets, e.Drive.Name)
 		}
 	}
-	b.Errors = int64(len(index.Errors))
-	b.Skipped = b.Errors
+	for _, ie := range index.Errors {
+		if !ie.Kept {
+			b.Errors++
+		}
+	}
 	rootEntry, err := root.write(ctx, sess, "", "")
 	if err != nil {
 		return backup.Summary{}, repositoryError(err)
@@ -94,7 +109,10 @@ func (d *Drives) combineDrive(ctx context.Context, r *repository.Repository, ses
 		}
 		for _, f := range files {
 			if de, ok := tree[f.ID]; ok {
-				de.ObjectID, de.PermsID, de.Size = f.ObjectID, f.PermsID, f.Size
+				de.ObjectID, de.PermsID, de.StoredSize = f.ObjectID, f.PermsID, nil
+				if f.Size != de.Size {
+					de.StoredSize = &f.Size
+				}
 			}
 		}
 	}
@@ -121,14 +139,15 @@ func (d *Drives) combineDrive(ctx context.Context, r *repository.Repository, ses
 		for i, p := range path {
 			segs[i] = pathName(p)
 		}
+		size := de.storedSize()
 		n := node.at(segs)
-		n.items = append(n.items, repository.ItemEntry(pathName(de.Name), oid, de.Size, de.Modified))
+		n.items = append(n.items, repository.ItemEntry(pathName(de.Name), oid, size, de.Modified))
 		details = append(details, backup.Entry{
 			ItemID: de.ID, Category: backup.FilesCategory, Path: path, Name: de.Name, Library: e.Drive.Name,
-			Size: de.Size, ModTime: de.Modified, Created: de.Created, CreatedBy: de.CreatedBy, ModifiedBy: de.ModifiedBy,
+			Size: size, ModTime: de.Modified, Created: de.Created, CreatedBy: de.CreatedBy, ModifiedBy: de.ModifiedBy,
 		})
 		c.Items++
-		c.Bytes += de.Size
+		c.Bytes += size
 	}
 	detailsID, err := sess.WriteJSON(ctx, "BACKUP-DETAILS", details)
 	if err != nil {

@@ -58,7 +58,7 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 	}
 	for pages := 0; ; pages++ {
 		heartbeat(ctx, pages)
-		p, err := src.DriveDeltaPage(ctx, in.Drive.ID, link)
+		p, unreadable, err := src.DriveDeltaPageUnreadable(ctx, in.Drive.ID, link)
 		if errors.Is(err, m365.ErrDeltaExpired) && link != "" {
 			// Re-enumerate the whole drive; unchanged files are still
 			// matched with their stored objects below.
@@ -66,6 +66,8 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 			continue
 		}
 		if err != nil {
+			// A drive locked (423) or denied (403) meanwhile fails this
+			// backup alone, for good (graphError by its class).
 			return res, graphError(fmt.Errorf("enumerate drive %s of %s: %w", in.Drive.Name, in.Drive.OwnerName, err))
 		}
 		for _, it := range p.Items {
@@ -75,9 +77,11 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 			}
 			// Permissions are read again for every item the delta
 			// reports: a sharing change shows up there too.
-			e := &driveEntry{DriveItem: it}
-			if old, ok := prev[it.ID]; ok && !it.Folder && sameContent(old.DriveItem, it) {
-				e.ObjectID = old.ObjectID
+			// A file flagged as malware is skipped, not even kept from an
+			// earlier backup.
+			e := &driveEntry{DriveItem: it, Skip: unreadable[it.ID]}
+			if old, ok := prev[it.ID]; ok && !it.Folder && e.Skip == "" && sameContent(old.DriveItem, it) {
+				e.ObjectID, e.StoredSize = old.ObjectID, old.StoredSize
 			}
 			tree[it.ID] = e
 			changed[it.ID] = true
@@ -108,6 +112,7 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 		res.Files++
 		res.Bytes += e.Size
 		if e.ObjectID == "" {
+			e.Dir, _ = tree.path(e)
 			todo = append(todo, e)
 		} else {
 			res.Reused++
@@ -125,9 +130,10 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 		}
 		res.Batches = append(res.Batches, batch)
 	}
-	// Download URLs are for the batches; a backup's state keeps none.
+	// Download URLs and the rest are for the batches; a backup's state
+	// keeps none.
 	for _, e := range entries {
-		e.DownloadURL = ""
+		e.DownloadURL, e.Dir, e.Skip = "", nil, ""
 	}
 	stateID, err := sess.WriteJSON(ctx, "DRIVE-STATE", entries)
 	if err != nil {

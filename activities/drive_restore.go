@@ -76,7 +76,7 @@ func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestore
 	if who == "" {
 		who = b.Resource
 	}
-	drives, err := src.ResolveDrives(ctx, in.Service, []string{who})
+	drives, _, err := src.ResolveDrives(ctx, in.Service, []string{who})
 	if err != nil {
 		return plan, graphError(err)
 	}

@@ -3,6 +3,7 @@ package activities
 import (
 	"sort"
 
+	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
 )
 
@@ -13,14 +14,34 @@ type driveEntry struct {
 	m365.DriveItem
 	ObjectID string `json:"objectID,omitempty"`
 	PermsID  string `json:"permsID,omitempty"`
+	// StoredSize is the size of the stored object when it differs from
+	// the listed Size (SharePoint served other bytes than it lists: the
+	// file was kept as served). Size stays the listing's, which the next
+	// enumeration compares.
+	StoredSize *int64 `json:"storedSize,omitempty"`
+	// In batches only: why the file is never downloaded (malware), and
+	// its folder path, for the item errors a batch reports.
+	Skip m365.Cause `json:"skip,omitempty"`
+	Dir  []string   `json:"dir,omitempty"`
 }
 
-// driveFileResult is one downloaded file of a batch.
+// storedSize is the size of the file's stored bytes.
+func (e *driveEntry) storedSize() int64 {
+	if e.StoredSize != nil {
+		return *e.StoredSize
+	}
+	return e.Size
+}
+
+// driveFileResult is one downloaded file of a batch. Warning is set for a
+// file kept with a warning (sizeDrift), recorded with the file so that a
+// retried batch still reports it.
 type driveFileResult struct {
-	ID       string `json:"id"`
-	ObjectID string `json:"objectID"`
-	PermsID  string `json:"permsID,omitempty"`
-	Size     int64  `json:"size"`
+	ID       string            `json:"id"`
+	ObjectID string            `json:"objectID"`
+	PermsID  string            `json:"permsID,omitempty"`
+	Size     int64             `json:"size"`
+	Warning  *backup.ItemError `json:"warning,omitempty"`
 }
 
 // driveTree is a drive's items by id, with paths from the root.

@@ -32,6 +32,14 @@ type fakeDrive struct {
 	opened    []string       // ids in the order their downloads began
 	perms     map[string]int // permission calls by item
 	breakAt   int            // fail after this many downloads (a dying worker)
+
+	// Persistent faults, as the Graph client reports them.
+	flagged  map[string]m365.Cause // listed as never served (malware facet)
+	refuse   map[string]error      // downloads that fail so
+	served   map[string]string     // bytes served instead of the listed ones, in full (drift)
+	short    map[string]bool       // downloads that end before the listed size
+	deltaErr error                 // every delta page fails so
+	resolve  func() ([]m365.Drive, []backup.LeftOut, error)
 }
 
 func newFakeDrive() *fakeDrive {
@@ -64,8 +72,30 @@ func (f *fakeDrive) remove(id string) {
 	f.log = append(f.log, m365.DriveItem{ID: id, Deleted: true})
 }
 
-func (f *fakeDrive) ResolveDrives(context.Context, string, []string) ([]m365.Drive, error) {
-	return []m365.Drive{{ID: "drive", Name: "OneDrive", Service: m365.OneDrive, Owner: "u", OwnerName: "ann@x"}}, nil
+func (f *fakeDrive) ResolveDrives(context.Context, string, []string) ([]m365.Drive, []backup.LeftOut, error) {
+	if f.resolve != nil {
+		return f.resolve()
+	}
+	return []m365.Drive{{ID: "drive", Name: "OneDrive", Service: m365.OneDrive, Owner: "u", OwnerName: "ann@x"}}, nil, nil
+}
+
+// DriveDeltaPageUnreadable is the page of DriveDeltaPage and the flagged
+// files in it.
+func (f *fakeDrive) DriveDeltaPageUnreadable(ctx context.Context, driveID, link string) (m365.DrivePage, map[string]m365.Cause, error) {
+	if f.deltaErr != nil {
+		return m365.DrivePage{}, nil, f.deltaErr
+	}
+	p, err := f.DriveDeltaPage(ctx, driveID, link)
+	var flags map[string]m365.Cause
+	for _, it := range p.Items {
+		if c, ok := f.flagged[it.ID]; ok && !it.Deleted {
+			if flags == nil {
+				flags = map[string]m365.Cause{}
+			}
+			flags[it.ID] = c
+		}
+	}
+	return p, flags, err
 }
 
 // DriveDeltaPage pages the log 7 entries at a time; a token is a position.
@@ -115,8 +145,24 @@ func (f *fakeDrive) OpenFile(_ context.Context, _ string, it m365.DriveItem) (io
 	}
 	f.downloads[id]++
 	f.opened = append(f.opened, id)
+	mismatch := fmt.Errorf("download %s: %w", id, m365.ErrContentMismatch)
+	switch {
+	case f.refuse[id] != nil:
+		return nil, f.refuse[id]
+	case f.served[id] != "":
+		// Every byte served, none as listed.
+		return io.NopCloser(io.MultiReader(strings.NewReader(f.served[id]),
+			failing{&m365.Fault{Cause: m365.CauseSizeDrift, Err: mismatch}})), nil
+	case f.short[id]:
+		return io.NopCloser(io.MultiReader(strings.NewReader(body[:len(body)/2]), failing{mismatch})), nil
+	}
 	return io.NopCloser(bytes.NewBufferString(body)), nil
 }
+
+// failing is a reader that fails.
+type failing struct{ err error }
+
+func (r failing) Read([]byte) (int, error) { return 0, r.err }
 
 func (f *fakeDrive) DrivePermissions(_ context.Context, _, id string) ([]byte, error) {
 	f.mu.Lock()
@@ -142,8 +188,9 @@ func (f *fakeDrive) truth() map[string]string {
 
 type driveFixture struct {
 	*exchangeFixture
-	d     *Drives
-	drive *fakeDrive
+	d        *Drives
+	drive    *fakeDrive
+	failFast bool
 }
 
 func newDriveFixture(t *testing.T) *driveFixture {
@@ -167,7 +214,8 @@ func (f *driveFixture) backup(id string) (backup.Summary, error) {
 	require.NoError(f.t, val.Get(&en))
 	var results []workflows.DriveBatchResult
 	for _, b := range en.Batches {
-		val, err := env.ExecuteActivity(f.d.BackupDriveBatch, workflows.BackupDriveBatchInput{Repo: f.repo, Graph: f.gr, BackupID: id, Drive: drive, Batch: b, Concurrency: 2})
+		val, err := env.ExecuteActivity(f.d.BackupDriveBatch, workflows.BackupDriveBatchInput{Repo: f.repo, Graph: f.gr, BackupID: id, Drive: drive, Batch: b,
+			Concurrency: 2, FailFast: f.failFast})
 		if err != nil {
 			return backup.Summary{}, err
 		}

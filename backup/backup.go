@@ -49,6 +49,9 @@ type ItemError struct {
 	// Cause names why when the item can never be read (malware, corrupt,
 	// ...; m365.Cause): it was skipped, not lost to a transient failure.
 	Cause string `json:"cause,omitempty"`
+	// Kept: the item IS in the backup, and this is a warning about it
+	// (sizeDrift: stored as downloaded, not as listed).
+	Kept bool `json:"kept,omitempty"`
 }
 
 // LeftOut is a resource a request selected ("*") but did not back up,
@@ -83,4 +86,7 @@ type Summary struct {
 	// Listed names the containers Graph refused to enumerate by delta (a
 	// mailbox over its quota), which were listed instead.
 	Listed []string `json:"listed,omitempty"`
+	// Warnings counts items backed up with a warning (ItemError.Kept);
+	// they are not among Skipped, which are not in the backup.
+	Warnings int64 `json:"warnings,omitempty"`
 }

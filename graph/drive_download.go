@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -46,10 +47,20 @@ const (
 // is not negative) or a QuickXorHash other than quickXorHash (when not
 // empty) makes the last Read fail with an error wrapping
 // m365.ErrContentMismatch instead of returning io.EOF, so read to the end.
-// A file that is gone fails with ErrNotFound.
+// When the download was complete (every byte its Content-Length announced)
+// that error's cause is m365.CauseSizeDrift: SharePoint rewrites the Office
+// files it serves, so their bytes differ from the size and hash it lists
+// (OneDrive/onedrive-api-docs#492); the bytes read are the file as served,
+// and a caller may keep them. Other mismatches (a file that changed while
+// it was read, an answer of unknown length) are not drift.
+//
+// A file that is gone fails with ErrNotFound. One Microsoft 365 refuses
+// to serve fails with an m365.ItemSkipped fault: malware (403
+// malwareDetected or X-Virus-Infected), or a OneNote section that answers
+// 503 beyond the client's own retries (m365.CauseOneNotePackage).
 func (c *Client) OpenFile(ctx context.Context, driveID string, it DriveItem) (io.ReadCloser, error) {
-	r := &fileReader{c: c, ctx: ctx, driveID: driveID, itemID: it.ID, size: it.Size, want: it.QuickXorHash,
-		url: it.DownloadURL, total: -1, hash: NewQuickXorHash(),
+	r := &fileReader{c: c, ctx: ctx, driveID: driveID, itemID: it.ID, name: it.Name, parentID: it.ParentID,
+		size: it.Size, want: it.QuickXorHash, url: it.DownloadURL, total: -1, hash: NewQuickXorHash(),
 		op: fmt.Sprintf("download file %s of drive %s", it.ID, driveID)}
 	if err := r.open(); err != nil {
 		return nil, err
@@ -62,6 +73,7 @@ type fileReader struct {
 	c               *Client
 	ctx             context.Context
 	driveID, itemID string
+	name, parentID  string
 	size            int64
 	want            string
 	op              string
@@ -90,7 +102,7 @@ func (r *fileReader) open() error {
 		if r.url == "" {
 			u, direct, err := r.c.downloadURL(r.ctx, r.driveID, r.itemID, r.off)
 			if err != nil {
-				return err
+				return r.unservable(err)
 			}
 			r.url, resp = u, direct
 		}
@@ -115,8 +127,12 @@ func (r *fileReader) open() error {
 		case http.StatusUnauthorized, http.StatusForbidden, http.StatusGone:
 			// The URL expired (or was revoked): ask Graph for a fresh one.
 			// This is no verdict on the app's credentials, which Graph
-			// accepted when it handed the URL out.
+			// accepted when it handed the URL out. Malware is refused on
+			// the URL too (OneDrive/onedrive-api-docs#1882), for good.
 			err := responseError(r.op, resp)
+			if class, _ := m365.FaultOf(err); class == m365.ItemSkipped {
+				return err
+			}
 			r.url = ""
 			r.stall(fmt.Errorf("the download URL was refused: %v", err))
 			continue
@@ -124,9 +140,57 @@ func (r *fileReader) open() error {
 			discard(resp)
 			return fmt.Errorf("%s: the file is shorter than the %d bytes already read: %w", r.op, r.off, m365.ErrContentMismatch)
 		default:
-			return responseError(r.op, resp)
+			return r.unservable(responseError(r.op, resp))
 		}
 	}
+}
+
+// oneNoteAncestors bounds the folders looked up to see whether a file
+// belongs to a OneNote notebook.
+const oneNoteAncestors = 4
+
+// unservable marks a OneNote file that answered 503 beyond the client's
+// retries as one Graph will never serve: notebook sections do so for ever
+// (Corso's collection/drive/collection.go skips OneNote files on 503).
+// Any other error, and a 503 on any other file, is returned as it is.
+func (r *fileReader) unservable(err error) error {
+	var te *ThrottledError
+	var ae *apiError
+	if !errors.As(err, &te) || !errors.As(err, &ae) || ae.status != http.StatusServiceUnavailable || !r.inOneNote() {
+		return err
+	}
+	return &m365.Fault{Class: m365.ItemSkipped, Cause: m365.CauseOneNotePackage, Err: err}
+}
+
+// inOneNote says the file is OneNote content: named as a section or a
+// notebook's table of contents, or inside a OneNote package. The folders
+// are looked up only here, on a failure, so downloads cost nothing more.
+func (r *fileReader) inOneNote() bool {
+	switch strings.ToLower(path.Ext(r.name)) {
+	case ".one", ".onetoc2":
+		return true
+	}
+	id := r.parentID
+	for range oneNoteAncestors {
+		if id == "" {
+			return false
+		}
+		it, err := r.c.sdk.Drives().ByDriveId(r.driveID).Items().ByDriveItemId(id).Get(forDrive(r.ctx, r.driveID, "drive.item.get"),
+			&drives.ItemItemsDriveItemItemRequestBuilderGetRequestConfiguration{
+				QueryParameters: &drives.ItemItemsDriveItemItemRequestBuilderGetQueryParameters{Select: []string{"id", "package", "parentReference", "root"}},
+			})
+		if err != nil || it.GetRoot() != nil {
+			return false
+		}
+		if p := it.GetPackageEscaped(); p != nil {
+			return strings.EqualFold(deref(p.GetTypeEscaped()), "oneNote")
+		}
+		id = ""
+		if pr := it.GetParentReference(); pr != nil {
+			id = deref(pr.GetId())
+		}
+	}
+	return false
 }
 
 func (r *fileReader) stall(err error) {
@@ -166,9 +230,6 @@ func (r *fileReader) accept(resp *http.Response) error {
 				return fmt.Errorf("%s: skipping to byte %d: %w", r.op, r.off, err)
 			}
 		}
-	}
-	if r.total >= 0 && r.size >= 0 && r.total != r.size {
-		return fmt.Errorf("%s: the download is %d bytes, the file %d: %w", r.op, r.total, r.size, m365.ErrContentMismatch)
 	}
 	r.body = body
 	return nil
@@ -231,9 +292,6 @@ func (r *fileReader) Read(p []byte) (int, error) {
 			_, _ = r.hash.Write(p[:n])
 			r.off += int64(n)
 			r.stalls = 0
-			if r.size >= 0 && r.off > r.size {
-				r.err = fmt.Errorf("%s: more than the file's %d bytes: %w", r.op, r.size, m365.ErrContentMismatch)
-			}
 		}
 		switch {
 		case err == nil:
@@ -266,13 +324,21 @@ func (r *fileReader) Read(p []byte) (int, error) {
 // verify checks the whole file once it has been read; io.EOF if it is
 // intact.
 func (r *fileReader) verify() error {
-	if r.size >= 0 && r.off != r.size {
-		return fmt.Errorf("%s: %d bytes read, the file has %d: %w", r.op, r.off, r.size, m365.ErrContentMismatch)
+	var err error
+	switch {
+	case r.size >= 0 && r.off != r.size:
+		err = fmt.Errorf("%s: %d bytes read, the file has %d: %w", r.op, r.off, r.size, m365.ErrContentMismatch)
+	case r.want != "" && !sameHash(r.hash.Sum(nil), r.want):
+		err = fmt.Errorf("%s: quickXorHash %s, Graph reported %s: %w", r.op, r.hash.Base64(), r.want, m365.ErrContentMismatch)
+	default:
+		return io.EOF
 	}
-	if r.want != "" && !sameHash(r.hash.Sum(nil), r.want) {
-		return fmt.Errorf("%s: quickXorHash %s, Graph reported %s: %w", r.op, r.hash.Base64(), r.want, m365.ErrContentMismatch)
+	if r.total >= 0 && r.off == r.total {
+		// Every byte the answer announced arrived: these are the bytes
+		// Microsoft 365 serves, not a broken transfer.
+		return &m365.Fault{Cause: m365.CauseSizeDrift, Err: err}
 	}
-	return io.EOF
+	return err
 }
 
 func sameHash(sum []byte, want string) bool {

@@ -7,15 +7,18 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/graphsim"
 	"github.com/corso-temporal/corso/m365"
 )
@@ -209,43 +212,160 @@ func TestResolveOneDrives(t *testing.T) {
 	c := e.client(nil)
 	ctx := context.Background()
 	var want []Drive
+	wantOut := map[string]m365.Cause{}
+	var locked, guest graphsim.InfoUser
 	for _, u := range e.info.Users {
-		if u.HasDrive {
+		switch {
+		case u.Special == "lockeddrive":
+			locked, wantOut[u.UPN] = u, m365.CauseLocked
+		case !u.HasDrive:
+			wantOut[u.UPN] = m365.CauseNoDrive
+			if u.Special == "guest" {
+				guest = u
+			}
+		default:
 			want = append(want, Drive{ID: u.DriveID, Name: "OneDrive", Service: m365.OneDrive, Owner: u.ID, OwnerName: u.UPN})
 		}
 	}
-	if len(want) < 2 || len(want) == len(e.info.Users) {
-		t.Fatalf("tenant: %d of %d users with a drive", len(want), len(e.info.Users))
+	if len(want) < 2 || locked.ID == "" || guest.ID == "" {
+		t.Fatalf("tenant: %d users with a drive, locked %q, guest %q", len(want), locked.UPN, guest.UPN)
 	}
-	all, err := c.ResolveDrives(ctx, m365.OneDrive, []string{"*"})
+	all, none, err := c.ResolveDrives(ctx, m365.OneDrive, []string{"*"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(all, want) {
 		t.Errorf("*: %+v\nwant %+v", all, want)
 	}
+	// Users without a drive (guests, unlicensed: 404 "User's mysite not
+	// found") and the locked one (423) are left out, each with its cause.
+	gotOut := map[string]m365.Cause{}
+	for _, lo := range none {
+		gotOut[lo.Resource] = m365.Cause(lo.Cause)
+		if lo.ResourceID == "" || lo.Reason != m365.Cause(lo.Cause).Describe() {
+			t.Errorf("left out: %+v", lo)
+		}
+	}
+	if !maps.Equal(gotOut, wantOut) {
+		t.Errorf("left out %v, want %v", gotOut, wantOut)
+	}
 
 	// Named by UPN and by id, in the order given, without duplicates.
 	u0, u3 := e.user(0), e.user(3)
-	named, err := c.ResolveDrives(ctx, m365.OneDrive, []string{u3.UPN, u0.ID, u3.ID, " "})
+	named, none, err := c.ResolveDrives(ctx, m365.OneDrive, []string{u3.UPN, u0.ID, u3.ID, " "})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(named) != 2 || named[0].ID != u3.DriveID || named[1].ID != u0.DriveID || named[0].OwnerName != u3.UPN {
-		t.Errorf("named: %+v", named)
+	if len(named) != 2 || named[0].ID != u3.DriveID || named[1].ID != u0.DriveID || named[0].OwnerName != u3.UPN || len(none) != 0 {
+		t.Errorf("named: %+v, %+v", named, none)
 	}
 
-	// Unknown users and users without a drive fail together.
-	guest := e.user(1)
-	if guest.HasDrive {
-		t.Fatal("user 1 has a drive")
+	// Named users with nothing to back up fail together, each with its
+	// cause.
+	_, _, err = c.ResolveDrives(ctx, m365.OneDrive, []string{u0.UPN, "nobody@contoso.onmicrosoft.com", guest.ID, locked.UPN})
+	if !errors.Is(err, ErrUnknownResource) {
+		t.Fatalf("named without a drive: %v", err)
 	}
-	_, err = c.ResolveDrives(ctx, m365.OneDrive, []string{u0.UPN, "nobody@contoso.onmicrosoft.com", guest.ID})
-	if !errors.Is(err, ErrUnknownResource) || !strings.Contains(err.Error(), "nobody@") || !strings.Contains(err.Error(), "no OneDrive") {
-		t.Errorf("unknown: %v", err)
+	for _, w := range []string{`"nobody@contoso.onmicrosoft.com" (no such user)`, guest.ID + `" (` + m365.CauseNoDrive.Describe(),
+		locked.UPN + `" (` + m365.CauseLocked.Describe()} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not say %s", err, w)
+		}
 	}
-	if _, err := c.ResolveDrives(ctx, "exchange", []string{"*"}); err == nil {
+	if _, _, err := c.ResolveDrives(ctx, "exchange", []string{"*"}); err == nil {
 		t.Error("unknown service accepted")
+	}
+}
+
+// answerDrives answers GET users/{id}/drive itself when answer gives a
+// status for the user.
+func answerDrives(answer func(user string) (int, string)) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+			if len(segs) == 4 && segs[1] == "users" && segs[3] == "drive" {
+				if status, body := answer(segs[2]); status != 0 {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(status)
+					_, _ = io.WriteString(w, body)
+					return
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+}
+
+// One OneDrive denied to the app (403, as SharePoint answers for a drive
+// whose permissions exclude the app) does not fail "*": it is marked, for
+// its own backup to fail. Every OneDrive denied means the app lacks
+// consent.
+func TestResolveOneDrivesDenied(t *testing.T) {
+	var denied atomic.Value
+	denied.Store("")
+	e := newDriveEnv(t, driveTenant, answerDrives(func(u string) (int, string) {
+		if d := denied.Load().(string); d == "*" || strings.EqualFold(u, d) {
+			return http.StatusForbidden, `{"error":{"code":"accessDenied","message":"Access denied"}}`
+		}
+		return 0, ""
+	}), nil)
+	c := e.client(nil)
+	ctx := context.Background()
+	u0 := e.user(0)
+	denied.Store(u0.ID)
+	all, none, err := c.ResolveDrives(ctx, m365.OneDrive, []string{"*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) < 2 || slices.ContainsFunc(all, func(d Drive) bool { return d.Owner == u0.ID }) {
+		t.Errorf("drives: %+v", all)
+	}
+	i := slices.IndexFunc(none, func(lo backup.LeftOut) bool { return lo.ResourceID == u0.ID })
+	if i < 0 || none[i].Cause != string(m365.CauseAccessDenied) || !strings.Contains(none[i].Reason, "403 accessDenied") {
+		t.Errorf("denied user: %+v", none)
+	}
+
+	denied.Store("*")
+	_, _, err = c.ResolveDrives(ctx, m365.OneDrive, []string{"*"})
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "admin consent") {
+		t.Errorf("every drive denied: %v", err)
+	}
+}
+
+// How users without a OneDrive are told from failures: by Graph's answer,
+// not by its status alone.
+func TestResolveOneDriveAnswers(t *testing.T) {
+	var status atomic.Int64
+	var body atomic.Value
+	e := newDriveEnv(t, driveTenant, answerDrives(func(string) (int, string) {
+		return int(status.Load()), body.Load().(string)
+	}), nil)
+	c := e.client(nil)
+	for _, tc := range []struct {
+		status int
+		body   string
+		cause  m365.Cause // "" for a failure of the resolution
+	}{
+		// Corso's graph/errors.go MysiteURLNotFound, NoSPLicense.
+		{http.StatusBadRequest, `{"error":{"code":"BadRequest","message":"Unable to retrieve user's mysite URL."}}`, m365.CauseNoDrive},
+		{http.StatusNotFound, `{"error":{"code":"ResourceNotFound","message":"Tenant does not have a SPO license."}}`, m365.CauseNoDrive},
+		{http.StatusNotFound, `{"error":{"code":"itemNotFound","message":"Item not found"}}`, m365.CauseNoDrive},
+		{http.StatusForbidden, `{"error":{"code":"notAllowed","message":"Access to this site has been blocked."}}`, m365.CauseLocked},
+		// Any other 400 is no verdict on the user's drive.
+		{http.StatusBadRequest, `{"error":{"code":"BadRequest","message":"Invalid request"}}`, ""},
+	} {
+		status.Store(int64(tc.status))
+		body.Store(tc.body)
+		got, err := c.oneDriveOf(context.Background(), e.user(0).ID)
+		if tc.cause == "" {
+			if err == nil {
+				t.Errorf("%d %s: %+v, want an error", tc.status, tc.body, got)
+			}
+			continue
+		}
+		if err != nil || got.none.Cause != string(tc.cause) {
+			t.Errorf("%d %s: %+v %v, want %s", tc.status, tc.body, got, err, tc.cause)
+		}
 	}
 }
 
@@ -305,18 +425,20 @@ func TestResolveSharePoint(t *testing.T) {
 			webURL[it.ResourceID] = it.Resource
 		}
 	}
+	// Personal sites and the search centre, which GET /sites lists too,
+	// are no sites to back up.
 	var want []Drive
 	for _, s := range e.info.Sites {
 		want = append(want,
 			Drive{ID: s.DriveID, Name: "Documents", Service: m365.SharePoint, Owner: s.ID, OwnerName: webURL[s.ID]},
 			Drive{ID: "b!archive-" + s.ID, Name: "Archive", Service: m365.SharePoint, Owner: s.ID, OwnerName: webURL[s.ID]})
 	}
-	all, err := c.ResolveDrives(ctx, m365.SharePoint, []string{"*"})
+	all, none, err := c.ResolveDrives(ctx, m365.SharePoint, []string{"*"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(all, want) {
-		t.Errorf("*:\n%+v\nwant\n%+v", all, want)
+	if !slices.Equal(all, want) || len(none) != 0 {
+		t.Errorf("*:\n%+v\nwant\n%+v\nleft out %+v", all, want, none)
 	}
 
 	// By URL (the root site's too, and in another letter case), and by id.
@@ -328,7 +450,7 @@ func TestResolveSharePoint(t *testing.T) {
 			other = s
 		}
 	}
-	got, err := c.ResolveDrives(ctx, m365.SharePoint, []string{strings.ToUpper(webURL[other.ID][:8]) + webURL[other.ID][8:] + "/", root.ID, "https://contoso.sharepoint.com"})
+	got, _, err := c.ResolveDrives(ctx, m365.SharePoint, []string{strings.ToUpper(webURL[other.ID][:8]) + webURL[other.ID][8:] + "/", root.ID, "https://contoso.sharepoint.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,9 +458,70 @@ func TestResolveSharePoint(t *testing.T) {
 		t.Errorf("named: %+v", got)
 	}
 
-	_, err = c.ResolveDrives(ctx, m365.SharePoint, []string{"https://contoso.sharepoint.com/sites/nowhere", "contoso.sharepoint.com,00000000-0000-0000-0000-000000000000,00000000-0000-0000-0000-000000000000"})
+	_, _, err = c.ResolveDrives(ctx, m365.SharePoint, []string{"https://contoso.sharepoint.com/sites/nowhere", "contoso.sharepoint.com,00000000-0000-0000-0000-000000000000,00000000-0000-0000-0000-000000000000"})
 	if !errors.Is(err, ErrUnknownResource) || !strings.Contains(err.Error(), "nowhere") || !strings.Contains(err.Error(), "00000000-0000") {
 		t.Errorf("unknown sites: %v", err)
+	}
+}
+
+// siteFaults answers a site's drive list as a locked site (423
+// notAllowed, Corso PR #4465) or a denied one (403) does, and can deny
+// the site list itself.
+func siteFaults(locked, denied string, deniedList *atomic.Bool) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p := r.URL.Path
+			answer := func(status int, body string) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(status)
+				_, _ = io.WriteString(w, body)
+			}
+			switch {
+			case p == "/v1.0/sites" && deniedList.Load():
+				answer(http.StatusForbidden, `{"error":{"code":"accessDenied","message":"Access denied"}}`)
+			case strings.HasSuffix(p, "/drives") && strings.Contains(p, locked):
+				answer(http.StatusLocked, `{"error":{"code":"notAllowed","message":"Access to this site has been blocked. Please contact the administrator to resolve this problem.","innerError":{"code":"resourceLocked"}}}`)
+			case strings.HasSuffix(p, "/drives") && strings.Contains(p, denied):
+				answer(http.StatusForbidden, `{"error":{"code":"accessDenied","message":"Access denied"}}`)
+			default:
+				h.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+func TestResolveSharePointUnavailableSites(t *testing.T) {
+	probe := newDriveEnv(t, driveTenant, nil, nil)
+	sites := probe.info.Sites
+	if len(sites) < 3 {
+		t.Fatalf("%d sites", len(sites))
+	}
+	var deniedList atomic.Bool
+	e := newDriveEnv(t, driveTenant, siteFaults(sites[0].ID, sites[1].ID, &deniedList), nil)
+	c := e.client(nil)
+	ctx := context.Background()
+	all, none, err := c.ResolveDrives(ctx, m365.SharePoint, []string{"*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(sites)-2 {
+		t.Errorf("%d drives, want %d: %+v", len(all), len(sites)-2, all)
+	}
+	causes := map[string]string{}
+	for _, lo := range none {
+		causes[lo.ResourceID] = lo.Cause
+	}
+	if want := map[string]string{sites[0].ID: "locked", sites[1].ID: "accessDenied"}; !maps.Equal(causes, want) {
+		t.Errorf("left out %v, want %v", causes, want)
+	}
+	_, _, err = c.ResolveDrives(ctx, m365.SharePoint, []string{sites[0].ID})
+	if !errors.Is(err, ErrUnknownResource) || !strings.Contains(err.Error(), m365.CauseLocked.Describe()) {
+		t.Errorf("named locked site: %v", err)
+	}
+
+	deniedList.Store(true)
+	if _, _, err := c.ResolveDrives(ctx, m365.SharePoint, []string{"*"}); !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "Sites.Read.All") {
+		t.Errorf("site list denied: %v", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/sites"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
+	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
 )
 
@@ -31,9 +33,11 @@ type (
 // driveItemFields are what a DriveItem records: a delta page or a folder
 // listing asks for nothing else. fileSystemInfo carries the times a user
 // sees (and a restore can set); the item's own times are the fallback.
+// malware marks a file Microsoft 365 will not serve
+// (learn.microsoft.com/graph/api/resources/malware; Corso selects it too).
 var driveItemFields = []string{"id", "name", "parentReference", "file", "folder", "package", "root",
 	"deleted", "size", "cTag", "eTag", "createdDateTime", "lastModifiedDateTime", "fileSystemInfo",
-	"createdBy", "lastModifiedBy", "shared"}
+	"createdBy", "lastModifiedBy", "shared", "malware"}
 
 // drivePreferences ask drive delta to report what a backup needs to see:
 // items moved out of view as deleted, items whose sharing changed, items
@@ -44,113 +48,170 @@ const drivePreferences = "deltashowremovedasdeleted, deltatraversepermissiongaps
 var driveFields = []string{"id", "name", "driveType", "webUrl"}
 
 // ResolveDrives turns selectors into the drives to back up, in the order
-// given and without duplicates.
+// given and without duplicates, and the users or sites that have none.
 //
-//   - m365.OneDrive: user ids or UPNs, or "*" for every user that has a
-//     OneDrive; each user's default drive. A named user without one fails
-//     (with the others) as ErrUnknownResource; "*" skips such users.
+//   - m365.OneDrive: user ids or UPNs, or "*" for every user; each user's
+//     default drive.
 //   - m365.SharePoint: site URLs (https://contoso.sharepoint.com/sites/x),
-//     site ids (host,guid,guid), or "*" for every site except personal
-//     (OneDrive) sites; every document library of each site.
-func (c *Client) ResolveDrives(ctx context.Context, service string, selectors []string) ([]Drive, error) {
-	var out []Drive
-	seen := map[string]bool{}
-	add := func(ds ...Drive) {
-		for _, d := range ds {
+//     site ids (host,guid,guid), or "*" for every site but personal
+//     (OneDrive) sites and the search centre; every document library of
+//     each site.
+//
+// "*" also returns the users and sites it finds nothing to back up in,
+// with the cause (m365.CauseNoDrive: guests, users without a licence or
+// whose OneDrive was never provisioned; m365.CauseLocked: locked or
+// offboarded), so that the run can report them; and those the app is
+// denied (m365.CauseAccessDenied, Reason quoting Graph), whose backups
+// fail alone. When the app is denied every one it probed, it lacks
+// consent: ErrAuth. Named selectors with nothing to back up fail the
+// resolution, each named with its cause, with an error wrapping
+// ErrUnknownResource.
+func (c *Client) ResolveDrives(ctx context.Context, service string, selectors []string) ([]Drive, []backup.LeftOut, error) {
+	var (
+		out      []Drive
+		none     []backup.LeftOut
+		unknown  []string
+		seen     = map[string]bool{}
+		seenNone = map[string]bool{}
+	)
+	add := func(o owned) {
+		for _, d := range o.drives {
 			if !seen[d.ID] {
 				seen[d.ID] = true
 				out = append(out, d)
 			}
 		}
+		if o.none.Cause != "" && !seenNone[o.none.ResourceID] {
+			seenNone[o.none.ResourceID] = true
+			none = append(none, o.none)
+		}
 	}
-	var unknown []string
 	for _, sel := range selectors {
 		sel = strings.TrimSpace(sel)
 		if sel == "" {
 			continue
 		}
 		var (
-			ds     []Drive
-			reason string
-			err    error
+			all []owned
+			one owned
+			err error
 		)
 		switch service {
 		case m365.OneDrive:
 			if sel == "*" {
-				ds, err = c.allOneDrives(ctx)
+				all, err = c.allOneDrives(ctx)
 			} else {
-				ds, reason, err = c.oneDriveOf(ctx, sel)
+				one, err = c.oneDriveOf(ctx, sel)
 			}
 		case m365.SharePoint:
 			if sel == "*" {
-				ds, err = c.allLibraries(ctx)
+				all, err = c.allLibraries(ctx)
 			} else {
-				ds, reason, err = c.librariesOf(ctx, sel)
+				one, err = c.librariesOf(ctx, sel)
 			}
 		default:
-			return nil, fmt.Errorf("resolve drives: unknown service %q (want %s or %s)", service, m365.OneDrive, m365.SharePoint)
+			return nil, nil, fmt.Errorf("resolve drives: unknown service %q (want %s or %s)", service, m365.OneDrive, m365.SharePoint)
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if reason != "" {
-			unknown = append(unknown, fmt.Sprintf("%q (%s)", sel, reason))
-			continue
+		if sel != "*" {
+			if one.none.Cause != "" {
+				unknown = append(unknown, fmt.Sprintf("%q (%s)", sel, one.none.Reason))
+				continue
+			}
+			all = []owned{one}
 		}
-		add(ds...)
+		for _, o := range all {
+			add(o)
+		}
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("resolve %s drives: %s: %w", service, strings.Join(unknown, ", "), ErrUnknownResource)
+		return nil, nil, fmt.Errorf("resolve %s drives: %s: %w", service, strings.Join(unknown, ", "), ErrUnknownResource)
 	}
-	return out, nil
+	return out, none, nil
 }
 
-// missing reports whether err says the thing looked up does not exist.
-func missing(err error) bool {
-	var ae *apiError
-	return errors.Is(err, ErrUnknownResource) || errors.Is(err, ErrNotFound) ||
-		errors.As(err, &ae) && ae.status == http.StatusBadRequest
+// owned is what one user or site resolves to: its drives, or (none.Cause
+// set) why it has none to back up.
+type owned struct {
+	drives []Drive
+	none   backup.LeftOut
 }
 
-// oneDriveOf resolves one user's OneDrive; reason says why there is none.
-func (c *Client) oneDriveOf(ctx context.Context, key string) ([]Drive, string, error) {
+// unavailable is a user or site left out of a resolution. A denied one
+// carries Graph's answer, which its failed backup shows.
+func unavailable(resource, id, name string, cause m365.Cause, answer error) owned {
+	reason := cause.Describe()
+	if cause == m365.CauseAccessDenied {
+		// Describe speaks of Exchange's access policies; a drive is
+		// denied by its site's permissions.
+		reason = "access denied to the app: " + answer.Error()
+	}
+	return owned{none: backup.LeftOut{Resource: resource, ResourceID: id, ResourceName: name, Cause: string(cause), Reason: reason}}
+}
+
+// noSuch is a named selector that names nothing: only ever an error.
+func noSuch(what, key string) owned {
+	return owned{none: backup.LeftOut{Resource: key, ResourceID: key, Cause: "noSuchResource", Reason: "no such " + what}}
+}
+
+// unavailableCause reads why a user or site has no drive to back up from
+// the answer to a drive request, or returns "" for failures that are no
+// verdict on the resource (throttling, a transient error): errors.
+//
+//   - 404 "User's mysite not found", "Tenant does not have a SPO license"
+//     and 400 "Unable to retrieve user's mysite URL" (Corso's
+//     graph/errors.go MysiteNotFound, MysiteURLNotFound, NoSPLicense): no
+//     OneDrive. Other 404s on a resource just looked up say the same.
+//   - 423, resourceLocked or notAllowed: locked
+//     (learn.microsoft.com/onedrive/developer/rest-api/concepts/errors).
+//   - any other 403: the app is denied this one resource.
+func unavailableCause(err error) m365.Cause {
+	class, cause := m365.FaultOf(err)
+	switch {
+	case class == m365.ResourceUnavailable:
+		return cause
+	case class == m365.ResourceDenied:
+		return m365.CauseAccessDenied
+	case errors.Is(err, ErrUnknownResource) || errors.Is(err, ErrNotFound):
+		return m365.CauseNoDrive
+	}
+	return ""
+}
+
+// oneDriveOf resolves one named user's OneDrive.
+func (c *Client) oneDriveOf(ctx context.Context, key string) (owned, error) {
 	u, err := c.user(ctx, key)
-	if missing(err) {
-		return nil, "no such user", nil
+	if errors.Is(err, ErrUnknownResource) || errors.Is(err, ErrNotFound) {
+		return noSuch("user", key), nil
 	}
 	if err != nil {
-		return nil, "", err
+		return owned{}, err
 	}
-	d, ok, err := c.userDrive(ctx, u)
-	if err != nil {
-		return nil, "", err
-	}
-	if !ok {
-		return nil, "no OneDrive", nil
-	}
-	return []Drive{d}, "", nil
+	return c.userDrive(ctx, u)
 }
 
-// userDrive gets a user's default drive; users without a OneDrive (no
-// license, or never provisioned) answer 404.
-func (c *Client) userDrive(ctx context.Context, u Mailbox) (Drive, bool, error) {
+// userDrive gets a user's default drive, or why the user has none.
+func (c *Client) userDrive(ctx context.Context, u Mailbox) (owned, error) {
 	d, err := c.sdk.Users().ByUserId(u.ID).Drive().Get(ofKind(ctx, "drive.get"), &users.ItemDriveRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.ItemDriveRequestBuilderGetQueryParameters{Select: driveFields},
 	})
 	if err != nil {
 		err = classify("get the OneDrive of "+u.UPN, err)
-		if missing(err) {
-			return Drive{}, false, nil
+		if cause := unavailableCause(err); cause != "" {
+			return unavailable(u.UPN, u.ID, u.DisplayName, cause, err), nil
 		}
-		return Drive{}, false, err
+		return owned{}, err
 	}
-	return Drive{ID: deref(d.GetId()), Name: deref(d.GetName()), Service: m365.OneDrive, Owner: u.ID, OwnerName: u.UPN}, true, nil
+	return owned{drives: []Drive{{ID: deref(d.GetId()), Name: deref(d.GetName()), Service: m365.OneDrive, Owner: u.ID, OwnerName: u.UPN}}}, nil
 }
 
-// allOneDrives lists the directory's users and keeps those with a drive.
-// Guests cannot have one in this tenant, so they are not probed.
-func (c *Client) allOneDrives(ctx context.Context) ([]Drive, error) {
-	var candidates []Mailbox
+// allOneDrives lists the directory's users and probes each one's drive.
+// Guests cannot have a OneDrive in the tenant, so they are not probed.
+func (c *Client) allOneDrives(ctx context.Context) ([]owned, error) {
+	var dir []Mailbox
+	var guest []bool
 	top := int32(999)
 	resp, err := c.sdk.Users().Get(ofKind(ctx, "users.list"), &users.UsersRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: userFields, Top: &top},
@@ -160,9 +221,8 @@ func (c *Client) allOneDrives(ctx context.Context) ([]Drive, error) {
 			return nil, classify("list users", err)
 		}
 		for _, u := range resp.GetValue() {
-			if !strings.EqualFold(deref(u.GetUserType()), "Guest") {
-				candidates = append(candidates, mailboxOfUser(u))
-			}
+			dir = append(dir, mailboxOfUser(u))
+			guest = append(guest, strings.EqualFold(deref(u.GetUserType()), "Guest"))
 		}
 		next := deref(resp.GetOdataNextLink())
 		if next == "" {
@@ -171,48 +231,90 @@ func (c *Client) allOneDrives(ctx context.Context) ([]Drive, error) {
 		resp, err = users.NewUsersRequestBuilder(next, c.adapter).Get(ofKind(ctx, "users.list"), nil)
 	}
 
-	found := make([]Drive, len(candidates))
-	has := make([]bool, len(candidates))
-	errs := make([]error, len(candidates))
-	sem := make(chan struct{}, probeConcurrency)
-	var wg sync.WaitGroup
-	for i, u := range candidates {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			found[i], has[i], errs[i] = c.userDrive(ctx, u)
-		}()
+	out := make([]owned, len(dir))
+	errs := make([]error, len(dir))
+	probe := make([]bool, len(dir))
+	for i, u := range dir {
+		if guest[i] {
+			out[i] = unavailable(u.UPN, u.ID, u.DisplayName, m365.CauseNoDrive, nil)
+		} else {
+			probe[i] = true
+		}
 	}
-	wg.Wait()
-	var out []Drive
-	for i := range candidates {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		if has[i] {
-			out = append(out, found[i])
-		}
+	c.probeAll(probe, func(i int) { out[i], errs[i] = c.userDrive(ctx, dir[i]) })
+	if err := cmp.Or(errs...); err != nil {
+		return nil, err
+	}
+	if deniedAll(out, probe) {
+		return nil, fmt.Errorf("resolve OneDrives: SharePoint denied the app every user's OneDrive (grant the Files.Read.All or Sites.Read.All application permission with admin consent): %w", ErrAuth)
 	}
 	return out, nil
 }
 
-// site is what a resolution needs of a SharePoint site.
-type site struct {
-	id, webURL string
+// probeAll runs probe(i) for every i marked, probeConcurrency at a time.
+func (c *Client) probeAll(marked []bool, probe func(int)) {
+	sem := make(chan struct{}, probeConcurrency)
+	var wg sync.WaitGroup
+	for i, m := range marked {
+		if !m {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			probe(i)
+		}()
+	}
+	wg.Wait()
 }
 
-// librariesOf resolves one site, by URL or id, to its libraries.
-func (c *Client) librariesOf(ctx context.Context, key string) ([]Drive, string, error) {
+// deniedAll says the app was denied every resource it probed: then the
+// app, not the resources, lacks the permission.
+func deniedAll(out []owned, probed []bool) bool {
+	n, denied := 0, 0
+	for i := range out {
+		if !probed[i] {
+			continue
+		}
+		n++
+		if out[i].none.Cause == string(m365.CauseAccessDenied) {
+			denied++
+		}
+	}
+	return n > 0 && denied == n
+}
+
+// site is what a resolution needs of a SharePoint site.
+type site struct {
+	id, webURL, name string
+}
+
+// librariesOf resolves one named site, by URL or id, to its libraries.
+func (c *Client) librariesOf(ctx context.Context, key string) (owned, error) {
 	st, err := c.site(ctx, key)
-	if missing(err) {
-		return nil, "no such site", nil
+	if errors.Is(err, ErrUnknownResource) || errors.Is(err, ErrNotFound) {
+		return noSuch("site", key), nil
+	}
+	if cause := unavailableCause(err); err != nil && cause != "" {
+		return unavailable(key, key, "", cause, err), nil
 	}
 	if err != nil {
-		return nil, "", err
+		return owned{}, err
 	}
+	return c.siteDrives(ctx, st)
+}
+
+// siteDrives lists a site's libraries, or says why it has none to back up.
+func (c *Client) siteDrives(ctx context.Context, st site) (owned, error) {
 	ds, err := c.siteLibraries(ctx, st)
-	return ds, "", err
+	if err != nil {
+		if cause := unavailableCause(err); cause != "" && cause != m365.CauseNoDrive {
+			return unavailable(st.webURL, st.id, st.name, cause, err), nil
+		}
+		return owned{}, err
+	}
+	return owned{drives: ds}, nil
 }
 
 // site looks a site up by URL (GET /sites/{host}:/{path}) or id.
@@ -230,32 +332,54 @@ func (c *Client) site(ctx context.Context, key string) (site, error) {
 	} else {
 		raw = c.v1("sites", key)
 	}
-	raw += "?" + query(url.Values{"$select": {"id,webUrl"}})
+	raw += "?" + query(url.Values{"$select": {"id,webUrl,displayName"}})
 	s, err := sites.NewSiteItemRequestBuilder(raw, c.adapter).Get(ofKind(ctx, "site.get"), nil)
 	if err != nil {
-		return site{}, classify("look up site "+key, err)
+		err = classify("look up site "+key, err)
+		var ae *apiError
+		if errors.As(err, &ae) && ae.status == http.StatusBadRequest && ae.kind == nil && ae.class == m365.Unclassified {
+			// Graph rejects keys that are no site id or URL of the
+			// tenant ("Invalid hostname for this tenancy").
+			ae.kind = ErrUnknownResource
+		}
+		return site{}, err
 	}
-	return site{id: deref(s.GetId()), webURL: deref(s.GetWebUrl())}, nil
+	return site{id: deref(s.GetId()), webURL: deref(s.GetWebUrl()), name: deref(s.GetDisplayName())}, nil
 }
 
-// allLibraries lists every site but personal ones, and their libraries.
-func (c *Client) allLibraries(ctx context.Context) ([]Drive, error) {
+// skippedSite says GET /sites lists a site that is no library of its own:
+// personal sites are users' OneDrives (backed up as such), and the search
+// centre at the tenant's /search has no libraries to back up (Corso's
+// sites.go skips both).
+func skippedSite(webURL string) bool {
+	u, err := url.Parse(webURL)
+	if err != nil {
+		return false
+	}
+	p := strings.ToLower(strings.TrimSuffix(u.Path, "/"))
+	return strings.HasPrefix(p, "/personal/") || p == "/search"
+}
+
+// allLibraries lists every site but the skipped ones, and their libraries.
+func (c *Client) allLibraries(ctx context.Context) ([]owned, error) {
 	var all []site
 	top := int32(999)
 	resp, err := c.sdk.Sites().Get(ofKind(ctx, "sites.list"), &sites.SitesRequestBuilderGetRequestConfiguration{
-		QueryParameters: &sites.SitesRequestBuilderGetQueryParameters{Select: []string{"id", "webUrl"}, Top: &top},
+		QueryParameters: &sites.SitesRequestBuilderGetQueryParameters{Select: []string{"id", "webUrl", "displayName"}, Top: &top},
 	})
 	for {
 		if err != nil {
-			return nil, classify("list sites", err)
+			err = classify("list sites", err)
+			if class, _ := m365.FaultOf(err); class == m365.ResourceDenied {
+				return nil, fmt.Errorf("%w (grant the Sites.Read.All application permission with admin consent): %w", err, ErrAuth)
+			}
+			return nil, err
 		}
 		for _, s := range resp.GetValue() {
-			st := site{id: deref(s.GetId()), webURL: deref(s.GetWebUrl())}
-			// Personal sites are users' OneDrives, backed up as such.
-			if strings.Contains(strings.ToLower(st.webURL), "/personal/") {
-				continue
+			st := site{id: deref(s.GetId()), webURL: deref(s.GetWebUrl()), name: deref(s.GetDisplayName())}
+			if !skippedSite(st.webURL) {
+				all = append(all, st)
 			}
-			all = append(all, st)
 		}
 		next := deref(resp.GetOdataNextLink())
 		if next == "" {
@@ -263,16 +387,24 @@ func (c *Client) allLibraries(ctx context.Context) ([]Drive, error) {
 		}
 		resp, err = sites.NewSitesRequestBuilder(next, c.adapter).Get(ofKind(ctx, "sites.list"), nil)
 	}
-	var out []Drive
-	for _, st := range all {
-		ds, err := c.siteLibraries(ctx, st)
-		if missing(err) {
-			continue // deleted since it was listed
+	out := make([]owned, len(all))
+	errs := make([]error, len(all))
+	probe, probed := make([]bool, len(all)), make([]bool, len(all))
+	for i := range probe {
+		probe[i] = true
+	}
+	c.probeAll(probe, func(i int) {
+		out[i], errs[i] = c.siteDrives(ctx, all[i])
+		probed[i] = true
+		if errors.Is(errs[i], ErrUnknownResource) || errors.Is(errs[i], ErrNotFound) {
+			out[i], errs[i], probed[i] = owned{}, nil, false // deleted since it was listed
 		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ds...)
+	})
+	if err := cmp.Or(errs...); err != nil {
+		return nil, err
+	}
+	if deniedAll(out, probed) {
+		return nil, fmt.Errorf("resolve SharePoint libraries: SharePoint denied the app every site (grant the Sites.Read.All application permission with admin consent): %w", ErrAuth)
 	}
 	return out, nil
 }
@@ -312,6 +444,16 @@ func (c *Client) siteLibraries(ctx context.Context, st site) ([]Drive, error) {
 // An expired or unusable link fails with ErrDeltaExpired: enumerate the
 // drive again from scratch.
 func (c *Client) DriveDeltaPage(ctx context.Context, driveID, link string) (DrivePage, error) {
+	p, _, err := c.DriveDeltaPageUnreadable(ctx, driveID, link)
+	return p, err
+}
+
+// DriveDeltaPageUnreadable is DriveDeltaPage, and the files of the page
+// Microsoft 365 will never serve, by id, with the cause: those carrying
+// the malware facet (m365.CauseMalware), whose download answers 403
+// malwareDetected (OneDrive/onedrive-api-docs#1626). They are in the
+// page's Items too.
+func (c *Client) DriveDeltaPageUnreadable(ctx context.Context, driveID, link string) (DrivePage, map[string]m365.Cause, error) {
 	op := "delta of drive " + driveID
 	ctx = forDrive(ctx, driveID, "drive.delta")
 	cfg := &drives.ItemItemsItemDeltaRequestBuilderGetRequestConfiguration{Headers: c.drivePreferHeaders()}
@@ -332,7 +474,7 @@ func (c *Client) DriveDeltaPage(ctx context.Context, driveID, link string) (Driv
 	if err != nil {
 		err = classify(op, err)
 		var ae *apiError
-		if errors.As(err, &ae) && ae.kind == nil && link != "" && ae.status == http.StatusBadRequest {
+		if errors.As(err, &ae) && ae.kind == nil && ae.class == m365.Unclassified && link != "" && ae.status == http.StatusBadRequest {
 			// The drive no longer understands the token: as with an
 			// expired one, the cure is a new enumeration.
 			ae.kind = ErrDeltaExpired
@@ -340,18 +482,26 @@ func (c *Client) DriveDeltaPage(ctx context.Context, driveID, link string) (Driv
 		if errors.As(err, &ae) && strings.HasPrefix(strings.ToLower(ae.code), "resync") {
 			ae.kind = ErrDeltaExpired
 		}
-		return DrivePage{}, err
+		return DrivePage{}, nil, err
 	}
 	p := DrivePage{NextLink: deref(resp.GetOdataNextLink()), DeltaLink: deref(resp.GetOdataDeltaLink())}
 	if p.NextLink == "" && p.DeltaLink == "" {
 		// Following an empty NextLink would restart the round forever.
-		return DrivePage{}, fmt.Errorf("%s: Graph's page has neither nextLink nor deltaLink", op)
+		return DrivePage{}, nil, fmt.Errorf("%s: Graph's page has neither nextLink nor deltaLink", op)
 	}
+	var unreadable map[string]m365.Cause
 	p.Items = make([]DriveItem, 0, len(resp.GetValue()))
 	for _, it := range resp.GetValue() {
-		p.Items = append(p.Items, driveItemOf(it))
+		d := driveItemOf(it)
+		p.Items = append(p.Items, d)
+		if it.GetMalware() != nil && !d.Deleted && !d.Folder {
+			if unreadable == nil {
+				unreadable = map[string]m365.Cause{}
+			}
+			unreadable[d.ID] = m365.CauseMalware
+		}
 	}
-	return p, nil
+	return p, unreadable, nil
 }
 
 // drivePreferHeaders are the Prefer headers of drive delta, sent on every
@@ -437,6 +587,12 @@ func driveItemOf(it models.DriveItemable) DriveItem {
 		if d.Package == "" {
 			d.Package = "package"
 		}
+		// A package (a OneNote notebook) has neither file nor folder
+		// facet (learn.microsoft.com/graph/api/resources/package) but
+		// children, its sections, and no bytes Graph serves (Corso's
+		// collection/drive/collection.go never downloads it): it is kept
+		// as the folder of its members.
+		d.Folder = d.Folder || it.GetFile() == nil
 	}
 	if f := it.GetFile(); f != nil && !d.Folder {
 		if s := it.GetSize(); s != nil {
@@ -444,10 +600,6 @@ func driveItemOf(it models.DriveItemable) DriveItem {
 		}
 		if h := f.GetHashes(); h != nil {
 			d.QuickXorHash = deref(h.GetQuickXorHash())
-		}
-	} else if !d.Folder && d.Package != "" {
-		if s := it.GetSize(); s != nil {
-			d.Size = *s
 		}
 	}
 	d.CTag = deref(it.GetCTag())

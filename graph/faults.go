@@ -67,6 +67,7 @@ var answerRules = []answerRule{
 	// OneDrive and SharePoint.
 	{message: "mysite not found", kind: ErrUnknownResource, class: m365.ResourceUnavailable, cause: m365.CauseNoDrive},
 	{message: "does not have a SPO license", kind: ErrUnknownResource, class: m365.ResourceUnavailable, cause: m365.CauseNoDrive},
+	{message: "Unable to retrieve user's mysite URL", kind: ErrUnknownResource, class: m365.ResourceUnavailable, cause: m365.CauseNoDrive},
 	{code: "malwareDetected", class: m365.ItemSkipped, cause: m365.CauseMalware},
 	{code: "resourceLocked", class: m365.ResourceUnavailable, cause: m365.CauseLocked},
 	{status: http.StatusLocked, class: m365.ResourceUnavailable, cause: m365.CauseLocked},

@@ -42,6 +42,8 @@ func TestRealGraphAnswersMapToTheirFaultClass(t *testing.T) {
 		{"offboarded OneDrive", 403, "notAllowed", "The site is read-only", m365.ResourceUnavailable, m365.CauseLocked, nil},
 		{"OneDrive never provisioned", 404, "ResourceNotFound", "User's mysite not found.",
 			m365.ResourceUnavailable, m365.CauseNoDrive, ErrUnknownResource},
+		{"user whose OneDrive has no address yet", 400, "BadRequest", "Unable to retrieve user's mysite URL.",
+			m365.ResourceUnavailable, m365.CauseNoDrive, ErrUnknownResource},
 		{"tenant without SharePoint", 400, "BadRequest", "Tenant does not have a SPO license.",
 			m365.ResourceUnavailable, m365.CauseNoDrive, ErrUnknownResource},
 		{"directory consent missing", 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.",

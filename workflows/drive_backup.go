@@ -19,14 +19,17 @@ const (
 
 // DriveBackupWorkflow backs up each selected user's OneDrive or each
 // selected site's document libraries in a child workflow of its own, one
-// backup per user or site; one failing does not fail the others.
+// backup per user or site; one failing does not fail the others. Users and
+// sites with no drive to back up are reported as left out; those whose
+// drives the app is denied as failed backups.
 func DriveBackupWorkflow(ctx workflow.Context, in DriveBackupInput) (DriveBackupResult, error) {
-	var drives []m365.Drive
+	var resolved []ResolvedDrive
 	err := workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityResolveDrives,
-		ResolveDrivesInput{Graph: in.Graph, Service: in.Service, Selectors: in.Resources}).Get(ctx, &drives)
+		ResolveDrivesInput{Graph: in.Graph, Service: in.Service, Selectors: in.Resources}).Get(ctx, &resolved)
 	if err != nil {
 		return DriveBackupResult{}, err
 	}
+	drives, leftOut, denied := availableDrives(resolved)
 	// One backup per owner, in the order Graph listed them.
 	var owners [][]m365.Drive
 	at := map[string]int{}
@@ -40,7 +43,7 @@ func DriveBackupWorkflow(ctx workflow.Context, in DriveBackupInput) (DriveBackup
 		owners[i] = append(owners[i], d)
 	}
 
-	res := DriveBackupResult{Backups: make([]backup.Summary, len(owners))}
+	res := DriveBackupResult{Backups: make([]backup.Summary, len(owners)), LeftOut: leftOut}
 	progress := make([]BackupProgress, len(owners))
 	for i, ds := range owners {
 		progress[i] = BackupProgress{Mailbox: ds[0].OwnerName, Stage: "queued"}
@@ -89,7 +92,28 @@ func DriveBackupWorkflow(ctx workflow.Context, in DriveBackupInput) (DriveBackup
 	for ; inFlight > 0; inFlight-- {
 		sel.Select(ctx)
 	}
+	for _, lo := range denied {
+		res.Backups = append(res.Backups, backup.Summary{Service: in.Service, Tenant: in.Graph.TenantID,
+			Resource: lo.ResourceID, ResourceName: lo.Resource, Status: backup.StatusFailed, Error: lo.Reason})
+	}
 	return res, nil
+}
+
+// availableDrives splits a resolution into the drives to back up, the
+// users or sites left out, and those the app is denied. Histories recorded
+// before causes existed have drives only.
+func availableDrives(resolved []ResolvedDrive) (drives []m365.Drive, leftOut, denied []backup.LeftOut) {
+	for _, r := range resolved {
+		switch {
+		case r.LeftOut == nil:
+			drives = append(drives, r.Drive)
+		case r.LeftOut.Cause == string(m365.CauseAccessDenied):
+			denied = append(denied, *r.LeftOut)
+		default:
+			leftOut = append(leftOut, *r.LeftOut)
+		}
+	}
+	return drives, leftOut, denied
 }
 
 // ResourceDrivesBackupWorkflow backs up one owner's drives: enumerate each
@@ -150,7 +174,13 @@ func ResourceDrivesBackupWorkflow(ctx workflow.Context, in ResourceDrivesBackupI
 			progress.CollectionsDone++
 			progress.Items += r.Files
 			progress.Bytes += r.Bytes
-			progress.Errors += int64(len(r.Errors))
+			var failed int64
+			for _, ie := range r.Errors {
+				if !ie.Kept {
+					failed++
+				}
+			}
+			progress.Errors += max(r.Skipped, failed)
 			return nil
 		})
 	if err != nil {

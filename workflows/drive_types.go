@@ -17,9 +17,11 @@ type DriveBackupInput struct {
 	FailFast  bool     `json:"failFast,omitempty"`
 }
 
-// DriveBackupResult lists one backup per user or site.
+// DriveBackupResult lists one backup per user or site, and the users or
+// sites a "*" selection left out because they have no drive to back up.
 type DriveBackupResult struct {
 	Backups []backup.Summary `json:"backups"`
+	LeftOut []backup.LeftOut `json:"leftOut,omitempty"`
 }
 
 // ResolveDrivesInput asks which drives the selectors name.
@@ -27,6 +29,17 @@ type ResolveDrivesInput struct {
 	Graph     GraphRef `json:"graph"`
 	Service   string   `json:"service"`
 	Selectors []string `json:"selectors"`
+}
+
+// ResolvedDrive is one answer of ActivityResolveDrives: a drive to back up
+// or, with LeftOut set, a user or site that has none to back up (LeftOut.Cause
+// says why) or whose drives the app is denied (m365.CauseAccessDenied: its
+// backup fails alone, LeftOut.Reason quoting Graph). Drive then names only
+// the owner. Histories recorded before LeftOut existed hold plain drives,
+// which decode as such.
+type ResolvedDrive struct {
+	m365.Drive
+	LeftOut *backup.LeftOut `json:"leftOut,omitempty"`
 }
 
 // ResourceDrivesBackupInput backs up the drives of one user or site into
@@ -86,11 +99,15 @@ type BackupDriveBatchInput struct {
 }
 
 // DriveBatchResult names the object listing the stored files of a batch.
+// Errors are its files left out (Skipped counts them all, Errors may be
+// capped) and its files kept with a warning (Kept; Warnings counts them).
 type DriveBatchResult struct {
 	ResultsID string             `json:"resultsID"`
 	Files     int64              `json:"files"`
 	Bytes     int64              `json:"bytes"`
 	Errors    []backup.ItemError `json:"errors,omitempty"`
+	Skipped   int64              `json:"skipped,omitempty"`
+	Warnings  int64              `json:"warnings,omitempty"`
 }
 
 // CombineDrivesInput turns enumerations and downloaded batches into one
