@@ -219,3 +219,104 @@ func quote(s string) string {
 	}
 	return `"` + s + `"`
 }
+
+// skippedItems runs `backup details SERVICE --skipped-items --json`:
+// item id → cause of the items left out, and of those kept with a
+// warning.
+func (a exchangeAdmin) skippedItems(t *testing.T, service, backupID string) (skipped, warned map[string]string) {
+	t.Helper()
+	d := a.run(t, "backup", "details", service, "--backup", backupID, "--skipped-items", "--json")
+	mustSucceed(t, d)
+	var pr struct {
+		Skipped  []backup.ItemError `json:"skipped"`
+		Warnings []backup.ItemError `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(d.Stdout), &pr); err != nil {
+		t.Fatal(err)
+	}
+	skipped, warned = map[string]string{}, map[string]string{}
+	for _, e := range pr.Skipped {
+		skipped[e.ItemID] = e.Cause
+	}
+	for _, e := range pr.Warnings {
+		warned[e.ItemID] = e.Cause
+	}
+	return skipped, warned
+}
+
+// driveStarOnARealTenant backs up every user's OneDrive or every site and
+// checks each outcome against the simulator's ground truth.
+func driveStarOnARealTenant(t *testing.T, service, flag string) {
+	a := newExchangeAdmin(t, tenant, service+"-real-tenant")
+	x := expectationsOf(t, tenant, service)
+	if len(x.skipped) == 0 || len(x.backedUp) == 0 || service == "onedrive" && len(x.leftOut) < 3 {
+		t.Fatalf("the tenant should hold every kind of persistent fault: %+v", x)
+	}
+	r := a.run(t, "backup", "create", service, "--"+flag, "*", "--json")
+	mustSucceed(t, r)
+	out := parseCreate(t, r)
+
+	gotLeftOut := map[string]string{}
+	for _, l := range out.LeftOut {
+		gotLeftOut[l.ResourceID] = l.Cause
+	}
+	assertSameMap(t, "left out", gotLeftOut, x.leftOut)
+
+	backedUp := map[string]bool{}
+	for _, b := range out.Backups {
+		if b.Status != backup.StatusCompleted {
+			t.Errorf("%s: %s %s", b.ResourceName, b.Status, b.Error)
+			continue
+		}
+		backedUp[b.Resource] = true
+		got := a.storedFiles(t, b.BackupID)
+		trimmed := map[string]string{}
+		for k, h := range got {
+			_, rest, _ := strings.Cut(k, "/") // the library's name
+			trimmed["/"+rest] = h
+		}
+		assertSameItems(t, trimmed, driveTruth(t, tenant, b.Resource, ""))
+
+		skipped, warned := a.skippedItems(t, service, b.BackupID)
+		assertSameMap(t, b.ResourceName+" skipped items", skipped, x.skipped[b.Resource])
+		wantWarned := map[string]string{}
+		if cause, ok := x.backedUp[b.Resource]; ok {
+			for _, e := range expectedItems(t, b.Resource, service, graphsim.OutcomeBackedUp) {
+				wantWarned[e] = cause
+			}
+		}
+		assertSameMap(t, b.ResourceName+" files kept with a warning", warned, wantWarned)
+		if b.Warnings != int64(len(wantWarned)) {
+			t.Errorf("%s: %d warnings, want %d", b.ResourceName, b.Warnings, len(wantWarned))
+		}
+	}
+	for id := range x.skipped {
+		if !backedUp[id] {
+			t.Errorf("%s holds unreadable files but was not backed up", id)
+		}
+	}
+}
+
+// expectedItems lists the items of a resource with the given outcome.
+func expectedItems(t *testing.T, resourceID, service, outcome string) []string {
+	t.Helper()
+	st, err := tenant.State(graphsim.StateFilter{NoHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range st.Expected {
+		if e.ResourceID == resourceID && e.Service == service && e.Outcome == outcome && e.ItemID != "" {
+			out = append(out, e.ItemID)
+		}
+	}
+	return out
+}
+
+func TestOneDriveStarCompletesOnARealTenant(t *testing.T) {
+	driveStarOnARealTenant(t, "onedrive", "user")
+}
+
+func TestSharePointStarCompletesOnARealTenant(t *testing.T) {
+	driveStarOnARealTenant(t, "sharepoint", "site")
+}

@@ -35,17 +35,22 @@ func (p *problemFlags) add(cmd *cobra.Command) {
 
 func (p problemFlags) any() bool { return p.skipped || p.failed }
 
-// problems is the part of a backup's item errors the flags ask for.
+// problems is the part of a backup's item errors the flags ask for, and
+// the items backed up with a warning (SharePoint's rewritten files), which
+// either flag shows.
 type problems struct {
-	Backup  backup.Summary     `json:"backup"`
-	Skipped []backup.ItemError `json:"skipped,omitempty"`
-	Failed  []backup.ItemError `json:"failed,omitempty"`
+	Backup   backup.Summary     `json:"backup"`
+	Skipped  []backup.ItemError `json:"skipped,omitempty"`
+	Failed   []backup.ItemError `json:"failed,omitempty"`
+	Warnings []backup.ItemError `json:"warnings,omitempty"`
 }
 
 func (p problemFlags) of(d workflows.BackupDetailsResult) problems {
 	out := problems{Backup: d.Backup}
 	for _, e := range d.Errors {
 		switch {
+		case e.Kept:
+			out.Warnings = append(out.Warnings, e)
 		case e.Cause != "" && e.Cause != "deletedInFlight" && p.skipped:
 			out.Skipped = append(out.Skipped, e)
 		case (e.Cause == "" || e.Cause == "deletedInFlight") && p.failed:
@@ -59,7 +64,7 @@ func printProblems(out io.Writer, pr problems) {
 	for _, part := range []struct {
 		title string
 		rows  []backup.ItemError
-	}{{"skipped", pr.Skipped}, {"failed", pr.Failed}} {
+	}{{"skipped", pr.Skipped}, {"failed", pr.Failed}, {"backed up with a warning", pr.Warnings}} {
 		if part.rows == nil {
 			continue
 		}

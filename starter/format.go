@@ -60,7 +60,7 @@ func printBackupTable(out io.Writer, bs []backup.Summary) {
 			resource = "MAILBOX"
 		}
 	}
-	fmt.Fprintln(tw, "ID\t"+resource+"\tSTATUS\tSTARTED\tCOMPLETED\tITEMS\tSIZE\tFETCHED\tERRORS\tSKIPPED")
+	fmt.Fprintln(tw, "ID\t"+resource+"\tSTATUS\tSTARTED\tCOMPLETED\tITEMS\tSIZE\tFETCHED\tERRORS\tSKIPPED\tWARNINGS")
 	for _, b := range bs {
 		name := b.ResourceName
 		if name == "" {
@@ -70,8 +70,11 @@ func printBackupTable(out io.Writer, bs []backup.Summary) {
 		if len(b.Resets) > 0 {
 			status += " (re-enumerated: " + strings.Join(b.Resets, ", ") + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\n", b.BackupID, name, status, when(b.Started), when(b.Completed),
-			b.Items, humanBytes(b.Bytes), b.Fetched, b.Errors, b.Skipped)
+		if len(b.Listed) > 0 {
+			status += " (listed without delta: " + strings.Join(b.Listed, ", ") + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\n", b.BackupID, name, status, when(b.Started), when(b.Completed),
+			b.Items, humanBytes(b.Bytes), b.Fetched, b.Errors, b.Skipped, b.Warnings)
 	}
 	_ = tw.Flush()
 	for _, b := range bs {
