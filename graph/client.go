@@ -163,7 +163,10 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.retry = graphTransport(base, target, c.stats, c.limiter, c.driveLimiter, cfg.DriveBudget)
 	hc := &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(&bodyTransport{base: c.retry}, c.middlewares()...),
+		Transport: &reauth{
+			base: khttp.NewCustomTransportWithParentTransport(&bodyTransport{base: c.retry}, c.middlewares()...),
+			cred: cred,
+		},
 		// Redirects are the RedirectHandler's business.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		// No overall timeout: message bodies stream for as long as they take;
