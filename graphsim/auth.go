@@ -24,6 +24,7 @@ type accessClaims struct {
 	AppID string   `json:"appid"`
 	Tid   string   `json:"tid"`
 	Roles []string `json:"roles"`
+	Uti   string   `json:"uti"`
 }
 
 var jwtHeader = b64raw.EncodeToString([]byte(`{"typ":"JWT","alg":"HS256"}`))
@@ -42,6 +43,7 @@ func (s *Server) IssueToken() (token string, expires time.Time) {
 		AppID: s.opts.ClientID,
 		Tid:   s.opts.TenantID,
 		Roles: []string{"Mail.ReadWrite", "Contacts.ReadWrite", "Calendars.ReadWrite", "Files.ReadWrite.All", "Sites.ReadWrite.All", "User.Read.All", "Group.Read.All"},
+		Uti:   s.nextUTI(), // every token a different string (transient.go)
 	}
 	body, _ := json.Marshal(c)
 	signed := s.accessKeys.sign([]byte(jwtHeader + "." + b64raw.EncodeToString(body)))
@@ -113,7 +115,7 @@ func (s *Server) authenticate(r *http.Request) *apiError {
 		return newError(http.StatusUnauthorized, "InvalidAuthenticationToken", "%s", msg).
 			with("WWW-Authenticate", `Bearer realm="", error="invalid_token", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
 	}
-	return nil
+	return s.checkRevoked(tok)
 }
 
 // aadError is the error shape of the Microsoft identity platform.

@@ -103,7 +103,7 @@ func TestDownloadURLsExpire(t *testing.T) {
 }
 
 func TestEveryFileHashMatchesItsDownloadedBytes(t *testing.T) {
-	h := newHarness(t, Options{Tenant: TenantOptions{Users: 2, ItemsPerUser: 200, ItemsPerSite: 30}})
+	h := newHarness(t, noRevoke(Options{Tenant: TenantOptions{Users: 2, ItemsPerUser: 200, ItemsPerSite: 30}}))
 	st, _ := h.sim.State(StateFilter{Category: "files"})
 	drift := map[string]bool{}
 	for _, e := range st.Expected {

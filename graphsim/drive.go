@@ -625,6 +625,7 @@ func (rq *request) driveDelta() error {
 		return errInvalidRequest("Delta is only supported on the root of a drive.")
 	}
 	c := s.driveCollection(owner)
+	rq.transientDelta = s.isTransientDrive(owner)
 	path := "drives/" + escapeSeg(s.ids().encode(c.key)) + "/root/delta"
 	return rq.serveDelta(c, path, "driveItem", driveItemKnownProps, func(v view) object {
 		return rq.renderDriveItem(v, true)

@@ -74,7 +74,7 @@ func fileAttachment(name string, data []byte) map[string]any {
 }
 
 func TestEventContentHashIsTheServedBody(t *testing.T) {
-	h := newHarness(t, eventsHeavy(2, 300))
+	h := newHarness(t, noRevoke(eventsHeavy(2, 300)))
 	u := h.user(0)
 	// A written series with an attachment, a changed and a cancelled
 	// occurrence is hashed like the generated ones.
@@ -117,7 +117,7 @@ func TestEventContentHashIsTheServedBody(t *testing.T) {
 }
 
 func TestEventGETExpandsAttachmentsLast(t *testing.T) {
-	h := newHarness(t, eventsHeavy(1, 300))
+	h := newHarness(t, noRevoke(eventsHeavy(1, 300)))
 	u := h.user(0)
 	var withAtt, without string
 	for _, it := range h.stateItems(u, "events", "event") {

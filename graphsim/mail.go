@@ -759,9 +759,13 @@ func (rq *request) serveDeltaWith(c collection, path, typeName string, known obj
 	if c.service != "drive" && tok.Top > 0 && rq.pref.maxPageSize == 0 {
 		size = min(tok.Top, 1000)
 	}
+	first := raw == "" || tok.Link // the first page of a round
 	page := s.runDelta(c, tok, size)
 	if rq.deltaPageLimit > 0 && len(page.entries) > rq.deltaPageLimit {
 		return errEventPageTooLarge()
+	}
+	if err := rq.deltaTransient(first, page); err != nil {
+		return err
 	}
 	var filter filterExpr
 	if f := tok.Extra["filter"]; f != "" {

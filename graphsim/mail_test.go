@@ -13,7 +13,7 @@ import (
 )
 
 func TestMessageMIMEAgreesWithJSON(t *testing.T) {
-	h := newHarness(t, Options{Tenant: TenantOptions{ItemsPerUser: 300}})
+	h := newHarness(t, noRevoke(Options{Tenant: TenantOptions{ItemsPerUser: 300}}))
 	u := h.user(0)
 	folders, _, _ := h.collect("users/" + u + "/mailFolders/delta")
 	checked, withAtt, inline, items := 0, 0, 0, 0

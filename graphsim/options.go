@@ -22,6 +22,12 @@ type Options struct {
 	DisableAuth bool
 	// AccessTokenTTL is the lifetime of issued access tokens (default 1h).
 	AccessTokenTTL time.Duration
+	// RevokeTokenAfter revokes, once per server lifetime, the access token
+	// of the Graph request that follows this many authenticated Graph
+	// requests: that request and every later one with the token answer 401
+	// InvalidAuthenticationToken, while newly issued tokens work (see
+	// transient.go). 0 means 200; -1 never. Never in Clean tenants.
+	RevokeTokenAfter int
 
 	// BaseURL is the address the simulator is served at, such as
 	// "http://127.0.0.1:8910". Download URLs point here. Empty uses the

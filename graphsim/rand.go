@@ -48,6 +48,7 @@ const (
 	tagFault
 	tagChannel
 	tagSpecial
+	tagToken
 )
 
 // rng is a splitmix64 stream: cheap to create per item.

@@ -21,6 +21,9 @@ type request struct {
 	// deltaPageLimit: a delta page with more entries fails with
 	// errEventPageTooLarge (0: no limit).
 	deltaPageLimit int
+	// transientDelta: this drive's delta owes the one transient400
+	// (transient.go deltaTransient).
+	transientDelta bool
 	*httpCtx
 }
 

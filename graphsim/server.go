@@ -32,6 +32,8 @@ type Server struct {
 	uploads  *uploadStore
 	hashes   *hashCache
 
+	transients *transients // deterministic transient answers (transient.go)
+
 	reqSeq         atomic.Uint64
 	closed         atomic.Bool
 	tokenCache     sync.Map // access token -> *accessClaims
@@ -55,6 +57,7 @@ func New(opts Options) *Server {
 		stats:       newStats(),
 		uploads:     newUploadStore(),
 		hashes:      newHashCache(),
+		transients:  newTransients(&opts),
 	}
 	s.throttle = newThrottler(s, opts.Throttle)
 	s.faults = newFaultInjector(s, opts.Faults)
@@ -189,6 +192,10 @@ func (s *Server) serveGraph(c *httpCtx) string {
 	defer release()
 	if err := s.persistentFault(rq); err != nil {
 		s.stats.fault("persistent")
+		s.fail(c, err)
+		return rt.class
+	}
+	if err := s.transientFault(rq); err != nil {
 		s.fail(c, err)
 		return rt.class
 	}

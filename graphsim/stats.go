@@ -75,8 +75,13 @@ type Stats struct {
 	BytesServed   int64                       `json:"bytesServed"`
 	Throttled429  int64                       `json:"throttled429"`
 	Throttled503  int64                       `json:"throttled503"`
-	Faults        map[string]int64            `json:"faults"`
-	RetryAttempts int64                       `json:"retryAttempts"`
+	// Faults counts injected answers by kind: reset, 429, 503, a 5xx
+	// status, drop (FaultOptions); persistent (special resources);
+	// transient404, transient400, revokedToken (once) and
+	// revokedTokenRejected (each 401 for the revoked token), see
+	// transient.go.
+	Faults        map[string]int64 `json:"faults"`
+	RetryAttempts int64            `json:"retryAttempts"`
 	// Fetched maps a content kind (message, message.mime, attachment,
 	// contact, event, driveItem.content) to item id → times served.
 	Fetched map[string]map[string]int64 `json:"fetched"`
