@@ -25,8 +25,10 @@ type tenant struct {
 
 func newTenant(t testing.TB) *tenant {
 	t.Helper()
+	// A clean tenant: these tests read its content with plain requests to
+	// check export formats, not a client's handling of faults.
 	sim := graphsim.New(graphsim.Options{
-		Tenant:       graphsim.TenantOptions{Seed: 10, Users: 3, ItemsPerUser: 150},
+		Tenant:       graphsim.TenantOptions{Seed: 10, Users: 3, ItemsPerUser: 150, Clean: true},
 		ClientID:     "c",
 		ClientSecret: "s",
 	})
