@@ -160,15 +160,7 @@ func enumerate(t *testing.T, c *Client, mailbox string, cat Category, containerI
 // fetchBytes reads a whole item through FetchItem.
 func fetchBytes(t *testing.T, c *Client, mailbox string, cat Category, id string) []byte {
 	t.Helper()
-	body, err := c.FetchItem(context.Background(), mailbox, cat, id)
-	if err != nil {
-		t.Fatalf("fetch %s %s: %v", cat, id, err)
-	}
-	defer body.Close()
-	b, err := io.ReadAll(body)
-	if err != nil {
-		t.Fatalf("read %s %s: %v", cat, id, err)
-	}
+	b, _ := fetchWithMeta(t, c, mailbox, cat, id)
 	return b
 }
 
