@@ -196,8 +196,8 @@ func (rq *request) createContact() error {
 // serverAssignedProps are the properties of contacts and events that
 // Exchange sets itself. Values a client sends for them, as a restore does
 // when it posts an item's backed-up JSON, are ignored: the item carries the
-// server's own. Attachments and a series' exceptions and cancellations are
-// written through their own requests.
+// server's own (postprops.go cites the sources). Attachments and a series'
+// exceptions and cancellations are written through their own requests.
 var serverAssignedProps = foldedSet(
 	"id", "createdDateTime", "lastModifiedDateTime", "changeKey", "parentFolderId",
 	"calendar", "calendarId", "webLink", "iCalUId", "uid", "seriesMasterId", "type",
@@ -244,18 +244,46 @@ func (rq *request) createJSONItem(k, fk kind, defaultFolder string) error {
 	if err != nil {
 		return err
 	}
-	doc, err := rq.readJSONBody()
+	doc, keys, err := rq.readJSONObjectBody()
 	if err != nil {
 		return err
 	}
+	if err := rq.checkPostedProperties(k, keys); err != nil {
+		return err
+	}
 	doc = withoutServerAssigned(doc)
+	tx := ""
+	if k == kEvent {
+		tx = postedTransactionID(doc)
+	}
 	m := s.model
 	m.mu.Lock()
+	if tx != "" {
+		// A transactionId already used in the mailbox: a retry gets the
+		// event it created, other content is refused (eventtx.go).
+		if ev, found := s.eventWithTransactionIDLocked(uint32(u.idx), tx); found {
+			retry := s.isRetryOfLocked(ev, doc)
+			var existing object
+			if retry {
+				existing = s.renderItem(ev)
+			}
+			m.mu.Unlock()
+			if !retry {
+				return errDuplicateTransactionID()
+			}
+			rq.sendJSON(http.StatusCreated, existing)
+			return nil
+		}
+	}
 	st := m.createLocked(k, uint32(u.idx), f.ref, ref{}, 0)
 	if k == kEvent {
 		doc["iCalUId"] = s.iCalUID(st.ref)
 	}
 	st.doc = doc
+	if tx != "" {
+		key := txKey{uint32(u.idx), tx}
+		m.txEvents[key] = append(m.txEvents[key], st.ref)
+	}
 	m.mu.Unlock()
 	v, _ := m.view(st.ref)
 	rq.sendJSON(http.StatusCreated, s.renderItem(v))

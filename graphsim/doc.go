@@ -25,7 +25,13 @@
 //     and faults (latency, bandwidth, 5xx, resets, truncated bodies, expired
 //     download URLs), all deterministic by seed where random.
 //   - The write paths a restore needs; written items join the tenant and show
-//     up in later deltas.
+//     up in later deltas. As on Graph, an event's transactionId is an
+//     idempotency key within its mailbox (a third of generated events carry
+//     one): a POST that repeats one gets the existing event back, or 400
+//     ErrorDuplicateTransactionId when its content differs, so a restore
+//     must post transactionId null (eventtx.go). A POST of an event or
+//     contact with a property its type lacks answers 400 RequestBodyRead;
+//     read-only properties are ignored (postprops.go).
 //   - A control API under /_sim/ (state, stats, mutate, expire, faults,
 //     throttle) that tests use as ground truth.
 //

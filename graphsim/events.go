@@ -241,6 +241,11 @@ func (s *Server) genEvent(owner *user, c [3]uint64, version uint32) *eventSpec {
 	e.vals["isReminderOn"] = r.chance(0.8)
 	e.vals["isOnlineMeeting"] = room == "Teams"
 	e.vals["iCalUId"] = fmt.Sprintf("040000008200E00074C5B7101A82E008%016X%016X", r.next(), r.next())
+	// A third of events were created by client apps that set a
+	// transactionId; it comes from its own hash stream (eventtx.go).
+	if tx, ok := s.generatedTransactionID(c); ok {
+		e.vals["transactionId"] = tx
+	}
 	if r.chance(0.15) {
 		e.vals["categories"] = []string{pick(r, []string{"Travel", "Customers", "Focus 🧠"})}
 	}

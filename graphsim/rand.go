@@ -49,6 +49,7 @@ const (
 	tagChannel
 	tagSpecial
 	tagToken
+	tagTransaction
 )
 
 // rng is a splitmix64 stream: cheap to create per item.

@@ -29,6 +29,11 @@ type model struct {
 	// globalGen expires every token at once (control API, reset).
 	globalGen  uint64
 	globalCode string
+	// txEvents lists the events created with a transactionId, by mailbox
+	// and transactionId; movedTo follows an event that a move gave a new
+	// id. Together they find the event a transactionId names (eventtx.go).
+	txEvents map[txKey][]ref
+	movedTo  map[ref]ref
 }
 
 // itemState is the overlay record of one touched object.
@@ -96,6 +101,8 @@ func newModel(t *tenant, c Clock) *model {
 		colls:     map[ref]*collState{},
 		counts:    map[ref]int{},
 		subCounts: map[ref]int{},
+		txEvents:  map[txKey][]ref{},
+		movedTo:   map[ref]ref{},
 	}
 }
 
@@ -414,6 +421,9 @@ func (m *model) moveLocked(v view, to ref) ref {
 		}
 		nst.modified = m.clock.Now()
 		old.deleted = true
+		if v.ref.Kind == kEvent {
+			m.movedTo[v.ref] = nst.ref
+		}
 		m.adjustCounts(v, -1)
 		m.logView(v)
 		return nst.ref

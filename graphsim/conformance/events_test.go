@@ -108,3 +108,75 @@ func TestSDKRestoresAnEventSeries(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestSDKEventTransactionIDIsAnIdempotencyKey posts one event twice with
+// the SDK under a transactionId, as a client retrying a create that timed
+// out does: Graph answers the retry 201 with the event the first POST made
+// (graphsim/eventtx.go cites the sources). Other content under the same
+// transactionId is refused with 400 ErrorDuplicateTransactionId, another
+// mailbox keeps its own transactionIds, and events without one are never
+// merged.
+func TestSDKEventTransactionIDIsAnIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	u := e.user0()
+	events := e.client.Users().ByUserId(u.ID).Events()
+	newEvent := func(subject string, tx *string) models.Eventable {
+		ev := models.NewEvent()
+		ev.SetSubject(ptr(subject))
+		start, end := models.NewDateTimeTimeZone(), models.NewDateTimeTimeZone()
+		start.SetDateTime(ptr("2025-07-08T09:00:00"))
+		start.SetTimeZone(ptr("UTC"))
+		end.SetDateTime(ptr("2025-07-08T09:30:00"))
+		end.SetTimeZone(ptr("UTC"))
+		ev.SetStart(start)
+		ev.SetEnd(end)
+		ev.SetTransactionId(tx)
+		return ev
+	}
+	const tx = "9b2e4c1a-7d3f-4e5a-8b6c-0d1e2f3a4b5c"
+	ev := newEvent("Retried create", ptr(tx))
+	first, err := events.Post(e.ctx, ev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry, err := events.Post(e.ctx, ev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := deref(first.GetId())
+	if deref(retry.GetId()) != id || deref(retry.GetTransactionId()) != tx {
+		t.Fatalf("retry answered %s (transactionId %s), want the first event %s", deref(retry.GetId()), deref(retry.GetTransactionId()), id)
+	}
+	_, err = events.Post(e.ctx, newEvent("Another event", ptr(tx)), nil)
+	oe := odataError(t, err, http.StatusBadRequest, "ErrorDuplicateTransactionId")
+	if msg := deref(oe.GetErrorEscaped().GetMessage()); msg != "Your request can't be completed. The TransactionId specified in the request has already been used to create a different event." {
+		t.Errorf("message %q", msg)
+	}
+	var other string
+	for _, x := range e.info.Users[1:] {
+		if x.HasMailbox {
+			other = x.ID
+			break
+		}
+	}
+	theirs, err := e.client.Users().ByUserId(other).Events().Post(e.ctx, ev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deref(theirs.GetId()) == id {
+		t.Fatal("another mailbox answered with user 0's event")
+	}
+	plain := newEvent("No transactionId", nil)
+	a, err := events.Post(e.ctx, plain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := events.Post(e.ctx, plain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deref(a.GetId()) == deref(b.GetId()) {
+		t.Fatal("two events without a transactionId were merged")
+	}
+}
