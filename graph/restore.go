@@ -43,7 +43,11 @@ var (
 	contactServerProps = serverAssigned("id", "createdDateTime", "lastModifiedDateTime", "changeKey", "parentFolderId")
 	eventServerProps   = serverAssigned("id", "createdDateTime", "lastModifiedDateTime", "changeKey", "webLink",
 		"iCalUId", "uid", "seriesMasterId", "type", "originalStart", "occurrenceId", "exceptionOccurrences",
-		"cancelledOccurrences", "instances", "attachments", "hasAttachments", "responseStatus", "calendar", "calendarId")
+		"cancelledOccurrences", "instances", "attachments", "hasAttachments", "responseStatus", "calendar", "calendarId",
+		// transactionId is an idempotency key: posted again, Graph returns
+		// the event that carries it instead of creating one (Corso's
+		// transform.go toEventSimplified strips it, with iCalUId_v2).
+		"transactionId", "iCalUId_v2")
 	// Attachments keep their type, which says what kind of attachment to
 	// create.
 	attachmentServerProps = exceptType(serverAssigned("id", "lastModifiedDateTime", "size"))

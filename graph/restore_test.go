@@ -260,8 +260,10 @@ func comparable(t *testing.T, b []byte) any {
 	if err := json.Unmarshal(b, &v); err != nil {
 		t.Fatal(err)
 	}
+	// transactionId keys the request that created an item; a restored
+	// copy is created by another request.
 	drop := map[string]bool{"id": true, "createdDateTime": true, "lastModifiedDateTime": true, "changeKey": true,
-		"webLink": true, "iCalUId": true, "seriesMasterId": true, "parentFolderId": true}
+		"webLink": true, "iCalUId": true, "seriesMasterId": true, "parentFolderId": true, "transactionId": true}
 	var walk func(any) any
 	walk = func(v any) any {
 		switch x := v.(type) {
@@ -464,6 +466,50 @@ func bigAttachmentEvent(t *testing.T, e *env, c *Client, size int) ([]byte, []by
 		"contentBytes": base64.StdEncoding.EncodeToString(data),
 	}})
 	return o.with("attachments", att).with("hasAttachments", json.RawMessage("true")).bytes(), data
+}
+
+// An event restored into its own mailbox is a new event in the target
+// calendar, even when it carries the transactionId its creator gave it:
+// Graph answers a create with a known transactionId with the event that
+// has it.
+func TestRestoredEventIsACopyInItsOwnMailbox(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client(nil)
+	ctx := context.Background()
+	u := e.user(0).ID
+	cal, err := c.EnsureContainer(ctx, u, Events, []string{"Restored here"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := c.Containers(ctx, u, Events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := 0
+	for _, ct := range cs {
+		if ct.ID == cal {
+			continue
+		}
+		for _, it := range sourceItems(t, c, u, Events, ct) {
+			if !bytes.Contains(it.stored, []byte(`"transactionId":"`)) || restored == 3 {
+				continue
+			}
+			id, err := c.RestoreItem(ctx, u, Events, cal, it.stored)
+			if err != nil {
+				t.Fatalf("restore %s: %v", it.id, err)
+			}
+			if id == it.id {
+				t.Fatalf("event %s restored as itself: Graph took the create for a retry of the original's", it.id)
+			}
+			if _, ok := items(e.state(u, "events"), cal)[id]; !ok {
+				t.Fatalf("event %s restored as %s, which is not in the target calendar", it.id, id)
+			}
+			restored++
+		}
+	}
+	if restored == 0 {
+		t.Fatal("no event with a transactionId to restore")
+	}
 }
 
 func TestRestoreEventLargeAttachment(t *testing.T) {
