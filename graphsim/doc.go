@@ -53,8 +53,10 @@
 //   - quirky@ and the Quirks site: messages that answer ErrorCorruptData,
 //     ErrorInvalidRecipients or ErrorCannotOpenFileAttachment, a
 //     malware-flagged file (403 malwareDetected), a OneNote package whose
-//     section answers 503 for ever, and a .docx whose download differs from
-//     its listed size and quickXorHash;
+//     section answers 503 for ever, a .docx whose download differs from
+//     its listed size and quickXorHash, and an event series with too many
+//     occurrences whose GET expanding exceptionOccurrences answers 503
+//     with an empty body for ever (backed up without its exceptions);
 //   - a guest (#EXT#) with neither mailbox nor OneDrive;
 //   - GET /sites also lists a personal (OneDrive) site and the /search site.
 //

@@ -145,6 +145,9 @@ func (s *Server) event(v view) *eventSpec {
 		e = s.storedEvent(u, v.st)
 	} else {
 		e = s.genEvent(u, msgCoords(v.src), v.version)
+		if s.t.quirkOf(v.src) == quirkInstanceHeavy {
+			s.t.instanceHeavySeries(e, msgCoords(v.src))
+		}
 		if v.st != nil {
 			for k, x := range v.st.doc {
 				e.vals[k] = x
@@ -181,31 +184,7 @@ func (s *Server) event(v view) *eventSpec {
 
 func (s *Server) genEvent(owner *user, c [3]uint64, version uint32) *eventSpec {
 	t := s.t
-	r := newRNG(t.seed, tagEvent, c[0], c[1], c[2])
-	e := &eventSpec{vals: map[string]any{}, typ: "singleInstance", exceptions: map[int]occurrence{}, cancelled: map[int]bool{}}
-	day := epoch.AddDate(0, 0, r.between(-180, 180))
-	e.start = day.Add(time.Duration(8*60+30*r.intn(18)) * time.Minute)
-	e.end = e.start.Add(time.Duration(pick(r, []int{30, 60, 90})) * time.Minute)
-	if r.chance(0.05) {
-		e.allDay = true
-		e.start = day
-		e.end = day.AddDate(0, 0, 1)
-	}
-	e.subject = capitalize(pickWords(r, r.between(2, 6)))
-	e.created = e.start.AddDate(0, 0, -r.between(1, 60))
-	e.modified = e.created
-	if r.chance(0.12) {
-		e.typ = "seriesMaster"
-		e.count = r.between(6, 12)
-		e.step = 7 * 24 * time.Hour
-		if r.chance(0.35) {
-			o := e.occurrenceStart(2)
-			e.exceptions[2] = occurrence{start: o.Add(time.Hour), end: o.Add(time.Hour + e.end.Sub(e.start)), subject: e.subject + " (moved)"}
-		}
-		if r.chance(0.35) {
-			e.cancelled[3] = true
-		}
-	}
+	e, r := t.eventHead(c)
 	var attendees []any
 	for n := r.between(1, 4); n > 0; n-- {
 		a := s.otherPerson(r, owner.idx)
@@ -261,6 +240,49 @@ func (s *Server) genEvent(owner *user, c [3]uint64, version uint32) *eventSpec {
 		e.subject = fmt.Sprintf("%s (v%d)", e.subject, version)
 	}
 	return e
+}
+
+// eventHead draws the start of a generated event from its own stream: its
+// times, subject and whether it is a series. genEvent goes on with the
+// same stream; the tenant reads the head alone to find series (quirks.go).
+func (t *tenant) eventHead(c [3]uint64) (*eventSpec, *rng) {
+	r := newRNG(t.seed, tagEvent, c[0], c[1], c[2])
+	e := &eventSpec{vals: map[string]any{}, typ: "singleInstance", exceptions: map[int]occurrence{}, cancelled: map[int]bool{}}
+	day := epoch.AddDate(0, 0, r.between(-180, 180))
+	e.start = day.Add(time.Duration(8*60+30*r.intn(18)) * time.Minute)
+	e.end = e.start.Add(time.Duration(pick(r, []int{30, 60, 90})) * time.Minute)
+	if r.chance(0.05) {
+		e.allDay = true
+		e.start = day
+		e.end = day.AddDate(0, 0, 1)
+	}
+	e.subject = capitalize(pickWords(r, r.between(2, 6)))
+	e.created = e.start.AddDate(0, 0, -r.between(1, 60))
+	e.modified = e.created
+	if r.chance(0.12) {
+		e.makeSeries(r)
+	}
+	return e, r
+}
+
+// makeSeries turns e into a weekly series of 6 to 12 occurrences, maybe
+// with its third occurrence moved and its fourth cancelled.
+func (e *eventSpec) makeSeries(r *rng) {
+	e.typ = "seriesMaster"
+	e.count = r.between(6, 12)
+	e.step = 7 * 24 * time.Hour
+	if r.chance(0.35) {
+		e.moveOccurrence(2)
+	}
+	if r.chance(0.35) {
+		e.cancelled[3] = true
+	}
+}
+
+// moveOccurrence makes occurrence n an exception: an hour later, renamed.
+func (e *eventSpec) moveOccurrence(n int) {
+	o := e.occurrenceStart(n)
+	e.exceptions[n] = occurrence{start: o.Add(time.Hour), end: o.Add(time.Hour + e.end.Sub(e.start)), subject: e.subject + " (moved)"}
 }
 
 func nonNilAny(xs []any) []any {

@@ -28,6 +28,7 @@ const (
 	quirkOneNoteSection          // file in the package: content 503 for ever
 	quirkOneNoteTOC              // file in the package: readable
 	quirkSizeDrift               // file: downloaded bytes differ from size and hash
+	quirkInstanceHeavy           // event: a series whose exceptions Exchange cannot list (503 for ever)
 )
 
 // Positions of the quirky items. The quirky user's Inbox holds the three
@@ -56,6 +57,9 @@ func (t *tenant) buildQuirks() {
 			t.quirks[ref{Kind: kMessage, Owner: uint32(u.idx), Coll: quirkInbox, Index: uint32(i)}] = q
 		}
 		t.addDriveQuirks(t.driveOwnerOfUser(u))
+		if r, ok := t.instanceHeavyEvent(u); ok {
+			t.quirks[r] = quirkInstanceHeavy
+		}
 	}
 	if s := t.quirksSite(); s != nil {
 		t.addDriveQuirks(t.driveOwnerOfSite(s))
@@ -148,6 +152,63 @@ func unopenableAttachment(key uint64, m *msgSpec) *attSpec {
 	size := 18 << 10
 	return &attSpec{name: quirkAttachmentName, contentType: "application/pdf", size: size, modified: m.received,
 		unopenable: true, data: func() []byte { return contentOf(key, int64(size), false).bytes() }}
+}
+
+// instanceHeavyEvent picks the quirky user's series that stands for one
+// with very many occurrences: the first generated series (calendars and
+// events in layout order) that has an exception, else the first series,
+// else the first event, which instanceHeavySeries then makes a series.
+// The event whose first GET answers a transient 404 (transient.go) is
+// never picked, so the two behaviours stay apart.
+func (t *tenant) instanceHeavyEvent(u *user) (ref, bool) {
+	var first, series ref
+	transient := true // the first event of the first non-empty calendar
+	for c, f := range t.calendarLayout(u).folders {
+		for i := 0; i < f.count; i++ {
+			r := ref{Kind: kEvent, Owner: uint32(u.idx), Coll: uint32(c), Index: uint32(i)}
+			if transient {
+				transient = false
+				continue
+			}
+			if first.isZero() {
+				first = r
+			}
+			e, _ := t.eventHead(msgCoords(r))
+			if e.typ != "seriesMaster" {
+				continue
+			}
+			if len(e.exceptions) > 0 {
+				return r, true
+			}
+			if series.isZero() {
+				series = r
+			}
+		}
+	}
+	if !series.isZero() {
+		return series, true
+	}
+	return first, !first.isZero()
+}
+
+// instanceHeavySeries makes the picked event a series when the quirky
+// calendars generated none, the way generated series are made but from a
+// stream of its own (so nothing else of the event moves), and gives it a
+// moved occurrence, for the backup to miss, when it has none.
+func (t *tenant) instanceHeavySeries(e *eventSpec, c [3]uint64) {
+	if e.typ != "seriesMaster" {
+		e.makeSeries(newRNG(t.seed, tagSpecial, 5, c[0], c[1], c[2]))
+	}
+	if len(e.exceptions) == 0 {
+		e.moveOccurrence(2)
+	}
+}
+
+// instancesUnavailable reports whether Exchange cannot list the
+// exceptions of event v (whose spec is e): the instance-heavy series, as
+// long as it is one.
+func (s *Server) instancesUnavailable(v view, e *eventSpec) bool {
+	return s.t.quirkOf(v.src) == quirkInstanceHeavy && e.typ == "seriesMaster"
 }
 
 // ---- the answers ----
@@ -257,6 +318,21 @@ func errEventPageTooLarge() *apiError {
 	return &apiError{status: http.StatusServiceUnavailable, emptyBody: true}
 }
 
+// errInstancesUnavailable: Exchange answers a GET of a series master with
+// very many occurrences that expands exceptionOccurrences with 503 and an
+// empty body, on every attempt, while the same GET without that expansion
+// works. Corso keeps a list of resources for which such events are skipped
+// (C: internal/m365/collection/exchange/events_backup.go CanSkipItemFailure:
+// "we do know that we get 503s with empty response bodies due to failures
+// when getting too many instances", matched as graph/errors.go
+// ErrServiceUnavailableEmptyResp, a 503 whose Content-Length is 0;
+// pkg/control/options.go SkipEventsOnInstance503ForResources; skip cause
+// pkg/fault/skipped.go SkipKnownEventInstance503s "known_event_instance_503";
+// Corso PR #5223). No body and no Retry-After, so no retry ever passes.
+func errInstancesUnavailable() *apiError {
+	return &apiError{status: http.StatusServiceUnavailable, emptyBody: true}
+}
+
 // errSiteLocked: a locked (or offboarded) OneDrive/site answers 423 with
 // code notAllowed and inner code resourceLocked. Body from Corso PR #4465
 // (review thread, a real response; C: graph/errors.go isErrResourceLocked);
@@ -294,7 +370,10 @@ func (s *Server) persistentFault(rq *request) *apiError {
 				return errMailboxQuota()
 			}
 		case specQuirky:
-			return rq.messageFault(u)
+			if f := rq.messageFault(u); f != nil {
+				return f
+			}
+			return rq.eventFault(u)
 		}
 	case "drive":
 		if id := rq.params["drive"]; id != "" {
@@ -376,6 +455,24 @@ func (rq *request) messageFault(u *user) *apiError {
 	return nil
 }
 
+// eventFault answers a GET of the quirky user's instance-heavy series
+// that expands its exceptions; the GET without them (alone, or with
+// attachments) works.
+func (rq *request) eventFault(u *user) *apiError {
+	if rq.route.class != "events.get" || rq.r.Method != http.MethodGet || !parseEventExpansion(rq.q.expand).exceptions {
+		return nil
+	}
+	r, ok := rq.s.ids().decodeKind(rq.params["event"], kEvent)
+	if !ok || int(r.Owner) != u.idx || r.Sub != 0 {
+		return nil // not the series master
+	}
+	v, alive := rq.s.model.alive(r)
+	if !alive || rq.s.t.quirkOf(v.src) != quirkInstanceHeavy || !rq.s.instancesUnavailable(v, rq.s.event(v)) {
+		return nil
+	}
+	return errInstancesUnavailable()
+}
+
 // contentFault answers a download of a file that can never be read.
 func (s *Server) contentFault(v view) *apiError {
 	if s.t.driveLocked(v.ref.Owner) {
@@ -404,6 +501,8 @@ func (q quirk) String() string {
 		return "oneNotePackage"
 	case quirkSizeDrift:
 		return "sizeDrift"
+	case quirkInstanceHeavy:
+		return "instancesUnavailable"
 	}
 	return fmt.Sprintf("quirk(%d)", uint8(q))
 }

@@ -20,7 +20,10 @@ import (
 //   - events: the JSON body of
 //     GET /beta/users/{u}/events/{id}?$expand=exceptionOccurrences,attachments
 //     (the same canonical form, carrying exceptions, cancelled occurrences
-//     and attachments with their content);
+//     and attachments with their content); for the series whose
+//     exceptions Exchange cannot list (Expected cause
+//     instancesUnavailable) the body of
+//     GET /beta/users/{u}/events/{id}?$expand=attachments instead;
 //   - channel messages and replies: the JSON body of
 //     GET /v1.0/teams/{g}/channels/{c}/messages/{id} (…/replies/{id}).
 //
@@ -164,7 +167,14 @@ func (s *Server) stateFolders(st *State, u *user, k kind, category string, noHas
 				e := s.event(v)
 				it.Kind, it.Name = "event", e.subject
 				if !noHash {
-					b, _ = s.eventObject(v, e, true, canonicalEventExpansion).MarshalJSON()
+					x := canonicalEventExpansion
+					if s.instancesUnavailable(v, e) {
+						// Exchange cannot list its exceptions: a correct
+						// backup stores it as served without them
+						// (?$expand=attachments), and says so (Expected).
+						x.exceptions = false
+					}
+					b, _ = s.eventObject(v, e, true, x).MarshalJSON()
 				}
 			}
 			if !noHash {
