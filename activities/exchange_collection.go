@@ -408,7 +408,7 @@ func (c *collection) change(ctx context.Context, ch m365.Change) error {
 	}
 	c.heartbeat(ctx, false)
 	c.mu.Unlock()
-	de, meta, err := c.fetch(ctx, name, ch)
+	f, err := c.fetch(ctx, name, ch)
 	c.mu.Lock()
 	if err != nil {
 		var rerr repositoryWriteError
@@ -417,14 +417,25 @@ func (c *collection) change(ctx context.Context, ch m365.Change) error {
 		}
 		return c.itemFailed(ch, err)
 	}
-	if meta != nil {
-		det = withMeta(det, *meta)
+	if f.meta != nil {
+		det = withMeta(det, *f.meta)
 	}
-	det.Size = de.FileSize
-	c.put(de, det)
+	det.Size = f.entry.FileSize
+	c.put(f.entry, det)
 	c.cp.Fetched++
 	c.sinceCheck++
+	if f.degraded != "" {
+		c.keptWithWarning(ch, det, f.degraded)
+	}
 	return nil
+}
+
+// fetched is an item stored by fetch: its entry, what its content says of
+// it (an event), and why it was stored without part of it, if it was.
+type fetched struct {
+	entry    *snapshot.DirEntry
+	meta     *m365.ItemMeta
+	degraded m365.Cause
 }
 
 // fetchAttempts bounds retries of an item whose download broke off.
@@ -433,14 +444,15 @@ const fetchAttempts = 3
 // fetch downloads an item straight into the repository. A download that
 // breaks off midway is tried again; what was already stored is deduplicated.
 // When the content tells what details record of the item (an event), that
-// comes back too.
-func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (*snapshot.DirEntry, *m365.ItemMeta, error) {
+// comes back too, and so does the cause when Graph served only part of
+// the item (m365.DegradedReader).
+func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (fetched, error) {
 	var err error
 	for attempt := 0; attempt < fetchAttempts; attempt++ {
 		var body io.ReadCloser
 		body, err = c.src.FetchItem(ctx, c.in.MailboxID, c.in.Plan.Container.Category, ch.ID)
 		if err != nil {
-			return nil, nil, err
+			return fetched{}, err
 		}
 		src := &sourceReader{r: body, tick: func() {
 			c.mu.Lock()
@@ -452,18 +464,24 @@ func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (*s
 		body.Close()
 		switch {
 		case err == nil:
+			f := fetched{entry: de}
 			if mr, ok := body.(m365.MetaReader); ok {
 				m := mr.ItemMeta()
-				return de, &m, nil
+				f.meta = &m
 			}
-			return de, nil, nil
+			if dr, ok := body.(m365.DegradedReader); ok {
+				if cause, degraded := dr.Degraded(); degraded {
+					f.degraded = cause
+				}
+			}
+			return f, nil
 		case src.err == nil:
-			return nil, nil, repositoryWriteError{err}
+			return fetched{}, repositoryWriteError{err}
 		case ctx.Err() != nil:
-			return nil, nil, ctx.Err()
+			return fetched{}, ctx.Err()
 		}
 	}
-	return nil, nil, fmt.Errorf("download kept breaking off: %w", err)
+	return fetched{}, fmt.Errorf("download kept breaking off: %w", err)
 }
 
 // withMeta fills in what the delta page left empty of an item's details
@@ -585,6 +603,40 @@ func (c *collection) itemFailed(ch m365.Change, err error) error {
 	return nil
 }
 
+// keptWithWarning records an item stored without part of it (an event
+// series whose exceptions Exchange cannot list): it is in the backup, and
+// the backup says what it lacks. It is not skipped.
+func (c *collection) keptWithWarning(ch m365.Change, det backup.Entry, cause m365.Cause) {
+	ie := backup.ItemError{Category: string(c.in.Plan.Container.Category), Path: c.in.Plan.Container.Path, ItemID: ch.ID,
+		Name: det.Subject, Reason: cause.Describe(), Cause: string(cause), Kept: true}
+	if len(c.errors) < maxReportedErrors {
+		c.errors = append(c.errors, ie)
+		c.pending.Errors = append(c.pending.Errors, ie)
+	}
+}
+
+// reportedErrors are the collection's item errors as the backup reports
+// them: a warning stands for the item as stored, so only the last one of an
+// item fetched more than once counts, and none of an item removed since.
+func (c *collection) reportedErrors() []backup.ItemError {
+	last := map[string]int{}
+	for i, ie := range c.errors {
+		if ie.Kept {
+			last[ie.ItemID] = i
+		}
+	}
+	out := c.errors[:0:0]
+	for i, ie := range c.errors {
+		if ie.Kept {
+			if _, stored := c.entries[entryName(ie.ItemID)]; !stored || last[ie.ItemID] != i {
+				continue
+			}
+		}
+		out = append(out, ie)
+	}
+	return out
+}
+
 // checkpoint flushes what was written, records the changes since the last
 // checkpoint as a segment, and heartbeats the new checkpoint. Only then
 // does the checkpoint name the data.
@@ -666,7 +718,7 @@ func (c *collection) finish(ctx context.Context, deltaLink string) (workflows.Co
 	return workflows.CollectionResult{
 		Container: cont, DirEntry: dirJSON, DetailsID: detailsID.String(), DeltaLink: deltaLink,
 		Items: int64(len(entries)), Bytes: bytes, Fetched: c.cp.Fetched, Reused: c.cp.Reused,
-		Removed: c.cp.Removed, Reset: c.cp.Reset, Listed: c.cp.Listed, Errors: c.errors, Skipped: c.cp.Skipped,
+		Removed: c.cp.Removed, Reset: c.cp.Reset, Listed: c.cp.Listed, Errors: c.reportedErrors(), Skipped: c.cp.Skipped,
 	}, nil
 }
 

@@ -256,6 +256,92 @@ func TestCollectionSkipsItemsGraphCanNeverServeWithTheirCause(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// An item Graph serves only part of (a series whose exceptions Exchange
+// cannot list) is stored as served and reported as kept with a warning:
+// neither skipped nor an error.
+func TestCollectionKeepsDegradedItemsWithAWarning(t *testing.T) {
+	f := newExchangeFixture(t, 5)
+	f.src.degradedIDs["item-03"] = m365.CauseInstancesUnavailable
+	f.src.skipIDs["item-01"] = m365.CauseCorrupt
+	res, _, err := f.run(nil, nil)
+	require.NoError(t, err)
+	want := f.truth()
+	delete(want, "item-01")
+	require.Equal(t, want, f.stored(res), "the degraded item is stored as served")
+	require.Equal(t, int64(4), res.Items)
+	require.Equal(t, int64(4), res.Fetched)
+	require.Equal(t, int64(1), res.Skipped, "only the unreadable item is skipped")
+	byID := map[string]backup.ItemError{}
+	for _, e := range res.Errors {
+		byID[e.ItemID] = e
+	}
+	require.Len(t, byID, 2)
+	require.Equal(t, backup.ItemError{Category: "email", Path: []string{"Inbox"}, ItemID: "item-03", Name: "subject body 3",
+		Reason: m365.CauseInstancesUnavailable.Describe(), Cause: "instancesUnavailable", Kept: true}, byID["item-03"])
+	require.False(t, byID["item-01"].Kept)
+	require.Equal(t, 1, f.src.fetches["item-03"], "a degraded item is not fetched again")
+
+	// The backup counts it as a warning, not as skipped or failed.
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(f.a)
+	val, err := env.ExecuteActivity(f.a.CombineBackup, workflows.CombineInput{
+		Repo: f.repo, BackupID: "b", TenantID: "tenant", Mailbox: m365.Mailbox{ID: "mbx", UPN: "ann@contoso.com"},
+		Collections: []workflows.CollectionResult{res}, Workflow: "wf",
+	})
+	require.NoError(t, err)
+	var s backup.Summary
+	require.NoError(t, val.Get(&s))
+	require.Equal(t, int64(4), s.Items)
+	require.Equal(t, int64(1), s.Warnings)
+	require.Equal(t, int64(1), s.Skipped)
+	require.Equal(t, int64(1), s.Errors, "the warning is not an error")
+
+	// Changed, it is fetched and reported again; unchanged, it is kept
+	// from the previous backup and not reported again.
+	f.src.put("item-03", "edited body")
+	f.src.resetCounts()
+	inc, _, err := f.run(previousOf(t, res), nil)
+	require.NoError(t, err)
+	require.Len(t, inc.Errors, 1)
+	require.Equal(t, "subject edited body", inc.Errors[0].Name)
+	require.True(t, inc.Errors[0].Kept)
+	again, _, err := f.run(previousOf(t, inc), nil)
+	require.NoError(t, err)
+	require.Empty(t, again.Errors)
+
+	// Changed while listed on two pages of one enumeration (an item added
+	// before it shifts the pages), it is fetched twice and reported once,
+	// as last stored.
+	g := newExchangeFixture(t, 5)
+	g.src.degradedIDs["item-02"] = m365.CauseInstancesUnavailable
+	g.src.afterPage = func(link string) {
+		if link == "" {
+			g.src.put("item-000", "early")
+			g.src.put("item-02", "edited")
+		}
+	}
+	twice, _, err := g.run(nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, 2, g.src.fetches["item-02"])
+	require.Len(t, twice.Errors, 1)
+	require.Equal(t, "subject edited", twice.Errors[0].Name)
+}
+
+// A warning stands for the item as stored: fetched twice in one backup (a
+// delta may list an item on two pages) it is reported once; removed before
+// the backup ends, not at all. Failures are all reported.
+func TestReportedErrorsKeepOneWarningPerStoredItem(t *testing.T) {
+	warn := func(id, name string) backup.ItemError { return backup.ItemError{ItemID: id, Name: name, Kept: true} }
+	fail := backup.ItemError{ItemID: "x", Reason: "boom"}
+	c := &collection{
+		entries: map[string]*snapshot.DirEntry{"a": {Name: "a"}, "b": {Name: "b"}},
+		errors:  []backup.ItemError{warn("a", "first"), fail, warn("gone", "removed"), warn("a", "second"), warn("b", "b"), fail},
+	}
+	require.Equal(t, []backup.ItemError{fail, warn("a", "second"), warn("b", "b"), fail}, c.reportedErrors())
+	require.Len(t, c.errors, 6, "the collection's own record is left alone")
+}
+
 func TestGraphErrorsMapToWorkflowErrors(t *testing.T) {
 	require.True(t, isType(graphError(m365.ErrAuth), workflows.ErrTypeGraphAuth))
 	require.True(t, isType(graphError(errors.Join(m365.ErrUnknownResource, errors.New("nobody@x"))), workflows.ErrTypeUnknownMailbox))

@@ -106,6 +106,15 @@ func writeBackup(ctx context.Context, r *repository.Repository, sess *repository
 			DirID: dir.ObjectID.String(), DetailsID: c.DetailsID, DeltaLink: c.DeltaLink, Items: c.Items, Bytes: c.Bytes,
 		})
 		index.Errors = append(index.Errors, c.Errors...)
+		for _, ie := range c.Errors {
+			// Items kept with a warning are in the backup: neither
+			// skipped nor errors.
+			if ie.Kept {
+				b.Warnings++
+			} else {
+				b.Errors++
+			}
+		}
 		b.Items += c.Items
 		b.Bytes += c.Bytes
 		b.Fetched += c.Fetched
@@ -117,7 +126,6 @@ func writeBackup(ctx context.Context, r *repository.Repository, sess *repository
 			b.Listed = append(b.Listed, string(c.Container.Category)+"/"+strings.Join(c.Container.Path, "/"))
 		}
 	}
-	b.Errors = int64(len(index.Errors))
 	rootEntry, err := root.write(ctx, sess, "", "")
 	if err != nil {
 		return backup.Summary{}, repositoryError(err)

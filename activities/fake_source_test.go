@@ -27,10 +27,16 @@ type fakeMailbox struct {
 	pageSize int
 	// skipIDs are items Graph can never serve, with the cause it gives.
 	skipIDs map[string]m365.Cause
+	// degradedIDs are items Graph serves only part of (an event series
+	// without its exceptions): the reader says so with the cause.
+	degradedIDs map[string]m365.Cause
 	// overQuota refuses delta queries, as a mailbox at its quota does;
 	// listing still works.
 	overQuota bool
 	lists     int // ListPage calls
+	// afterPage, when set, runs (under the lock) after each DeltaPage of
+	// a full enumeration, e.g. to change the mailbox between pages.
+	afterPage func(link string)
 }
 
 type fakeItem struct {
@@ -40,7 +46,7 @@ type fakeItem struct {
 
 func newFakeMailbox(n int) *fakeMailbox {
 	f := &fakeMailbox{items: map[string]fakeItem{}, expired: map[string]bool{}, fetches: map[string]int{}, failIDs: map[string]bool{},
-		skipIDs: map[string]m365.Cause{}, pageSize: 3}
+		skipIDs: map[string]m365.Cause{}, degradedIDs: map[string]m365.Cause{}, pageSize: 3}
 	for i := range n {
 		f.put(fmt.Sprintf("item-%02d", i), fmt.Sprintf("body %d", i))
 	}
@@ -118,6 +124,9 @@ func (f *fakeMailbox) DeltaPage(_ context.Context, _ string, _ m365.Category, _ 
 	} else {
 		p.DeltaLink = fmt.Sprintf("delta:%d", seq)
 	}
+	if f.afterPage != nil {
+		f.afterPage(link)
+	}
 	return p, nil
 }
 
@@ -163,8 +172,19 @@ func (f *fakeMailbox) FetchItem(_ context.Context, _ string, _ m365.Category, id
 	if !ok {
 		return nil, fmt.Errorf("%w: item %s", m365.ErrNotFound, id)
 	}
+	if cause, ok := f.degradedIDs[id]; ok {
+		return &degradedBody{ReadCloser: io.NopCloser(strings.NewReader(it.body)), cause: cause}, nil
+	}
 	return io.NopCloser(strings.NewReader(it.body)), nil
 }
+
+// degradedBody is the part of an item Graph served (m365.DegradedReader).
+type degradedBody struct {
+	io.ReadCloser
+	cause m365.Cause
+}
+
+func (d *degradedBody) Degraded() (m365.Cause, bool) { return d.cause, true }
 
 func (f *fakeMailbox) totalFetches() int {
 	n := 0

@@ -19,10 +19,16 @@ import (
 const eventHeadSize = 64 << 10
 
 // eventMetaReader passes an event's JSON through, keeping its first bytes.
+// degraded is set when the JSON lacks what Graph would not serve.
 type eventMetaReader struct {
 	io.ReadCloser
-	head bytes.Buffer
+	head     bytes.Buffer
+	degraded m365.Cause
 }
+
+// Degraded reports why the event is stored without part of it: a series
+// whose exceptions Exchange cannot list (m365.CauseInstancesUnavailable).
+func (r *eventMetaReader) Degraded() (m365.Cause, bool) { return r.degraded, r.degraded != "" }
 
 func (r *eventMetaReader) Read(p []byte) (int, error) {
 	n, err := r.ReadCloser.Read(p)
@@ -80,4 +86,7 @@ func (r *eventMetaReader) ItemMeta() m365.ItemMeta {
 	return m
 }
 
-var _ m365.MetaReader = (*eventMetaReader)(nil)
+var (
+	_ m365.MetaReader     = (*eventMetaReader)(nil)
+	_ m365.DegradedReader = (*eventMetaReader)(nil)
+)

@@ -220,10 +220,19 @@ func (c *Client) shouldRetryThrottled(spent time.Duration, attempt int, req *htt
 	if wait > maxInlineWait || spent+wait > maxInlineWaitTotal {
 		return false
 	}
-	if resp.StatusCode == http.StatusServiceUnavailable && resp.ContentLength == 0 && req != nil && kindOf(req.Context()) == "events.delta" {
-		// Exchange's answer to an event delta page too large to assemble,
-		// not throttling: the caller asks for smaller pages (eventPage).
-		return false
+	if resp.StatusCode == http.StatusServiceUnavailable && resp.ContentLength == 0 && req != nil {
+		switch kindOf(req.Context()) {
+		case "events.delta":
+			// Exchange's answer to an event delta page too large to
+			// assemble, not throttling: the caller asks for smaller pages
+			// (eventPage).
+			return false
+		case kindEventGet:
+			// Exchange's answer, on every attempt, to a series with too
+			// many occurrences to list its exceptions: the caller reads it
+			// without them (fetchEvent).
+			return false
+		}
 	}
 	discard(resp)
 	return true

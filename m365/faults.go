@@ -1,6 +1,9 @@
 package m365
 
-import "errors"
+import (
+	"errors"
+	"io"
+)
 
 // A real tenant fails persistently, on one resource: an unlicensed user, a
 // mailbox scoped out by an access policy or over its quota, a file flagged
@@ -62,6 +65,10 @@ const (
 	CauseTooLarge          Cause = "tooLarge"
 	CauseDeletedInFlight   Cause = "deletedInFlight"
 	CauseSizeDrift         Cause = "sizeDrift"
+	// CauseInstancesUnavailable: an event series Exchange cannot list the
+	// exceptions of (503 with an empty body to every GET expanding
+	// exceptionOccurrences); kept without them, with a warning.
+	CauseInstancesUnavailable Cause = "instancesUnavailable"
 )
 
 // Container causes.
@@ -99,6 +106,8 @@ func (c Cause) Describe() string {
 		return "deleted before it could be read"
 	case CauseSizeDrift:
 		return "SharePoint served different bytes than it lists (kept as downloaded)"
+	case CauseInstancesUnavailable:
+		return "a series with too many occurrences for Exchange to list its exceptions; stored without them"
 	case CauseQuotaExceeded:
 		return "the mailbox is over its quota, so Exchange refuses delta queries; listed instead"
 	case CauseDeltaRefused:
@@ -117,6 +126,15 @@ func (c Cause) Describe() string {
 		return "the app lacks the permission or admin consent"
 	}
 	return string(c)
+}
+
+// DegradedReader is an item's content that, once read, may say it is not
+// the whole item: Graph would not serve all of it, and what it served is
+// stored. The backup keeps the item and reports it with the cause, as a
+// warning (backup.ItemError.Kept).
+type DegradedReader interface {
+	io.Reader
+	Degraded() (Cause, bool)
 }
 
 // Fault is a failure whose class and cause were read from Graph's answer.
