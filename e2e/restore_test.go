@@ -22,6 +22,9 @@ var serverAssigned = map[string]bool{
 	"id": true, "@odata.etag": true, "@odata.context": true, "createdDateTime": true, "lastModifiedDateTime": true,
 	"changeKey": true, "parentFolderId": true, "webLink": true, "iCalUId": true, "seriesMasterId": true,
 	"calendar@odata.associationLink": true, "calendar@odata.navigationLink": true,
+	// The key of the request that created an event: a restored copy is
+	// created by another request.
+	"transactionId": true,
 }
 
 // eventNotes are what a restore changes on purpose in an event: attendees
