@@ -15,7 +15,8 @@ type Stats struct {
 	// Requests maps a request kind (users.get, users.list, mailbox.probe,
 	// mailFolders.delta, contactFolders.delta, contactFolders.get,
 	// calendars.list, messages.delta, contacts.delta, events.delta,
-	// message.mime, contact.get, event.get (event.get.withoutExceptions when a series refuses its exceptions), auth.token, auth.discovery;
+	// message.mime, contact.get, event.get (and event.get.withoutExceptions
+	// for a series that refuses its exceptions), auth.token, auth.discovery;
 	// for restores mailFolders.list, mailFolders.create,
 	// contactFolders.list, contactFolders.create, calendars.list,
 	// calendars.create, messages.list, contacts.list, events.list,
