@@ -51,16 +51,9 @@ func (d *Drives) CombineDrives(ctx context.Context, in workflows.CombineDrivesIn
 			b.Fetched += res.Files
 			// Counts beyond the reported errors; batches of older
 			// workers count none.
-			var skipped, kept int64
-			for _, ie := range res.Errors {
-				if ie.Kept {
-					kept++
-				} else {
-					skipped++
-				}
-			}
+			skipped := backup.Failures(res.Errors)
 			b.Skipped += max(res.Skipped, skipped)
-			b.Warnings += max(res.Warnings, kept)
+			b.Warnings += max(res.Warnings, int64(len(res.Errors))-skipped)
 		}
 		b.Items += c.Items
 		b.Bytes += c.Bytes
@@ -68,11 +61,7 @@ func (d *Drives) CombineDrives(ctx context.Context, in workflows.CombineDrivesIn
 			b.Resets = append(b.Resets, e.Drive.Name)
 		}
 	}
-	for _, ie := range index.Errors {
-		if !ie.Kept {
-			b.Errors++
-		}
-	}
+	b.Errors = backup.Failures(index.Errors)
 	rootEntry, err := root.write(ctx, sess, "", "")
 	if err != nil {
 		return backup.Summary{}, repositoryError(err)

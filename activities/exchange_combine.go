@@ -106,15 +106,11 @@ func writeBackup(ctx context.Context, r *repository.Repository, sess *repository
 			DirID: dir.ObjectID.String(), DetailsID: c.DetailsID, DeltaLink: c.DeltaLink, Items: c.Items, Bytes: c.Bytes,
 		})
 		index.Errors = append(index.Errors, c.Errors...)
-		for _, ie := range c.Errors {
-			// Items kept with a warning are in the backup: neither
-			// skipped nor errors.
-			if ie.Kept {
-				b.Warnings++
-			} else {
-				b.Errors++
-			}
-		}
+		// Items kept with a warning are in the backup: neither skipped
+		// nor errors.
+		failed := backup.Failures(c.Errors)
+		b.Errors += failed
+		b.Warnings += int64(len(c.Errors)) - failed
 		b.Items += c.Items
 		b.Bytes += c.Bytes
 		b.Fetched += c.Fetched

@@ -54,6 +54,18 @@ type ItemError struct {
 	Kept bool `json:"kept,omitempty"`
 }
 
+// Failures counts the item errors that are not warnings about items kept
+// in the backup.
+func Failures(errs []ItemError) int64 {
+	var n int64
+	for _, e := range errs {
+		if !e.Kept {
+			n++
+		}
+	}
+	return n
+}
+
 // LeftOut is a resource a request selected ("*") but did not back up,
 // because it has nothing of the service to back up: a guest or unlicensed
 // user, a mailbox on premises, a OneDrive never provisioned or locked.

@@ -174,13 +174,7 @@ func ResourceDrivesBackupWorkflow(ctx workflow.Context, in ResourceDrivesBackupI
 			progress.CollectionsDone++
 			progress.Items += r.Files
 			progress.Bytes += r.Bytes
-			var failed int64
-			for _, ie := range r.Errors {
-				if !ie.Kept {
-					failed++
-				}
-			}
-			progress.Errors += max(r.Skipped, failed)
+			progress.Errors += max(r.Skipped, backup.Failures(r.Errors))
 			return nil
 		})
 	if err != nil {

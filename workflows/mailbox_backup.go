@@ -258,5 +258,5 @@ func (b *mailboxBackup) collected(r CollectionResult) {
 	b.progress.CollectionsDone++
 	b.progress.Items += r.Items
 	b.progress.Bytes += r.Bytes
-	b.progress.Errors += int64(len(r.Errors))
+	b.progress.Errors += backup.Failures(r.Errors)
 }
