@@ -1,12 +1,14 @@
 package graph
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"testing"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 
+	"github.com/corso-temporal/corso/graphsim"
 	"github.com/corso-temporal/corso/m365"
 )
 
@@ -87,5 +89,45 @@ func TestThrottledAnswersKeepTheirRetryAfter(t *testing.T) {
 	var te *ThrottledError
 	if err := answered(newAPIError("get", http.StatusTooManyRequests, "ApplicationThrottled", ""), h); !errors.As(err, &te) || te.RetryAfter.Seconds() != 7 {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// Messages Exchange can never serve fail at once with their cause: the
+// transport does not retry a 500 that is the item's own (ErrorCorruptData),
+// and a 404 with an empty body, which passes, is retried.
+func TestUnservableItemsFailAtOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client(nil)
+	u := e.quirkyUser()
+	skipped := 0
+	for _, x := range e.state(u.ID, "mail").Expected {
+		if x.Outcome != graphsim.OutcomeSkipped || x.ItemID == "" {
+			continue
+		}
+		before := c.Stats().Retries
+		body, err := c.FetchItem(context.Background(), u.ID, Email, x.ItemID)
+		if err == nil {
+			body.Close()
+		}
+		if class, cause := m365.FaultOf(err); class != m365.ItemSkipped || string(cause) != x.Cause {
+			t.Errorf("%s: %v (%v/%q), want skipped as %s", x.Name, err, class, cause, x.Cause)
+		}
+		if n := c.Stats().Retries - before; n != 0 {
+			t.Errorf("%s: retried %d times", x.Name, n)
+		}
+		skipped++
+	}
+	if skipped < 3 {
+		t.Fatalf("%d unservable messages, the tenant has 3", skipped)
+	}
+	// The quirky Inbox's first ordinary message answers an empty 404 once.
+	for _, it := range e.state(u.ID, "mail").Items {
+		if it.Kind != "message" {
+			continue
+		}
+		fetchBytes(t, c, u.ID, Email, it.ID)
+	}
+	if e.simStats().Faults["transient404"] == 0 {
+		t.Error("no empty 404 was met")
 	}
 }
