@@ -359,11 +359,10 @@ func (s *Server) persistentFault(rq *request) *apiError {
 		if err != nil {
 			return nil
 		}
+		if f := mailboxRefusal(u); f != nil {
+			return f
+		}
 		switch u.special {
-		case specUnlicensed:
-			return errUnlicensed()
-		case specPolicyBlocked:
-			return errAccessPolicy()
 		case specOverQuota:
 			// Delta writes sync state into the mailbox; listing does not.
 			if rq.route.class == "mail.folders.delta" || rq.route.class == "mail.messages.delta" {
@@ -399,6 +398,12 @@ func (s *Server) mailboxPathFault(segs []string) *apiError {
 	if err != nil {
 		return nil
 	}
+	return mailboxRefusal(u)
+}
+
+// mailboxRefusal is the answer to every Exchange call of a user whose
+// mailbox refuses them all, or nil.
+func mailboxRefusal(u *user) *apiError {
 	switch u.special {
 	case specUnlicensed:
 		return errUnlicensed()
