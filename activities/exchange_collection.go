@@ -310,10 +310,24 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 	return c.finish(ctx, deltaLink)
 }
 
-// startListing turns the collection into a listing round: what was
-// stored becomes reuse candidates, and what the listing does not report is
-// gone from this backup.
+// startListing turns the collection into a listing round: Graph refused
+// delta for it.
 func (c *collection) startListing(ctx context.Context) {
+	c.restart(ctx, collectionCheckpoint{Started: true, Reset: c.cp.Reset, Listed: true})
+}
+
+func (c *collection) reset(ctx context.Context) error {
+	if c.cp.Reset {
+		return errors.New("delta enumeration expired twice in one backup")
+	}
+	c.restart(ctx, collectionCheckpoint{Started: true, Reset: true})
+	return nil
+}
+
+// restart begins a new enumeration of the collection from cp: what was
+// stored becomes reuse candidates, and what the enumeration does not
+// report is gone from this backup.
+func (c *collection) restart(ctx context.Context, cp collectionCheckpoint) {
 	cand := c.entries
 	for name, e := range c.candEntries {
 		if _, ok := cand[name]; !ok {
@@ -323,22 +337,9 @@ func (c *collection) startListing(ctx context.Context) {
 	c.candEntries = cand
 	c.entries, c.details = map[string]*snapshot.DirEntry{}, map[string]backup.Entry{}
 	c.pending = segment{}
-	c.cp = collectionCheckpoint{Started: true, Reset: c.cp.Reset, Listed: true}
+	c.cp = cp
 	c.errors = nil
 	c.heartbeat(ctx, true)
-}
-
-func (c *collection) reset(ctx context.Context) error {
-	if c.cp.Reset {
-		return errors.New("delta enumeration expired twice in one backup")
-	}
-	c.candEntries = c.entries
-	c.entries, c.details = map[string]*snapshot.DirEntry{}, map[string]backup.Entry{}
-	c.pending = segment{}
-	c.cp = collectionCheckpoint{Started: true, Reset: true}
-	c.errors = nil
-	c.heartbeat(ctx, true)
-	return nil
 }
 
 // applyPage applies one page of changes, downloading as many items at
