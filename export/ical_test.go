@@ -67,9 +67,9 @@ func TestEventTimeZones(t *testing.T) {
 }
 
 func TestWindowsZonesResolve(t *testing.T) {
-	for win, iana := range windowsZones {
+	for _, win := range []string{"Pacific Standard Time", "W. Europe Standard Time", "Tokyo Standard Time", "Yukon Standard Time"} {
 		if _, ok := location(win); !ok {
-			t.Errorf("%q (%s) does not resolve", win, iana)
+			t.Errorf("%q does not resolve", win)
 		}
 	}
 	if _, ok := location("Local"); ok {
