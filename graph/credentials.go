@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -142,7 +143,9 @@ func (t *reauth) RoundTrip(req *http.Request) (*http.Response, error) {
 		!strings.EqualFold(answerOf(resp.StatusCode, peek(resp)).code, "InvalidAuthenticationToken") {
 		return resp, err
 	}
-	if req.Body != nil && req.GetBody == nil {
+	// kiota's bodies are seekable (its retry handler rewinds them too).
+	seeker, seekable := req.Body.(io.Seeker)
+	if req.Body != nil && req.GetBody == nil && !seekable {
 		return resp, nil // a body that cannot be sent twice
 	}
 	tok, rerr := t.cred.renew(req.Context(), bearer)
@@ -151,8 +154,13 @@ func (t *reauth) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	again := req.Clone(req.Context())
 	again.Header.Set("Authorization", "Bearer "+tok.Token)
-	if req.GetBody != nil {
+	switch {
+	case req.GetBody != nil:
 		if again.Body, rerr = req.GetBody(); rerr != nil {
+			return resp, nil
+		}
+	case seekable:
+		if _, rerr = seeker.Seek(0, io.SeekStart); rerr != nil {
 			return resp, nil
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	khttp "github.com/microsoft/kiota-http-go"
 )
 
 // issuer hands out the tokens of its list in turn.
@@ -81,5 +82,38 @@ func TestRefusedTokenIsRenewedOnce(t *testing.T) {
 	}
 	if strings.Join(seen, ",") != "old,new,old,new,new,newer" {
 		t.Fatalf("tokens sent: %v", seen)
+	}
+}
+
+// A request body kiota sends (seekable, without GetBody) goes again whole
+// with the new token.
+func TestRefusedTokenResendsTheBody(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, r.Header.Get("Authorization")+" "+string(b))
+		if r.Header.Get("Authorization") == "Bearer old" {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":{"code":"InvalidAuthenticationToken","message":"Lifetime validation failed, the token is expired."}}`)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	fresh := &issuer{tokens: []string{"new"}}
+	cred := &cachedCredential{cred: &issuer{tokens: []string{"old"}}, fresh: func() (azcore.TokenCredential, error) { return fresh, nil }}
+	if _, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: graphScopes}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, nil)
+	req.Body = khttp.NopCloser(strings.NewReader(`{"subject":"x"}`))
+	req.Header.Set("Authorization", "Bearer old")
+	resp, err := (&http.Client{Transport: &reauth{base: http.DefaultTransport, cred: cred}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || strings.Join(got, "|") != `Bearer old {"subject":"x"}|Bearer new {"subject":"x"}` {
+		t.Fatalf("%d after %q", resp.StatusCode, got)
 	}
 }
