@@ -35,6 +35,30 @@ func (r *report) check(name, value, target string, ok bool) {
 	fmt.Fprintf(os.Stderr, "  %s: %s\n", name, value)
 }
 
+// missed names every checked figure whose target was not met.
+func (r *report) missed() []string {
+	var out []string
+	for _, f := range r.figures {
+		if f.ok != nil && !*f.ok {
+			out = append(out, fmt.Sprintf("%s: %s, target %s", f.name, f.value, f.target))
+		}
+	}
+	return out
+}
+
+// outcome is what the bench ends with: the error that stopped it, else
+// every target it missed. It returns the exit status and the message for
+// standard error, empty when every target was met.
+func outcome(r *report, err error) (int, string) {
+	if err != nil {
+		return 1, "bench: " + err.Error()
+	}
+	if m := r.missed(); len(m) > 0 {
+		return 1, fmt.Sprintf("bench: %d target(s) NOT MET:\n  %s", len(m), strings.Join(m, "\n  "))
+	}
+	return 0, ""
+}
+
 func (r *report) print() {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MEASURE\tVALUE\tTARGET\t")
@@ -58,7 +82,7 @@ func totals(bs []backup.Summary) (items, bytes int64) {
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
-func run(c config) error {
+func run(c config, rep *report) error {
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp("", "corso-bench-")
 	if err != nil {
@@ -79,35 +103,18 @@ func run(c config) error {
 		return err
 	}
 	defer conns.Close(ctx)
-	var rep report
 	switch c.only {
 	case onlyDrive:
-		if err := driveRun(ctx, &rep, stack, conns, c); err != nil {
+		if err := driveRun(ctx, rep, stack, conns, c); err != nil {
 			return err
 		}
-		if err := largeFileRun(&rep, stack, c); err != nil {
-			return err
-		}
-		rep.print()
-		return nil
+		return largeFileRun(rep, stack, c)
 	case onlyMemory:
-		if err := memoryRun(&rep, stack, c); err != nil {
-			return err
-		}
-		rep.print()
-		return nil
+		return memoryRun(rep, stack, c)
 	case onlyScale:
-		if err := scaleReport(&rep, stack, c); err != nil {
-			return err
-		}
-		rep.print()
-		return nil
+		return scaleReport(rep, stack, c)
 	case onlyRealTenant:
-		if err := realTenantRun(&rep, stack, c); err != nil {
-			return err
-		}
-		rep.print()
-		return nil
+		return realTenantRun(rep, stack, c)
 	}
 
 	// 1. Full backup throughput against raw kopia ingest of the same items.
@@ -144,7 +151,7 @@ func run(c config) error {
 	peak, _ := localstack.PeakRSS(w1.Process.Pid)
 	rep.add("worker peak RSS, full backup", fmt.Sprintf("%.0f MiB", mib(peak)))
 	if c.only == "" {
-		if err := rawComparison(ctx, &rep, stack, conns, t1, a1, full, backupRate, fullCPU, bytes); err != nil {
+		if err := rawComparison(ctx, rep, stack, conns, t1, a1, full, backupRate, fullCPU, bytes); err != nil {
 			return err
 		}
 	}
@@ -176,23 +183,22 @@ func run(c config) error {
 	rep.check("incremental time / full time", fmt.Sprintf("%.3f", ratio), "<= 0.1", ratio <= 0.1)
 	if c.only == onlyExchangeIncremental {
 		localstack.Terminate(w1)
-		rep.print()
 		return nil
 	}
-	if err := restoreAndExport(&rep, a1, full, tmp); err != nil {
+	if err := restoreAndExport(rep, a1, full, tmp); err != nil {
 		return err
 	}
 	localstack.Terminate(w1)
 
-	if err := driveRun(ctx, &rep, stack, conns, c); err != nil {
+	if err := driveRun(ctx, rep, stack, conns, c); err != nil {
 		return err
 	}
-	if err := largeFileRun(&rep, stack, c); err != nil {
+	if err := largeFileRun(rep, stack, c); err != nil {
 		return err
 	}
 
 	// 3. Worker memory as one mailbox grows 4x.
-	if err := memoryRun(&rep, stack, c); err != nil {
+	if err := memoryRun(rep, stack, c); err != nil {
 		return err
 	}
 
@@ -204,12 +210,12 @@ func run(c config) error {
 	rep.check("items fetched twice after a worker kill", fmt.Sprint(again), "<= 1000", again <= 1000)
 
 	// 5. Scaling under Graph latency: one worker, then four.
-	if err := scaleReport(&rep, stack, c); err != nil {
+	if err := scaleReport(rep, stack, c); err != nil {
 		return err
 	}
 
 	// 6. A real tenant's persistent faults against a clean tenant.
-	if err := realTenantRun(&rep, stack, c); err != nil {
+	if err := realTenantRun(rep, stack, c); err != nil {
 		return err
 	}
 
@@ -219,8 +225,6 @@ func run(c config) error {
 		return err
 	}
 	rep.check("largest workflow history", fmt.Sprintf("%d events (%s)", largest, which), "<= 10000", largest <= 10000)
-
-	rep.print()
 	return nil
 }
 
@@ -374,6 +378,12 @@ func rawComparison(ctx context.Context, rep *report, stack *localstack.Stack, co
 	stored, err := a1.items(ctx, conns, full)
 	if err != nil {
 		return err
+	}
+	// The comparison is only fair on the same items: every one the
+	// backups count, no more.
+	items, _ := totals(full)
+	if int64(len(stored)) != items {
+		return fmt.Errorf("raw ingest: the backups count %d items but their snapshots hold %d", items, len(stored))
 	}
 	aRaw, err := newAdmin(stack, t1, "bench-raw", "--task-queue", "bench-throughput")
 	if err != nil {

@@ -47,7 +47,15 @@ func runWithStack(m *testing.M) (code int, err error) {
 			return 0, err
 		}
 	}
-	return m.Run(), nil
+	code = m.Run()
+	// Every CLI run and log of the suite, looked through once it is done.
+	if err := scanSuiteOutput(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code, nil
 }
 
 // result is one finished CLI run.
@@ -60,5 +68,6 @@ func corso(t *testing.T, extra map[string]string, args ...string) result {
 	if err != nil {
 		t.Fatalf("run corso %v: %v", args, err)
 	}
+	recordCLI(extra, args, r)
 	return r
 }

@@ -3,9 +3,11 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
-	"net/http"
-	"os"
+	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +20,11 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/codec/secretscan"
+	"github.com/corso-temporal/corso/graphsim"
+	"github.com/corso-temporal/corso/localstack"
 )
 
 // rawClient reads Temporal as the server stores it: no codec, so payloads
@@ -110,88 +117,226 @@ func (e execution) storedBytes(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-func TestNoSecretInTemporalOrLogs(t *testing.T) {
-	passphrase := "history-scan-passphrase-9b71"
-	a := newAdmin(t, passphrase)
-	mustSucceed(t, a.run(t, repoCmd("init", "history-scan")...))
-	mustSucceed(t, a.run(t, repoCmd("connect", "history-scan")...))
-	// A failed request carries the secrets too.
-	mustFail(t, newAdmin(t, "history-scan-wrong-4f2e").run(t, repoCmd("connect", "history-scan")...), 20*time.Second, "wrong passphrase")
-
-	secrets := map[string]string{
-		"passphrase":       passphrase,
-		"wrong passphrase": "history-scan-wrong-4f2e",
-		"S3 secret key":    dev.Env["AWS_SECRET_ACCESS_KEY"],
-		"codec key":        dev.Env["CORSO_CODEC_KEY"],
-	}
-	execs := allExecutions(t, rawClient(t), "")
-	if len(execs) < 3 {
-		t.Fatalf("found %d executions, want the ones this test ran", len(execs))
-	}
-	var payloads []*commonpb.Payload
-	for _, e := range execs {
-		stored := e.storedBytes(t)
-		for name, s := range secrets {
-			if bytes.Contains(stored, []byte(s)) {
-				t.Errorf("workflow %s stores the %s in plaintext", e.id, name)
+// watchRunning describes every running execution of a task queue until
+// stop is called and returns what it saw: pending activities' heartbeat
+// details and failures exist only while a run is in flight, as the Web UI
+// shows them.
+func watchRunning(t *testing.T, c client.Client, taskQueue string) (stop func() []*workflowservice.DescribeWorkflowExecutionResponse) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan []*workflowservice.DescribeWorkflowExecutionResponse)
+	go func() {
+		var seen []*workflowservice.DescribeWorkflowExecutionResponse
+		defer func() { done <- seen }()
+		for ctx.Err() == nil {
+			resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default",
+				Query: "TaskQueue = '" + taskQueue + "' AND ExecutionStatus = 'Running'"})
+			if err == nil {
+				for _, info := range resp.Executions {
+					d, err := c.DescribeWorkflowExecution(ctx, info.Execution.WorkflowId, info.Execution.RunId)
+					if err == nil && len(d.PendingActivities) > 0 {
+						seen = append(seen, d)
+					}
+				}
 			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	return func() []*workflowservice.DescribeWorkflowExecutionResponse {
+		cancel()
+		return <-done
+	}
+}
+
+// TestNoSecretInTemporalOrLogs runs backup, restore, export and repository
+// requests against a tenant that records every bearer token, then looks
+// for every secret involved (passphrases, the app secret, S3 keys, the
+// codec key, the tokens) in plaintext, hex and base64 forms in what
+// Temporal stores, in every payload of those runs decoded through the
+// codec server as the Web UI decodes them (workflow and activity inputs
+// and results, child workflows, heartbeats seen while running, memo,
+// search attributes, failures), in the CLI's output and in every log.
+func TestNoSecretInTemporalOrLogs(t *testing.T) {
+	const (
+		q               = "e2e-secret-scan"
+		prefix          = "secret-scan"
+		passphrase      = "secret-scan-passphrase-9b71c3"
+		wrongPassphrase = "secret-scan-wrong-4f2e8d0a"
+		appSecret       = "secret-scan-app-secret-a4c19e77"
+		wrongAppSecret  = "secret-scan-wrong-app-secret-51d0"
+	)
+	sim := startRecordingTenant(t, graphsim.TenantOptions{Seed: 91, Users: 2, ItemsPerUser: 30, Clean: true,
+		Mix: graphsim.ItemMix{Mail: 0.5, Contacts: 0.1, Events: 0.1, Files: 0.3}}, "secret-scan-app", appSecret)
+	// Every Graph call takes a moment, so that activities are seen running
+	// with their heartbeats.
+	sim.SetFaults(graphsim.FaultOptions{Latency: 15 * time.Millisecond})
+	w, err := dev.StartWorker(q, map[string]string{"CORSO_GRAPH_ENDPOINT": sim.URL}, "--task-queue", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { localstack.Terminate(w) })
+
+	raw := rawClient(t)
+	type cliOutput struct {
+		args []string
+		r    result
+	}
+	var (
+		outputs []cliOutput
+		running []*workflowservice.DescribeWorkflowExecutionResponse
+	)
+	config := filepath.Join(t.TempDir(), "corso.toml")
+	run := func(env map[string]string, config string, args ...string) result {
+		t.Helper()
+		args = append(args, "--task-queue", q, "--config-file", config)
+		stop := watchRunning(t, raw, q)
+		r := corso(t, env, args...)
+		running = append(running, stop()...)
+		outputs = append(outputs, cliOutput{args, r})
+		return r
+	}
+	env := sim.cliEnv(passphrase, appSecret)
+	mustSucceed(t, run(env, config, repoCmd("init", prefix,
+		"--aws-access-key", dev.Env["AWS_ACCESS_KEY_ID"], "--aws-secret-access-key", dev.Env["AWS_SECRET_ACCESS_KEY"])...))
+	mustSucceed(t, run(env, config, repoCmd("connect", prefix)...))
+	// Failed requests carry the secrets too.
+	mustFail(t, run(sim.cliEnv(wrongPassphrase, appSecret), filepath.Join(t.TempDir(), "wrong.toml"), repoCmd("connect", prefix)...),
+		20*time.Second, "wrong passphrase")
+
+	created := func(r result) []backup.Summary {
+		t.Helper()
+		mustSucceed(t, r)
+		var out createJSON
+		if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil || len(out.Backups) == 0 {
+			t.Fatalf("parse: %v\n%s", err, r.Stdout)
+		}
+		for _, b := range out.Backups {
+			if b.Status != backup.StatusCompleted || b.Items == 0 {
+				t.Fatalf("backup of %s: %s, %d items %s", b.ResourceName, b.Status, b.Items, b.Error)
+			}
+		}
+		return out.Backups
+	}
+	mail := created(run(env, config, "backup", "create", "exchange", "--mailbox", "*", "--json"))
+	drives := created(run(env, config, "backup", "create", "onedrive", "--user", "*", "--json"))
+	mustSucceed(t, run(env, config, "backup", "list", "exchange"))
+	mustSucceed(t, run(env, config, "backup", "details", "exchange", "--backup", mail[0].BackupID))
+	mustSucceed(t, run(env, config, "restore", "exchange", "--backup", mail[0].BackupID, "--destination", "SecretScan", "--json"))
+	mustSucceed(t, run(env, config, "export", "exchange", filepath.Join(t.TempDir(), "export"), "--backup", mail[0].BackupID, "--json"))
+	mustSucceed(t, run(env, config, "restore", "onedrive", "--backup", drives[0].BackupID, "--destination", "SecretScan", "--json"))
+	mustSucceed(t, run(env, config, "backup", "delete", "onedrive", "--backup", drives[len(drives)-1].BackupID))
+	if r := run(sim.cliEnv(passphrase, wrongAppSecret), config, "backup", "create", "exchange", "--mailbox", "*"); r.Code == 0 {
+		t.Fatalf("a backup with a wrong app secret succeeded:\n%s", r.Stdout)
+	}
+
+	tokens := sim.Tokens()
+	if len(tokens) == 0 {
+		t.Fatal("the tenant saw no bearer token: the scan would not look for any")
+	}
+	key, _ := base64.StdEncoding.DecodeString(dev.Env["CORSO_CODEC_KEY"])
+	secrets := append([]secretscan.Secret{
+		secretscan.S("passphrase", passphrase),
+		secretscan.S("wrong passphrase", wrongPassphrase),
+		secretscan.S("Azure client secret", appSecret),
+		secretscan.S("wrong Azure client secret", wrongAppSecret),
+		secretscan.S("S3 access key id", dev.Env["AWS_ACCESS_KEY_ID"]),
+		secretscan.S("S3 secret key", dev.Env["AWS_SECRET_ACCESS_KEY"]),
+		secretscan.S("codec key", dev.Env["CORSO_CODEC_KEY"]),
+		{Name: "codec key bytes", Value: key},
+	}, tokenSecrets(tokens)...)
+	sc, err := secretscan.New(secrets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// What the server stores, as stored.
+	execs := waitExecutions(t, "TaskQueue = '"+q+"' AND ExecutionStatus != 'Running'", 10)
+	var stored []storedPayload
+	failures := 0
+	for _, e := range execs {
+		if fs := sc.Scan(e.storedBytes(t)); len(fs) > 0 {
+			t.Error(secretscan.Report("workflow "+e.id+" as stored", fs))
 		}
 		for _, ev := range e.events {
-			if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
-				payloads = append(payloads, a.GetInput().GetPayloads()...)
+			stored = append(stored, payloadsIn(ev, e.id+" event "+ev.GetEventType().String())...)
+			for _, f := range failuresIn(ev) {
+				failures++
+				if fs := sc.Scan([]byte(f.GetMessage() + "\n" + f.GetStackTrace())); len(fs) > 0 {
+					t.Error(secretscan.Report("a failure message of "+e.id, fs))
+				}
+			}
+		}
+		stored = append(stored, payloadsIn(e.describe, e.id+" description")...)
+	}
+	for _, d := range running {
+		id := d.GetWorkflowExecutionInfo().GetExecution().GetWorkflowId()
+		if b, err := proto.Marshal(d); err == nil {
+			if fs := sc.Scan(b); len(fs) > 0 {
+				t.Error(secretscan.Report("running workflow "+id+" as described", fs))
+			}
+		}
+		stored = append(stored, payloadsIn(d, id+" running")...)
+	}
+
+	// The same payloads as the Web UI decodes them.
+	payloads := make([]*commonpb.Payload, len(stored))
+	for i, p := range stored {
+		payloads[i] = p.payload
+	}
+	decoded := decodeAllWithCodecServer(t, payloads)
+	if len(decoded) != len(stored) {
+		t.Fatalf("codec server answered %d payloads for %d", len(decoded), len(stored))
+	}
+	kinds := map[string]int{}
+	sawPrefix := false
+	for i, p := range decoded {
+		kinds[payloadKind(stored[i].where)]++
+		sawPrefix = sawPrefix || bytes.Contains(p.Data, []byte(prefix))
+		b := slices.Clone(p.Data)
+		for k, v := range p.Metadata {
+			b = append(append(append(b, '\n'), k...), v...)
+		}
+		if fs := sc.Scan(b); len(fs) > 0 {
+			t.Errorf("%s: %s", stored[i].where, secretscan.Report("the decoded payload", fs))
+		}
+	}
+	t.Logf("scanned %d executions, %d failures, %d payloads %v, %d CLI runs, %d bearer tokens", len(execs), failures, len(decoded), kinds, len(outputs), len(tokens))
+	if failures == 0 {
+		t.Error("the runs left no failure to scan")
+	}
+	if !sawPrefix {
+		t.Error("no decoded payload names the repository prefix: the codec server did not decode them")
+	}
+	for _, k := range []string{"workflow input", "workflow result", "child workflow input", "activity input", "activity result", "heartbeat details", "search attributes"} {
+		if kinds[k] == 0 {
+			t.Errorf("the runs left no %s to scan", k)
+		}
+	}
+
+	// What the admin sees, and what every process logged.
+	for _, o := range outputs {
+		for what, out := range map[string]string{"stdout": o.r.Stdout, "stderr": o.r.Stderr} {
+			if fs := sc.Scan([]byte(out)); len(fs) > 0 {
+				t.Error(secretscan.Report(fmt.Sprintf("the %s of `corso %s`", what, strings.Join(o.args, " ")), fs))
 			}
 		}
 	}
-
-	// The Web UI decodes payloads through the codec server: it sees the
-	// repository location, never the sealed credentials.
-	decoded := decodeWithCodecServer(t, payloads)
-	if !strings.Contains(decoded, "history-scan") {
-		t.Fatalf("codec server did not decode the inputs: %.300s", decoded)
-	}
-	for name, s := range secrets {
-		if strings.Contains(decoded, s) {
-			t.Errorf("codec server reveals the %s", name)
-		}
-	}
-
 	for _, p := range dev.Logs() {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for name, s := range secrets {
-			if bytes.Contains(b, []byte(s)) {
-				t.Errorf("log %s holds the %s", p, name)
-			}
+		if fs := scanFile(t, sc, p); len(fs) > 0 {
+			t.Error(secretscan.Report("log "+p, fs))
 		}
 	}
 }
 
+// decodeWithCodecServer decodes payloads through the codec server and
+// returns their data, joined.
 func decodeWithCodecServer(t *testing.T, payloads []*commonpb.Payload) string {
 	t.Helper()
-	body, err := protojson.Marshal(&commonpb.Payloads{Payloads: payloads})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, dev.Env["CORSO_CODEC_ENDPOINT"]+"/decode", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Namespace", "default")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out commonpb.Payloads
-	var raw json.RawMessage
-	if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil {
-		t.Fatal(err)
-	}
-	if err := protojson.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("codec server answer: %v: %s", err, raw)
-	}
 	var all strings.Builder
-	for _, p := range out.Payloads {
+	for _, p := range decodePayloadsWithCodecServer(t, payloads) {
 		all.Write(p.Data)
 	}
 	return all.String()

@@ -8,11 +8,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -78,17 +80,21 @@ func TestNewDirSink(t *testing.T) {
 }
 
 func TestNewDirSinkNotWritable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		// Root writes whatever the mode bits say: run this test as an
+		// unprivileged user, for whom they hold.
+		runAsNobody(t, "TestNewDirSinkNotWritable")
+		return
+	}
 	ro := filepath.Join(t.TempDir(), "readonly")
 	if err := os.Mkdir(ro, 0o500); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.Chmod(ro, 0o700) })
-	// Whether permissions hold for this user (not for root, say) is told
-	// by trying.
 	if f, err := os.CreateTemp(ro, "probe"); err == nil {
 		f.Close()
 		os.Remove(f.Name())
-		t.Skip("directory permissions are not enforced for this user")
+		t.Fatalf("uid %d can write into a directory of mode 0500 it owns: permissions are not enforced, so this test proves nothing", os.Geteuid())
 	}
 	_, err := NewDirSink(ro)
 	if err == nil || !strings.Contains(err.Error(), "export directory "+ro+" is not writable") {
@@ -97,6 +103,54 @@ func TestNewDirSinkNotWritable(t *testing.T) {
 	if _, err := NewDirSink(filepath.Join(ro, "sub")); err == nil || !strings.Contains(err.Error(), "cannot be created") {
 		t.Fatalf("NewDirSink below a read-only directory: %v", err)
 	}
+}
+
+// nobodyUID is the unprivileged user tests run as when they need mode bits
+// to hold.
+const nobodyUID = 65534
+
+// runAsNobody runs one test of this binary again as an unprivileged user
+// and fails unless it passes there.
+func runAsNobody(t *testing.T, name string) {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The child needs a binary and a temporary directory it can reach;
+	// the test binary's own directory is private to root.
+	base, err := os.MkdirTemp("", "corso-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(base) })
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(base, "test.bin")
+	b, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(base, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(tmp, nobodyUID, nobodyUID); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^"+name+"$", "-test.count=1", "-test.v")
+	cmd.Dir = tmp
+	cmd.Env = []string{"TMPDIR=" + tmp, "PATH=" + os.Getenv("PATH")}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobodyUID, Gid: nobodyUID, NoSetGroups: true}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+name) {
+		t.Fatalf("%s as uid %d: %v\n%s", name, nobodyUID, err, out)
+	}
+	t.Logf("ran as uid %d:\n%s", nobodyUID, out)
 }
 
 // TestNewDirSinkProcfs uses a directory nobody can write, not even root.
