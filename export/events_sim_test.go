@@ -185,6 +185,7 @@ func checkEvent(t *testing.T, tn *tenant, user, path string, raw, ics []byte, st
 		t.Errorf("%s: not an .ics name", path)
 	}
 	checkContentLines(t, path, ics)
+	checkTimeZones(t, path, ics)
 	var ev graphEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatal(err)
@@ -312,7 +313,9 @@ func checkEvent(t *testing.T, tn *tenant, user, path string, raw, ics []byte, st
 		t.Errorf("%s: %d VEVENTs with RECURRENCE-ID, want %d", path, len(overrides), len(ev.ExceptionOccurrences))
 	}
 	stats.exceptions += len(ev.ExceptionOccurrences)
-	moved := map[time.Time]time.Time{} // original start → start
+	// original start, in UTC → start. (Keys are UTC: times read with a
+	// TZID each have a *time.Location of their own, which == compares.)
+	moved := map[time.Time]time.Time{}
 	for i, o := range overrides {
 		rid, err := o.Props.DateTime(ical.PropRecurrenceID, time.UTC)
 		if err != nil {
@@ -330,7 +333,7 @@ func checkEvent(t *testing.T, tn *tenant, user, path string, raw, ics []byte, st
 		if got, _ := o.Props.Text(ical.PropSummary); got != ex.Subject {
 			t.Errorf("%s: exception SUMMARY %q, want %q", path, got, ex.Subject)
 		}
-		moved[rid] = exStart
+		moved[rid.UTC()] = exStart
 	}
 
 	// Weekly and daily series of one day a week expand to the occurrences
@@ -355,7 +358,7 @@ func checkEvent(t *testing.T, tn *tenant, user, path string, raw, ics []byte, st
 		wantStarts = append(wantStarts, s)
 	}
 	for _, occ := range set.Between(from, to, true) {
-		if s, ok := moved[occ]; ok {
+		if s, ok := moved[occ.UTC()]; ok {
 			occ = s
 		}
 		gotStarts = append(gotStarts, occ)

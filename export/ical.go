@@ -14,8 +14,13 @@ const prodID = "-//Corso//Exchange export//EN"
 
 const (
 	utcStamp   = "20060102T150405Z"
+	localStamp = "20060102T150405" // with TZID, or in an observance's offset
 	dateFormat = "20060102"
 )
+
+// zoneHorizon bounds how far past its start a series' VTIMEZONE lists its
+// zone's transitions when the series has no end date, or a far one.
+const zoneHorizon = 20 // years
 
 // graphEvent is the part of a Microsoft Graph event (beta, with
 // exceptionOccurrences and attachments expanded) that iCalendar carries.
@@ -149,14 +154,19 @@ func EventTitle(event []byte) (string, error) {
 
 // EventICS writes a Microsoft Graph event (its JSON as stored by a backup)
 // as an iCalendar object (RFC 5545) holding one VEVENT for the event and,
-// for a recurring series, one more VEVENT per changed occurrence. Times are
-// written in UTC; all-day events as dates.
+// for a recurring series, one more VEVENT per changed occurrence. All-day
+// events are written as dates, single events and series that recur in UTC
+// in UTC.
 //
-// A series is expanded in UTC: its weekdays and days of the month are
-// moved when the start falls on another day in UTC than in the series'
-// time zone, so occurrences land on the right days, but an occurrence
-// keeps the UTC time of day of the first one across daylight-saving
-// changes of that zone.
+// A series that recurs in another zone (recurrenceTimeZone, else
+// originalStartTimeZone) is written in that zone, as Exchange expands it:
+// DTSTART, DTEND, EXDATE, RECURRENCE-ID and the changed occurrences' times
+// in local time with the zone's IANA name as TZID, the RRULE's days in that
+// zone, and UNTIL in UTC (RFC 5545 3.3.10). So an occurrence keeps the
+// local time of day of the first one across daylight-saving changes. A
+// VTIMEZONE, made from Go's zone data, defines the zone: its observances
+// from the one in effect at the series' start through its last occurrence,
+// or zoneHorizon years when the series has no end (or a later one).
 func EventICS(w io.Writer, event []byte) error {
 	ev, err := parseEvent(event)
 	if err != nil {
@@ -169,6 +179,10 @@ func EventICS(w io.Writer, event []byte) error {
 	lw.prop("CALSCALE", nil, "GREGORIAN")
 	lw.prop("METHOD", nil, "PUBLISH")
 	s := newSeries(ev)
+	if s.zone != nil {
+		from, to := s.span(ev)
+		writeVTimezone(lw, s.zone, from, to)
+	}
 	uid := firstNonBlank(ev.UID, ev.ICalUID, ev.ID)
 	if err := writeVEvent(lw, ev, ev, uid, s); err != nil {
 		return err
@@ -185,25 +199,45 @@ func EventICS(w io.Writer, event []byte) error {
 }
 
 // when is an event's start or end: an instant, or a date for all-day
-// events.
+// events. An instant is written in UTC, or as local time in zone.
 type when struct {
 	t    time.Time // UTC instant, or the date at 00:00 UTC
 	date bool
 	ok   bool
+	zone *time.Location // the zone it is written in (TZID), nil for UTC
+	wall time.Time      // with zone: the local time written, read as UTC
 }
 
 func (w when) value() string {
-	if w.date {
+	switch {
+	case w.date:
 		return w.t.Format(dateFormat)
+	case w.zone != nil:
+		return w.wall.Format(localStamp)
 	}
 	return w.t.Format(utcStamp)
 }
 
 func (w when) params() []param {
-	if w.date {
+	switch {
+	case w.date:
 		return []param{{"VALUE", "DATE"}}
+	case w.zone != nil:
+		return []param{{"TZID", w.zone.String()}}
 	}
 	return nil
+}
+
+// in is w written as local time in zone; dates and missing times, and any
+// time when zone is nil, stay as they are.
+func (w when) in(zone *time.Location) when {
+	if zone == nil || w.date || !w.ok {
+		return w
+	}
+	l := w.t.In(zone)
+	w.zone = zone
+	w.wall = time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), 0, time.UTC)
+	return w
 }
 
 // eventTimes resolves an event's start and end.
@@ -282,8 +316,9 @@ func parseInstant(s string) (time.Time, bool) {
 type series struct {
 	start, end when
 	loc        *time.Location // the zone the pattern is defined in
-	shift      int            // UTC day minus the zone's day of the start: -1, 0 or 1
+	zone       *time.Location // loc, when times are written in it (TZID); nil: UTC
 	rrule      string
+	last       time.Time // no occurrence starts later (bounded by zoneHorizon)
 	exdates    []when
 }
 
@@ -307,15 +342,15 @@ func newSeries(ev *graphEvent) *series {
 			break
 		}
 	}
-	if !s.start.date {
-		local := s.start.t.In(s.loc)
-		localDay := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
-		utcDay := time.Date(s.start.t.Year(), s.start.t.Month(), s.start.t.Day(), 0, 0, 0, 0, time.UTC)
-		s.shift = int(utcDay.Sub(localDay) / (24 * time.Hour))
-	}
 	s.rrule = s.rule(ev.Recurrence)
 	if s.rrule == "" {
 		return s
+	}
+	// A series is written in its zone, where its pattern's days and times
+	// are; an all-day series spans dates, which need none.
+	if !s.start.date && s.loc != time.UTC {
+		s.zone = s.loc
+		s.start, s.end = s.start.in(s.zone), s.end.in(s.zone)
 	}
 	for _, c := range ev.CancelledOccurrences {
 		// "OID.<series id>.<yyyy-mm-dd>": the occurrence's day in the
@@ -334,14 +369,19 @@ func newSeries(ev *graphEvent) *series {
 }
 
 // occurrence is the start of the occurrence on a day of the series' zone,
-// as the RRULE generates it.
+// as the RRULE generates it: the first one's local time on that day. It is
+// written as that local time, so that it names the occurrence even when
+// the time falls in a daylight-saving gap of the zone.
 func (s *series) occurrence(day time.Time) when {
 	if s.start.date {
 		return when{t: day, date: true, ok: true}
 	}
-	d := day.AddDate(0, 0, s.shift)
-	h, m, sec := s.start.t.Clock()
-	return when{t: time.Date(d.Year(), d.Month(), d.Day(), h, m, sec, 0, time.UTC), ok: true}
+	h, m, sec := s.start.t.In(s.loc).Clock()
+	w := when{t: time.Date(day.Year(), day.Month(), day.Day(), h, m, sec, 0, s.loc).UTC(), ok: true}
+	if s.zone != nil {
+		w.zone, w.wall = s.zone, time.Date(day.Year(), day.Month(), day.Day(), h, m, sec, 0, time.UTC)
+	}
+	return w
 }
 
 // recurrenceID places a changed occurrence, given its original start, on
@@ -359,11 +399,11 @@ func (s *series) recurrenceID(originalStart time.Time) when {
 
 var weekdays = []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
 
-// icalDay names a Graph day of the week in iCalendar, moved by shift days.
-func icalDay(day string, shift int) (string, bool) {
-	for i, d := range weekdays {
+// icalDay names a Graph day of the week in iCalendar.
+func icalDay(day string) (string, bool) {
+	for _, d := range weekdays {
 		if strings.EqualFold(d, day) {
-			return strings.ToUpper(weekdays[(i+shift+7)%7][:2]), true
+			return strings.ToUpper(d[:2]), true
 		}
 	}
 	return "", false
@@ -372,7 +412,8 @@ func icalDay(day string, shift int) (string, bool) {
 var weekIndex = map[string]int{"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 
 // rule translates a Graph recurrence into an RRULE value, or "" when the
-// pattern is unknown.
+// pattern is unknown, and sets s.last. The pattern's days are those of the
+// series' zone, which the series is written in unless it is UTC.
 func (s *series) rule(rec *graphRecurrence) string {
 	p := rec.Pattern
 	var parts []string
@@ -380,7 +421,7 @@ func (s *series) rule(rec *graphRecurrence) string {
 	days := func() []string {
 		var out []string
 		for _, d := range p.DaysOfWeek {
-			if x, ok := icalDay(d, s.shift); ok {
+			if x, ok := icalDay(d); ok {
 				out = append(out, x)
 			}
 		}
@@ -396,59 +437,20 @@ func (s *series) rule(rec *graphRecurrence) string {
 		if !ok {
 			n = 1
 		}
-		switch {
-		case len(ds) > 1:
+		if len(ds) > 1 {
 			// The n-th of any of these days (e.g. the first weekday).
 			add("BYDAY", strings.Join(ds, ","))
 			add("BYSETPOS", strconv.Itoa(n))
-		case s.shift == 0:
+		} else {
 			add("BYDAY", strconv.Itoa(n)+ds[0])
-		default:
-			// In UTC the occurrence is the day before or after the n-th
-			// weekday: the n-th weekday is always within one week of days
-			// of the month, so its neighbour is within that week moved.
-			// (Exact for monthly series; for yearly ones the day moved
-			// across the month's edge stays in the named month.)
-			first := 1 + 7*(n-1)
-			if n < 0 {
-				first = -7
-			}
-			var md []string
-			for d := first; d < first+7; d++ {
-				x := d + s.shift
-				switch {
-				case x == 0 && d > 0:
-					x = -1 // the last day of the month before
-				case x == 0 && d < 0:
-					x = 1 // the first day of the month after
-				}
-				md = append(md, strconv.Itoa(x))
-			}
-			add("BYDAY", ds[0])
-			add("BYMONTHDAY", strings.Join(md, ","))
 		}
 		return true
 	}
-	// absolute places a day of the month, moved by the shift.
+	// absolute places a day of the month.
 	absolute := func(month int) {
 		d := p.DayOfMonth
 		if d < 1 || d > 31 {
 			d = s.localStartDay()
-		}
-		d += s.shift
-		// The day before the 1st is the last of the month before; the day
-		// after the 31st the 1st of the month after.
-		switch {
-		case d < 1:
-			d = -1
-			if month > 0 {
-				month = (month+10)%12 + 1
-			}
-		case d > 31:
-			d = 1
-			if month > 0 {
-				month = month%12 + 1
-			}
 		}
 		if month > 0 {
 			add("BYMONTH", strconv.Itoa(month))
@@ -490,30 +492,181 @@ func (s *series) rule(rec *graphRecurrence) string {
 	if p.Interval > 1 {
 		add("INTERVAL", strconv.Itoa(p.Interval))
 		if strings.EqualFold(p.Type, "weekly") {
-			if wk, ok := icalDay(p.FirstDayOfWeek, s.shift); ok {
+			if wk, ok := icalDay(p.FirstDayOfWeek); ok {
 				add("WKST", wk)
 			}
 		}
 	}
+	horizon := s.start.t.AddDate(zoneHorizon, 0, 0)
+	s.last = horizon
 	if r := rec.Range; r != nil {
 		switch strings.ToLower(r.Type) {
 		case "enddate":
 			if end, err := time.Parse("2006-01-02", strings.TrimSpace(r.EndDate)); err == nil {
 				if s.start.date {
 					add("UNTIL", end.Format(dateFormat))
+					s.last = end
 				} else {
-					// The whole last day counts, in the series' zone.
-					last := time.Date(end.Year(), end.Month(), end.Day(), 23, 59, 59, 0, s.loc)
-					add("UNTIL", last.UTC().Format(utcStamp))
+					// The whole last day counts, in the series' zone;
+					// UNTIL is in UTC, also when DTSTART has a TZID.
+					last := time.Date(end.Year(), end.Month(), end.Day(), 23, 59, 59, 0, s.loc).UTC()
+					add("UNTIL", last.Format(utcStamp))
+					s.last = last
 				}
 			}
 		case "numbered":
-			if r.NumberOfOccurrences > 0 {
-				add("COUNT", strconv.Itoa(r.NumberOfOccurrences))
+			if n := r.NumberOfOccurrences; n > 0 {
+				add("COUNT", strconv.Itoa(n))
+				// Twice n periods covers patterns that skip some (the
+				// 31st of the month).
+				n = 2 * n * max(p.Interval, 1)
+				switch parts[0] {
+				case "FREQ=DAILY":
+					s.last = s.start.t.AddDate(0, 0, n)
+				case "FREQ=WEEKLY":
+					s.last = s.start.t.AddDate(0, 0, 7*n)
+				case "FREQ=MONTHLY":
+					s.last = s.start.t.AddDate(0, min(n, 12*zoneHorizon), 0)
+				case "FREQ=YEARLY":
+					s.last = s.start.t.AddDate(min(n, zoneHorizon), 0, 0)
+				}
 			}
 		}
 	}
+	if s.last.After(horizon) {
+		s.last = horizon
+	}
 	return strings.Join(parts, ";")
+}
+
+// exception resolves a changed occurrence: its place in the series
+// (RECURRENCE-ID) and its own start and end, in the series' zone.
+func (s *series) exception(ev *graphEvent) (rid, start, end when) {
+	orig, ok := parseInstant(ev.OriginalStart)
+	if !ok {
+		orig, ok = instant(ev.Start, ev.OriginalStartTimeZone)
+	}
+	if ok {
+		rid = s.recurrenceID(orig)
+	}
+	start, end = eventTimes(ev)
+	return rid, start.in(s.zone), end.in(s.zone)
+}
+
+// span is the time a zoned series' VTIMEZONE must cover: from its first
+// start, or an earlier changed occurrence, to its last occurrence's end.
+func (s *series) span(ev *graphEvent) (from, to time.Time) {
+	from, to = s.start.t, s.last.Add(s.end.t.Sub(s.start.t))
+	if s.end.ok && s.end.t.After(to) {
+		to = s.end.t
+	}
+	for _, x := range s.exdates {
+		to = latest(to, x.t)
+	}
+	for i := range ev.ExceptionOccurrences {
+		rid, start, end := s.exception(&ev.ExceptionOccurrences[i])
+		for _, w := range []when{rid, start, end} {
+			if w.ok {
+				from, to = earliest(from, w.t), latest(to, w.t)
+			}
+		}
+	}
+	return from, to
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// writeVTimezone defines zone as a VTIMEZONE (RFC 5545 3.6.5) whose TZID
+// is its IANA name, from Go's zone data: the observance in effect at from,
+// then one per transition of the zone until to. Each observance starts at
+// its onset as local time in the offset before it (TZOFFSETFROM).
+func writeVTimezone(lw *lineWriter, zone *time.Location, from, to time.Time) {
+	type observance struct {
+		onset          time.Time // zero: since before the zone's data begins
+		name           string
+		offFrom, offTo int // seconds east of UTC
+		dst            bool
+	}
+	t := from.In(zone)
+	name, off := t.Zone()
+	onset, next := t.ZoneBounds()
+	first := observance{onset: onset, name: name, offFrom: off, offTo: off, dst: t.IsDST()}
+	if !onset.IsZero() {
+		_, first.offFrom = onset.Add(-time.Second).In(zone).Zone()
+	}
+	obs := []observance{first}
+	for !next.IsZero() && !next.After(to) {
+		t = next.In(zone)
+		name, off = t.Zone()
+		start, after := t.ZoneBounds()
+		// Bounds also fall where nothing changes (Go starts each year
+		// anew where a rule rather than a list gives the transitions).
+		if prev := obs[len(obs)-1]; name != prev.name || off != prev.offTo || t.IsDST() != prev.dst {
+			onset := next
+			if start.After(onset) {
+				onset = start // a transition in a day stepped over below
+			}
+			obs = append(obs, observance{onset: onset, name: name, offFrom: prev.offTo, offTo: off, dst: t.IsDST()})
+		}
+		if !after.After(next) {
+			// On the last day of a leap year that a rule covers, Go
+			// reports an end before the instant asked about
+			// (golang/go#81583): look on from the next day.
+			after = next.Add(24 * time.Hour)
+		}
+		next = after
+	}
+	if len(obs) == 1 {
+		// One offset all along: standard time, whatever the zone calls it.
+		obs[0].dst = false
+	}
+	lw.prop("BEGIN", nil, "VTIMEZONE")
+	lw.prop("TZID", nil, escapeText(zone.String()))
+	for _, o := range obs {
+		kind := "STANDARD"
+		if o.dst {
+			kind = "DAYLIGHT"
+		}
+		start := "16010101T000000"
+		if !o.onset.IsZero() {
+			start = o.onset.UTC().Add(time.Duration(o.offFrom) * time.Second).Format(localStamp)
+		}
+		lw.prop("BEGIN", nil, kind)
+		lw.prop("DTSTART", nil, start)
+		lw.prop("TZOFFSETFROM", nil, utcOffset(o.offFrom))
+		lw.prop("TZOFFSETTO", nil, utcOffset(o.offTo))
+		if o.name != "" {
+			lw.prop("TZNAME", nil, escapeText(o.name))
+		}
+		lw.prop("END", nil, kind)
+	}
+	lw.prop("END", nil, "VTIMEZONE")
+}
+
+// utcOffset writes seconds east of UTC as an iCalendar UTC-OFFSET:
+// "+0100", "-0330", "+005328" (never "-0000").
+func utcOffset(sec int) string {
+	sign := byte('+')
+	if sec < 0 {
+		sign, sec = '-', -sec
+	}
+	s := fmt.Sprintf("%c%02d%02d", sign, sec/3600, sec/60%60)
+	if sec%60 != 0 {
+		s += fmt.Sprintf("%02d", sec%60)
+	}
+	return s
 }
 
 func (s *series) localStartDay() int {
@@ -540,15 +693,11 @@ func writeVEvent(lw *lineWriter, master, ev *graphEvent, uid string, s *series) 
 	if isMaster {
 		start, end = s.start, s.end
 	} else {
-		orig, ok := parseInstant(ev.OriginalStart)
-		if !ok {
-			orig, ok = instant(ev.Start, ev.OriginalStartTimeZone)
-		}
-		if ok {
-			rid := s.recurrenceID(orig)
+		var rid when
+		rid, start, end = s.exception(ev)
+		if rid.ok {
 			lw.prop("RECURRENCE-ID", rid.params(), rid.value())
 		}
-		start, end = eventTimes(ev)
 	}
 	if start.ok {
 		lw.prop("DTSTART", start.params(), start.value())

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ func icsOf(t *testing.T, ev map[string]any) (*ical.Calendar, string) {
 		t.Fatal(err)
 	}
 	checkContentLines(t, "event", buf.Bytes())
+	checkTimeZones(t, "event", buf.Bytes())
 	cal, err := ical.NewDecoder(bytes.NewReader(buf.Bytes())).Decode()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, buf.String())
@@ -150,8 +152,9 @@ func TestRecurrenceRules(t *testing.T) {
 }
 
 // TestRecurrenceAcrossUTCDay checks series whose start falls on another
-// day in UTC than in their own zone: expanded in UTC, every occurrence
-// must still fall on the day the pattern names in that zone.
+// day in UTC than in their own zone: written in that zone, every
+// occurrence falls on the day the pattern names there, at the local time
+// of the first one.
 func TestRecurrenceAcrossUTCDay(t *testing.T) {
 	type want struct {
 		weekdays []time.Weekday // allowed local weekdays (nil: any)
@@ -225,11 +228,17 @@ func TestRecurrenceAcrossUTCDay(t *testing.T) {
 			if len(all) != tc.count {
 				t.Fatalf("%d occurrences, want %d\n%s", len(all), tc.count, text)
 			}
+			if p := cal.Events()[0].Props.Get(ical.PropDateTimeStart); p.Params.Get(ical.ParamTimezoneID) != loc.String() {
+				t.Errorf("DTSTART %s;TZID=%s, want the series' zone %s", p.Value, p.Params.Get(ical.ParamTimezoneID), loc)
+			}
 			var prev time.Time
 			for i, occ := range all {
-				// The UTC time of day is kept; in the zone an occurrence
-				// moves by the daylight-saving difference at most.
+				// The local time of day is kept, across daylight-saving
+				// changes too.
 				l := occ.In(loc)
+				if l.Format("15:04") != local.Format("15:04") {
+					t.Errorf("occurrence %d at %s local (%s), want %s", i, l.Format("Mon 2006-01-02 15:04"), occ.UTC().Format(time.RFC3339), local.Format("15:04"))
+				}
 				if !tc.check(l) {
 					t.Errorf("occurrence %d at %s (%s): not on the pattern's day\n%s", i, l.Format("Mon 2006-01-02 15:04"), occ.Format(time.RFC3339), cal.Events()[0].Props.Get(ical.PropRecurrenceRule).Value)
 				}
@@ -278,15 +287,16 @@ func TestCancelledAndChangedOccurrences(t *testing.T) {
 	}
 	var ex []string
 	for _, p := range evs[0].Props.Values(ical.PropExceptionDates) {
-		ex = append(ex, p.Value)
+		ex = append(ex, zoned(&p))
 	}
-	if want := []string{"20250914T230000Z", "20251005T230000Z"}; !slices.Equal(ex, want) {
-		t.Errorf("EXDATE %v, want %v", ex, want)
+	// Cancelled occurrences are named by their day in Tokyo.
+	if want := []string{"Asia/Tokyo:20250915T080000", "Asia/Tokyo:20251006T080000"}; !slices.Equal(ex, want) {
+		t.Errorf("EXDATE %v, want %v\n%s", ex, want, text)
 	}
 	set, _ := evs[0].RecurrenceSet(time.UTC)
 	var got []string
 	for _, o := range set.All() {
-		got = append(got, o.Format("01-02T15"))
+		got = append(got, o.UTC().Format("01-02T15"))
 	}
 	if want := []string{"09-07T23", "09-21T23", "09-28T23", "10-12T23"}; !slices.Equal(got, want) {
 		t.Errorf("occurrences %v, want %v", got, want)
@@ -294,18 +304,18 @@ func TestCancelledAndChangedOccurrences(t *testing.T) {
 	if uid, _ := evs[1].Props.Text(ical.PropUID); uid != "ical-uid" {
 		t.Errorf("exception UID %q", uid)
 	}
-	if rid := evs[1].Props.Get(ical.PropRecurrenceID).Value; rid != "20250921T230000Z" {
+	if rid := zoned(evs[1].Props.Get(ical.PropRecurrenceID)); rid != "Asia/Tokyo:20250922T080000" {
 		t.Errorf("RECURRENCE-ID %s", rid)
 	}
-	if s := evs[1].Props.Get(ical.PropDateTimeStart).Value; s != "20250922T010000Z" {
+	if s := zoned(evs[1].Props.Get(ical.PropDateTimeStart)); s != "Asia/Tokyo:20250922T100000" {
 		t.Errorf("exception DTSTART %s", s)
 	}
 	if evs[1].Props.Get(ical.PropRecurrenceRule) != nil || evs[1].Props.Get(ical.PropExceptionDates) != nil {
 		t.Error("the exception has a recurrence of its own")
 	}
 
-	// Across a daylight-saving change the series keeps its UTC time of
-	// day, and cancelled and changed occurrences are placed on that grid.
+	// Across a daylight-saving change the series keeps its local time of
+	// day, and cancelled and changed occurrences are named by it.
 	cal, text = icsOf(t, map[string]any{
 		"id": "m", "subject": "Standup",
 		"start": dt("2025-10-28T16:00:00", "UTC"), "end": dt("2025-10-28T16:15:00", "UTC"), // 09:00 PDT
@@ -320,16 +330,35 @@ func TestCancelledAndChangedOccurrences(t *testing.T) {
 		}},
 	})
 	evs = cal.Events()
-	if x := evs[0].Props.Get(ical.PropExceptionDates).Value; x != "20251104T160000Z" {
+	if x := zoned(evs[0].Props.Get(ical.PropExceptionDates)); x != "America/Los_Angeles:20251104T090000" {
 		t.Errorf("EXDATE %s\n%s", x, text)
 	}
-	if rid := evs[1].Props.Get(ical.PropRecurrenceID).Value; rid != "20251111T160000Z" {
+	if rid := zoned(evs[1].Props.Get(ical.PropRecurrenceID)); rid != "America/Los_Angeles:20251111T090000" {
 		t.Errorf("RECURRENCE-ID %s", rid)
 	}
 	set, _ = evs[0].RecurrenceSet(time.UTC)
-	if !slices.ContainsFunc(set.All(), func(o time.Time) bool { return o.Equal(time.Date(2025, 11, 11, 16, 0, 0, 0, time.UTC)) }) {
-		t.Error("the changed occurrence is not one of the series")
+	var all []string
+	for _, o := range set.All() {
+		all = append(all, o.UTC().Format("01-02T15:04"))
 	}
+	// 09:00 PDT, then 09:00 PST; the changed occurrence is one of them.
+	if want := []string{"10-28T16:00", "11-11T17:00", "11-18T17:00"}; !slices.Equal(all, want) {
+		t.Errorf("occurrences %v, want %v", all, want)
+	}
+	if rid, _ := evs[1].Props.DateTime(ical.PropRecurrenceID, nil); !rid.Equal(time.Date(2025, 11, 11, 17, 0, 0, 0, time.UTC)) {
+		t.Errorf("RECURRENCE-ID at %v, want the original start", rid)
+	}
+}
+
+// zoned shows a date-time property as "TZID:value".
+func zoned(p *ical.Prop) string {
+	if p == nil {
+		return "<none>"
+	}
+	if z := p.Params.Get(ical.ParamTimezoneID); z != "" {
+		return z + ":" + p.Value
+	}
+	return p.Value
 }
 
 func TestAllDayEvents(t *testing.T) {
@@ -503,6 +532,358 @@ func TestHTMLToText(t *testing.T) {
 	} {
 		if got := htmlToText(tc.in); got != tc.want {
 			t.Errorf("htmlToText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// observance is one STANDARD or DAYLIGHT part of a VTIMEZONE.
+type observance struct {
+	kind, name string
+	start      string    // DTSTART as written: local time in offFrom
+	onset      time.Time // the instant it begins
+	from, to   int       // TZOFFSETFROM, TZOFFSETTO in seconds
+}
+
+// vtimezones reads a calendar's VTIMEZONEs: TZID → observances, by onset.
+func vtimezones(t *testing.T, name string, cal *ical.Calendar) map[string][]observance {
+	t.Helper()
+	zones := map[string][]observance{}
+	for _, c := range cal.Children {
+		if c.Name != ical.CompTimezone {
+			continue
+		}
+		tzid, _ := c.Props.Text(ical.PropTimezoneID)
+		if tzid == "" {
+			t.Errorf("%s: VTIMEZONE without TZID", name)
+			continue
+		}
+		if _, dup := zones[tzid]; dup {
+			t.Errorf("%s: two VTIMEZONEs %s", name, tzid)
+		}
+		var obs []observance
+		for _, o := range c.Children {
+			if o.Name != ical.CompTimezoneStandard && o.Name != ical.CompTimezoneDaylight {
+				t.Errorf("%s: %s in VTIMEZONE %s", name, o.Name, tzid)
+				continue
+			}
+			ob := observance{kind: o.Name}
+			ob.name, _ = o.Props.Text(ical.PropTimezoneName)
+			ob.from = parseOffset(o.Props.Get(ical.PropTimezoneOffsetFrom))
+			ob.to = parseOffset(o.Props.Get(ical.PropTimezoneOffsetTo))
+			if ob.from == badOffset || ob.to == badOffset {
+				t.Errorf("%s: %s %s: bad offsets %v / %v", name, tzid, o.Name, o.Props.Get(ical.PropTimezoneOffsetFrom), o.Props.Get(ical.PropTimezoneOffsetTo))
+				continue
+			}
+			ds := o.Props.Get(ical.PropDateTimeStart)
+			if ds == nil || len(ds.Value) != len(localStamp) || ds.Params.Get(ical.ParamTimezoneID) != "" {
+				t.Errorf("%s: %s %s: DTSTART %v is not a local date-time", name, tzid, o.Name, ds)
+				continue
+			}
+			ob.start = ds.Value
+			local, err := time.Parse(localStamp, ds.Value)
+			if err != nil {
+				t.Errorf("%s: %s: DTSTART %q: %v", name, tzid, ds.Value, err)
+				continue
+			}
+			ob.onset = local.Add(-time.Duration(ob.from) * time.Second)
+			obs = append(obs, ob)
+		}
+		if len(obs) == 0 {
+			t.Errorf("%s: VTIMEZONE %s has no STANDARD or DAYLIGHT", name, tzid)
+		}
+		for i := 1; i < len(obs); i++ {
+			if !obs[i].onset.After(obs[i-1].onset) {
+				t.Errorf("%s: %s: observances out of order at %s", name, tzid, obs[i].start)
+			}
+			if obs[i].from != obs[i-1].to {
+				t.Errorf("%s: %s: %s starts from %d, the one before ends at %d", name, tzid, obs[i].start, obs[i].from, obs[i-1].to)
+			}
+		}
+		zones[tzid] = obs
+	}
+	return zones
+}
+
+const badOffset = -1 << 31
+
+func parseOffset(p *ical.Prop) int {
+	if p == nil {
+		return badOffset
+	}
+	v := p.Value
+	if (len(v) != 5 && len(v) != 7) || (v[0] != '+' && v[0] != '-') || v == "-0000" || v == "-000000" {
+		return badOffset
+	}
+	n := 0
+	for _, part := range []string{v[1:3], v[3:5], v[5:]} {
+		if part == "" {
+			continue
+		}
+		x, err := strconv.Atoi(part)
+		if err != nil {
+			return badOffset
+		}
+		n = n*60 + x
+	}
+	if len(v) == 5 {
+		n *= 60
+	}
+	if v[0] == '-' {
+		n = -n
+	}
+	return n
+}
+
+// offsetAt is the offset a VTIMEZONE's observances give at instant at,
+// or false before the first of them.
+func offsetAt(obs []observance, at time.Time) (int, bool) {
+	off, ok := 0, false
+	for _, o := range obs {
+		if o.onset.After(at) {
+			break
+		}
+		off, ok = o.to, true
+	}
+	return off, ok
+}
+
+// checkTimeZones checks what RFC 5545 asks of local times with a TZID:
+// each TZID names a VTIMEZONE of the calendar (3.2.19, 3.6.5), and UNTIL is
+// in UTC when DTSTART has one (3.3.10). It also checks the VTIMEZONE
+// against Go's zone data at every time written with that TZID, since the
+// parser the tests use ignores VTIMEZONEs and loads the TZID by name.
+func checkTimeZones(t *testing.T, name string, ics []byte) {
+	t.Helper()
+	cal, err := ical.NewDecoder(bytes.NewReader(ics)).Decode()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	zones := vtimezones(t, name, cal)
+	used := map[string]bool{}
+	var walk func(c *ical.Component)
+	walk = func(c *ical.Component) {
+		if c.Name == ical.CompTimezone {
+			return
+		}
+		for pname, ps := range c.Props {
+			for _, p := range ps {
+				tzid := p.Params.Get(ical.ParamTimezoneID)
+				if tzid == "" {
+					continue
+				}
+				used[tzid] = true
+				obs, ok := zones[tzid]
+				if !ok {
+					t.Errorf("%s: %s;TZID=%s without a VTIMEZONE", name, pname, tzid)
+					continue
+				}
+				at, err := p.DateTime(nil)
+				if err != nil || strings.HasSuffix(p.Value, "Z") {
+					t.Errorf("%s: %s;TZID=%s:%s: %v", name, pname, tzid, p.Value, err)
+					continue
+				}
+				_, want := at.Zone()
+				if got, ok := offsetAt(obs, at); !ok || got != want {
+					t.Errorf("%s: %s;TZID=%s:%s: the VTIMEZONE gives offset %d (covered: %v), the zone %d", name, pname, tzid, p.Value, got, ok, want)
+				}
+			}
+		}
+		if ds := c.Props.Get(ical.PropDateTimeStart); ds != nil && ds.Params.Get(ical.ParamTimezoneID) != "" {
+			if rr := c.Props.Get(ical.PropRecurrenceRule); rr != nil {
+				for _, part := range strings.Split(rr.Value, ";") {
+					if v, ok := strings.CutPrefix(part, "UNTIL="); ok && !strings.HasSuffix(v, "Z") {
+						t.Errorf("%s: RRULE %s: UNTIL must be UTC with a TZID'd DTSTART", name, rr.Value)
+					}
+				}
+			}
+		}
+		for _, ch := range c.Children {
+			walk(ch)
+		}
+	}
+	walk(cal.Component)
+	for tzid := range zones {
+		if !used[tzid] {
+			t.Errorf("%s: VTIMEZONE %s is not used", name, tzid)
+		}
+	}
+}
+
+// berlinWeekly is a weekly Monday 09:30 meeting in Berlin from the 17th of
+// March 2025, across the change to summer time on the 30th.
+func berlinWeekly(rng map[string]any) map[string]any {
+	rng["recurrenceTimeZone"] = "W. Europe Standard Time"
+	return map[string]any{
+		"id": "b", "subject": "Weekly in Berlin", "originalStartTimeZone": "W. Europe Standard Time",
+		"start": dt("2025-03-17T08:30:00", "UTC"), "end": dt("2025-03-17T09:00:00", "UTC"),
+		"recurrence": map[string]any{
+			"pattern": map[string]any{"type": "weekly", "interval": 1, "daysOfWeek": []string{"monday"}, "firstDayOfWeek": "sunday"},
+			"range":   rng,
+		},
+	}
+}
+
+// TestZonedSeriesAcrossDST: a series in a zone with daylight saving keeps
+// its local time of day, so its UTC time moves an hour earlier in summer.
+func TestZonedSeriesAcrossDST(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		rng   map[string]any
+		rrule string
+	}{
+		{"numbered", map[string]any{"type": "numbered", "startDate": "2025-03-17", "numberOfOccurrences": 4}, "FREQ=WEEKLY;BYDAY=MO;COUNT=4"},
+		// The whole end date counts, in Berlin: 23:59:59 CEST.
+		{"endDate", map[string]any{"type": "endDate", "startDate": "2025-03-17", "endDate": "2025-04-07"}, "FREQ=WEEKLY;BYDAY=MO;UNTIL=20250407T215959Z"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cal, text := icsOf(t, berlinWeekly(tc.rng))
+			ev := cal.Events()[0]
+			for prop, want := range map[string]string{
+				ical.PropDateTimeStart:  "Europe/Berlin:20250317T093000",
+				ical.PropDateTimeEnd:    "Europe/Berlin:20250317T100000",
+				ical.PropRecurrenceRule: tc.rrule,
+			} {
+				if got := zoned(ev.Props.Get(prop)); got != want {
+					t.Errorf("%s %s, want %s\n%s", prop, got, want, text)
+				}
+			}
+			set, err := ev.RecurrenceSet(time.UTC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, o := range set.All() {
+				got = append(got, o.UTC().Format(time.RFC3339))
+			}
+			want := []string{"2025-03-17T08:30:00Z", "2025-03-24T08:30:00Z", "2025-03-31T07:30:00Z", "2025-04-07T07:30:00Z"}
+			if !slices.Equal(got, want) {
+				t.Errorf("occurrences %v, want %v\n%s", got, want, text)
+			}
+		})
+	}
+}
+
+// TestVTimezone checks the VTIMEZONE of a zoned series: Berlin's
+// observances around the series, and a horizon for a series without end.
+func TestVTimezone(t *testing.T) {
+	cal, text := icsOf(t, berlinWeekly(map[string]any{"type": "numbered", "startDate": "2025-03-17", "numberOfOccurrences": 4}))
+	if cal.Children[0].Name != ical.CompTimezone {
+		t.Errorf("the VTIMEZONE is not the calendar's first component\n%s", text)
+	}
+	obs := vtimezones(t, "event", cal)["Europe/Berlin"]
+	type part struct{ kind, start, from, to, name string }
+	var got []part
+	for _, c := range cal.Children[0].Children {
+		got = append(got, part{c.Name, c.Props.Get(ical.PropDateTimeStart).Value, c.Props.Get(ical.PropTimezoneOffsetFrom).Value,
+			c.Props.Get(ical.PropTimezoneOffsetTo).Value, c.Props.Get(ical.PropTimezoneName).Value})
+	}
+	// Standard time since October 2024, summer time from 02:00 CET on the
+	// 30th of March; the series ends before October.
+	want := []part{
+		{"STANDARD", "20241027T030000", "+0200", "+0100", "CET"},
+		{"DAYLIGHT", "20250330T020000", "+0100", "+0200", "CEST"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("observances\n%v\nwant\n%v\n%s", got, want, text)
+	}
+	if len(obs) == 2 && !obs[1].onset.Equal(time.Date(2025, 3, 30, 1, 0, 0, 0, time.UTC)) {
+		t.Errorf("summer time begins at %v", obs[1].onset)
+	}
+
+	// Without an end the zone is described for zoneHorizon years.
+	cal, text = icsOf(t, berlinWeekly(map[string]any{"type": "noEnd", "startDate": "2025-03-17"}))
+	obs = vtimezones(t, "event", cal)["Europe/Berlin"]
+	if n := len(obs); n != 2*zoneHorizon+1 {
+		t.Errorf("%d observances for %d years\n%s", n, zoneHorizon, text)
+	}
+	for _, o := range obs {
+		ok := o.kind == ical.CompTimezoneDaylight && o.from == 3600 && o.to == 7200 && o.name == "CEST" ||
+			o.kind == ical.CompTimezoneStandard && o.from == 7200 && o.to == 3600 && o.name == "CET"
+		if !ok {
+			t.Errorf("observance %+v", o)
+		}
+	}
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	for at := time.Date(2025, 3, 17, 8, 30, 0, 0, time.UTC); at.Before(time.Date(2045, 3, 1, 0, 0, 0, 0, time.UTC)); at = at.AddDate(0, 0, 7) {
+		_, want := at.In(berlin).Zone()
+		if got, _ := offsetAt(obs, at); got != want {
+			t.Errorf("at %v the VTIMEZONE gives %d, Go %d", at, got, want)
+			break
+		}
+	}
+
+	// From the last day of a leap year that Go's rule for the zone
+	// covers, where its ZoneBounds stalls (golang/go#81583).
+	var buf bytes.Buffer
+	lw := newLineWriter(&buf)
+	lw.prop("BEGIN", nil, "VCALENDAR")
+	writeVTimezone(lw, berlin, time.Date(2040, 12, 31, 12, 0, 0, 0, time.UTC), time.Date(2042, 1, 1, 0, 0, 0, 0, time.UTC))
+	lw.prop("END", nil, "VCALENDAR")
+	if err := lw.flush(); err != nil {
+		t.Fatal(err)
+	}
+	cal, err := ical.NewDecoder(bytes.NewReader(buf.Bytes())).Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var starts []string
+	for _, o := range vtimezones(t, "2040", cal)["Europe/Berlin"] {
+		starts = append(starts, o.kind+" "+o.start)
+	}
+	if want := []string{"STANDARD 20401028T030000", "DAYLIGHT 20410331T020000", "STANDARD 20411027T030000"}; !slices.Equal(starts, want) {
+		t.Errorf("observances %v, want %v", starts, want)
+	}
+}
+
+// TestVTimezoneWithoutDST: a zone without daylight saving is one STANDARD
+// observance.
+func TestVTimezoneWithoutDST(t *testing.T) {
+	cal, text := icsOf(t, map[string]any{
+		"id": "t", "subject": "Weekly in Tokyo",
+		"start": dt("2025-07-06T23:00:00", "UTC"), "end": dt("2025-07-06T23:30:00", "UTC"),
+		"recurrence": map[string]any{
+			"pattern": map[string]any{"type": "weekly", "interval": 1, "daysOfWeek": []string{"monday"}},
+			"range":   map[string]any{"type": "noEnd", "startDate": "2025-07-07", "recurrenceTimeZone": "Tokyo Standard Time"},
+		},
+	})
+	if got := zoned(cal.Events()[0].Props.Get(ical.PropDateTimeStart)); got != "Asia/Tokyo:20250707T080000" {
+		t.Errorf("DTSTART %s", got)
+	}
+	obs := vtimezones(t, "event", cal)["Asia/Tokyo"]
+	if len(obs) != 1 || obs[0].kind != ical.CompTimezoneStandard || obs[0].to != 9*3600 || obs[0].name != "JST" {
+		t.Errorf("observances %+v\n%s", obs, text)
+	}
+
+	// A zone Go knows no transitions of at all, and a TZID long enough to
+	// be folded.
+	long := time.FixedZone("Etc/An-unusually-long-zone-name-that-the-TZID-line-must-fold-somewhere", -(3*3600 + 30*60))
+	var buf bytes.Buffer
+	lw := newLineWriter(&buf)
+	lw.prop("BEGIN", nil, "VCALENDAR")
+	writeVTimezone(lw, long, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2045, 1, 1, 0, 0, 0, 0, time.UTC))
+	lw.prop("END", nil, "VCALENDAR")
+	if err := lw.flush(); err != nil {
+		t.Fatal(err)
+	}
+	checkContentLines(t, "fixed zone", buf.Bytes())
+	if !bytes.Contains(buf.Bytes(), []byte("\r\n ")) {
+		t.Errorf("nothing was folded:\n%s", buf.String())
+	}
+	cal, err := ical.NewDecoder(bytes.NewReader(buf.Bytes())).Decode()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	obs = vtimezones(t, "fixed zone", cal)[long.String()]
+	want := observance{kind: ical.CompTimezoneStandard, name: long.String(), start: "16010101T000000", from: -12600, to: -12600}
+	if len(obs) != 1 || obs[0].kind != want.kind || obs[0].start != want.start || obs[0].from != want.from || obs[0].to != want.to || obs[0].name != want.name {
+		t.Errorf("observances %+v, want one %+v\n%s", obs, want, buf.String())
+	}
+}
+
+func TestUTCOffset(t *testing.T) {
+	for sec, want := range map[int]string{0: "+0000", 3600: "+0100", -8 * 3600: "-0800", -(3*3600 + 30*60): "-0330", 3208: "+005328", -(45*60 + 1): "-004501"} {
+		if got := utcOffset(sec); got != want {
+			t.Errorf("utcOffset(%d) = %s, want %s", sec, got, want)
 		}
 	}
 }
