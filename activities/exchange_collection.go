@@ -567,7 +567,7 @@ func (c *collection) detail(ch m365.Change) backup.Entry {
 		ItemID: ch.ID, Category: string(c.in.Plan.Container.Category), Path: c.in.Plan.Container.Path,
 		ModTime: ch.ModTime, Subject: m.Subject, Sender: m.Sender, Recipients: m.Recipients,
 		Received: m.Received, Organizer: m.Organizer, Start: m.Start, End: m.End,
-		DisplayName: m.DisplayName, Emails: m.Emails,
+		DisplayName: m.DisplayName, Emails: m.Emails, MessageState: m.MessageState,
 	}
 }
 

@@ -27,7 +27,7 @@ type MailboxTarget interface {
 	// ExistingItems lists a container's items with their collision keys.
 	ExistingItems(ctx context.Context, mailboxID string, cat m365.Category, containerID string) ([]m365.ExistingItem, error)
 	// RestoreItem creates an item from its stored bytes, whole or not at all.
-	RestoreItem(ctx context.Context, mailboxID string, cat m365.Category, containerID string, stored []byte) (string, error)
+	RestoreItem(ctx context.Context, mailboxID string, cat m365.Category, containerID string, stored []byte, state m365.MessageState) (string, error)
 	DeleteItem(ctx context.Context, mailboxID string, cat m365.Category, itemID string) error
 }
 
@@ -310,7 +310,7 @@ func (rc *collectionRestore) restore(ctx context.Context, e backup.Entry) error 
 			return graphError(fmt.Errorf("delete the %s item it replaces: %w", cat, err))
 		}
 	}
-	_, err = rc.tgt.RestoreItem(ctx, mailbox, cat, rc.in.Plan.TargetID, raw)
+	_, err = rc.tgt.RestoreItem(ctx, mailbox, cat, rc.in.Plan.TargetID, raw, e.MessageState)
 	switch {
 	case errors.Is(err, m365.ErrUnrestorable), errors.Is(err, m365.ErrNotFound):
 		return rc.itemFailed(e, err.Error())

@@ -41,7 +41,7 @@ func (f *fakeTarget) ExistingItems(context.Context, string, m365.Category, strin
 	return out, nil
 }
 
-func (f *fakeTarget) RestoreItem(_ context.Context, _ string, cat m365.Category, _ string, stored []byte) (string, error) {
+func (f *fakeTarget) RestoreItem(_ context.Context, _ string, cat m365.Category, _ string, stored []byte, _ m365.MessageState) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failAfter > 0 && f.creates >= f.failAfter {

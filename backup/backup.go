@@ -4,7 +4,11 @@
 // no I/O and no heavy imports.
 package backup
 
-import "time"
+import (
+	"time"
+
+	"github.com/corso-temporal/corso/m365"
+)
 
 // Status of a backup.
 const (
@@ -29,6 +33,7 @@ type Entry struct {
 	End         time.Time `json:"end,omitzero"`
 	DisplayName string    `json:"displayName,omitempty"`
 	Emails      []string  `json:"emails,omitempty"`
+	m365.MessageState
 	// Drive files: the file's name and library (Path is its folder), when
 	// it was created, who created and last changed it.
 	Name       string    `json:"name,omitempty"`

@@ -164,7 +164,7 @@ func New(cfg Config) (*Client, error) {
 	c.retry = graphTransport(base, target, c.stats, c.limiter, c.driveLimiter, cfg.DriveBudget)
 	hc := &http.Client{
 		Transport: &reauth{
-			base: khttp.NewCustomTransportWithParentTransport(&bodyTransport{base: c.retry}, c.middlewares()...),
+			base: khttp.NewCustomTransportWithParentTransport(c.retry, c.middlewares()...),
 			cred: cred,
 		},
 		// Redirects are the RedirectHandler's business.

@@ -22,7 +22,7 @@ import (
 // Asking for them here saves fetching each item's JSON for its details.
 var (
 	messageFields = []string{"id", "lastModifiedDateTime", "subject", "sender", "from",
-		"toRecipients", "ccRecipients", "bccRecipients", "receivedDateTime"}
+		"toRecipients", "ccRecipients", "bccRecipients", "receivedDateTime", "isDraft", "isRead", "flag"}
 	contactFields = []string{"id", "lastModifiedDateTime", "displayName", "emailAddresses"}
 )
 
@@ -205,8 +205,8 @@ func timeOf(t *time.Time) time.Time {
 	return t.UTC()
 }
 
-// zonedTime reads Graph's {dateTime, timeZone} pair. Zones Go does not
-// know (Windows names) are read as UTC, which outlook.timezone asks for.
+// zonedTime reads Graph's {dateTime, timeZone} pair; outlook.timezone
+// asks for UTC.
 func zonedTime(dt models.DateTimeTimeZoneable) time.Time {
 	if dt == nil || dt.GetDateTime() == nil {
 		return time.Time{}
@@ -214,13 +214,13 @@ func zonedTime(dt models.DateTimeTimeZoneable) time.Time {
 	return parseZoned(*dt.GetDateTime(), deref(dt.GetTimeZone()))
 }
 
-// parseZoned reads a wall-clock time in a zone named as Graph names it,
-// the way m365's collision keys do: UTC and IANA names are honoured, other
-// names read as UTC.
+// parseZoned reads a wall-clock time in a zone named as Graph names it:
+// UTC, Windows and IANA names are honoured (zoneLocation), other names
+// read as UTC.
 func parseZoned(dateTime, zone string) time.Time {
 	loc := time.UTC
 	if zone != "" && zone != "Local" {
-		if l, err := time.LoadLocation(zone); err == nil {
+		if l, err := zoneLocation(zone); err == nil {
 			loc = l
 		}
 	}

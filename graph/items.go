@@ -23,8 +23,9 @@ import (
 //   - an event: the JSON of beta's GET /users/{id}/events/{id}
 //     ?$expand=exceptionOccurrences,attachments, the only form that
 //     carries a series' changed and cancelled occurrences, with the
-//     event's attachments (file contents included) so that a restore
-//     needs nothing else.
+//     event's attachments (file contents included), completed with the
+//     items of its item attachments and its exceptions' own attachments
+//     (eventatts.go), so that a restore needs nothing else.
 //
 // An event's reader is also an m365.MetaReader and an m365.DegradedReader:
 // a series with so many occurrences that Exchange cannot list its
@@ -35,9 +36,10 @@ import (
 // exceptionOccurrences works. Its reader is then that GET's answer
 // (?$expand=attachments) and reports m365.CauseInstancesUnavailable.
 //
-// Nothing is buffered: the caller reads the answer as it arrives and must
-// Close it promptly, because until then it holds one of the mailbox's
-// request slots. A missing item fails with ErrNotFound.
+// Nothing is buffered but events with attachments and series masters,
+// which are read whole to be completed: the caller reads the answer as it
+// arrives and must Close it promptly, because until then it holds one of
+// the mailbox's request slots. A missing item fails with ErrNotFound.
 func (c *Client) FetchItem(ctx context.Context, mailboxID string, cat Category, itemID string) (io.ReadCloser, error) {
 	op := fmt.Sprintf("fetch %s item %s of %s", cat, itemID, mailboxID)
 	user := c.sdk.Users().ByUserId(mailboxID)
@@ -97,7 +99,7 @@ func (c *Client) fetchEvent(ctx context.Context, op, mailboxID, itemID string) (
 			return nil, err
 		}
 		if resp.StatusCode == http.StatusOK {
-			return &eventMetaReader{ReadCloser: resp.Body}, nil
+			return c.completeEvent(ctx, op, mailboxID, itemID, resp.Body, "")
 		}
 		if !instancesRefused(resp) {
 			return nil, responseError(op, resp)
@@ -119,7 +121,7 @@ func (c *Client) fetchEvent(ctx context.Context, op, mailboxID, itemID string) (
 	if resp.StatusCode != http.StatusOK {
 		return nil, responseError(op+" without its exceptions", resp)
 	}
-	return &eventMetaReader{ReadCloser: resp.Body, degraded: m365.CauseInstancesUnavailable}, nil
+	return c.completeEvent(ctx, op, mailboxID, itemID, resp.Body, m365.CauseInstancesUnavailable)
 }
 
 // How often, and how far apart, an event's exceptions are asked for before

@@ -161,5 +161,10 @@ func messageMeta(m models.Messageable) m365.ItemMeta {
 			}
 		}
 	}
-	return m365.ItemMeta{Subject: deref(m.GetSubject()), Sender: sender, Recipients: rcpt, Received: timeOf(m.GetReceivedDateTime())}
+	meta := m365.ItemMeta{Subject: deref(m.GetSubject()), Sender: sender, Recipients: rcpt, Received: timeOf(m.GetReceivedDateTime()),
+		MessageState: m365.MessageState{Draft: boolOf(m.GetIsDraft()), Unread: m.GetIsRead() != nil && !*m.GetIsRead()}}
+	if f := m.GetFlag(); f != nil && f.GetFlagStatus() != nil && *f.GetFlagStatus() != models.NOTFLAGGED_FOLLOWUPFLAGSTATUS {
+		meta.Flag = f.GetFlagStatus().String()
+	}
+	return meta
 }

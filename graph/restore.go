@@ -319,10 +319,12 @@ func (c *Client) existingEvents(ctx context.Context, mailboxID, calendarID strin
 }
 
 // RestoreItem creates a backed-up item in a container and returns its new
-// id. stored is what the backup stored (see FetchItem).
+// id. stored is what the backup stored (see FetchItem); state, a
+// message's, what details recorded of it.
 //
-//   - A message is created from its MIME, which Graph takes base64-encoded
-//     in a text/plain body; the encoding is streamed, not copied.
+//   - A message is created from its MIME read into JSON, as a received or
+//     sent message with its original times (see mailrestore.go), then gets
+//     the attachments its creation could not carry.
 //   - A contact is created from its JSON without the properties Exchange
 //     assigns.
 //   - An event likewise (through beta, whose form the backup stored), then
@@ -333,7 +335,7 @@ func (c *Client) existingEvents(ctx context.Context, mailboxID, calendarID strin
 // Content Graph refuses for good (invalid, too large) fails with
 // ErrUnrestorable, a container that is gone with ErrNotFound; throttling
 // is a ThrottledError as everywhere.
-func (c *Client) RestoreItem(ctx context.Context, mailboxID string, cat Category, containerID string, stored []byte) (string, error) {
+func (c *Client) RestoreItem(ctx context.Context, mailboxID string, cat Category, containerID string, stored []byte, state m365.MessageState) (string, error) {
 	op := fmt.Sprintf("restore %s item into container %s of %s", cat, containerID, mailboxID)
 	var (
 		id  string
@@ -341,7 +343,7 @@ func (c *Client) RestoreItem(ctx context.Context, mailboxID string, cat Category
 	)
 	switch cat {
 	case Email:
-		id, err = c.restoreMessage(ctx, op, mailboxID, containerID, stored)
+		id, err = c.restoreMessage(ctx, op, mailboxID, containerID, stored, state)
 	case Contacts:
 		id, err = c.restoreContact(ctx, op, mailboxID, containerID, stored)
 	case Events:
@@ -353,22 +355,6 @@ func (c *Client) RestoreItem(ctx context.Context, mailboxID string, cat Category
 		return "", unrestorable(err)
 	}
 	return id, nil
-}
-
-func (c *Client) restoreMessage(ctx context.Context, op, mailboxID, folderID string, stored []byte) (string, error) {
-	if len(stored) == 0 {
-		return "", fmt.Errorf("%s: empty message: %w", op, ErrUnrestorable)
-	}
-	body := &streamedBody{
-		open: func() io.Reader { return &base64Reader{src: stored} },
-		size: int64(base64.StdEncoding.EncodedLen(len(stored))),
-	}
-	a, err := c.send(forMailbox(ctx, mailboxID, "message.create"), op, rawCall{method: abs.POST,
-		url: c.v1("users", mailboxID, "mailFolders", folderID, "messages"), stream: body, contentType: "text/plain"})
-	if err != nil {
-		return "", err
-	}
-	return createdID(op, a)
 }
 
 func (c *Client) restoreContact(ctx context.Context, op, mailboxID, folderID string, stored []byte) (string, error) {
@@ -546,17 +532,22 @@ func (c *Client) restoreOccurrences(ctx context.Context, op, mailboxID, masterID
 	if len(exceptions) == 0 && len(cancelled) == 0 {
 		return nil
 	}
-	// Cancellations name days in the series' recurrence zone.
-	zone := time.UTC
+	// Cancellations name days in the series' recurrence zone, which is the
+	// zone of the event when the range names none
+	// (learn.microsoft.com/graph/api/resources/recurrencerange).
 	var rec struct {
 		Range struct {
 			RecurrenceTimeZone string `json:"recurrenceTimeZone"`
 		} `json:"range"`
 	}
-	if json.Unmarshal(master.get("recurrence"), &rec) == nil && rec.Range.RecurrenceTimeZone != "" {
-		if l, err := time.LoadLocation(rec.Range.RecurrenceTimeZone); err == nil {
-			zone = l
-		}
+	_ = json.Unmarshal(master.get("recurrence"), &rec)
+	zoneName := rec.Range.RecurrenceTimeZone
+	if zoneName == "" {
+		zoneName = master.str("originalStartTimeZone")
+	}
+	zone, zerr := zoneLocation(zoneName)
+	if zerr != nil {
+		zone = time.UTC
 	}
 	var from, to time.Time
 	widen := func(t time.Time) {
@@ -612,22 +603,25 @@ func (c *Client) restoreOccurrences(ctx context.Context, op, mailboxID, masterID
 		if moved, err := withoutAttendees(ex); err == nil {
 			ex = moved
 		}
-		patch := exceptionPatch(ex, in)
-		if len(patch) == 0 {
-			continue
+		if patch := exceptionPatch(ex, in); len(patch) > 0 {
+			if _, err := c.send(forMailbox(ctx, mailboxID, "event.update"), op, rawCall{method: abs.PATCH,
+				url: c.beta("users", mailboxID, "events", in.str("id")), body: patch.bytes(), contentType: "application/json"}); err != nil {
+				return err
+			}
 		}
-		if _, err := c.send(forMailbox(ctx, mailboxID, "event.update"), op, rawCall{method: abs.PATCH,
-			url: c.beta("users", mailboxID, "events", in.str("id")), body: patch.bytes(), contentType: "application/json"}); err != nil {
+		if err := c.restoreExceptionAttachments(ctx, op, mailboxID, in.str("id"), ex); err != nil {
 			return err
 		}
 	}
-	for _, day := range days {
+	for i, day := range days {
 		in := find(func(t time.Time) bool { return t.In(zone).Format("2006-01-02") == day })
 		if in == nil {
-			in = find(func(t time.Time) bool { return t.UTC().Format("2006-01-02") == day })
-		}
-		if in == nil {
-			continue // no such occurrence: nothing to cancel
+			why := ""
+			if zerr != nil {
+				why = " (" + zerr.Error() + ", read as UTC)"
+			}
+			return fmt.Errorf("%s: the new series has no occurrence on %s in %q%s to cancel as %q: %w",
+				op, day, zoneName, why, cancelled[i], ErrUnrestorable)
 		}
 		_, err := c.send(forMailbox(ctx, mailboxID, "event.delete"), op, rawCall{method: abs.DELETE,
 			url: c.beta("users", mailboxID, "events", in.str("id"))})
@@ -737,13 +731,11 @@ func unrestorable(err error) error {
 }
 
 // rawCall is a request sent through the SDK's adapter as bytes: a body
-// kiota sends as is (body) or one attached below it (stream), and an
-// answer read unparsed.
+// kiota sends as is, and an answer read unparsed.
 type rawCall struct {
 	method      abs.HttpMethod
 	url         string
 	body        []byte
-	stream      *streamedBody
 	contentType string
 	headers     [][2]string
 }
@@ -771,9 +763,6 @@ func (c *Client) send(ctx context.Context, op string, rc rawCall) (rawAnswer, er
 	case rc.body != nil:
 		ri.SetStreamContentAndContentType(rc.body, rc.contentType)
 		ri.Headers.Add("Content-Length", strconv.Itoa(len(rc.body)))
-	case rc.stream != nil:
-		ri.Headers.Add("Content-Type", rc.contentType)
-		ctx = withStreamedBody(ctx, rc.stream)
 	}
 	var resp *http.Response
 	handler := abs.NewRequestHandlerOption()
@@ -836,25 +825,3 @@ func (c *Client) pageSizeHeader() [][2]string {
 }
 
 func boolOf(b *bool) bool { return b != nil && *b }
-
-// base64Reader encodes src as it is read, a few KiB at a time, so a
-// message's MIME is never held twice.
-type base64Reader struct {
-	src []byte
-	buf [4096]byte
-	out []byte
-}
-
-func (r *base64Reader) Read(p []byte) (int, error) {
-	if len(r.out) == 0 {
-		if len(r.src) == 0 {
-			return 0, io.EOF
-		}
-		n := min(len(r.src), len(r.buf)/4*3)
-		base64.StdEncoding.Encode(r.buf[:], r.src[:n])
-		r.out, r.src = r.buf[:base64.StdEncoding.EncodedLen(n)], r.src[n:]
-	}
-	n := copy(p, r.out)
-	r.out = r.out[n:]
-	return n, nil
-}

@@ -16,7 +16,9 @@ type Stats struct {
 	// mailFolders.delta, contactFolders.delta, contactFolders.get,
 	// calendars.list, messages.delta, contacts.delta, events.delta,
 	// message.mime, contact.get, event.get (and event.get.withoutExceptions
-	// for a series that refuses its exceptions), auth.token, auth.discovery;
+	// for a series that refuses its exceptions), event.attachments (an
+	// event's or exception's attachments with their items; restores list
+	// an occurrence's too), auth.token, auth.discovery;
 	// for restores mailFolders.list, mailFolders.create,
 	// contactFolders.list, contactFolders.create, calendars.list,
 	// calendars.create, messages.list, contacts.list, events.list,

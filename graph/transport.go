@@ -20,7 +20,6 @@ import (
 
 // The transport below kiota's middleware is, from the top:
 //
-//	bodyTransport   attaches request bodies kiota does not hold
 //	transientRetry  retries resets, 500/502 and known transient 400/404s of GETs (kiota does not)
 //	limiter         holds the mailbox's (or drive's) slot until the body is consumed
 //	statsTransport  counts every attempt
@@ -251,35 +250,4 @@ func retryAfter(h http.Header) (time.Duration, bool) {
 		return max(time.Until(t), 0), true
 	}
 	return 0, false
-}
-
-// streamedBody is a request body that kiota, which takes bodies as one
-// []byte, never holds: bodyTransport, below kiota's middleware, attaches it
-// to each attempt afresh, so throttling retries resend it from the start.
-type streamedBody struct {
-	open func() io.Reader
-	size int64
-}
-
-type streamedBodyKey struct{}
-
-// withStreamedBody makes b the body of the request sent with ctx, which
-// must carry no body of its own.
-func withStreamedBody(ctx context.Context, b *streamedBody) context.Context {
-	return context.WithValue(ctx, streamedBodyKey{}, b)
-}
-
-// bodyTransport attaches streamed bodies (see streamedBody).
-type bodyTransport struct{ base http.RoundTripper }
-
-func (t *bodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	b, _ := req.Context().Value(streamedBodyKey{}).(*streamedBody)
-	if b == nil || req.Body != nil {
-		return t.base.RoundTrip(req)
-	}
-	req = req.Clone(req.Context())
-	req.Body = io.NopCloser(b.open())
-	req.ContentLength = b.size
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(b.open()), nil }
-	return t.base.RoundTrip(req)
 }

@@ -102,9 +102,12 @@ var attachmentKnownProps = object{{"id", nil}, {"lastModifiedDateTime", nil}, {"
 	{"contentType", nil}, {"size", nil}, {"isInline", nil}, {"contentId", nil},
 	{"contentLocation", nil}, {"contentBytes", nil}, {"item", nil}}
 
+// expandsItem reports whether $expand asks for an item attachment's item:
+// Graph serves it only for $expand=microsoft.graph.itemattachment/item
+// (learn.microsoft.com/graph/api/attachment-get, the examples that get an
+// item attachment with its item).
 func expandsItem(expand string) bool {
-	e := strings.ToLower(expand)
-	return strings.Contains(e, "itemattachment/item") || strings.Contains(e, "item")
+	return strings.Contains(strings.ToLower(expand), "itemattachment/item")
 }
 
 func (s *Server) attachmentObjects(m *msgSpec, expand bool, sel []string) []any {
@@ -128,6 +131,9 @@ func (rq *request) attachmentOwner() (view, []*attSpec, *apiError) {
 			return view{}, nil, err
 		}
 		return v, rq.s.message(v).atts, nil
+	}
+	if v, atts, isOccurrence, err := rq.occurrenceAttachmentOwner(u, rq.params["event"]); isOccurrence || err != nil {
+		return v, atts, err
 	}
 	v, err := rq.lookupItem(kEvent, u, rq.params["event"])
 	if err != nil {
@@ -233,16 +239,25 @@ func (rq *request) readBody(limit int64) ([]byte, *apiError) {
 		defer zr.Close()
 		r = zr
 	}
-	body, err := io.ReadAll(io.LimitReader(r, limit))
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, errBadRequest("Cannot read the request body.")
+	}
+	if int64(len(body)) > limit {
+		return nil, newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The maximum request length supported is 4MB.")
 	}
 	return body, nil
 }
 
+// maxRequestBody bounds every Graph request but an upload session's
+// chunks: "there is a 4MB limit on the size of a request"
+// (microsoftgraph/microsoft-graph-docs#85, #11806; python-o365#308 shows
+// the 413 a larger body gets).
+const maxRequestBody = 4 << 20
+
 // readJSONBody decodes a JSON request body into a generic map.
 func (rq *request) readJSONBody() (map[string]any, *apiError) {
-	body, err := rq.readBody(200 << 20)
+	body, err := rq.readBody(maxRequestBody)
 	if err != nil {
 		return nil, err
 	}
@@ -312,6 +327,9 @@ func storedAttachmentFromJSON(doc map[string]any, now time.Time) (*storedAttachm
 // appendAttachment stores an attachment on a message or event; the item
 // changes (new version) and so shows in later deltas.
 func (s *Server) appendAttachment(v view, sa *storedAttachment) *attSpec {
+	if v.ref.Kind == kEvent && v.ref.Sub != 0 {
+		return s.appendOccurrenceAttachment(v, sa)
+	}
 	m := s.model
 	m.mu.Lock()
 	cur, _ := m.viewLocked(v.ref)

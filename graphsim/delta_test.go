@@ -274,8 +274,8 @@ func TestDriveDeltaReportsChangesWithDeletedFacets(t *testing.T) {
 			if !seen[pr["id"].(string)] {
 				t.Fatalf("child %s before its parent", v["name"])
 			}
-			if _, hasPath := pr["path"]; hasPath {
-				t.Fatalf("delta parentReference must not carry a path")
+			if p, _ := pr["path"].(string); !strings.HasPrefix(p, "/drive/root:") {
+				t.Fatalf("business drive delta parentReference path %q, want the parent's path", p)
 			}
 		}
 		seen[id] = true

@@ -9,8 +9,8 @@ import (
 )
 
 // Drives (OneDrive for Business and document libraries) and drive items.
-// Drive item JSON follows ODB: quickXorHash only, parentReference without a
-// path in delta, eTag/cTag with the item's GUID and version, deleted facets
+// Drive item JSON follows ODB: quickXorHash only, parentReference with the
+// parent's path in delta too, eTag/cTag with the item's GUID and version, deleted facets
 // in delta, @microsoft.graph.downloadUrl on files.
 
 type driveItemSpec struct {
@@ -341,7 +341,7 @@ func (s *Server) driveChildCount(v view) int {
 
 // driveItemOptions tune rendering.
 type driveItemOptions struct {
-	inDelta     bool // parentReference without path, as delta sends it
+	inDelta     bool // rendered in a delta round
 	downloadURL bool
 	baseURL     string
 }
@@ -384,7 +384,15 @@ func (s *Server) driveItemObject(v view, d *driveItemSpec, opt driveItemOptions)
 		if _, st, _ := s.t.driveOwner(v.ref.Owner); st != nil {
 			pr["siteId"] = st.id
 		}
-		if !opt.inDelta {
+		// Graph's delta remarks say parentReference carries no path, which
+		// holds for consumer OneDrive (OneDrive/onedrive-api-docs#162);
+		// business drives and document libraries do give every item but
+		// the root its parent's path in delta, which independent clients
+		// rely on (alcionai/corso, src/internal/connector/onedrive/collections.go,
+		// UpdateCollections fails on a delta item without it). Clients
+		// should still track items by id, as a folder's rename does not
+		// bring its descendants back into delta.
+		if !opt.inDelta || driveType != "personal" {
 			parentPath := "/drive/root:"
 			if i := strings.LastIndexByte(path, '/'); i >= 0 {
 				parentPath += "/" + path[:i]

@@ -26,9 +26,11 @@ type eventSpec struct {
 	typ        string // singleInstance or seriesMaster
 	count      int    // occurrences of a series
 	step       time.Duration
+	zone       string // the series' recurrence zone as Graph names it; "" is UTC
 	exceptions map[int]occurrence
 	cancelled  map[int]bool
 	atts       []*attSpec
+	occAtts    map[int][]*attSpec // an exception's own attachments, by occurrence number (eventatts.go)
 	created    time.Time
 	modified   time.Time
 }
@@ -86,6 +88,11 @@ func (e *eventSpec) occurrenceShape(r ref, n int) (eventShape, bool) {
 type eventExpansion struct {
 	exceptions  bool // exceptionOccurrences (beta only)
 	attachments bool
+	// Not forms of $expand: what a backup adds to the event as
+	// GET .../attachments?$expand=microsoft.graph.itemattachment/item lists
+	// it (eventatts.go): item attachments with their items, and each
+	// exception's own attachments.
+	items, exceptionAttachments bool
 }
 
 // parseEventExpansion reads the navigation properties named in $expand, in
@@ -105,7 +112,7 @@ func parseEventExpansion(expand string) eventExpansion {
 }
 
 // canonicalEventExpansion is the expansion of an event's canonical content.
-var canonicalEventExpansion = eventExpansion{exceptions: true, attachments: true}
+var canonicalEventExpansion = eventExpansion{exceptions: true, attachments: true, items: true, exceptionAttachments: true}
 
 var eventProps = []string{
 	"createdDateTime", "lastModifiedDateTime", "changeKey", "categories", "transactionId",
@@ -129,12 +136,22 @@ func graphDateTime(t time.Time) map[string]any {
 	return map[string]any{"dateTime": t.UTC().Format("2006-01-02T15:04:05.0000000"), "timeZone": "UTC"}
 }
 
+// parseGraphDateTime reads a dateTimeTimeZone: the wall-clock dateTime in
+// the zone timeZone names (learn.microsoft.com/graph/api/resources/datetimetimezone),
+// UTC when the zone is missing or unknown.
 func parseGraphDateTime(v any, def time.Time) time.Time {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return def
 	}
-	return jsonTime(m["dateTime"], def)
+	t := jsonTime(m["dateTime"], def)
+	name, _ := m["timeZone"].(string)
+	if loc, ok := zoneLocation(name); ok && loc != time.UTC && !t.Equal(def) {
+		if s, _ := m["dateTime"].(string); !strings.ContainsAny(s[min(len(s), 10):], "Z+-") {
+			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc).UTC()
+		}
+	}
+	return t
 }
 
 // event derives the spec of an event view (series masters and singles).
@@ -179,6 +196,7 @@ func (s *Server) event(v view) *eventSpec {
 			e.atts = append(e.atts, a)
 		}
 	}
+	s.occurrenceAttachments(v, e)
 	return e
 }
 
@@ -236,6 +254,7 @@ func (s *Server) genEvent(owner *user, c [3]uint64, version uint32) *eventSpec {
 		e.atts = append(e.atts, &attSpec{name: "Agenda." + fk.ext, contentType: fk.mime, size: size, modified: e.created,
 			data: func() []byte { return contentOf(ak, int64(size), fk.text).bytes() }})
 	}
+	s.genEventAttachments(owner, c, e)
 	if version > 0 {
 		e.subject = fmt.Sprintf("%s (v%d)", e.subject, version)
 	}
@@ -260,22 +279,57 @@ func (t *tenant) eventHead(c [3]uint64) (*eventSpec, *rng) {
 	e.created = e.start.AddDate(0, 0, -r.between(1, 60))
 	e.modified = e.created
 	if r.chance(0.12) {
-		e.makeSeries(r)
+		e.makeSeries(r, newRNG(t.seed, tagZone, c[0], c[1], c[2]))
 	}
 	return e, r
 }
 
+// seriesZones are the zones generated series recur in, with the local
+// times their meetings start between (minutes after midnight). Exchange
+// names them by their Windows names; a series recurs at the same local
+// time in its zone across daylight saving changes. Evenings in Pacific
+// time start on the next UTC day and mornings in Tokyo on the previous one,
+// so those occurrences' local dates, which name cancelled occurrences,
+// differ from their UTC dates.
+var seriesZones = []struct {
+	name     string
+	from, to int
+}{
+	{"", 0, 0}, // UTC: the time drawn for the event
+	{"Pacific Standard Time", 17 * 60, 20*60 + 30},
+	{"Tokyo Standard Time", 7 * 60, 8*60 + 30},
+	{"W. Europe Standard Time", 9 * 60, 16 * 60},
+}
+
 // makeSeries turns e into a weekly series of 6 to 12 occurrences, maybe
-// with its third occurrence moved and its fourth cancelled.
-func (e *eventSpec) makeSeries(r *rng) {
+// with its third occurrence moved and its fourth cancelled. zr, a stream
+// of its own, picks the series' zone and its local start time there.
+func (e *eventSpec) makeSeries(r, zr *rng) {
 	e.typ = "seriesMaster"
 	e.count = r.between(6, 12)
 	e.step = 7 * 24 * time.Hour
+	if z := seriesZones[zr.intn(len(seriesZones))]; z.name != "" && !e.allDay {
+		loc, _ := zoneLocation(z.name)
+		dur := e.end.Sub(e.start)
+		day := e.start.UTC()
+		mins := z.from + 30*zr.intn((z.to-z.from)/30+1)
+		e.zone = z.name
+		e.start = time.Date(day.Year(), day.Month(), day.Day(), mins/60, mins%60, 0, 0, loc).UTC()
+		e.end = e.start.Add(dur)
+	}
 	if r.chance(0.35) {
 		e.moveOccurrence(2)
 	}
 	if r.chance(0.35) {
 		e.cancelled[3] = true
+	}
+	if e.zone != "" {
+		if zr.chance(0.6) {
+			e.cancelled[1] = true
+		}
+		if zr.chance(0.4) {
+			e.moveOccurrence(5)
+		}
 	}
 }
 
@@ -292,7 +346,36 @@ func nonNilAny(xs []any) []any {
 	return xs
 }
 
-func (e *eventSpec) occurrenceStart(n int) time.Time { return e.start.Add(time.Duration(n) * e.step) }
+// location is the zone a series recurs in.
+func (e *eventSpec) location() *time.Location {
+	if loc, ok := zoneLocation(e.zone); ok {
+		return loc
+	}
+	return time.UTC
+}
+
+// occurrenceStart is when occurrence n of a series starts: a whole number
+// of days after the first, at the same local time in the series' zone, so
+// its UTC time moves with daylight saving
+// (learn.microsoft.com/graph/api/resources/recurrencerange: startDate and
+// endDate are in recurrenceTimeZone).
+func (e *eventSpec) occurrenceStart(n int) time.Time {
+	if n == 0 || e.step%(24*time.Hour) != 0 {
+		return e.start.Add(time.Duration(n) * e.step)
+	}
+	l := e.start.In(e.location())
+	return time.Date(l.Year(), l.Month(), l.Day()+n*int(e.step/(24*time.Hour)), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), l.Location()).UTC()
+}
+
+// occurrenceDay is the local date of occurrence n in the series' zone,
+// which Exchange names occurrences by: a series' deleted instance dates
+// are kept in its own time zone ([MS-OXOCAL] 2.2.1.44.1, RecurrencePattern
+// DeletedInstanceDates; learn.microsoft.com/openspecs/exchange_server_protocols/ms-oxocal),
+// and an occurrence's original start is read in recurrenceTimeZone
+// (github.com/microsoftgraph/microsoft-graph-docs/issues/7163).
+func (e *eventSpec) occurrenceDay(n int) string {
+	return e.occurrenceStart(n).In(e.location()).Format("2006-01-02")
+}
 
 // applyOccurrenceEdits lays the occurrences clients changed or cancelled
 // over the series' own exceptions and cancellations. A cancelled exception
@@ -334,6 +417,17 @@ func (s *Server) storedEvent(u *user, st *itemState) *eventSpec {
 		e.typ = "seriesMaster"
 		pat, _ := rec["pattern"].(map[string]any)
 		rng, _ := rec["range"].(map[string]any)
+		// A series recurs in recurrenceTimeZone, else in the zone of its
+		// start (learn.microsoft.com/graph/api/resources/recurrencerange).
+		e.zone, _ = rng["recurrenceTimeZone"].(string)
+		if e.zone == "" {
+			if start, ok := doc["start"].(map[string]any); ok {
+				e.zone, _ = start["timeZone"].(string)
+			}
+		}
+		if _, ok := zoneLocation(e.zone); !ok {
+			e.zone = ""
+		}
 		interval := 1
 		if f, ok := pat["interval"].(float64); ok && f >= 1 {
 			interval = int(f)
@@ -345,7 +439,7 @@ func (s *Server) storedEvent(u *user, st *itemState) *eventSpec {
 		e.count = 10
 		if f, ok := rng["numberOfOccurrences"].(float64); ok && f >= 1 {
 			e.count = int(min(f, maxOccurrences))
-		} else if last, err := time.Parse("2006-01-02", fmt.Sprint(rng["endDate"])); err == nil && strings.EqualFold(fmt.Sprint(rng["type"]), "endDate") {
+		} else if last, err := time.ParseInLocation("2006-01-02", fmt.Sprint(rng["endDate"]), e.location()); err == nil && strings.EqualFold(fmt.Sprint(rng["type"]), "endDate") {
 			e.count = 1
 			for e.count < maxOccurrences && e.occurrenceStart(e.count).Before(last.AddDate(0, 0, 1)) {
 				e.count++
@@ -365,12 +459,17 @@ func (e *eventSpec) recurrence() any {
 	if rec, ok := e.vals["recurrence"]; ok && rec != nil {
 		return rec
 	}
-	last := e.occurrenceStart(e.count - 1)
+	// The pattern's days and the range's dates are in recurrenceTimeZone.
+	loc, zone := e.location(), e.zone
+	if zone == "" {
+		zone = "UTC"
+	}
+	first := e.start.In(loc)
 	return map[string]any{
 		"pattern": map[string]any{"type": "weekly", "interval": 1, "month": 0, "dayOfMonth": 0,
-			"daysOfWeek": []string{strings.ToLower(e.start.Weekday().String())}, "firstDayOfWeek": "sunday", "index": "first"},
-		"range": map[string]any{"type": "numbered", "startDate": e.start.Format("2006-01-02"), "endDate": last.Format("2006-01-02"),
-			"recurrenceTimeZone": "UTC", "numberOfOccurrences": e.count},
+			"daysOfWeek": []string{strings.ToLower(first.Weekday().String())}, "firstDayOfWeek": "sunday", "index": "first"},
+		"range": map[string]any{"type": "numbered", "startDate": first.Format("2006-01-02"), "endDate": e.occurrenceDay(e.count - 1),
+			"recurrenceTimeZone": zone, "numberOfOccurrences": e.count},
 	}
 }
 
@@ -401,11 +500,18 @@ func (s *Server) renderEvent(version uint32, e *eventSpec, sh eventShape, beta b
 			hasAtt = true
 		}
 	}
+	// A series made in a zone keeps it as its original zones; start and
+	// end are rendered in UTC, as Graph does without a Prefer:
+	// outlook.timezone header (learn.microsoft.com/graph/api/resources/event).
+	zone := e.zone
+	if zone == "" {
+		zone = "UTC"
+	}
 	vals := map[string]any{
 		"categories":            []string{},
 		"transactionId":         nil,
-		"originalStartTimeZone": "UTC",
-		"originalEndTimeZone":   "UTC",
+		"originalStartTimeZone": zone,
+		"originalEndTimeZone":   zone,
 		"isAllDay":              e.allDay,
 		"isCancelled":           false,
 		"responseRequested":     true,
@@ -426,6 +532,9 @@ func (s *Server) renderEvent(version uint32, e *eventSpec, sh eventShape, beta b
 	vals["createdDateTime"], vals["lastModifiedDateTime"] = ts(e.created), ts(e.modified)
 	vals["changeKey"], vals["subject"], vals["type"] = ck, sh.subject, sh.typ
 	vals["start"], vals["end"] = graphDateTime(sh.start), graphDateTime(sh.end)
+	if sh.typ == "exception" {
+		hasAtt = listedAttachments(e.occAtts[int(sh.ref.Sub)-1])
+	}
 	vals["hasAttachments"] = hasAtt
 	vals["webLink"] = "https://outlook.office365.com/owa/?itemid=" + escapeQuery(id) + "&exvsurl=1&path=/calendar/item"
 	vals["recurrence"] = nil
@@ -451,14 +560,14 @@ func (s *Server) renderEvent(version uint32, e *eventSpec, sh eventShape, beta b
 	if beta && sh.typ == "seriesMaster" {
 		cancelled := []string{}
 		for _, n := range sortedInts(e.cancelled) {
-			cancelled = append(cancelled, "OID."+id+"."+e.occurrenceStart(n).Format("2006-01-02"))
+			cancelled = append(cancelled, "OID."+id+"."+e.occurrenceDay(n))
 		}
 		o = append(o, kv{"cancelledOccurrences", cancelled})
 		if x.exceptions {
 			var ex []any
 			for _, n := range sortedKeysInt(e.exceptions) {
 				if exSh, ok := e.occurrenceShape(sh.ref, n); ok {
-					ex = append(ex, s.renderEvent(version, e, exSh, false, eventExpansion{}))
+					ex = append(ex, s.withExceptionAttachments(s.renderEvent(version, e, exSh, false, eventExpansion{}), e, n, x))
 				}
 			}
 			o = append(o, kv{"exceptionOccurrences", nonNilAny(ex)})
@@ -467,7 +576,7 @@ func (s *Server) renderEvent(version uint32, e *eventSpec, sh eventShape, beta b
 	if x.attachments && !isOccurrence {
 		atts := make([]any, len(e.atts))
 		for i, a := range e.atts {
-			atts[i] = s.attachmentObject(a, false)
+			atts[i] = s.attachmentObject(a, x.items)
 		}
 		o = append(o, kv{"attachments", atts})
 	}
@@ -648,13 +757,24 @@ func (rq *request) getEvent() error {
 	return nil
 }
 
+// windowParams reads the startDateTime and endDateTime of a calendar
+// view or instance listing. A value without an offset is UTC
+// (learn.microsoft.com/graph/api/user-list-calendarview, query parameters),
+// and a date alone is accepted as that day's midnight.
 func (rq *request) windowParams() (time.Time, time.Time, *apiError) {
-	from := jsonTime(rq.q.get("startDateTime"), time.Time{})
-	to := jsonTime(rq.q.get("endDateTime"), time.Time{})
+	from := windowTime(rq.q.get("startDateTime"))
+	to := windowTime(rq.q.get("endDateTime"))
 	if from.IsZero() || to.IsZero() {
 		return from, to, errBadRequest("This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.")
 	}
 	return from, to, nil
+}
+
+func windowTime(v string) time.Time {
+	if d, err := time.Parse("2006-01-02", v); err == nil {
+		return d
+	}
+	return jsonTime(v, time.Time{})
 }
 
 func (rq *request) listInstances() error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 )
@@ -319,12 +320,18 @@ func attachmentRef(parent ref, i int) ref {
 	sub := uint16(i + 1)
 	if parent.Kind == kEvent {
 		sub |= 0x8000
+		if parent.Sub != 0 {
+			sub = occurrenceAttachmentSub(parent.Sub, i)
+		}
 	}
 	r.Kind, r.Sub = kAttachment, sub
 	return r
 }
 
 func attachmentParent(r ref) (ref, int) {
+	if occ, i, ok := occurrenceAttachmentParent(r); ok {
+		return occ, i
+	}
 	p := r
 	p.Kind = kMessage
 	if r.Sub&0x8000 != 0 {
@@ -839,3 +846,40 @@ func escapeQuery(s string) string { return url.QueryEscape(s) }
 var mailFolderKnownProps = object{{"id", nil}, {"displayName", nil}, {"parentFolderId", nil},
 	{"childFolderCount", nil}, {"unreadItemCount", nil}, {"totalItemCount", nil}, {"sizeInBytes", nil},
 	{"isHidden", nil}}
+
+// content is what a message says and its state: its addresses, subject,
+// times, whether it is a draft or read, its follow-up flag, importance,
+// categories, HTML body, and each attachment by name, type, placement and
+// content (an attached message by what it says, without the state an
+// attached copy does not have).
+func (m *msgSpec) content() string { return m.contentOf(true) }
+
+func (m *msgSpec) contentOf(state bool) string {
+	var b strings.Builder
+	addrs := func(l []mailAddr) {
+		for _, a := range l {
+			b.WriteString(a.String() + ";")
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(m.from.String() + "\n")
+	addrs(m.to)
+	addrs(m.cc)
+	addrs(m.bcc)
+	_, html := m.body()
+	fmt.Fprintf(&b, "%s\n%s\n%s\n%t %t %s\n%s\n%q\n%s\n", m.subject, m.sent.UTC().Format(time.RFC3339), m.received.UTC().Format(time.RFC3339),
+		m.isDraft, m.isRead && state, map[bool]string{true: m.flag}[state], m.importance, m.categories, strings.ReplaceAll(html, "\r\n", "\n"))
+	var atts []string
+	for _, a := range m.atts {
+		what := ""
+		if a.item && a.itemSpec != nil {
+			what = "item:" + sha256Hex([]byte(a.itemSpec().contentOf(false)))
+		} else {
+			what = sha256Hex(a.data())
+		}
+		atts = append(atts, fmt.Sprintf("%s|%s|%t|%s|%s", a.name, a.contentType, a.inline, a.contentID, what))
+	}
+	sort.Strings(atts)
+	b.WriteString(strings.Join(atts, "\n"))
+	return b.String()
+}

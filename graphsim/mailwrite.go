@@ -23,6 +23,14 @@ func (s *Server) storedMessage(u *user, st *itemState) *msgSpec {
 		m = specFromJSON(st.doc, st.createdAt)
 	}
 	if st.content != nil {
+		// A message created from MIME is a draft, and the store stamps it
+		// when it is saved: nothing in MIME sets PidTagMessageFlags, and
+		// the flags cannot change once the item is saved
+		// (learn.microsoft.com/graph/api/user-post-messages: "Create a
+		// draft of a new message in either JSON or MIME format";
+		// microsoftgraph/microsoft-graph-docs-contrib#2790, #8631).
+		m.isDraft = true
+		m.sent, m.received = st.createdAt, st.createdAt
 		applyMessagePatch(m, st.doc)
 	}
 	// Exchange stamps an item's creation when the item enters the store;
@@ -124,8 +132,9 @@ func specFromJSON(doc map[string]any, created time.Time) *msgSpec {
 	if v, ok := doc["isDraft"].(bool); ok {
 		m.isDraft = v
 	}
-	// PR_MESSAGE_FLAGS (0x0E07) without MSGFLAG_UNSENT marks a restored
-	// message as not a draft, which is how restore tools avoid drafts.
+	// PR_MESSAGE_FLAGS (0x0E07) without mfUnsent (8) marks a restored
+	// message as not a draft, which is how restore tools avoid drafts;
+	// mfRead (1) as read (MS-OXCMSG 2.2.1.6).
 	if props, ok := doc["singleValueExtendedProperties"].([]any); ok {
 		for _, p := range props {
 			pm, _ := p.(map[string]any)
@@ -133,6 +142,7 @@ func specFromJSON(doc map[string]any, created time.Time) *msgSpec {
 				var flags int
 				fmt.Sscan(fmt.Sprint(pm["value"]), &flags)
 				m.isDraft = flags&8 != 0
+				m.isRead = flags&1 != 0
 			}
 			if id, _ := pm["id"].(string); strings.EqualFold(id, "SystemTime 0x0E06") {
 				m.received = jsonTime(pm["value"], m.received)
@@ -189,7 +199,7 @@ func (rq *request) createMessage() error {
 	var doc map[string]any
 	ct, _, _ := mime.ParseMediaType(rq.r.Header.Get("Content-Type"))
 	if ct == "text/plain" {
-		body, rerr := rq.readBody(200 << 20)
+		body, rerr := rq.readBody(maxRequestBody)
 		if rerr != nil {
 			return rerr
 		}

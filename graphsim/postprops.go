@@ -95,7 +95,7 @@ func (rq *request) checkPostedProperties(k kind, keys []string) *apiError {
 // readJSONObjectBody decodes a JSON object body and also returns its
 // top-level keys in body order.
 func (rq *request) readJSONObjectBody() (map[string]any, []string, *apiError) {
-	body, err := rq.readBody(200 << 20)
+	body, err := rq.readBody(maxRequestBody)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -197,7 +197,7 @@ func (t *tenant) instanceHeavyEvent(u *user) (ref, bool) {
 // moved occurrence, for the backup to miss, when it has none.
 func (t *tenant) instanceHeavySeries(e *eventSpec, c [3]uint64) {
 	if e.typ != "seriesMaster" {
-		e.makeSeries(newRNG(t.seed, tagSpecial, 5, c[0], c[1], c[2]))
+		e.makeSeries(newRNG(t.seed, tagSpecial, 5, c[0], c[1], c[2]), newRNG(t.seed, tagZone, c[0], c[1], c[2]))
 	}
 	if len(e.exceptions) == 0 {
 		e.moveOccurrence(2)

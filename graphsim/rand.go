@@ -50,6 +50,7 @@ const (
 	tagSpecial
 	tagToken
 	tagTransaction
+	tagZone
 )
 
 // rng is a splitmix64 stream: cheap to create per item.

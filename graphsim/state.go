@@ -20,7 +20,13 @@ import (
 //   - events: the JSON body of
 //     GET /beta/users/{u}/events/{id}?$expand=exceptionOccurrences,attachments
 //     (the same canonical form, carrying exceptions, cancelled occurrences
-//     and attachments with their content); for the series whose
+//     and attachments with their content) completed with what that GET
+//     leaves out (eventatts.go): when the event has an item attachment,
+//     its attachments as GET .../events/{id}/attachments
+//     ?$expand=microsoft.graph.itemattachment/item lists them (in place of
+//     the expanded ones), and for each exception whose hasAttachments is
+//     true, its own attachments listed the same way at its id, as the
+//     exception's last property, attachments; for the series whose
 //     exceptions Exchange cannot list (Expected cause
 //     instancesUnavailable) the body of
 //     GET /beta/users/{u}/events/{id}?$expand=attachments instead;
@@ -55,6 +61,10 @@ type StateItem struct {
 	Version      uint32 `json:"version"`
 	Hash         string `json:"hash,omitempty"`
 	QuickXorHash string `json:"quickXorHash,omitempty"`
+	// Content identifies what a message says, whatever form its MIME
+	// takes (see msgSpec.content): a restored copy, rendered anew, has
+	// its original's Content and another Hash.
+	Content string `json:"content,omitempty"`
 	// Modified is a file's modification time as users see it
 	// (fileSystemInfo.lastModifiedDateTime).
 	Modified time.Time `json:"modified,omitzero"`
@@ -153,6 +163,7 @@ func (s *Server) stateFolders(st *State, u *user, k kind, category string, noHas
 				it.Kind, it.Name = "message", m.subject
 				if !noHash {
 					b = m.mime()
+					it.Content = sha256Hex([]byte(m.content()))
 				}
 			case kContactFolder:
 				it.Kind = "contact"

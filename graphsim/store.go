@@ -63,6 +63,9 @@ type itemState struct {
 	// occurrence) or cancelled (DELETE of one), by occurrence number.
 	exceptions map[int]occurrence
 	cancelled  map[int]bool
+	// Attachments clients added to one occurrence of a series, by
+	// occurrence number (eventatts.go).
+	occAtts map[int][]*storedAttachment
 }
 
 // collState is what the model keeps per delta collection.

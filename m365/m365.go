@@ -69,6 +69,16 @@ type ItemMeta struct {
 	End         time.Time `json:"end,omitzero"`
 	DisplayName string    `json:"displayName,omitempty"`
 	Emails      []string  `json:"emails,omitempty"`
+	MessageState
+}
+
+// MessageState is what a message's MIME does not carry and a restore
+// sets again: whether it is a draft, unread, or flagged for follow-up
+// (followupFlag's flagStatus, empty when not flagged).
+type MessageState struct {
+	Draft  bool   `json:"draft,omitempty"`
+	Unread bool   `json:"unread,omitempty"`
+	Flag   string `json:"flag,omitempty"`
 }
 
 // MetaReader is an item's content that, once read, also tells what

@@ -180,3 +180,119 @@ func TestSDKEventTransactionIDIsAnIdempotencyKey(t *testing.T) {
 		t.Fatal("two events without a transactionId were merged")
 	}
 }
+
+// TestSDKReadsAnExceptionsAttachments adds a file and an attached message
+// to one occurrence of a series with the SDK, which makes it an exception
+// with attachments of its own, and reads them back at the exception's id:
+// the attached message comes with its item only under
+// $expand=microsoft.graph.itemattachment/item, on the list and alone.
+func TestSDKReadsAnExceptionsAttachments(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	u := e.user0()
+	events := e.client.Users().ByUserId(u.ID).Events()
+
+	ev := models.NewEvent()
+	ev.SetSubject(ptr("Weekly review"))
+	start, end := models.NewDateTimeTimeZone(), models.NewDateTimeTimeZone()
+	start.SetDateTime(ptr("2025-07-07T10:00:00"))
+	start.SetTimeZone(ptr("UTC"))
+	end.SetDateTime(ptr("2025-07-07T10:30:00"))
+	end.SetTimeZone(ptr("UTC"))
+	ev.SetStart(start)
+	ev.SetEnd(end)
+	pattern, rng := models.NewRecurrencePattern(), models.NewRecurrenceRange()
+	daily, numbered := models.DAILY_RECURRENCEPATTERNTYPE, models.NUMBERED_RECURRENCERANGETYPE
+	pattern.SetTypeEscaped(&daily)
+	pattern.SetInterval(ptr(int32(1)))
+	rng.SetTypeEscaped(&numbered)
+	rng.SetNumberOfOccurrences(ptr(int32(3)))
+	rec := models.NewPatternedRecurrence()
+	rec.SetPattern(pattern)
+	rec.SetRangeEscaped(rng)
+	ev.SetRecurrence(rec)
+	created, err := events.Post(e.ctx, ev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := events.ByEventId(deref(created.GetId())).Instances().Get(e.ctx, &users.ItemEventsItemInstancesRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemEventsItemInstancesRequestBuilderGetQueryParameters{
+			StartDateTime: ptr("2025-07-01T00:00:00Z"), EndDateTime: ptr("2025-08-01T00:00:00Z")},
+	})
+	if err != nil || len(inst.GetValue()) != 3 {
+		t.Fatalf("instances: %v", err)
+	}
+	occ := deref(inst.GetValue()[1].GetId())
+	occAtts := events.ByEventId(occ).Attachments()
+
+	file := models.NewFileAttachment()
+	file.SetName(ptr("minutes.txt"))
+	file.SetContentType(ptr("text/plain"))
+	file.SetContentBytes([]byte("minutes"))
+	if _, err := occAtts.Post(e.ctx, file, nil); err != nil {
+		t.Fatal(err)
+	}
+	msg := models.NewMessage()
+	msg.SetSubject(ptr("Fwd: numbers"))
+	body := models.NewItemBody()
+	html := models.HTML_BODYTYPE
+	body.SetContentType(&html)
+	body.SetContent(ptr("<p>numbers</p>"))
+	msg.SetBody(body)
+	item := models.NewItemAttachment()
+	item.SetName(ptr("Fwd: numbers"))
+	item.SetItem(msg)
+	if _, err := occAtts.Post(e.ctx, item, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := events.ByEventId(occ).Get(e.ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tp := got.GetTypeEscaped(); tp == nil || *tp != models.EXCEPTION_EVENTTYPE || !deref(got.GetHasAttachments()) {
+		t.Fatalf("occurrence with attachments: type %v, hasAttachments %v", tp, deref(got.GetHasAttachments()))
+	}
+	expand := []string{"microsoft.graph.itemattachment/item"}
+	for _, withItem := range []bool{false, true} {
+		cfg := &users.ItemEventsItemAttachmentsRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.ItemEventsItemAttachmentsRequestBuilderGetQueryParameters{}}
+		if withItem {
+			cfg.QueryParameters.Expand = expand
+		}
+		list, err := occAtts.Get(e.ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		atts := list.GetValue()
+		if len(atts) != 2 {
+			t.Fatalf("%d attachments on the exception, want 2", len(atts))
+		}
+		fa, ok := atts[0].(models.FileAttachmentable)
+		if !ok || deref(fa.GetName()) != "minutes.txt" || string(fa.GetContentBytes()) != "minutes" {
+			t.Fatalf("file attachment %T %+v", atts[0], atts[0])
+		}
+		ia, ok := atts[1].(models.ItemAttachmentable)
+		if !ok {
+			t.Fatalf("item attachment read as %T", atts[1])
+		}
+		if !withItem {
+			if ia.GetItem() != nil {
+				t.Fatal("the item came without $expand=microsoft.graph.itemattachment/item")
+			}
+			continue
+		}
+		m, ok := ia.GetItem().(models.Messageable)
+		if !ok || deref(m.GetSubject()) != "Fwd: numbers" {
+			t.Fatalf("expanded item %T", ia.GetItem())
+		}
+		one, err := occAtts.ByAttachmentId(deref(ia.GetId())).Get(e.ctx, &users.ItemEventsItemAttachmentsAttachmentItemRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.ItemEventsItemAttachmentsAttachmentItemRequestBuilderGetQueryParameters{Expand: expand}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if oi, ok := one.(models.ItemAttachmentable); !ok || oi.GetItem() == nil {
+			t.Fatalf("one item attachment with the expand: %T", one)
+		}
+	}
+}
