@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"strings"
@@ -84,7 +85,7 @@ func (a exchangeAdmin) stored(t *testing.T, backupID string) map[string]string {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out[c.Category+"/"+strings.Join(c.Path, "/")+"/"+id] = hex.EncodeToString(h.Sum(nil))
+			out[fmt.Sprintf("%s/%q/%s", c.Category, c.Path, id)] = hex.EncodeToString(h.Sum(nil))
 		}
 	}
 	return out
@@ -104,7 +105,7 @@ func truth(t *testing.T, sim *simTenant, user string) map[string]string {
 		if !ok || it.Kind == "folder" {
 			continue
 		}
-		out[cat+"/"+it.Path+"/"+it.ID] = it.Hash
+		out[fmt.Sprintf("%s/%q/%s", cat, it.Folders, it.ID)] = it.Hash
 	}
 	return out
 }

@@ -294,10 +294,11 @@ func (c *simClient) completeEvent(t *testing.T, user string, doc map[string]any)
 	}
 }
 
-// contents lists a mailbox's items as "category/folder path/content hash",
-// with repeats, keeping those whose folder path passes keep and mapping
-// the path through rename.
-func (c *simClient) contents(t *testing.T, user string, keep func(cat, path string) (string, bool)) []string {
+// contents lists a mailbox's items as "category/folders/content hash",
+// with repeats, keeping those whose folders pass keep, mapped through it.
+// Folders are a quoted list of names, so that a folder named "Q3 /
+// Budget" is never taken for two.
+func (c *simClient) contents(t *testing.T, user string, keep func(cat string, folders []string) ([]string, bool)) []string {
 	t.Helper()
 	st, err := c.sim.State(graphsim.StateFilter{User: user})
 	if err != nil {
@@ -308,11 +309,11 @@ func (c *simClient) contents(t *testing.T, user string, keep func(cat, path stri
 		if it.Kind == "folder" || (it.Category != "mail" && it.Category != "contacts" && it.Category != "events") {
 			continue
 		}
-		path, ok := keep(it.Category, it.Path)
+		folders, ok := keep(it.Category, it.Folders)
 		if !ok {
 			continue
 		}
-		out = append(out, it.Category+"/"+path+"/"+c.contentHash(t, it))
+		out = append(out, fmt.Sprintf("%s/%q/%s", it.Category, folders, c.contentHash(t, it)))
 	}
 	sort.Strings(out)
 	return out
@@ -347,33 +348,26 @@ func assertSameContents(t *testing.T, what string, got, want []string) {
 // under keeps items below the destination folder dest and strips it. Mail
 // and calendars have it at the top; contact folders live inside the default
 // contacts folder, so there it is one level down.
-func under(dest string) func(cat, path string) (string, bool) {
-	strip := func(path string) (string, bool) {
-		if path == dest {
-			return "", true
+func under(dest string) func(cat string, folders []string) ([]string, bool) {
+	return func(cat string, folders []string) ([]string, bool) {
+		at := 0
+		if cat == "contacts" {
+			at = 1
 		}
-		return strings.CutPrefix(path, dest+"/")
-	}
-	return func(cat, path string) (string, bool) {
-		if cat != "contacts" {
-			return strip(path)
+		if len(folders) <= at || folders[at] != dest {
+			return nil, false
 		}
-		root, rest, _ := strings.Cut(path, "/")
-		rest, ok := strip(rest)
-		if rest == "" {
-			return root, ok
-		}
-		return root + "/" + rest, ok
+		return append(append([]string{}, folders[:at]...), folders[at+1:]...), true
 	}
 }
 
 // restoredPath is where an item of the original mailbox lands under the
 // destination: mail and contacts keep their folders, calendars are flat.
-func restoredPath(cat, path string) (string, bool) {
+func restoredPath(cat string, folders []string) ([]string, bool) {
 	if cat == "events" {
-		return "", true
+		return nil, true
 	}
-	return path, true
+	return folders, true
 }
 
 type restoreJSON struct {
@@ -495,16 +489,17 @@ func TestExchangeRestoreSelected(t *testing.T) {
 	count := map[string]int{}
 	folder := ""
 	for _, it := range st.Items {
-		if it.Kind == "message" {
-			top, _, _ := strings.Cut(it.Path, "/")
+		// A name holding "/" would read as a path on the command line.
+		if it.Kind == "message" && len(it.Folders) > 0 && !strings.Contains(it.Folders[0], "/") {
+			top := it.Folders[0]
 			if count[top]++; count[top] > count[folder] {
 				folder = top
 			}
 		}
 	}
 	res := a.restore(t, "--backup", id, "--email-folder", folder, "--destination", "OneFolder")
-	inbox := c.contents(t, from, func(cat, path string) (string, bool) {
-		return path, cat == "mail" && (path == folder || strings.HasPrefix(path, folder+"/"))
+	inbox := c.contents(t, from, func(cat string, folders []string) ([]string, bool) {
+		return folders, cat == "mail" && len(folders) > 0 && folders[0] == folder
 	})
 	if res.Total.Restored != int64(len(inbox)) {
 		t.Fatalf("folder restore: %+v, want %d", res.Total, len(inbox))

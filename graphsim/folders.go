@@ -76,7 +76,11 @@ func (s *Server) folderCounts(v view) (items, subfolders int) {
 // folderPath is the slash-joined path of names below the hierarchy's top
 // (msgfolderroot is not part of mail paths). Names containing '/' are kept
 // verbatim; state consumers treat the path as a display string.
-func (s *Server) folderPath(v view) string {
+func (s *Server) folderPath(v view) string { return strings.Join(s.folderSegments(v), "/") }
+
+// folderSegments is a folder's path as the names of its folders, from the
+// mailbox root: Exchange folder names may hold "/" themselves.
+func (s *Server) folderSegments(v view) []string {
 	var names []string
 	for depth := 0; depth < 64 && !v.ref.isZero(); depth++ {
 		if s.folderWellKnown(v.ref) == "msgfolderroot" {
@@ -95,7 +99,7 @@ func (s *Server) folderPath(v view) string {
 	for i, j := 0, len(names)-1; i < j; i, j = i+1, j-1 {
 		names[i], names[j] = names[j], names[i]
 	}
-	return strings.Join(names, "/")
+	return names
 }
 
 // itemsCollection is the delta collection of the items in a folder.

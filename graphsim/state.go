@@ -55,6 +55,9 @@ type StateItem struct {
 	Kind         string `json:"kind"`       // message, contact, event, file, folder, channelMessage, channelReply
 	CollectionID string `json:"collectionId"`
 	Path         string `json:"path"` // folder path of the item's container
+	// Folders is Path as the names of its folders (mailbox items): an
+	// Exchange folder's name may hold "/", which Path cannot tell apart.
+	Folders []string `json:"folders,omitempty"`
 	ID           string `json:"id"`
 	Name         string `json:"name"`
 	Size         int64  `json:"size"`
@@ -147,15 +150,16 @@ func (s *Server) stateFolders(st *State, u *user, k kind, category string, noHas
 	}
 	for _, f := range folders {
 		fid := s.ids().encode(f.ref)
-		path := s.folderPath(f)
+		segs := s.folderSegments(f)
+		path := strings.Join(segs, "/")
 		st.Items = append(st.Items, StateItem{Resource: u.upn, ResourceID: u.id, Category: category, Kind: "folder",
-			CollectionID: fid, Path: path, ID: fid, Name: s.folderName(f), Version: f.version})
+			CollectionID: fid, Path: path, Folders: segs, ID: fid, Name: s.folderName(f), Version: f.version})
 		for _, v := range s.folderMembers(s.itemsCollection(f)) {
 			if k == kMailFolder && s.itemQuirk(v) != quirkNone {
 				continue // unreadable: listed in Expected instead
 			}
 			it := StateItem{Resource: u.upn, ResourceID: u.id, Category: category, CollectionID: fid, Path: path,
-				ID: s.ids().encode(v.ref), Version: v.version}
+				Folders: segs, ID: s.ids().encode(v.ref), Version: v.version}
 			var b []byte
 			switch k {
 			case kMailFolder:
