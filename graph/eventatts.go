@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -46,7 +47,7 @@ func (c *Client) completeEvent(ctx context.Context, op, mailboxID, itemID string
 	head = head[:n]
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		_ = body.Close()
-		return nil, classify(op, err)
+		return brokenOff(head, err, degraded), nil
 	}
 	if !mayNeedCompleting(head) {
 		return &eventMetaReader{ReadCloser: struct {
@@ -56,10 +57,10 @@ func (c *Client) completeEvent(ctx context.Context, op, mailboxID, itemID string
 	}
 	rest, err := io.ReadAll(body)
 	_ = body.Close()
-	if err != nil {
-		return nil, classify(op, err)
-	}
 	all := append(head, rest...)
+	if err != nil {
+		return brokenOff(all, err, degraded), nil
+	}
 	o, err := parseObject(all)
 	if err != nil {
 		return nil, fmt.Errorf("%s: unreadable event: %w", op, err)
@@ -72,6 +73,9 @@ func (c *Client) completeEvent(ctx context.Context, op, mailboxID, itemID string
 	for _, a := range atts {
 		if isItemAttachment(a) && !a.has("item") {
 			list, err := c.eventAttachments(ctx, op, mailboxID, itemID)
+			if brokeOff(ctx, err) {
+				return brokenOff(all, err, degraded), nil
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -89,6 +93,9 @@ func (c *Client) completeEvent(ctx context.Context, op, mailboxID, itemID string
 			continue
 		}
 		list, err := c.eventAttachments(ctx, op, mailboxID, ex.str("id"))
+		if brokeOff(ctx, err) {
+			return brokenOff(all, err, degraded), nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: attachments of exception %s: %w", op, ex.str("id"), err)
 		}
@@ -102,6 +109,25 @@ func (c *Client) completeEvent(ctx context.Context, op, mailboxID, itemID string
 	}
 	return &eventMetaReader{ReadCloser: io.NopCloser(bytes.NewReader(all)), degraded: degraded}, nil
 }
+
+// brokenOff is the reader of an answer that broke off after read: it
+// gives what came and then the read's error, as the answer's own body
+// would have, so that the caller tries the download again.
+func brokenOff(read []byte, err error, degraded m365.Cause) io.ReadCloser {
+	return &eventMetaReader{ReadCloser: io.NopCloser(io.MultiReader(bytes.NewReader(read), failingReader{err})), degraded: degraded}
+}
+
+// brokeOff tells an answer that broke off (the connection, not Graph,
+// failed) from Graph's own refusals.
+func brokeOff(ctx context.Context, err error) bool {
+	var ae *apiError
+	var te *ThrottledError
+	return err != nil && ctx.Err() == nil && !errors.As(err, &ae) && !errors.As(err, &te)
+}
+
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
 
 // mayNeedCompleting reads an event's own properties, which Graph writes
 // before its expanded ones, from the first bytes of its JSON: an event

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,4 +77,64 @@ func TestFetchItemStreams(t *testing.T) {
 	if hex.EncodeToString(sum[:]) != it.Hash {
 		t.Fatal("content differs from state")
 	}
+}
+
+// An event whose answer breaks off while it is read to be completed comes
+// back as a reader that fails the same way, as a streamed answer would, so
+// that the caller downloads it again; it is not an error of the item.
+func TestEventAnswerBreakingOffIsAReadError(t *testing.T) {
+	var cut atomic.Bool
+	wrap := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.Contains(r.URL.RawQuery, "exceptionOccurrences") || !cut.CompareAndSwap(false, true) {
+				h.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			body := rec.Body.Bytes()
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(body[:len(body)/2])
+			panic(http.ErrAbortHandler) // the connection drops mid-body
+		})
+	}
+	e := newEnv(t, wrap)
+	c := e.client(nil)
+	u := e.user(0).ID
+	cs, err := c.Containers(context.Background(), u, Events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for _, ct := range cs {
+		changes, _, _ := enumerate(t, c, u, Events, ct.ID, "")
+		if len(changes) > 0 {
+			id = changes[0].ID
+			break
+		}
+	}
+	if id == "" {
+		t.Fatal("no event")
+	}
+	r, err := c.FetchItem(context.Background(), u, Events, id)
+	if err != nil {
+		t.Fatalf("a broken-off answer failed the fetch itself: %v", err)
+	}
+	_, err = io.ReadAll(r)
+	r.Close()
+	if err == nil || !cut.Load() {
+		t.Fatalf("read of a broken-off answer: %v (cut %v)", err, cut.Load())
+	}
+	again, err := c.FetchItem(context.Background(), u, Events, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(again); err != nil || !json.Valid(b) {
+		t.Fatalf("second fetch: %v", err)
+	}
+	again.Close()
 }
