@@ -277,9 +277,26 @@ func TestExchangeBackupListDetailsDelete(t *testing.T) {
 			t.Fatalf("--email-folder Inbox selected %+v", e)
 		}
 	}
+	if subject == "" || len(inbox) == 0 || len(inbox) >= len(all) {
+		t.Fatalf("selectors: inbox %d of %d, subject %q", len(inbox), len(all), subject)
+	}
+	// --email-subject selects the messages whose subject holds it, as the
+	// tenant has them (without regard to case).
+	mail, _ := tenant.State(graphsim.StateFilter{User: user, Category: "mail", NoHashes: true})
+	want := map[string]bool{}
+	for _, it := range mail.Items {
+		if it.Kind == "message" && strings.Contains(strings.ToLower(it.Name), strings.ToLower(subject)) {
+			want[it.ID] = true
+		}
+	}
 	bySubject := details("--email-subject", subject)
-	if len(bySubject) == 0 || len(inbox) == 0 || len(inbox) >= len(all) {
-		t.Fatalf("selectors: inbox %d, subject %d, all %d", len(inbox), len(bySubject), len(all))
+	for _, e := range bySubject {
+		if !want[e.ItemID] {
+			t.Errorf("--email-subject %q selected %q", subject, e.Subject)
+		}
+	}
+	if len(bySubject) != len(want) {
+		t.Fatalf("--email-subject %q selected %d messages, the tenant has %d", subject, len(bySubject), len(want))
 	}
 	// Events' details come from the events themselves: Graph's event
 	// delta gives only their id, type, start and end.

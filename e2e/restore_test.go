@@ -512,25 +512,28 @@ func TestExchangeRestoreSelected(t *testing.T) {
 		t.Fatal(err)
 	}
 	var subject string
-	matches := 0
 	for _, it := range st.Items {
 		if it.Kind == "message" && len(it.Name) > 12 && subject == "" {
 			subject = it.Name
 		}
 	}
+	if subject == "" {
+		t.Fatal("no message with a subject to select")
+	}
+	// The messages the backup holds with that subject, in their folders.
+	var want []string
 	for _, it := range st.Items {
-		if it.Kind == "message" && strings.Contains(it.Name, subject) && !strings.HasPrefix(it.Path, "OneFolder") {
-			matches++
+		if it.Kind == "message" && strings.Contains(strings.ToLower(it.Name), strings.ToLower(subject)) &&
+			len(it.Folders) > 0 && it.Folders[0] != "OneFolder" {
+			want = append(want, fmt.Sprintf("mail/%q/%s", it.Folders, c.contentHash(t, it)))
 		}
 	}
+	sort.Strings(want)
 	res = a.restore(t, "--backup", id, "--email-subject", subject, "--destination", "OneMessage")
-	if res.Total.Restored != int64(matches) || matches == 0 {
-		t.Fatalf("subject restore of %q: %+v, want %d", subject, res.Total, matches)
+	if res.Total.Restored != int64(len(want)) {
+		t.Fatalf("subject restore of %q: %+v, want %d", subject, res.Total, len(want))
 	}
-	got := c.contents(t, from, under("OneMessage"))
-	if len(got) != matches {
-		t.Fatalf("subject restore wrote %d items, want %d", len(got), matches)
-	}
+	assertSameContents(t, "subject restore", c.contents(t, from, under("OneMessage")), want)
 }
 
 func TestExchangeRestoreBadInput(t *testing.T) {
