@@ -6,10 +6,11 @@ import (
 	"time"
 
 	"github.com/corso-temporal/corso/graphsim"
+	"github.com/corso-temporal/corso/workflows"
 )
 
-// Two workers backing up every OneDrive of a tenant together share its
-// SharePoint budget: simulated SharePoint allows 120 resource units per
+// Two workers backing up every OneDrive of a tenant together, both
+// downloading, share its SharePoint budget: simulated SharePoint allows 120 resource units per
 // 10 s and the fleet is told 600 a minute (100 per 10 s). Either worker
 // spending the whole budget on its own would be throttled within the
 // first window; sharing it, neither is. The tenant is clean: its
@@ -46,5 +47,24 @@ func TestDriveBackupFleetSharesTheTenantBudget(t *testing.T) {
 	if least := time.Duration(files) * time.Second / 9; elapsed < least {
 		t.Errorf("%d files backed up in %s: faster than the budget allows (%s)", files, elapsed, least)
 	}
-	t.Logf("%d files of %d users in %s, no request throttled", files, len(bs), elapsed.Round(time.Second))
+	// Both workers downloaded: a fleet where one worker does all the work
+	// shares nothing.
+	batches := map[string]int{}
+	for _, e := range waitExecutions(t, "TaskQueue = '"+queue+"' AND ExecutionStatus != 'Running'", len(bs)+1) {
+		types := map[int64]string{}
+		for _, ev := range e.events {
+			if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+				types[ev.EventId] = a.GetActivityType().GetName()
+			}
+			if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil && types[a.ScheduledEventId] == workflows.ActivityBackupDriveBatch {
+				batches[a.Identity]++
+			}
+		}
+	}
+	for i := 1; i <= 2; i++ {
+		if id := fmt.Sprintf("corso-worker@e2e-budget-%d", i); batches[id] == 0 {
+			t.Errorf("worker %s downloaded no batch; batches by worker: %v", id, batches)
+		}
+	}
+	t.Logf("%d files of %d users in %s, no request throttled; batches by worker %v", files, len(bs), elapsed.Round(time.Second), batches)
 }

@@ -1,9 +1,10 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -12,47 +13,24 @@ import (
 	"github.com/corso-temporal/corso/workflows"
 )
 
-// refetched counts downloads beyond the first of each message.
-func refetched(sim *simTenant) int64 {
-	var n int64
-	for _, c := range sim.Stats().Fetched["message.mime"] {
-		n += c - 1
-	}
-	return n
-}
-
 func TestExchangeBackupSurvivesAKilledWorker(t *testing.T) {
-	// A tenant of its own, slow enough to kill a worker mid-backup, and two
-	// workers of its own on their own task queue.
+	// A tenant of its own whose mailbox has a folder of over a thousand
+	// messages (two checkpoints' worth), and two workers of its own on
+	// their own task queue: the victim runs the backup alone until it is
+	// killed after a folder checkpointed, then the survivor finishes it.
 	sim := ownTenant(t, graphsim.TenantOptions{
-		Seed: 9, Users: 1, ItemsPerUser: 1600, Mix: graphsim.ItemMix{Mail: 1},
+		Seed: 13, Users: 1, ItemsPerUser: 1600, Mix: graphsim.ItemMix{Mail: 1},
 	})
-	sim.SetFaults(graphsim.FaultOptions{Latency: 8 * time.Millisecond})
-	queue := "e2e-kill"
-	victim, err := dev.StartWorker("e2e-kill-victim", sim.WorkerEnv(), "--task-queue", queue)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newExchangeAdmin(t, sim, "exchange-kill", "--task-queue", queue)
-	if _, err := dev.StartWorker("e2e-kill-survivor", sim.WorkerEnv(), "--task-queue", queue); err != nil {
-		t.Fatal(err)
-	}
+	sim.SetFaults(graphsim.FaultOptions{Latency: 15 * time.Millisecond})
+	k := startVictim(t, sim, "e2e-kill")
+	a := newExchangeAdmin(t, sim, "exchange-kill", "--task-queue", k.queue)
 	user := mailboxes(t, sim)[0]
 
 	done := make(chan []backup.Summary, 1)
 	go func() { done <- a.backup(t, user) }()
-	// Kill once the backup is well under way.
-	deadline := time.Now().Add(2 * time.Minute)
-	for len(sim.Stats().Fetched["message.mime"]) < 400 {
-		if time.Now().After(deadline) {
-			t.Fatal("backup did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	fetchedAtKill := len(sim.Stats().Fetched["message.mime"])
+	open := k.killWhen(t, workflows.ActivityBackupCollection, 2*time.Minute, hasCheckpoint)
+	atKill := fetchCounts(sim, "message.mime")
+	k.startSurvivor(t)
 
 	var bs []backup.Summary
 	select {
@@ -64,10 +42,39 @@ func TestExchangeBackupSurvivesAKilledWorker(t *testing.T) {
 		t.Fatalf("backup after kill: %+v", bs)
 	}
 	assertSameItems(t, a.stored(t, bs[0].BackupID), truth(t, sim, user))
-	again := refetched(sim)
-	t.Logf("killed a worker after %d messages were fetched; %d messages fetched twice", fetchedAtKill, again)
-	if again > 1000 {
-		t.Errorf("%d messages fetched twice after a kill, want at most 1000", again)
+	k.assertFinishedBySurvivor(t, open)
+
+	// The messages the retries' checkpoints name are not fetched again;
+	// of the others fetched before the kill, at most a checkpoint's worth
+	// per folder is.
+	r := a.openRepository(t)
+	checkpointed := map[string]bool{}
+	for _, o := range open {
+		for _, id := range checkpointSegments(t, decodeWithCodecServer(t, o.heartbeat)) {
+			var seg struct {
+				Entries []struct {
+					Name string `json:"name"`
+				} `json:"entries"`
+			}
+			if err := r.ReadJSON(context.Background(), id, &seg); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range seg.Entries {
+				item, _ := url.PathUnescape(e.Name)
+				checkpointed[item] = true
+			}
+		}
+	}
+	final := fetchCounts(sim, "message.mime")
+	assertCheckpointHeld(t, "message", checkpointed, atKill, final)
+	again := downloadsAgain(final)
+	t.Logf("killed a worker after %d messages were fetched, %d of them in the checkpoints of the %d folders it had open; %d messages fetched twice",
+		len(atKill), len(checkpointed), len(open), again)
+	if lost := int64(len(atKill) - len(checkpointed)); again > lost {
+		t.Errorf("%d messages fetched twice after a kill, want at most the %d fetched but not checkpointed", again, lost)
+	}
+	if most := int64(len(open) * exchangeCheckpointItems); again > most {
+		t.Errorf("%d messages fetched twice after a kill, want at most one checkpoint (%d) per open folder (%d)", again, exchangeCheckpointItems, len(open))
 	}
 }
 
@@ -104,21 +111,15 @@ func TestExchangeRestoreSurvivesAKilledWorker(t *testing.T) {
 	sim := ownTenant(t, graphsim.TenantOptions{
 		Seed: 11, Users: 2, ItemsPerUser: 1200, Mix: graphsim.ItemMix{Mail: 1},
 	})
-	queue := "e2e-restore-kill"
-	victim, err := dev.StartWorker("e2e-restore-kill-victim", sim.WorkerEnv(), "--task-queue", queue)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newExchangeAdmin(t, sim, "exchange-restore-kill", "--task-queue", queue)
-	if _, err := dev.StartWorker("e2e-restore-kill-survivor", sim.WorkerEnv(), "--task-queue", queue); err != nil {
-		t.Fatal(err)
-	}
+	k := startVictim(t, sim, "e2e-restore-kill")
+	a := newExchangeAdmin(t, sim, "exchange-restore-kill", "--task-queue", k.queue)
 	users := mailboxes(t, sim)
 	id := a.backup(t, users[0])[0].BackupID
 	c := &simClient{sim: sim}
 	original := c.contents(t, users[0], restoredPath)
 
 	sim.SetFaults(graphsim.FaultOptions{Latency: 8 * time.Millisecond})
+	createdBefore := created(sim, "mail.message.create")
 	done := make(chan workflows.RestoreResult, 1)
 	go func() { done <- a.restore(t, "--backup", id, "--to-resource", users[1], "--destination", "AfterKill") }()
 	restored := func() int {
@@ -134,17 +135,9 @@ func TestExchangeRestoreSurvivesAKilledWorker(t *testing.T) {
 		}
 		return n
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for restored() < 300 {
-		if time.Now().After(deadline) {
-			t.Fatal("restore did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("killed a worker after %d messages were restored", restored())
+	open := k.killWhen(t, workflows.ActivityRestoreCollection, 2*time.Minute, func(string) bool { return restored() >= 300 })
+	atKill := restored()
+	k.startSurvivor(t)
 	select {
 	case res := <-done:
 		if res.Total.Restored != int64(len(original)) {
@@ -155,49 +148,88 @@ func TestExchangeRestoreSurvivesAKilledWorker(t *testing.T) {
 	}
 	sim.SetFaults(graphsim.FaultOptions{})
 	assertSameContents(t, "restore after a kill", c.contents(t, users[1], under("AfterKill")), original)
+	k.assertFinishedBySurvivor(t, open)
+	// The target is the restore's checkpoint: a retry creates only what
+	// is not there yet, so no message is created twice.
+	creates := created(sim, "mail.message.create") - createdBefore
+	t.Logf("killed a worker after %d messages were restored, with %d folders open; %d messages created for %d restored",
+		atKill, len(open), creates, len(original))
+	if creates != int64(len(original)) {
+		t.Errorf("%d messages created to restore %d: %d created twice after the kill", creates, len(original), creates-int64(len(original)))
+	}
+}
+
+// created counts the successful requests of a simulator endpoint class.
+func created(sim *simTenant, class string) int64 {
+	var n int64
+	for status, c := range sim.Stats().Requests[class] {
+		if strings.HasPrefix(status, "2") {
+			n += c
+		}
+	}
+	return n
 }
 
 func TestOneDriveBackupSurvivesAKilledWorkerAndDroppedDownloads(t *testing.T) {
 	// Files only, a few of them large; downloads are cut off mid-body at
-	// random and a worker is killed mid-backup.
+	// random and a worker is killed mid-backup after a batch checkpointed.
 	sim := ownTenant(t, graphsim.TenantOptions{
 		Seed: 13, Users: 1, ItemsPerUser: 600, Mix: graphsim.ItemMix{Files: 1}, MaxFileSize: 48 << 20,
 	})
-	queue := "e2e-drive-kill"
-	victim, err := dev.StartWorker("e2e-drive-kill-victim", sim.WorkerEnv(), "--task-queue", queue)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newExchangeAdmin(t, sim, "onedrive-kill", "--task-queue", queue)
-	if _, err := dev.StartWorker("e2e-drive-kill-survivor", sim.WorkerEnv(), "--task-queue", queue); err != nil {
-		t.Fatal(err)
-	}
+	k := startVictim(t, sim, "e2e-drive-kill")
+	a := newExchangeAdmin(t, sim, "onedrive-kill", "--task-queue", k.queue)
 	u := userWithDrive(t, sim)
 	sim.SetFaults(graphsim.FaultOptions{Seed: 5, Latency: 5 * time.Millisecond, DropRate: 0.05, Classes: []string{"download"}})
 
 	done := make(chan []backup.Summary, 1)
 	go func() { done <- a.driveBackup(t, "onedrive", "user", u.UPN) }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for len(sim.Stats().Fetched["driveItem.content"]) < 150 {
-		if time.Now().After(deadline) {
-			t.Fatal("backup did not start downloading")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	open := k.killWhen(t, workflows.ActivityBackupDriveBatch, 2*time.Minute, hasCheckpoint)
+	atKill := fetchCounts(sim, "driveItem.content")
+	k.startSurvivor(t)
 	var bs []backup.Summary
 	select {
 	case bs = <-done:
 	case <-time.After(4 * time.Minute):
 		t.Fatal("backup did not finish after the kill")
 	}
+	drops := sim.Stats().Faults["drop"]
 	sim.SetFaults(graphsim.FaultOptions{})
 	assertSameItems(t, a.storedFiles(t, bs[0].BackupID), driveTruth(t, sim, u.ID, "OneDrive"))
-	var again int
-	for _, n := range sim.Stats().Fetched["driveItem.content"] {
-		again += max(0, int(n)-1)
+	k.assertFinishedBySurvivor(t, open)
+	if drops == 0 {
+		t.Fatal("the simulator dropped no download; the test proves nothing of resuming them")
 	}
-	t.Logf("%d files, %d downloaded more than once (drops and the kill)", bs[0].Items, again)
+
+	// Files the retries' checkpoints name are not downloaded again. A
+	// dropped download resumes once per drop; beyond that only files
+	// downloaded before the kill and not checkpointed are downloaded
+	// again, at most a checkpoint's worth (plus the batch's downloads in
+	// flight) per open batch.
+	r := a.openRepository(t)
+	checkpointed := map[string]bool{}
+	for _, o := range open {
+		for _, id := range checkpointSegments(t, decodeWithCodecServer(t, o.heartbeat)) {
+			var seg []struct {
+				ID string `json:"id"`
+			}
+			if err := r.ReadJSON(context.Background(), id, &seg); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range seg {
+				checkpointed[f.ID] = true
+			}
+		}
+	}
+	final := fetchCounts(sim, "driveItem.content")
+	assertCheckpointHeld(t, "file", checkpointed, atKill, final)
+	again := downloadsAgain(final)
+	t.Logf("%d files; killed a worker after %d were downloaded, %d of them in the checkpoints of the %d batches it had open; %d drops; %d downloads beyond the first",
+		bs[0].Items, len(atKill), len(checkpointed), len(open), drops, again)
+	if lost := drops + int64(len(atKill)-len(checkpointed)); again > lost {
+		t.Errorf("%d downloads beyond the first, want at most one per drop (%d) and per file downloaded but not checkpointed before the kill (%d)",
+			again, drops, len(atKill)-len(checkpointed))
+	}
+	if most := drops + int64(len(open)*(driveCheckpointFiles+workflows.DriveBatchConcurrency)); again > most {
+		t.Errorf("%d downloads beyond the first, want at most one per drop (%d) and one checkpoint per open batch (%d)", again, drops, len(open))
+	}
 }
