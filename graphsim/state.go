@@ -57,13 +57,13 @@ type StateItem struct {
 	Path         string `json:"path"` // folder path of the item's container
 	// Folders is Path as the names of its folders (mailbox items): an
 	// Exchange folder's name may hold "/", which Path cannot tell apart.
-	Folders []string `json:"folders,omitempty"`
-	ID           string `json:"id"`
-	Name         string `json:"name"`
-	Size         int64  `json:"size"`
-	Version      uint32 `json:"version"`
-	Hash         string `json:"hash,omitempty"`
-	QuickXorHash string `json:"quickXorHash,omitempty"`
+	Folders      []string `json:"folders,omitempty"`
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	Size         int64    `json:"size"`
+	Version      uint32   `json:"version"`
+	Hash         string   `json:"hash,omitempty"`
+	QuickXorHash string   `json:"quickXorHash,omitempty"`
 	// Content identifies what a message says, whatever form its MIME
 	// takes (see msgSpec.content): a restored copy, rendered anew, has
 	// its original's Content and another Hash.
