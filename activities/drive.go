@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -33,10 +32,10 @@ type DriveSource interface {
 	DrivePermissions(ctx context.Context, driveID, itemID string) ([]byte, error)
 }
 
-// Drives holds the activities of OneDrive and SharePoint backups. They use
-// the same repositories and Graph clients as Exchange's.
+// Drives holds the activities of OneDrive and SharePoint backups and
+// restores.
 type Drives struct {
-	*Exchange
+	*Tenants
 
 	slotsOnce sync.Once
 	slots     streamSlots
@@ -48,22 +47,10 @@ func (d *Drives) largeFiles() streamSlots {
 	return d.slots
 }
 
-func (d *Drives) driveSource(g workflows.GraphRef) (DriveSource, error) {
-	src, err := d.source(g)
-	if err != nil {
-		return nil, err
-	}
-	ds, ok := src.(DriveSource)
-	if !ok {
-		return nil, errors.New("this worker's Graph client cannot read drives")
-	}
-	return ds, nil
-}
-
 // ResolveDrives turns the --user or --site selectors into drives, and the
 // users or sites left out with their causes.
 func (d *Drives) ResolveDrives(ctx context.Context, in workflows.ResolveDrivesInput) ([]workflows.ResolvedDrive, error) {
-	src, err := d.driveSource(in.Graph)
+	src, err := d.client(in.Graph)
 	if err != nil {
 		return nil, err
 	}

@@ -26,19 +26,13 @@ const (
 	driveCheckpointEvery = 20 * time.Second
 )
 
-// driveBatchCheckpoint is a batch's heartbeat: the segments of files
-// already stored and flushed. A retry, on any worker, skips them.
-type driveBatchCheckpoint struct {
-	Segments []string `json:"segments"`
-}
-
 // BackupDriveBatch downloads a batch of files straight into the
 // repository, verifying each against its quickXorHash, with its
 // permissions beside it. Every checkpoint flushes what was written and then
 // heartbeats it, so a worker that dies costs at most one checkpoint.
 func (d *Drives) BackupDriveBatch(ctx context.Context, in workflows.BackupDriveBatchInput) (workflows.DriveBatchResult, error) {
 	var res workflows.DriveBatchResult
-	src, err := d.driveSource(in.Graph)
+	src, err := d.client(in.Graph)
 	if err != nil {
 		return res, err
 	}
@@ -77,7 +71,7 @@ func (d *Drives) BackupDriveBatch(ctx context.Context, in workflows.BackupDriveB
 			b.done[f.ID] = true
 		}
 	}
-	stop := keepAlive(ctx, func() any { return b.checkpoint() })
+	stop := keepAlive(ctx, keepAliveEvery, func() { heartbeat(ctx, b.checkpoint()) })
 	err = b.run(ctx, files)
 	stop()
 	if err != nil {
@@ -114,7 +108,7 @@ type driveBatch struct {
 	slots streamSlots
 
 	mu        sync.Mutex
-	cp        driveBatchCheckpoint
+	cp        checkpoint
 	done      map[string]bool
 	kept      []driveFileResult // in segments already
 	pending   []driveFileResult // stored since the last checkpoint
@@ -274,10 +268,10 @@ func graphErrorKeep(err error) error {
 	return graphError(err)
 }
 
-func (b *driveBatch) checkpoint() driveBatchCheckpoint {
+func (b *driveBatch) checkpoint() checkpoint {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return driveBatchCheckpoint{Segments: append([]string(nil), b.cp.Segments...)}
+	return checkpoint{Segments: append([]string(nil), b.cp.Segments...)}
 }
 
 // stored records a file and checkpoints when it is time: flush, write the
@@ -302,7 +296,7 @@ func (b *driveBatch) stored(ctx context.Context, r driveFileResult) error {
 	b.cp.Segments = append(b.cp.Segments, id.String())
 	b.kept = append(b.kept, b.pending...)
 	b.pending, b.lastCheck = nil, time.Now()
-	heartbeat(ctx, driveBatchCheckpoint{Segments: append([]string(nil), b.cp.Segments...)})
+	heartbeat(ctx, checkpoint{Segments: append([]string(nil), b.cp.Segments...)})
 	return nil
 }
 

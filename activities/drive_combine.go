@@ -15,6 +15,9 @@ import (
 // backup with, per drive, its details, its delta link and its full state
 // for the next incremental backup.
 func (d *Drives) CombineDrives(ctx context.Context, in workflows.CombineDrivesInput) (backup.Summary, error) {
+	if len(in.Drives) == 0 {
+		return backup.Summary{}, invalidInput("no drive to back up")
+	}
 	r, err := d.Repos.open(ctx, in.Repo)
 	if err != nil {
 		return backup.Summary{}, err
@@ -24,14 +27,14 @@ func (d *Drives) CombineDrives(ctx context.Context, in workflows.CombineDrivesIn
 	if err := r.Refresh(ctx); err != nil {
 		return backup.Summary{}, repositoryError(err)
 	}
-	ctx, sess, err := r.NewSession(ctx, "combine "+in.BackupID)
-	if err != nil {
-		return backup.Summary{}, repositoryError(err)
-	}
-	defer sess.Close(ctx)
-	if len(in.Drives) == 0 {
-		return backup.Summary{}, invalidInput("no drive to back up")
-	}
+	return recordOnce(ctx, r, in.BackupID, func(ctx context.Context, sess *repository.Session) (backup.Summary, error) {
+		return d.writeDrives(ctx, r, sess, in)
+	})
+}
+
+// writeDrives writes the owner's snapshot, the backup record and its
+// index; the caller flushes.
+func (d *Drives) writeDrives(ctx context.Context, r *repository.Repository, sess *repository.Session, in workflows.CombineDrivesInput) (backup.Summary, error) {
 	owner := in.Drives[0].Drive
 	b := &repository.Backup{Summary: backup.Summary{
 		BackupID: in.BackupID, Tenant: in.TenantID, Service: in.Service, Resource: owner.Owner,
@@ -68,9 +71,6 @@ func (d *Drives) CombineDrives(ctx context.Context, in workflows.CombineDrivesIn
 	}
 	b.Completed = time.Now().UTC()
 	if err := sess.PutBackup(ctx, b, rootEntry, index); err != nil {
-		return backup.Summary{}, repositoryError(err)
-	}
-	if err := sess.Flush(ctx); err != nil {
 		return backup.Summary{}, repositoryError(err)
 	}
 	return b.Summary, nil

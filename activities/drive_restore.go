@@ -30,18 +30,6 @@ type DriveTarget interface {
 	DeleteDriveItem(ctx context.Context, driveID, itemID string) error
 }
 
-func (d *Drives) driveTarget(g workflows.GraphRef) (DriveSource, DriveTarget, error) {
-	src, err := d.driveSource(g)
-	if err != nil {
-		return nil, nil, err
-	}
-	t, ok := src.(DriveTarget)
-	if !ok {
-		return nil, nil, errors.New("this worker's Graph client cannot write drives")
-	}
-	return src, t, nil
-}
-
 // Restore batches: folders of one library, up to these sizes.
 const (
 	driveRestoreBatchFiles = 500
@@ -60,7 +48,7 @@ func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestore
 	if err := validDestination(in.Destination); err != nil {
 		return plan, err
 	}
-	src, tgt, err := d.driveTarget(in.Graph)
+	tgt, err := d.client(in.Graph)
 	if err != nil {
 		return plan, err
 	}
@@ -76,7 +64,7 @@ func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestore
 	if who == "" {
 		who = b.Resource
 	}
-	drives, _, err := src.ResolveDrives(ctx, in.Service, []string{who})
+	drives, _, err := tgt.ResolveDrives(ctx, in.Service, []string{who})
 	if err != nil {
 		return plan, graphError(err)
 	}
@@ -197,7 +185,7 @@ func restoreFolderPath(p []string, dest string) []string {
 // restore's own from an earlier attempt, and is not written again.
 func (d *Drives) RestoreDriveBatch(ctx context.Context, in workflows.RestoreDriveBatchInput) (workflows.RestoreCollectionResult, error) {
 	var res workflows.RestoreCollectionResult
-	_, tgt, err := d.driveTarget(in.Graph)
+	tgt, err := d.client(in.Graph)
 	if err != nil {
 		return res, err
 	}
@@ -226,10 +214,11 @@ func (d *Drives) RestoreDriveBatch(ctx context.Context, in workflows.RestoreDriv
 		}
 	}
 	dr := &driveRestore{in: in, tgt: tgt, repo: r, stored: stored}
-	defer keepAlive(ctx, func() any {
+	defer keepAlive(ctx, keepAliveEvery, func() {
 		dr.mu.Lock()
-		defer dr.mu.Unlock()
-		return dr.res.RestoreCounts
+		counts := dr.res.RestoreCounts
+		dr.mu.Unlock()
+		heartbeat(ctx, counts)
 	})()
 	for _, f := range in.Batch.Folders {
 		files := byFolder[strings.Join(f.Path, "/")]

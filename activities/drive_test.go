@@ -196,19 +196,38 @@ type driveFixture struct {
 func newDriveFixture(t *testing.T) *driveFixture {
 	f := newExchangeFixture(t, 0)
 	drive := newFakeDrive()
-	f.a.NewSource = func(string, string, string) (MailboxSource, error) { return drive, nil }
-	return &driveFixture{exchangeFixture: f, d: &Drives{Exchange: f.a}, drive: drive}
+	f.a.NewClient = func(string, string, string) (Client, error) { return drive, nil }
+	return &driveFixture{exchangeFixture: f, d: &Drives{Tenants: f.a.Tenants}, drive: drive}
 }
 
 // backup runs enumerate, every batch and combine, as the workflow does.
 func (f *driveFixture) backup(id string) (backup.Summary, error) {
+	in, err := f.combineInput(id)
+	if err != nil {
+		return backup.Summary{}, err
+	}
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(f.d)
+	val, err := env.ExecuteActivity(f.d.CombineDrives, in)
+	if err != nil {
+		return backup.Summary{}, err
+	}
+	var s backup.Summary
+	require.NoError(f.t, val.Get(&s))
+	return s, nil
+}
+
+// combineInput runs enumerate and every batch, as the workflow does, and
+// returns what combine is given.
+func (f *driveFixture) combineInput(id string) (workflows.CombineDrivesInput, error) {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
 	env.RegisterActivity(f.d)
 	drive := m365.Drive{ID: "drive", Name: "OneDrive", Service: m365.OneDrive, Owner: "u", OwnerName: "ann@x"}
 	val, err := env.ExecuteActivity(f.d.EnumerateDrive, workflows.EnumerateDriveInput{Repo: f.repo, Graph: f.gr, BackupID: id, Drive: drive})
 	if err != nil {
-		return backup.Summary{}, err
+		return workflows.CombineDrivesInput{}, err
 	}
 	var en workflows.DriveEnumeration
 	require.NoError(f.t, val.Get(&en))
@@ -217,20 +236,14 @@ func (f *driveFixture) backup(id string) (backup.Summary, error) {
 		val, err := env.ExecuteActivity(f.d.BackupDriveBatch, workflows.BackupDriveBatchInput{Repo: f.repo, Graph: f.gr, BackupID: id, Drive: drive, Batch: b,
 			Concurrency: 2, FailFast: f.failFast})
 		if err != nil {
-			return backup.Summary{}, err
+			return workflows.CombineDrivesInput{}, err
 		}
 		var r workflows.DriveBatchResult
 		require.NoError(f.t, val.Get(&r))
 		results = append(results, r)
 	}
-	val, err = env.ExecuteActivity(f.d.CombineDrives, workflows.CombineDrivesInput{Repo: f.repo, BackupID: id, TenantID: "tenant",
-		Service: m365.OneDrive, Drives: []workflows.DriveEnumeration{en}, Results: [][]workflows.DriveBatchResult{results}})
-	if err != nil {
-		return backup.Summary{}, err
-	}
-	var s backup.Summary
-	require.NoError(f.t, val.Get(&s))
-	return s, nil
+	return workflows.CombineDrivesInput{Repo: f.repo, BackupID: id, TenantID: "tenant",
+		Service: m365.OneDrive, Drives: []workflows.DriveEnumeration{en}, Results: [][]workflows.DriveBatchResult{results}}, nil
 }
 
 // openBackup opens the repository, released when the test ends, and a
@@ -314,6 +327,22 @@ func (f *driveFixture) oneBatch(id string, concurrency int) (*testsuite.TestActi
 }
 
 func TestDriveBatchResumesFromItsCheckpoint(t *testing.T) {
+	resumeDriveBatch(t, func(cp checkpoint) any { return cp })
+}
+
+// Batches heartbeated {"segments": [...]} before every service shared one
+// checkpoint type; a retry of such a batch resumes from it all the same.
+func TestDriveBatchResumesFromACheckpointOfTheOlderShape(t *testing.T) {
+	resumeDriveBatch(t, func(cp checkpoint) any {
+		return struct {
+			Segments []string `json:"segments"`
+		}{cp.Segments}
+	})
+}
+
+// resumeDriveBatch kills a batch after a checkpoint and retries it with
+// details(checkpoint) as its heartbeat details.
+func resumeDriveBatch(t *testing.T, details func(checkpoint) any) {
 	f := newDriveFixture(t)
 	for i := range 400 {
 		f.drive.putFile(fmt.Sprintf("g%03d", i), "root", fmt.Sprintf("bulk %d.bin", i), strings.Repeat("x", i))
@@ -321,9 +350,9 @@ func TestDriveBatchResumesFromItsCheckpoint(t *testing.T) {
 	var ts testsuite.WorkflowTestSuite
 	env, in := f.oneBatch("b", 2)
 
-	var last *driveBatchCheckpoint
+	var last *checkpoint
 	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
-		var cp driveBatchCheckpoint
+		var cp checkpoint
 		if details.Get(&cp) == nil && len(cp.Segments) > 0 {
 			last = &cp
 		}
@@ -340,7 +369,7 @@ func TestDriveBatchResumesFromItsCheckpoint(t *testing.T) {
 	}
 	retry := ts.NewTestActivityEnvironment()
 	retry.RegisterActivity(f.d)
-	retry.SetHeartbeatDetails(*last)
+	retry.SetHeartbeatDetails(details(*last))
 	val, err := retry.ExecuteActivity(f.d.BackupDriveBatch, in)
 	require.NoError(t, err)
 	var res workflows.DriveBatchResult

@@ -32,22 +32,6 @@ const (
 	maxReportedErrors      = 1000
 )
 
-// collectionCheckpoint is the heartbeat of BackupCollection. It names only
-// flushed data: the next page to read and the segments written so far.
-type collectionCheckpoint struct {
-	Started  bool     `json:"started"`
-	Link     string   `json:"link"`
-	Reset    bool     `json:"reset"`
-	Segments []string `json:"segments"`
-	Fetched  int64    `json:"fetched"`
-	Reused   int64    `json:"reused"`
-	Removed  int64    `json:"removed"`
-	Skipped  int64    `json:"skipped"`
-	// Listed: Graph refused delta for the container, which is listed
-	// instead; Link is then the listing's next page.
-	Listed bool `json:"listed,omitempty"`
-}
-
 // segment is what changed between two checkpoints, relative to the
 // collection's base (the previous backup's items, or nothing after a
 // reset).
@@ -65,7 +49,7 @@ type collection struct {
 	repo    *repository.Repository
 	session *repository.Session
 
-	cp      collectionCheckpoint
+	cp      checkpoint
 	entries map[string]*snapshot.DirEntry
 	details map[string]backup.Entry
 	// candidates are the previous backup's items after a reset: an item
@@ -88,7 +72,7 @@ type collection struct {
 	slots chan struct{}
 	// report heartbeats the checkpoint; force sends it even when a
 	// heartbeat was sent moments ago.
-	report func(ctx context.Context, cp collectionCheckpoint, force bool)
+	report func(ctx context.Context, cp checkpoint, force bool)
 	// flush makes everything written so far durable.
 	flush func(ctx context.Context) error
 	// together is set when the collection shares its activity with
@@ -103,7 +87,7 @@ type collection struct {
 // directory and details. It checkpoints through heartbeats, so a retry on
 // another worker resumes where the last flushed checkpoint left off.
 func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupCollectionInput) (workflows.CollectionResult, error) {
-	src, err := a.source(in.Graph)
+	src, err := a.client(in.Graph)
 	if err != nil {
 		return workflows.CollectionResult{}, err
 	}
@@ -125,7 +109,7 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 	c := &collection{
 		in: in, src: src, repo: r, session: sess, lastCheck: time.Now(), checkpointItems: a.checkpointItems(),
 		slots: make(chan struct{}, max(1, in.Concurrency)),
-		report: func(ctx context.Context, cp collectionCheckpoint, force bool) {
+		report: func(ctx context.Context, cp checkpoint, force bool) {
 			if force || time.Since(lastBeat) >= heartbeatEvery {
 				heartbeat(ctx, cp)
 				lastBeat = time.Now()
@@ -135,7 +119,7 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 	}
 	if activity.HasHeartbeatDetails(ctx) {
 		if err := activity.GetHeartbeatDetails(ctx, &c.cp); err != nil {
-			c.cp = collectionCheckpoint{}
+			c.cp = checkpoint{}
 		}
 	}
 	if err := c.load(ctx); err != nil {
@@ -313,21 +297,21 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 // startListing turns the collection into a listing round: Graph refused
 // delta for it.
 func (c *collection) startListing(ctx context.Context) {
-	c.restart(ctx, collectionCheckpoint{Started: true, Reset: c.cp.Reset, Listed: true})
+	c.restart(ctx, checkpoint{Started: true, Reset: c.cp.Reset, Listed: true})
 }
 
 func (c *collection) reset(ctx context.Context) error {
 	if c.cp.Reset {
 		return errors.New("delta enumeration expired twice in one backup")
 	}
-	c.restart(ctx, collectionCheckpoint{Started: true, Reset: true})
+	c.restart(ctx, checkpoint{Started: true, Reset: true})
 	return nil
 }
 
 // restart begins a new enumeration of the collection from cp: what was
 // stored becomes reuse candidates, and what the enumeration does not
 // report is gone from this backup.
-func (c *collection) restart(ctx context.Context, cp collectionCheckpoint) {
+func (c *collection) restart(ctx context.Context, cp checkpoint) {
 	cand := c.entries
 	for name, e := range c.candEntries {
 		if _, ok := cand[name]; !ok {
@@ -505,30 +489,6 @@ func withMeta(d backup.Entry, m m365.ItemMeta) backup.Entry {
 		}
 	}
 	return d
-}
-
-// sourceReader remembers read errors so a broken download is told apart
-// from a repository write failure, and calls tick every few MiB so a long
-// download keeps heartbeating.
-type sourceReader struct {
-	r     io.Reader
-	err   error
-	tick  func()
-	since int
-}
-
-const heartbeatEveryBytes = 4 << 20
-
-func (s *sourceReader) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	if err != nil && err != io.EOF {
-		s.err = err
-	}
-	if s.since += n; s.since >= heartbeatEveryBytes && s.tick != nil {
-		s.since = 0
-		s.tick()
-	}
-	return n, err
 }
 
 type repositoryWriteError struct{ err error }

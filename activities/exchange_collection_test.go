@@ -41,13 +41,13 @@ func newExchangeFixture(t *testing.T, items int) *exchangeFixture {
 	graphCreds, err := sealer.Seal(workflows.GraphCredentials{ClientID: "app", ClientSecret: "s"})
 	require.NoError(t, err)
 	f.gr = workflows.GraphRef{TenantID: "tenant", Credentials: graphCreds}
-	f.a = &Exchange{Repos: repos, CheckpointItems: 4, NewSource: func(string, string, string) (MailboxSource, error) { return f.src, nil }}
+	f.a = &Exchange{Tenants: &Tenants{Repos: repos, CheckpointItems: 4, NewClient: func(string, string, string) (Client, error) { return f.src, nil }}}
 	return f
 }
 
 // run executes BackupCollection, optionally resuming from heartbeat
 // details, and returns the result and the last heartbeat it sent.
-func (f *exchangeFixture) run(prev *workflows.PreviousCollection, resume *collectionCheckpoint) (workflows.CollectionResult, *collectionCheckpoint, error) {
+func (f *exchangeFixture) run(prev *workflows.PreviousCollection, resume *checkpoint) (workflows.CollectionResult, *checkpoint, error) {
 	env, last := checkpointedEnv(f.a, resume)
 	cont := m365.Container{ID: "inbox", DisplayName: "Inbox", Path: []string{"Inbox"}, Category: m365.Email}
 	val, err := env.ExecuteActivity(f.a.BackupCollection, workflows.BackupCollectionInput{

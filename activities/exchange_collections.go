@@ -15,7 +15,7 @@ import (
 // checkpoint of each collection, and the results of the collections
 // finished and flushed, by plan index.
 type collectionsCheckpoint struct {
-	Collections []collectionCheckpoint        `json:"collections"`
+	Collections []checkpoint                  `json:"collections"`
 	Results     []*workflows.CollectionResult `json:"results"`
 }
 
@@ -49,7 +49,7 @@ type collections struct {
 // are the whole mailbox and the activity also records the backup, before
 // the one flush at the end.
 func (a *Exchange) BackupCollections(ctx context.Context, in workflows.BackupCollectionsInput) (workflows.BackupCollectionsResult, error) {
-	src, err := a.source(in.Graph)
+	src, err := a.client(in.Graph)
 	if err != nil {
 		return workflows.BackupCollectionsResult{}, err
 	}
@@ -72,7 +72,7 @@ func (a *Exchange) BackupCollections(ctx context.Context, in workflows.BackupCol
 	n := len(in.Plans)
 	cs := &collections{
 		cp: collectionsCheckpoint{
-			Collections: make([]collectionCheckpoint, n),
+			Collections: make([]checkpoint, n),
 			Results:     make([]*workflows.CollectionResult, n),
 		},
 		written: map[int]*workflows.CollectionResult{},
@@ -107,7 +107,7 @@ func (a *Exchange) BackupCollections(ctx context.Context, in workflows.BackupCol
 			src: src, repo: r, session: sess, lastCheck: time.Now(), checkpointItems: checkpointItems,
 			cp:    cs.cp.Collections[i],
 			slots: slots,
-			report: func(ctx context.Context, cp collectionCheckpoint, force bool) {
+			report: func(ctx context.Context, cp checkpoint, force bool) {
 				cs.report(ctx, i, cp, force)
 			},
 			flush:    cs.flush,
@@ -126,7 +126,7 @@ func (a *Exchange) BackupCollections(ctx context.Context, in workflows.BackupCol
 		cs.finished(i, &res)
 		return nil
 	}
-	if err := eachAtOnce(ctx, running, todo, runOne); err != nil {
+	if err := concurrently(ctx, running, todo, runOne); err != nil {
 		if ctx.Err() == nil {
 			// The retry (after throttling, say) need not back up again the
 			// collections that finished: flush them into the checkpoint.
@@ -136,7 +136,7 @@ func (a *Exchange) BackupCollections(ctx context.Context, in workflows.BackupCol
 	}
 	// Recording the backup and the last flush send no heartbeats of their
 	// own.
-	defer cs.keepBeating(ctx)()
+	defer keepAlive(ctx, heartbeatEvery, func() { cs.beat(ctx) })()
 	out := workflows.BackupCollectionsResult{Collections: make([]workflows.CollectionResult, n)}
 	for i := range n {
 		if res := cs.cp.Results[i]; res != nil {
@@ -164,31 +164,12 @@ func (a *Exchange) BackupCollections(ctx context.Context, in workflows.BackupCol
 	return out, nil
 }
 
-// keepBeating heartbeats every heartbeatEvery until the returned function
-// is called.
-func (cs *collections) keepBeating(ctx context.Context) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(heartbeatEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				cs.mu.Lock()
-				heartbeat(ctx, cs.cp)
-				cs.lastBeat = time.Now()
-				cs.mu.Unlock()
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
+// beat heartbeats every collection's checkpoint.
+func (cs *collections) beat(ctx context.Context) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	heartbeat(ctx, cs.cp)
+	cs.lastBeat = time.Now()
 }
 
 // keepItems keeps a finished collection's items for the backup's snapshot.
@@ -204,7 +185,7 @@ func (cs *collections) keepItems(i int, entries map[string]*snapshot.DirEntry) {
 
 // report records collection i's checkpoint and heartbeats them all, at
 // most once every heartbeatEvery unless forced.
-func (cs *collections) report(ctx context.Context, i int, cp collectionCheckpoint, force bool) {
+func (cs *collections) report(ctx context.Context, i int, cp checkpoint, force bool) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	cs.cp.Collections[i] = cp
@@ -236,43 +217,11 @@ func (cs *collections) flush(ctx context.Context) error {
 	defer cs.mu.Unlock()
 	for i, res := range written {
 		cs.cp.Results[i] = res
-		cs.cp.Collections[i] = collectionCheckpoint{} // done: its checkpoint is of no more use
+		cs.cp.Collections[i] = checkpoint{} // done: its checkpoint is of no more use
 	}
 	if len(written) > 0 {
 		heartbeat(ctx, cs.cp)
 		cs.lastBeat = time.Now()
 	}
 	return nil
-}
-
-// eachAtOnce calls fn for each of items, n at a time, in order. The first
-// error cancels the others and is returned.
-func eachAtOnce(ctx context.Context, n int, items []int, fn func(context.Context, int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range max(1, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := fn(ctx, i); err != nil {
-					cancel(err)
-					return
-				}
-			}
-		}()
-	}
-feed:
-	for _, i := range items {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	return context.Cause(ctx)
 }

@@ -21,6 +21,7 @@ import (
 
 // fakeFolders is a mailbox of several folders, each a fakeMailbox.
 type fakeFolders struct {
+	unfaked
 	folders map[string]*fakeMailbox
 	mu      sync.Mutex
 	fetches int
@@ -132,7 +133,7 @@ func (f *exchangeFixture) folderTruth(fm *fakeMailbox) map[string]string {
 func TestCollectionsTogetherBackUpOnlyWhatChanged(t *testing.T) {
 	f := newExchangeFixture(t, 0)
 	src := newFakeFolders(map[string]int{"inbox": 9, "sent": 5, "archive": 7})
-	f.a.NewSource = func(string, string, string) (MailboxSource, error) { return src, nil }
+	f.a.NewClient = func(string, string, string) (Client, error) { return src, nil }
 	ids := []string{"inbox", "sent", "archive"}
 
 	full, _, err := f.runTogether(plansOf(ids, nil, t), nil)
@@ -161,7 +162,7 @@ func TestCollectionsTogetherBackUpOnlyWhatChanged(t *testing.T) {
 func TestCollectionsTogetherResumeFromCheckpointAfterACrash(t *testing.T) {
 	f := newExchangeFixture(t, 0)
 	src := newFakeFolders(map[string]int{"a": 3, "b": 4, "c": 20, "d": 20})
-	f.a.NewSource = func(string, string, string) (MailboxSource, error) { return src, nil }
+	f.a.NewClient = func(string, string, string) (Client, error) { return src, nil }
 	ids := []string{"a", "b", "c", "d"}
 	plans := plansOf(ids, nil, t)
 
@@ -194,7 +195,7 @@ func TestCollectionsTogetherResumeFromCheckpointAfterACrash(t *testing.T) {
 func TestCollectionsTogetherRecordTheBackupAsCombineWould(t *testing.T) {
 	f := newExchangeFixture(t, 0)
 	src := newFakeFolders(map[string]int{"inbox": 9, "sent": 5, "archive": 7})
-	f.a.NewSource = func(string, string, string) (MailboxSource, error) { return src, nil }
+	f.a.NewClient = func(string, string, string) (Client, error) { return src, nil }
 	ids := []string{"inbox", "sent", "archive"}
 	full, _, err := f.runTogether(plansOf(ids, nil, t), nil)
 	require.NoError(t, err)

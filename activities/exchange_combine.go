@@ -3,14 +3,11 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/kopia/kopia/snapshot"
-	"go.temporal.io/sdk/activity"
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/repository"
@@ -27,42 +24,9 @@ func (a *Exchange) CombineBackup(ctx context.Context, in workflows.CombineInput)
 		return backup.Summary{}, err
 	}
 	defer r.Release(ctx)
-	if s, done, err := recordedBackup(ctx, r, in.BackupID); err != nil || done {
-		return s, err
-	}
-	ctx, sess, err := r.NewSession(ctx, "combine "+in.BackupID)
-	if err != nil {
-		return backup.Summary{}, repositoryError(err)
-	}
-	defer sess.Close(ctx)
-	s, err := writeBackup(ctx, r, sess, in, nil)
-	if err != nil {
-		return backup.Summary{}, err
-	}
-	if err := sess.Flush(ctx); err != nil {
-		return backup.Summary{}, repositoryError(err)
-	}
-	return s, nil
-}
-
-// recordedBackup returns the backup a previous attempt of the same
-// activity recorded before its worker was lost, so a retry does not record
-// it twice. A first attempt has nothing to look for.
-func recordedBackup(ctx context.Context, r *repository.Repository, backupID string) (backup.Summary, bool, error) {
-	if activity.GetInfo(ctx).Attempt <= 1 {
-		return backup.Summary{}, false, nil
-	}
-	if err := r.Refresh(ctx); err != nil {
-		return backup.Summary{}, false, repositoryError(err)
-	}
-	b, err := r.Backup(ctx, backupID)
-	switch {
-	case errors.Is(err, repository.ErrBackupNotFound):
-		return backup.Summary{}, false, nil
-	case err != nil:
-		return backup.Summary{}, false, repositoryError(err)
-	}
-	return b.Summary, true, nil
+	return recordOnce(ctx, r, in.BackupID, func(ctx context.Context, sess *repository.Session) (backup.Summary, error) {
+		return writeBackup(ctx, r, sess, in, nil)
+	})
 }
 
 // writeBackup writes the snapshot of the collections, the backup record
@@ -131,56 +95,4 @@ func writeBackup(ctx context.Context, r *repository.Repository, sess *repository
 		return backup.Summary{}, repositoryError(err)
 	}
 	return b.Summary, nil
-}
-
-// treeNode is a directory being assembled: its own items and subfolders.
-type treeNode struct {
-	items    []*snapshot.DirEntry
-	children map[string]*treeNode
-}
-
-func newTreeNode() *treeNode { return &treeNode{children: map[string]*treeNode{}} }
-
-func (n *treeNode) at(path []string) *treeNode {
-	for _, p := range path {
-		c, ok := n.children[p]
-		if !ok {
-			c = newTreeNode()
-			n.children[p] = c
-		}
-		n = c
-	}
-	return n
-}
-
-// write stores the tree bottom-up, so each directory's summary includes
-// everything below it.
-func (n *treeNode) write(ctx context.Context, sess *repository.Session, rel, name string) (*snapshot.DirEntry, error) {
-	names := make([]string, 0, len(n.children))
-	for k := range n.children {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	entries := append([]*snapshot.DirEntry{}, n.items...)
-	for _, k := range names {
-		de, err := n.children[k].write(ctx, sess, rel+"/"+k, k)
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, de)
-	}
-	return sess.WriteDir(ctx, rel, name, entries)
-}
-
-// pathName makes a display name usable as one path segment: '/' cannot
-// appear in a name, and '.' and '..' mean something else.
-func pathName(s string) string {
-	s = strings.ReplaceAll(s, "%", "%25")
-	s = strings.ReplaceAll(s, "/", "%2F")
-	s = strings.ReplaceAll(s, "\x00", "%00")
-	switch s {
-	case "", ".", "..":
-		return strings.ReplaceAll(s, ".", "%2E") + "%"
-	}
-	return s
 }

@@ -31,18 +31,6 @@ type MailboxTarget interface {
 	DeleteItem(ctx context.Context, mailboxID string, cat m365.Category, itemID string) error
 }
 
-func (a *Exchange) target(g workflows.GraphRef) (MailboxSource, MailboxTarget, error) {
-	src, err := a.source(g)
-	if err != nil {
-		return nil, nil, err
-	}
-	t, ok := src.(MailboxTarget)
-	if !ok {
-		return nil, nil, errors.New("this worker's Graph client cannot write")
-	}
-	return src, t, nil
-}
-
 // PlanRestore finds the backup's collections with selected items, resolves
 // the mailbox to restore into and prepares every target container, one
 // after another, so parallel collection restores never race to create the
@@ -55,7 +43,7 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 	if err := validDestination(in.Destination); err != nil {
 		return plan, err
 	}
-	src, tgt, err := a.target(in.Graph)
+	tgt, err := a.client(in.Graph)
 	if err != nil {
 		return plan, err
 	}
@@ -73,7 +61,7 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 	if who == "" {
 		who = b.Resource
 	}
-	mbs, err := src.ResolveMailboxes(ctx, []string{who})
+	mbs, err := tgt.ResolveMailboxes(ctx, []string{who})
 	if err != nil {
 		return plan, graphError(err)
 	}
@@ -143,16 +131,6 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 	return plan, nil
 }
 
-func validDestination(d string) error {
-	switch {
-	case d == "":
-		return invalidInput("no restore destination given")
-	case d != workflows.InPlace && strings.TrimSpace(d) != d:
-		return invalidInput(fmt.Sprintf("restore destination %q has leading or trailing spaces", d))
-	}
-	return nil
-}
-
 // restorePath is where a backed-up container's items go. Mail folders
 // keep their tree under the destination folder. Contact folders can only
 // live inside the default contacts folder (the first name of their path),
@@ -173,14 +151,6 @@ func restorePath(cat m365.Category, path []string, dest string) []string {
 	return append([]string{dest}, path...)
 }
 
-func readDetails(ctx context.Context, r *repository.Repository, id string) ([]backup.Entry, error) {
-	var entries []backup.Entry
-	if err := r.ReadJSON(ctx, id, &entries); err != nil {
-		return nil, repositoryError(fmt.Errorf("read backup details: %w", err))
-	}
-	return entries, nil
-}
-
 // RestoreCollection restores the selected items of one backed-up
 // collection into its target container.
 //
@@ -192,7 +162,7 @@ func readDetails(ctx context.Context, r *repository.Repository, id string) ([]ba
 // before is what the collision policy is about.
 func (a *Exchange) RestoreCollection(ctx context.Context, in workflows.RestoreCollectionInput) (workflows.RestoreCollectionResult, error) {
 	var res workflows.RestoreCollectionResult
-	_, tgt, err := a.target(in.Graph)
+	tgt, err := a.client(in.Graph)
 	if err != nil {
 		return res, err
 	}
@@ -249,10 +219,6 @@ func (a *Exchange) RestoreCollection(ctx context.Context, in workflows.RestoreCo
 	}
 	return rc.res, nil
 }
-
-// maxCollectionErrors bounds the item errors one collection reports; the
-// rest are only counted.
-const maxCollectionErrors = 1000
 
 type collectionRestore struct {
 	in      workflows.RestoreCollectionInput
@@ -362,21 +328,4 @@ func (rc *collectionRestore) itemFailed(e backup.Entry, reason string) error {
 		rc.res.Errors = append(rc.res.Errors, ie)
 	}
 	return nil
-}
-
-// existingBefore reads the ids a plan recorded as present in a target
-// before the restore; nil when the plan recorded none.
-func existingBefore(ctx context.Context, r *repository.Repository, id string) (map[string]bool, error) {
-	if id == "" {
-		return nil, nil
-	}
-	var items []m365.ExistingItem
-	if err := r.ReadJSON(ctx, id, &items); err != nil {
-		return nil, repositoryError(fmt.Errorf("read the target's items before the restore: %w", err))
-	}
-	out := make(map[string]bool, len(items))
-	for _, it := range items {
-		out[it.ID] = true
-	}
-	return out, nil
 }

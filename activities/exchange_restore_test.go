@@ -113,8 +113,8 @@ func newRestoreFixture(t *testing.T) *restoreFixture {
 	prev := previousOf(t, full)
 	started := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	tgt := &fakeTarget{fakeMailbox: f.src, now: started, items: map[string]m365.ExistingItem{}}
-	f.a.NewSource = func(string, string, string) (MailboxSource, error) { return tgt, nil }
-	f.a.sources = nil // the backup above cached the plain source
+	f.a.NewClient = func(string, string, string) (Client, error) { return tgt, nil }
+	f.a.clients = nil // the backup above cached the plain source
 	return &restoreFixture{
 		exchangeFixture: f, tgt: tgt, started: started, want: want,
 		plan: workflows.RestoreCollectionPlan{Category: m365.Email, Path: []string{"Inbox"}, TargetPath: []string{"R", "Inbox"},

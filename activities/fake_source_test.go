@@ -17,6 +17,7 @@ import (
 // fakeMailbox is one folder with a change log, enough to exercise delta
 // semantics: full enumeration in pages, changes since a token, expiry.
 type fakeMailbox struct {
+	unfaked
 	mu       sync.Mutex
 	items    map[string]fakeItem
 	log      []m365.Change // every change in order; its index is the token

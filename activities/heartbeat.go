@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -23,19 +24,23 @@ func heartbeat(ctx context.Context, details ...any) {
 // long activities.
 const keepAliveEvery = 10 * time.Second
 
-// keepAlive heartbeats details() every keepAliveEvery until stop is
-// called. Drive requests may wait long for the tenant's budget or a slot,
-// waits that say nothing about the worker's health; without it Temporal
-// would take them for a dead worker.
-func keepAlive(ctx context.Context, details func() any) (stop func()) {
+// keepAlive calls beat, which heartbeats, every interval until stop is
+// called; stop returns once beat no longer runs. Long waits (for the
+// tenant's budget or a slot, for a record or a flush that sends no
+// heartbeat of its own) say nothing about the worker's health; without it
+// Temporal would take them for a dead worker.
+func keepAlive(ctx context.Context, every time.Duration, beat func()) (stop func()) {
 	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
-		t := time.NewTicker(keepAliveEvery)
+		defer wg.Done()
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
 			case <-t.C:
-				heartbeat(ctx, details())
+				beat()
 			case <-done:
 				return
 			case <-ctx.Done():
@@ -43,5 +48,5 @@ func keepAlive(ctx context.Context, details func() any) (stop func()) {
 			}
 		}
 	}()
-	return func() { close(done) }
+	return func() { close(done); wg.Wait() }
 }

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/drives"
@@ -210,38 +209,21 @@ func (c *Client) userDrive(ctx context.Context, u Mailbox) (owned, error) {
 // allOneDrives lists the directory's users and probes each one's drive.
 // Guests cannot have a OneDrive in the tenant, so they are not probed.
 func (c *Client) allOneDrives(ctx context.Context) ([]owned, error) {
-	var dir []Mailbox
-	var guest []bool
-	top := int32(999)
-	resp, err := c.sdk.Users().Get(ofKind(ctx, "users.list"), &users.UsersRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: userFields, Top: &top},
-	})
-	for {
-		if err != nil {
-			return nil, classify("list users", err)
-		}
-		for _, u := range resp.GetValue() {
-			dir = append(dir, mailboxOfUser(u))
-			guest = append(guest, strings.EqualFold(deref(u.GetUserType()), "Guest"))
-		}
-		next := deref(resp.GetOdataNextLink())
-		if next == "" {
-			break
-		}
-		resp, err = users.NewUsersRequestBuilder(next, c.adapter).Get(ofKind(ctx, "users.list"), nil)
+	dir, err := c.listUsers(ctx)
+	if err != nil {
+		return nil, err
 	}
-
 	out := make([]owned, len(dir))
 	errs := make([]error, len(dir))
 	probe := make([]bool, len(dir))
 	for i, u := range dir {
-		if guest[i] {
+		if u.guest {
 			out[i] = unavailable(u.UPN, u.ID, u.DisplayName, m365.CauseNoDrive, nil)
 		} else {
 			probe[i] = true
 		}
 	}
-	c.probeAll(probe, func(i int) { out[i], errs[i] = c.userDrive(ctx, dir[i]) })
+	c.probeAll(probe, func(i int) { out[i], errs[i] = c.userDrive(ctx, dir[i].Mailbox) })
 	if err := cmp.Or(errs...); err != nil {
 		return nil, err
 	}
@@ -249,24 +231,6 @@ func (c *Client) allOneDrives(ctx context.Context) ([]owned, error) {
 		return nil, fmt.Errorf("resolve OneDrives: SharePoint denied the app every user's OneDrive (grant the Files.Read.All or Sites.Read.All application permission with admin consent): %w", ErrAuth)
 	}
 	return out, nil
-}
-
-// probeAll runs probe(i) for every i marked, probeConcurrency at a time.
-func (c *Client) probeAll(marked []bool, probe func(int)) {
-	sem := make(chan struct{}, probeConcurrency)
-	var wg sync.WaitGroup
-	for i, m := range marked {
-		if !m {
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			probe(i)
-		}()
-	}
-	wg.Wait()
 }
 
 // deniedAll says the app was denied every resource it probed: then the

@@ -4,21 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	"sync"
 
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/corso-temporal/corso/m365"
 )
-
-// probeConcurrency bounds the mailbox probes of a "*" resolution; each
-// probe is one small request to a different mailbox.
-const probeConcurrency = 8
-
-var userFields = []string{"id", "userPrincipalName", "displayName", "mail", "userType"}
 
 // ResolveMailboxes turns selectors (user ids or UPNs, or "*" for every
 // user) into mailboxes, in the order given, without duplicates. "*" also
@@ -78,69 +69,26 @@ func (c *Client) ResolveMailboxes(ctx context.Context, selectors []string) ([]Ma
 	return out, nil
 }
 
-// user looks up one user by id or UPN.
-func (c *Client) user(ctx context.Context, key string) (Mailbox, error) {
-	u, err := c.sdk.Users().ByUserId(key).Get(ofKind(ctx, "users.get"), &users.UserItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userFields},
-	})
-	if err != nil {
-		err = classify("look up user "+key, err)
-		var ae *apiError
-		if errors.As(err, &ae) && ae.status == http.StatusBadRequest {
-			// Graph rejects keys that are neither an id nor a UPN.
-			ae.kind = ErrUnknownResource
-		}
-		return Mailbox{}, err
-	}
-	return mailboxOfUser(u), nil
-}
-
-func mailboxOfUser(u models.Userable) Mailbox {
-	return Mailbox{ID: deref(u.GetId()), UPN: deref(u.GetUserPrincipalName()), DisplayName: deref(u.GetDisplayName())}
-}
-
 // allMailboxes lists the directory's users, each with a mailbox or
 // marked Unavailable. Guests and users without an address cannot have a
 // mailbox in this tenant, so they are not probed.
 func (c *Client) allMailboxes(ctx context.Context) ([]Mailbox, error) {
-	var all []Mailbox
-	top := int32(999)
-	resp, err := c.sdk.Users().Get(ofKind(ctx, "users.list"), &users.UsersRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: userFields, Top: &top},
-	})
-	for {
-		if err != nil {
-			return nil, classify("list users", err)
-		}
-		for _, u := range resp.GetValue() {
-			m := mailboxOfUser(u)
-			if strings.EqualFold(deref(u.GetUserType()), "Guest") || deref(u.GetMail()) == "" {
-				m.Unavailable = m365.CauseNoMailbox
-			}
-			all = append(all, m)
-		}
-		next := deref(resp.GetOdataNextLink())
-		if next == "" {
-			break
-		}
-		resp, err = users.NewUsersRequestBuilder(next, c.adapter).Get(ofKind(ctx, "users.list"), nil)
+	dir, err := c.listUsers(ctx)
+	if err != nil {
+		return nil, err
 	}
-
-	errs := make([]error, len(all))
-	sem := make(chan struct{}, probeConcurrency)
-	var wg sync.WaitGroup
-	for i, m := range all {
-		if m.Unavailable != "" {
-			continue
+	all := make([]Mailbox, len(dir))
+	errs := make([]error, len(dir))
+	probe := make([]bool, len(dir))
+	for i, u := range dir {
+		all[i] = u.Mailbox
+		if u.guest || !u.hasMail {
+			all[i].Unavailable = m365.CauseNoMailbox
+		} else {
+			probe[i] = true
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			all[i], errs[i] = c.probeMailbox(ctx, m)
-		}()
 	}
-	wg.Wait()
+	c.probeAll(probe, func(i int) { all[i], errs[i] = c.probeMailbox(ctx, all[i]) })
 	probed, denied := 0, 0
 	for i, m := range all {
 		if errs[i] != nil {

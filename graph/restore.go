@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
@@ -728,100 +727,6 @@ func unrestorable(err error) error {
 		}
 	}
 	return err
-}
-
-// rawCall is a request sent through the SDK's adapter as bytes: a body
-// kiota sends as is, and an answer read unparsed.
-type rawCall struct {
-	method      abs.HttpMethod
-	url         string
-	body        []byte
-	contentType string
-	headers     [][2]string
-}
-
-// rawAnswer is a successful answer, read whole (answers here are small).
-type rawAnswer struct {
-	status int
-	body   []byte
-}
-
-// send makes a raw call. Failed answers become the package's errors.
-func (c *Client) send(ctx context.Context, op string, rc rawCall) (rawAnswer, error) {
-	u, err := url.Parse(rc.url)
-	if err != nil {
-		return rawAnswer{}, fmt.Errorf("%s: %w", op, err)
-	}
-	ri := abs.NewRequestInformation()
-	ri.Method = rc.method
-	ri.SetUri(*u)
-	ri.Headers.Add("Accept", "application/json")
-	for _, h := range rc.headers {
-		ri.Headers.Add(h[0], h[1])
-	}
-	switch {
-	case rc.body != nil:
-		ri.SetStreamContentAndContentType(rc.body, rc.contentType)
-		ri.Headers.Add("Content-Length", strconv.Itoa(len(rc.body)))
-	}
-	var resp *http.Response
-	handler := abs.NewRequestHandlerOption()
-	handler.SetResponseHandler(func(r any, _ abs.ErrorMappings) (any, error) {
-		resp, _ = r.(*http.Response)
-		return nil, nil
-	})
-	ri.AddRequestOptions([]abs.RequestOption{handler})
-	if err := c.adapter.SendNoContent(ctx, ri, nil); err != nil {
-		if resp != nil {
-			_ = resp.Body.Close()
-		}
-		return rawAnswer{}, classify(op, err)
-	}
-	if resp == nil {
-		return rawAnswer{}, errors.New(op + ": the SDK returned no response")
-	}
-	if resp.StatusCode >= 400 {
-		return rawAnswer{}, responseError(op, resp)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return rawAnswer{}, classify(op, err)
-	}
-	return rawAnswer{status: resp.StatusCode, body: b}, nil
-}
-
-// createdID reads the id of what a POST created.
-func createdID(op string, a rawAnswer) (string, error) {
-	var created struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(a.body, &created); err != nil || created.ID == "" {
-		return "", fmt.Errorf("%s: Graph answered %d without the new id", op, a.status)
-	}
-	return created.ID, nil
-}
-
-func (c *Client) v1(segs ...string) string { return joinURL(c.adapter.GetBaseUrl(), segs) }
-
-func (c *Client) beta(segs ...string) string { return joinURL(c.betaRoot, segs) }
-
-func joinURL(root string, segs []string) string {
-	var b strings.Builder
-	b.WriteString(root)
-	for _, s := range segs {
-		b.WriteByte('/')
-		b.WriteString(url.PathEscape(s))
-	}
-	return b.String()
-}
-
-// query encodes query options with spaces as %20, which OData reads
-// everywhere, unlike '+'.
-func query(v url.Values) string { return strings.ReplaceAll(v.Encode(), "+", "%20") }
-
-func (c *Client) pageSizeHeader() [][2]string {
-	return [][2]string{{"Prefer", "odata.maxpagesize=" + strconv.Itoa(c.cfg.PageSize)}}
 }
 
 func boolOf(b *bool) bool { return b != nil && *b }

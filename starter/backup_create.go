@@ -176,7 +176,7 @@ func runBackupRequest(ctx context.Context, g *globals, s *session, req request, 
 
 // showBackupProgress prints one line every few seconds while backups run,
 // on a terminal only, so scripts and --json output stay clean. Finished
-// mailboxes come from the request's progress query, running ones from
+// resources come from the request's progress query, running ones from
 // their own.
 func showBackupProgress(ctx context.Context, c client.Client, sub submitted) {
 	if st, err := os.Stderr.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
@@ -190,26 +190,26 @@ func showBackupProgress(ctx context.Context, c client.Client, sub submitted) {
 			return
 		case <-t.C:
 		}
-		var mailboxes []workflows.BackupProgress
-		if queryProgress(ctx, c, sub.WorkflowID, &mailboxes) != nil {
+		var resources []workflows.BackupProgress
+		if queryProgress(ctx, c, sub.WorkflowID, &resources) != nil {
 			continue
 		}
 		var items, bytes int64
 		done := 0
-		for _, mb := range mailboxes {
-			if mb.Stage == "running" {
+		for _, rp := range resources {
+			if rp.Stage == "running" {
 				var p workflows.BackupProgress
-				if queryProgress(ctx, c, "corso-backup-"+mb.BackupID, &p) == nil {
-					mb = p
+				if queryProgress(ctx, c, "corso-backup-"+rp.BackupID, &p) == nil {
+					rp = p
 				}
 			}
-			items += mb.Items
-			bytes += mb.Bytes
-			if mb.Stage == "done" {
+			items += rp.Items
+			bytes += rp.Bytes
+			if rp.Stage == "done" {
 				done++
 			}
 		}
-		fmt.Fprintf(os.Stderr, "\r%d/%d mailboxes done, %d items, %s   ", done, len(mailboxes), items, humanBytes(bytes))
+		fmt.Fprintf(os.Stderr, "\r%d/%d backups done, %d items, %s   ", done, len(resources), items, humanBytes(bytes))
 	}
 }
 

@@ -37,9 +37,9 @@ func register(r worker.Registry, d deps) {
 	r.RegisterActivityWithOptions(repos.BackupDetails, activity.RegisterOptions{Name: workflows.ActivityBackupDetails})
 	r.RegisterActivityWithOptions(repos.DeleteBackups, activity.RegisterOptions{Name: workflows.ActivityDeleteBackups})
 
-	ex := &activities.Exchange{
+	tenants := &activities.Tenants{
 		Repos: repos,
-		NewSource: func(tenantID, clientID, clientSecret string) (activities.MailboxSource, error) {
+		NewClient: func(tenantID, clientID, clientSecret string) (activities.Client, error) {
 			cfg := graph.Config{TenantID: tenantID, ClientID: clientID, ClientSecret: clientSecret, Endpoint: d.graphEndpoint}
 			if d.driveBudget != nil {
 				cfg.DriveBudget = d.driveBudget.Tenant(tenantID, clientID)
@@ -47,6 +47,7 @@ func register(r worker.Registry, d deps) {
 			return graph.New(cfg)
 		},
 	}
+	ex := &activities.Exchange{Tenants: tenants}
 	r.RegisterActivityWithOptions(ex.ResolveMailboxes, activity.RegisterOptions{Name: workflows.ActivityResolveMailboxes})
 	r.RegisterActivityWithOptions(ex.PlanMailboxBackup, activity.RegisterOptions{Name: workflows.ActivityPlanMailbox})
 	r.RegisterActivityWithOptions(ex.BackupCollection, activity.RegisterOptions{Name: workflows.ActivityBackupCollection})
@@ -55,7 +56,7 @@ func register(r worker.Registry, d deps) {
 	r.RegisterActivityWithOptions(ex.PlanRestore, activity.RegisterOptions{Name: workflows.ActivityPlanRestore})
 	r.RegisterActivityWithOptions(ex.RestoreCollection, activity.RegisterOptions{Name: workflows.ActivityRestoreCollection})
 
-	dr := &activities.Drives{Exchange: ex}
+	dr := &activities.Drives{Tenants: tenants}
 	r.RegisterActivityWithOptions(dr.ResolveDrives, activity.RegisterOptions{Name: workflows.ActivityResolveDrives})
 	r.RegisterActivityWithOptions(dr.EnumerateDrive, activity.RegisterOptions{Name: workflows.ActivityEnumerateDrive})
 	r.RegisterActivityWithOptions(dr.BackupDriveBatch, activity.RegisterOptions{Name: workflows.ActivityBackupDriveBatch})
@@ -65,9 +66,4 @@ func register(r worker.Registry, d deps) {
 }
 
 // The Graph client is every source and target the activities use.
-var (
-	_ activities.MailboxSource = (*graph.Client)(nil)
-	_ activities.MailboxTarget = (*graph.Client)(nil)
-	_ activities.DriveSource   = (*graph.Client)(nil)
-	_ activities.DriveTarget   = (*graph.Client)(nil)
-)
+var _ activities.Client = (*graph.Client)(nil)

@@ -162,10 +162,13 @@ type CombineInput struct {
 	Workflow    string             `json:"workflow"`
 }
 
-// BackupProgress answers the "progress" query of a mailbox backup.
+// BackupProgress answers the "progress" query of one resource's backup
+// (a mailbox, a user's OneDrive, a site). Resource is its display name; the
+// JSON name stays "mailbox", which running workflows and recorded
+// histories carry.
 type BackupProgress struct {
 	BackupID         string `json:"backupID"`
-	Mailbox          string `json:"mailbox"`
+	Resource         string `json:"mailbox"`
 	Stage            string `json:"stage"`
 	CollectionsTotal int    `json:"collectionsTotal"`
 	CollectionsDone  int    `json:"collectionsDone"`

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/corso-temporal/corso/backup"
@@ -43,54 +42,20 @@ func DriveBackupWorkflow(ctx workflow.Context, in DriveBackupInput) (DriveBackup
 		owners[i] = append(owners[i], d)
 	}
 
-	res := DriveBackupResult{Backups: make([]backup.Summary, len(owners)), LeftOut: leftOut}
-	progress := make([]BackupProgress, len(owners))
+	rs := make([]resourceBackup, len(owners))
 	for i, ds := range owners {
-		progress[i] = BackupProgress{Mailbox: ds[0].OwnerName, Stage: "queued"}
-	}
-	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() ([]BackupProgress, error) { return progress, nil }); err != nil {
-		return res, err
-	}
-	sel := workflow.NewSelector(ctx)
-	inFlight := 0
-	for i, ds := range owners {
-		var backupID string
-		if err := workflow.SideEffect(ctx, func(workflow.Context) any { return newBackupID() }).Get(&backupID); err != nil {
-			return res, err
-		}
-		progress[i].BackupID, progress[i].Stage = backupID, "running"
 		owner := ds[0]
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID: "corso-backup-" + backupID,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				AttrOperation.ValueSet("backup"),
-				AttrService.ValueSet(in.Service),
-				AttrTenant.ValueSet(in.Graph.TenantID),
-				AttrResource.ValueSet(owner.OwnerName),
-				AttrBackupID.ValueSet(backupID),
-				AttrRepository.ValueSet(in.Repo.Storage.String()),
-			),
-		})
-		f := workflow.ExecuteChildWorkflow(cctx, ResourceDrivesBackupWorkflow, ResourceDrivesBackupInput{
-			Repo: in.Repo, Graph: in.Graph, BackupID: backupID, Service: in.Service, Drives: ds, FailFast: in.FailFast,
-		})
-		sel.AddFuture(f, func(f workflow.Future) {
-			var s backup.Summary
-			if err := f.Get(ctx, &s); err != nil {
-				s = backup.Summary{BackupID: backupID, Service: in.Service, Tenant: in.Graph.TenantID,
-					Resource: owner.Owner, ResourceName: owner.OwnerName, Status: backup.StatusFailed, Error: failureMessage(err)}
-			}
-			res.Backups[i] = s
-			progress[i].Stage, progress[i].Items, progress[i].Bytes, progress[i].Errors = "done", s.Items, s.Bytes, s.Errors
-		})
-		inFlight++
-		if inFlight == MaxMailboxesInFlight {
-			sel.Select(ctx)
-			inFlight--
-		}
+		rs[i] = resourceBackup{label: owner.OwnerName, resource: owner.Owner, name: owner.OwnerName,
+			child: func(ctx workflow.Context, backupID string) workflow.ChildWorkflowFuture {
+				return workflow.ExecuteChildWorkflow(ctx, ResourceDrivesBackupWorkflow, ResourceDrivesBackupInput{
+					Repo: in.Repo, Graph: in.Graph, BackupID: backupID, Service: in.Service, Drives: ds, FailFast: in.FailFast,
+				})
+			}}
 	}
-	for ; inFlight > 0; inFlight-- {
-		sel.Select(ctx)
+	backups, err := backUpEach(ctx, backupRequest{service: in.Service, repo: in.Repo, graph: in.Graph}, MaxResourcesInFlight, rs)
+	res := DriveBackupResult{Backups: backups, LeftOut: leftOut}
+	if err != nil {
+		return res, err
 	}
 	for _, lo := range denied {
 		res.Backups = append(res.Backups, backup.Summary{Service: in.Service, Tenant: in.Graph.TenantID,
@@ -125,7 +90,7 @@ func ResourceDrivesBackupWorkflow(ctx workflow.Context, in ResourceDrivesBackupI
 	if len(in.Drives) > 0 {
 		owner = in.Drives[0].OwnerName
 	}
-	progress := BackupProgress{BackupID: in.BackupID, Mailbox: owner, Stage: "enumerating"}
+	progress := BackupProgress{BackupID: in.BackupID, Resource: owner, Stage: "enumerating"}
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (BackupProgress, error) { return progress, nil }); err != nil {
 		return backup.Summary{}, err
 	}

@@ -72,6 +72,7 @@ func TestDriveBackupOneBackupPerSiteWithBoundedBatches(t *testing.T) {
 	require.Equal(t, int64(240), res.Backups[0].Items)
 	require.Equal(t, int64(120), res.Backups[1].Items)
 	require.LessOrEqual(t, maxInFlight, 2*DriveBatchesInFlight, "batches in flight stay bounded per site")
+	require.GreaterOrEqual(t, maxInFlight, DriveBatchesInFlight, "a site's batches run at once")
 	for _, c := range combined {
 		for d, rs := range c.Results {
 			require.Len(t, rs, 12)

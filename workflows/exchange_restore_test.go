@@ -23,6 +23,8 @@ type fakeRestoreActivities struct {
 	mu          sync.Mutex
 	inFlight    int
 	maxInFlight int
+	running     int // collection activities in flight
+	maxRunning  int
 	started     []time.Time
 	failPath    string
 }
@@ -44,11 +46,14 @@ func (f *fakeRestoreActivities) register(env *testsuite.TestWorkflowEnvironment)
 		f.mu.Lock()
 		f.inFlight += in.Concurrency
 		f.maxInFlight = max(f.maxInFlight, f.inFlight)
+		f.running++
+		f.maxRunning = max(f.maxRunning, f.running)
 		f.started = append(f.started, in.Started)
 		f.mu.Unlock()
 		time.Sleep(5 * time.Millisecond)
 		f.mu.Lock()
 		f.inFlight -= in.Concurrency
+		f.running--
 		f.mu.Unlock()
 		if in.Plan.Path[0] == f.failPath {
 			return RestoreCollectionResult{}, temporal.NewNonRetryableApplicationError("item y cannot be restored", ErrTypeItemFailed, nil)
@@ -72,6 +77,8 @@ func TestExchangeRestoreSharesTheBudgetAndCountsByCategory(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&res))
 
 	require.LessOrEqual(t, f.maxInFlight, MailboxRequestBudget, "never more requests than Exchange allows per mailbox")
+	require.Equal(t, MailboxRequestBudget, f.maxInFlight, "the whole budget in use while collections remain")
+	require.GreaterOrEqual(t, f.maxRunning, 2, "collections restored at once")
 	require.Len(t, f.started, 7)
 	for _, s := range f.started {
 		require.Equal(t, f.started[0], s, "every collection knows when the restore started")

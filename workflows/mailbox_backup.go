@@ -76,7 +76,7 @@ func budgetShares(sizes []int64) func(i, used int) int {
 // When every collection resumes from a delta link, the usual incremental
 // backup, that one activity also records the backup.
 func MailboxBackupWorkflow(ctx workflow.Context, in MailboxBackupInput) (backup.Summary, error) {
-	b := &mailboxBackup{in: in, progress: BackupProgress{BackupID: in.BackupID, Mailbox: in.Mailbox.UPN, Stage: "planning"}}
+	b := &mailboxBackup{in: in, progress: BackupProgress{BackupID: in.BackupID, Resource: in.Mailbox.UPN, Stage: "planning"}}
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (BackupProgress, error) { return b.progress, nil }); err != nil {
 		return backup.Summary{}, err
 	}

@@ -24,6 +24,8 @@ type fakeBackupActivities struct {
 	containers  int
 	inFlight    int // requests, the sum of the concurrency of collections in flight
 	maxInFlight int
+	running     int // collection activities in flight
+	maxRunning  int
 	sizes       []int64
 	concurrency map[string]int
 	failMailbox string
@@ -67,6 +69,8 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 		f.mu.Lock()
 		f.inFlight += in.Concurrency
 		f.maxInFlight = max(f.maxInFlight, f.inFlight)
+		f.running++
+		f.maxRunning = max(f.maxRunning, f.running)
 		if f.concurrency == nil {
 			f.concurrency = map[string]int{}
 		}
@@ -76,6 +80,7 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 		time.Sleep(5 * time.Millisecond)
 		f.mu.Lock()
 		f.inFlight -= in.Concurrency
+		f.running--
 		f.mu.Unlock()
 		return CollectionResult{Container: in.Plan.Container, Items: 10, Bytes: 100, DirEntry: []byte(`{}`)}, nil
 	}, activity.RegisterOptions{Name: ActivityBackupCollection})
@@ -131,12 +136,14 @@ func TestMailboxBackupBoundsConcurrencyAndCombinesEveryCollection(t *testing.T) 
 		require.Equal(t, fmt.Sprint(i), c.Container.ID, "results keep plan order")
 	}
 	require.LessOrEqual(t, f.maxInFlight, MailboxRequestBudget, "never more requests than Exchange allows per mailbox")
+	require.Equal(t, MailboxRequestBudget, f.maxInFlight, "the whole budget in use while collections remain")
+	require.GreaterOrEqual(t, f.maxRunning, 2, "collections backed up at once")
 
 	v, err := env.QueryWorkflow(ProgressQuery)
 	require.NoError(t, err)
 	var p BackupProgress
 	require.NoError(t, v.Get(&p))
-	require.Equal(t, BackupProgress{BackupID: "b1", Mailbox: "ann@x", Stage: "done", CollectionsTotal: 11, CollectionsDone: 11, Items: 110, Bytes: 1100}, p)
+	require.Equal(t, BackupProgress{BackupID: "b1", Resource: "ann@x", Stage: "done", CollectionsTotal: 11, CollectionsDone: 11, Items: 110, Bytes: 1100}, p)
 }
 
 func TestMailboxBackupFailsOnACollectionsFinalError(t *testing.T) {
@@ -276,5 +283,5 @@ func TestMailboxBackupOfAnIncrementalMailboxIsOneActivity(t *testing.T) {
 	require.NoError(t, err)
 	var p BackupProgress
 	require.NoError(t, v.Get(&p))
-	require.Equal(t, BackupProgress{BackupID: "b1", Mailbox: "ann@x", Stage: "done", CollectionsTotal: 3, CollectionsDone: 3, Items: 30}, p)
+	require.Equal(t, BackupProgress{BackupID: "b1", Resource: "ann@x", Stage: "done", CollectionsTotal: 3, CollectionsDone: 3, Items: 30}, p)
 }

@@ -5,8 +5,9 @@ import (
 	"sync"
 )
 
-// concurrently calls fn for each item, n at a time, in order. The first
-// error cancels the rest and is returned; items not yet started are left.
+// concurrently is the activities' one worker pool: it calls fn for each
+// item, n at a time, in order. The first error cancels the rest and is
+// returned; items not yet started are left. With no error it returns ctx's.
 func concurrently[T any](ctx context.Context, n int, items []T, fn func(context.Context, T) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
