@@ -230,6 +230,15 @@ func hasCheckpoint(heartbeat string) bool {
 	return json.Unmarshal([]byte(heartbeat), &cp) == nil && len(cp.Segments) > 0
 }
 
+// firstCheckpoint reports whether a decoded heartbeat names exactly one
+// checkpoint segment: the activity has just begun to keep its work.
+func firstCheckpoint(heartbeat string) bool {
+	var cp struct {
+		Segments []string `json:"segments"`
+	}
+	return json.Unmarshal([]byte(heartbeat), &cp) == nil && len(cp.Segments) == 1
+}
+
 // fetchCounts copies a simulator's download counts of one kind.
 func fetchCounts(sim *simTenant, kind string) map[string]int64 {
 	out := map[string]int64{}

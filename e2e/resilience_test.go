@@ -173,8 +173,11 @@ func created(sim *simTenant, class string) int64 {
 func TestOneDriveBackupSurvivesAKilledWorkerAndDroppedDownloads(t *testing.T) {
 	// Files only, a few of them large; downloads are cut off mid-body at
 	// random and a worker is killed mid-backup after a batch checkpointed.
+	// Two full batches (500 files each): a batch that has just written its
+	// first checkpoint (100 files) is far from done when the kill lands,
+	// so its retry resumes from that checkpoint.
 	sim := ownTenant(t, graphsim.TenantOptions{
-		Seed: 13, Users: 1, ItemsPerUser: 600, Mix: graphsim.ItemMix{Files: 1}, MaxFileSize: 48 << 20,
+		Seed: 13, Users: 1, ItemsPerUser: 1000, Mix: graphsim.ItemMix{Files: 1}, MaxFileSize: 48 << 20,
 	})
 	k := startVictim(t, sim, "e2e-drive-kill")
 	a := newExchangeAdmin(t, sim, "onedrive-kill", "--task-queue", k.queue)
@@ -183,7 +186,7 @@ func TestOneDriveBackupSurvivesAKilledWorkerAndDroppedDownloads(t *testing.T) {
 
 	done := make(chan []backup.Summary, 1)
 	go func() { done <- a.driveBackup(t, "onedrive", "user", u.UPN) }()
-	open := k.killWhen(t, workflows.ActivityBackupDriveBatch, 2*time.Minute, hasCheckpoint)
+	open := k.killWhen(t, workflows.ActivityBackupDriveBatch, 2*time.Minute, firstCheckpoint)
 	atKill := fetchCounts(sim, "driveItem.content")
 	k.startSurvivor(t)
 	var bs []backup.Summary
