@@ -49,7 +49,9 @@ type collection struct {
 	repo    *repository.Repository
 	session *repository.Session
 
-	cp      checkpoint
+	cp checkpoint
+	// saved is the last checkpoint reported: what a retry resumes from.
+	saved   checkpoint
 	entries map[string]*snapshot.DirEntry
 	details map[string]backup.Entry
 	// candidates are the previous backup's items after a reset: an item
@@ -122,6 +124,7 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 			c.cp = checkpoint{}
 		}
 	}
+	c.saved = c.cp
 	if err := c.load(ctx); err != nil {
 		return workflows.CollectionResult{}, err
 	}
@@ -135,9 +138,17 @@ func (a *Exchange) checkpointItems() int {
 	return defaultCheckpointItems
 }
 
-// heartbeat reports the collection's checkpoint; the caller holds c.mu
-// or runs no downloads.
-func (c *collection) heartbeat(ctx context.Context, force bool) { c.report(ctx, c.cp, force) }
+// heartbeat reports the collection's checkpoint when force (it names
+// flushed data: a new checkpoint, a restart); between checkpoints it
+// repeats the last one, so that a retry resumes with the counts of what
+// was checkpointed, not of items fetched since, which it fetches again.
+// The caller holds c.mu or runs no downloads.
+func (c *collection) heartbeat(ctx context.Context, force bool) {
+	if force {
+		c.saved = c.cp
+	}
+	c.report(ctx, c.saved, force)
+}
 
 // acquire takes one of the request slots, waiting for one to be free.
 func (c *collection) acquire(ctx context.Context) error {
@@ -237,6 +248,7 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 		if prev := c.in.Plan.Previous; prev != nil && !c.cp.Reset {
 			c.cp.Link = prev.DeltaLink
 		}
+		c.heartbeat(ctx, true)
 	}
 	link := c.cp.Link
 	var deltaLink string

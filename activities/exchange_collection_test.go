@@ -391,3 +391,19 @@ func TestCollectionRetriedBeforeItsFirstCheckpointResumesFromTheDeltaLink(t *tes
 	require.Equal(t, f.truth(), f.stored(inc), "the deleted item is gone: the retry read the changes, not a full listing")
 	require.False(t, inc.Reset)
 }
+
+// Between checkpoints a collection's heartbeat repeats the last
+// checkpoint: a retry resumes from what was flushed, with its counts, and
+// does not count again the items it fetches again.
+func TestHeartbeatBetweenCheckpointsRepeatsTheLastOne(t *testing.T) {
+	var got []checkpoint
+	c := &collection{report: func(_ context.Context, cp checkpoint, _ bool) { got = append(got, cp) }}
+	c.cp = checkpoint{Started: true, Link: "page-2", Segments: []string{"s1"}, Fetched: 5}
+	c.heartbeat(context.Background(), true)
+	c.cp.Fetched, c.cp.Link = 9, "page-3" // fetched since, not yet checkpointed
+	c.heartbeat(context.Background(), false)
+	require.Len(t, got, 2)
+	require.Equal(t, int64(5), got[1].Fetched)
+	require.Equal(t, "page-2", got[1].Link)
+	require.Equal(t, []string{"s1"}, got[1].Segments)
+}
