@@ -50,7 +50,7 @@ func (d *Drives) largeFiles() streamSlots {
 // ResolveDrives turns the --user or --site selectors into drives, and the
 // users or sites left out with their causes.
 func (d *Drives) ResolveDrives(ctx context.Context, in workflows.ResolveDrivesInput) ([]workflows.ResolvedDrive, error) {
-	src, err := d.client(in.Graph)
+	src, err := d.client(ctx, in.Graph)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ const (
 // heartbeats it, so a worker that dies costs at most one checkpoint.
 func (d *Drives) BackupDriveBatch(ctx context.Context, in workflows.BackupDriveBatchInput) (workflows.DriveBatchResult, error) {
 	var res workflows.DriveBatchResult
-	src, err := d.client(in.Graph)
+	src, err := d.client(ctx, in.Graph)
 	if err != nil {
 		return res, err
 	}

@@ -31,7 +31,7 @@ const (
 // reads only metadata, so a retry simply starts it again.
 func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDriveInput) (workflows.DriveEnumeration, error) {
 	res := workflows.DriveEnumeration{Drive: in.Drive}
-	src, err := d.client(in.Graph)
+	src, err := d.client(ctx, in.Graph)
 	if err != nil {
 		return res, err
 	}

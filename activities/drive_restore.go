@@ -48,7 +48,7 @@ func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestore
 	if err := validDestination(in.Destination); err != nil {
 		return plan, err
 	}
-	tgt, err := d.client(in.Graph)
+	tgt, err := d.client(ctx, in.Graph)
 	if err != nil {
 		return plan, err
 	}
@@ -77,37 +77,52 @@ func (d *Drives) PlanDriveRestore(ctx context.Context, in workflows.DriveRestore
 		return plan, repositoryError(err)
 	}
 	defer sess.Close(ctx)
+	// Every library with selected files needs one of its name in the
+	// target before anything is written.
+	type selected struct {
+		c       repository.Collection
+		library string
+		target  m365.Drive
+		folders map[string]*workflows.DriveRestoreFolder
+		keys    []string
+		bytes   map[string]int64
+	}
+	var libraries []selected
 	for _, c := range idx.Collections {
 		if c.StateID == "" || len(c.Path) == 0 {
 			continue
 		}
-		library := c.Path[0]
-		target, ok := libraryDrive(drives, library, in.Service)
-		if !ok {
-			return plan, invalidInput(fmt.Sprintf("%s has no document library named %q to restore into", plan.Target, library))
-		}
+		sel := selected{c: c, library: c.Path[0], folders: map[string]*workflows.DriveRestoreFolder{}, bytes: map[string]int64{}}
 		entries, err := readDetails(ctx, r, c.DetailsID)
 		if err != nil {
 			return plan, err
 		}
-		folders := map[string]*workflows.DriveRestoreFolder{}
-		var keys []string
-		bytes := map[string]int64{}
 		for _, e := range entries {
 			if !in.Selector.Matches(e) {
 				continue
 			}
 			k := strings.Join(e.Path, "/")
-			f, ok := folders[k]
+			f, ok := sel.folders[k]
 			if !ok {
 				f = &workflows.DriveRestoreFolder{Path: e.Path}
-				folders[k] = f
-				keys = append(keys, k)
+				sel.folders[k] = f
+				sel.keys = append(sel.keys, k)
 			}
 			f.Files++
-			bytes[k] += e.Size
+			sel.bytes[k] += e.Size
 		}
-		sort.Strings(keys)
+		if len(sel.keys) == 0 {
+			continue // nothing selected in this library: the target needs none of its name
+		}
+		sort.Strings(sel.keys)
+		var ok bool
+		if sel.target, ok = libraryDrive(drives, sel.library, in.Service); !ok {
+			return plan, invalidInput(fmt.Sprintf("%s has no document library named %q to restore into", plan.Target, sel.library))
+		}
+		libraries = append(libraries, sel)
+	}
+	for _, sel := range libraries {
+		c, library, target, folders, keys, bytes := sel.c, sel.library, sel.target, sel.folders, sel.keys, sel.bytes
 		perms := folderPermissions{}
 		if !in.NoPermissions {
 			if perms, err = sharedFolders(ctx, r, c.StateID); err != nil {
@@ -185,7 +200,7 @@ func restoreFolderPath(p []string, dest string) []string {
 // restore's own from an earlier attempt, and is not written again.
 func (d *Drives) RestoreDriveBatch(ctx context.Context, in workflows.RestoreDriveBatchInput) (workflows.RestoreCollectionResult, error) {
 	var res workflows.RestoreCollectionResult
-	tgt, err := d.client(in.Graph)
+	tgt, err := d.client(ctx, in.Graph)
 	if err != nil {
 		return res, err
 	}

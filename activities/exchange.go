@@ -30,7 +30,7 @@ type Exchange struct {
 
 // ResolveMailboxes turns the --mailbox selectors into mailboxes.
 func (a *Exchange) ResolveMailboxes(ctx context.Context, in workflows.ResolveMailboxesInput) ([]m365.Mailbox, error) {
-	src, err := a.client(in.Graph)
+	src, err := a.client(ctx, in.Graph)
 	if err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ type collection struct {
 // directory and details. It checkpoints through heartbeats, so a retry on
 // another worker resumes where the last flushed checkpoint left off.
 func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupCollectionInput) (workflows.CollectionResult, error) {
-	src, err := a.client(in.Graph)
+	src, err := a.client(ctx, in.Graph)
 	if err != nil {
 		return workflows.CollectionResult{}, err
 	}

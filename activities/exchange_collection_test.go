@@ -33,13 +33,12 @@ func newExchangeFixture(t *testing.T, items int) *exchangeFixture {
 	repos, sealer := newRepositories(t)
 	f := &exchangeFixture{t: t, src: newFakeMailbox(items)}
 	f.repo = ref(t, sealer, filepath.Join(t.TempDir(), "repo"), "pw")
-	loc, creds, err := repos.resolve(f.repo)
+	loc, creds, err := repos.resolve(context.Background(), f.repo)
 	require.NoError(t, err)
 	r, _, err := repos.Connections.Initialize(context.Background(), loc, creds)
 	require.NoError(t, err)
 	r.Release(context.Background())
-	graphCreds, err := sealer.Seal(workflows.GraphCredentials{ClientID: "app", ClientSecret: "s"})
-	require.NoError(t, err)
+	graphCreds := sealForTest(t, sealer, workflows.GraphCredentials{ClientID: "app", ClientSecret: "s"})
 	f.gr = workflows.GraphRef{TenantID: "tenant", Credentials: graphCreds}
 	f.a = &Exchange{Tenants: &Tenants{Repos: repos, CheckpointItems: 4, NewClient: func(string, string, string) (Client, error) { return f.src, nil }}}
 	return f

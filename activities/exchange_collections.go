@@ -49,7 +49,7 @@ type collections struct {
 // are the whole mailbox and the activity also records the backup, before
 // the one flush at the end.
 func (a *Exchange) BackupCollections(ctx context.Context, in workflows.BackupCollectionsInput) (workflows.BackupCollectionsResult, error) {
-	src, err := a.client(in.Graph)
+	src, err := a.client(ctx, in.Graph)
 	if err != nil {
 		return workflows.BackupCollectionsResult{}, err
 	}

@@ -16,7 +16,7 @@ import (
 // same container in the mailbox's latest backup, whose delta link and items
 // the incremental backup starts from.
 func (a *Exchange) PlanMailboxBackup(ctx context.Context, in workflows.PlanMailboxInput) (workflows.MailboxPlan, error) {
-	src, err := a.client(in.Graph)
+	src, err := a.client(ctx, in.Graph)
 	if err != nil {
 		return workflows.MailboxPlan{}, err
 	}

@@ -43,7 +43,7 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 	if err := validDestination(in.Destination); err != nil {
 		return plan, err
 	}
-	tgt, err := a.client(in.Graph)
+	tgt, err := a.client(ctx, in.Graph)
 	if err != nil {
 		return plan, err
 	}
@@ -162,7 +162,7 @@ func restorePath(cat m365.Category, path []string, dest string) []string {
 // before is what the collision policy is about.
 func (a *Exchange) RestoreCollection(ctx context.Context, in workflows.RestoreCollectionInput) (workflows.RestoreCollectionResult, error) {
 	var res workflows.RestoreCollectionResult
-	tgt, err := a.client(in.Graph)
+	tgt, err := a.client(ctx, in.Graph)
 	if err != nil {
 		return res, err
 	}

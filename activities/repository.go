@@ -13,12 +13,16 @@ import (
 type Repositories struct {
 	Connections *repository.Connections
 	Sealer      *codec.Sealer
+
+	// requestOf names the request an activity works for; nil means
+	// workflows.RequestOfActivity. Tests set it.
+	requestOf func(context.Context) workflows.Request
 }
 
 // InitRepository creates a repository (or confirms an existing one opens
 // with the passphrase) and leaves it open on this worker.
 func (a *Repositories) InitRepository(ctx context.Context, in workflows.RepoInitInput) (workflows.RepoResult, error) {
-	loc, creds, err := a.resolve(in.Repo)
+	loc, creds, err := a.resolve(ctx, in.Repo)
 	if err != nil {
 		return workflows.RepoResult{}, err
 	}
@@ -33,7 +37,7 @@ func (a *Repositories) InitRepository(ctx context.Context, in workflows.RepoInit
 // ConnectRepository checks that a repository exists and opens with the
 // passphrase, and leaves it open on this worker.
 func (a *Repositories) ConnectRepository(ctx context.Context, in workflows.RepoConnectInput) (workflows.RepoResult, error) {
-	loc, creds, err := a.resolve(in.Repo)
+	loc, creds, err := a.resolve(ctx, in.Repo)
 	if err != nil {
 		return workflows.RepoResult{}, err
 	}
@@ -46,14 +50,13 @@ func (a *Repositories) ConnectRepository(ctx context.Context, in workflows.RepoC
 }
 
 // resolve validates the location and opens the sealed credentials.
-func (a *Repositories) resolve(ref workflows.RepoRef) (repository.Location, repository.Credentials, error) {
+func (a *Repositories) resolve(ctx context.Context, ref workflows.RepoRef) (repository.Location, repository.Credentials, error) {
 	if err := ref.Storage.Validate(); err != nil {
 		return repository.Location{}, repository.Credentials{}, invalidInput(err.Error())
 	}
 	var rc workflows.RepoCredentials
-	if err := a.Sealer.Open(ref.Credentials, &rc); err != nil {
-		// The CLI and this worker disagree on CORSO_CODEC_KEY.
-		return repository.Location{}, repository.Credentials{}, invalidInput("cannot read the request's credentials: " + err.Error())
+	if err := a.openCredentials(ctx, ref.Credentials, "repository credentials", &rc); err != nil {
+		return repository.Location{}, repository.Credentials{}, err
 	}
 	if rc.Passphrase == "" {
 		return repository.Location{}, repository.Credentials{}, invalidInput("a passphrase is required")
@@ -92,7 +95,7 @@ func result(s workflows.Storage, r *repository.Repository, created bool) workflo
 
 // open returns this worker's handle on the request's repository.
 func (a *Repositories) open(ctx context.Context, ref workflows.RepoRef) (*repository.Repository, error) {
-	loc, creds, err := a.resolve(ref)
+	loc, creds, err := a.resolve(ctx, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,11 @@
 package activities
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -24,14 +26,25 @@ func newRepositories(t *testing.T) (*Repositories, *codec.Sealer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Repositories{Connections: conns, Sealer: sealer}, sealer
+	return &Repositories{Connections: conns, Sealer: sealer,
+		requestOf: func(context.Context) workflows.Request { return testRequest }}, sealer
 }
 
-func ref(t *testing.T, s *codec.Sealer, path, pass string) workflows.RepoRef {
-	sealed, err := s.Seal(workflows.RepoCredentials{Passphrase: pass})
+// testRequest is the request the activities of these tests work for.
+var testRequest = workflows.Request{WorkflowID: "corso-test-request", WorkflowType: "ExchangeBackupWorkflow"}
+
+// sealForTest seals v for testRequest.
+func sealForTest(t *testing.T, s *codec.Sealer, v any) codec.Sealed {
+	t.Helper()
+	sealed, err := s.Seal(v, codec.Binding{WorkflowID: testRequest.WorkflowID, Purpose: testRequest.Purpose(), Expires: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sealed
+}
+
+func ref(t *testing.T, s *codec.Sealer, path, pass string) workflows.RepoRef {
+	sealed := sealForTest(t, s, workflows.RepoCredentials{Passphrase: pass})
 	return workflows.RepoRef{Storage: workflows.Storage{Provider: workflows.ProviderFilesystem, Path: path}, Credentials: sealed}
 }
 
@@ -59,8 +72,23 @@ func TestRepositoryActivitiesMapErrorsToNonRetryableTypes(t *testing.T) {
 
 	// Credentials sealed under another key: a misconfigured worker.
 	_, other := newRepositories(t)
-	if _, err := env.ExecuteActivity(a.ConnectRepository, workflows.RepoConnectInput{Repo: ref(t, other, path, "pw")}); !isType(err, workflows.ErrTypeInvalidInput) {
+	if _, err := env.ExecuteActivity(a.ConnectRepository, workflows.RepoConnectInput{Repo: ref(t, other, path, "pw")}); !isType(err, workflows.ErrTypeCredentialsRefused) {
 		t.Fatalf("foreign seal: %v", err)
+	}
+
+	// Credentials sealed for another request, or for another purpose.
+	for what, b := range map[string]codec.Binding{
+		"another request": {WorkflowID: "corso-other-request", Purpose: testRequest.Purpose(), Expires: time.Now().Add(time.Hour)},
+		"another purpose": {WorkflowID: testRequest.WorkflowID, Purpose: workflows.PurposeDelete, Expires: time.Now().Add(time.Hour)},
+	} {
+		sealed, err := sealer.Seal(workflows.RepoCredentials{Passphrase: "pw"}, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := workflows.RepoRef{Storage: workflows.Storage{Provider: workflows.ProviderFilesystem, Path: path}, Credentials: sealed}
+		if _, err := env.ExecuteActivity(a.ConnectRepository, workflows.RepoConnectInput{Repo: r}); !isType(err, workflows.ErrTypeCredentialsRefused) {
+			t.Fatalf("credentials sealed for %s: %v", what, err)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"sync"
@@ -37,13 +38,13 @@ type Tenants struct {
 }
 
 // client returns the client of the request's tenant and app.
-func (t *Tenants) client(g workflows.GraphRef) (Client, error) {
+func (t *Tenants) client(ctx context.Context, g workflows.GraphRef) (Client, error) {
 	if g.TenantID == "" {
 		return nil, invalidInput("no tenant id: set AZURE_TENANT_ID")
 	}
 	var gc workflows.GraphCredentials
-	if err := t.Repos.Sealer.Open(g.Credentials, &gc); err != nil {
-		return nil, invalidInput("cannot read the request's Graph credentials: " + err.Error())
+	if err := t.Repos.openCredentials(ctx, g.Credentials, "Graph credentials", &gc); err != nil {
+		return nil, err
 	}
 	if gc.ClientID == "" || gc.ClientSecret == "" {
 		return nil, invalidInput("no Graph app credentials: set AZURE_CLIENT_ID and AZURE_CLIENT_SECRET")

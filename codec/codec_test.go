@@ -75,7 +75,7 @@ func TestPayloadFromAnotherKeyIsRejectedClearly(t *testing.T) {
 func TestSealedSecretSurvivesUIDecoding(t *testing.T) {
 	key := mustKey(t)
 	s, _ := NewSealer(key)
-	sealed, err := s.Seal("hunter2-passphrase")
+	sealed, err := s.Seal("hunter2-passphrase", testBinding)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestSealedSecretSurvivesUIDecoding(t *testing.T) {
 		t.Error(secretscan.Report("the decoded payload", fs))
 	}
 	var back string
-	if err := s.Open(sealed, &back); err != nil || back != "hunter2-passphrase" {
+	if err := s.Open(sealed, testBinding, testNow, &back); err != nil || back != "hunter2-passphrase" {
 		t.Fatalf("open sealed: %q %v", back, err)
 	}
 }
@@ -126,11 +126,11 @@ func TestSealedSecretHoldsNoFormOfIt(t *testing.T) {
 	type creds struct{ Passphrase, SecretAccessKey string }
 	in := creds{"hunter2-passphrase", "s3-secret-key-7f1e9a"}
 	sc := mustScanner(t, secretscan.S("passphrase", in.Passphrase), secretscan.S("S3 secret key", in.SecretAccessKey))
-	a, err := s.Seal(in)
+	a, err := s.Seal(in, testBinding)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.Seal(in)
+	b, err := s.Seal(in, testBinding)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,18 +144,22 @@ func TestSealedSecretHoldsNoFormOfIt(t *testing.T) {
 		}
 	}
 	var back creds
-	if err := s.Open(a, &back); err != nil || back != in {
+	if err := s.Open(a, testBinding, testNow, &back); err != nil || back != in {
 		t.Fatalf("open: %+v %v", back, err)
 	}
 	// Only the shared key opens it: another key's sealer refuses.
 	other, _ := NewSealer(mustKey(t))
-	if err := other.Open(a, &back); err == nil {
+	if err := other.Open(a, testBinding, testNow, &back); err == nil {
 		t.Fatal("a sealer with another key opened the secret")
 	}
 	// The payload codec's sub-key, which the Web UI's codec server has,
 	// does not open it either.
 	pc, _ := NewPayloadCodec(key)
-	if _, err := open(pc.aead, a, sealedAD); err == nil {
+	hdr, _, ct, err := split(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open(pc.aead, ct, append(bytes.Clone(sealedAD), hdr...)); err == nil {
 		t.Fatal("the payload sub-key opens sealed secrets")
 	}
 }

@@ -1,16 +1,50 @@
 package codec
 
 import (
+	"bytes"
 	"crypto/cipher"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sealed is a secret encrypted with the secret sub-key. It is what workflow
 // inputs carry instead of a passphrase or a cloud key: even a payload
 // decoded for the Web UI shows only ciphertext.
+//
+// A sealed secret is bound to the request it was sealed for: the binding
+// (workflow id, purpose, expiry) travels in the clear in front of the
+// ciphertext and is its associated data, so a copy pasted into another
+// request, or a binding edited to match one, does not open.
 type Sealed []byte
+
+// Binding is what a sealed secret may be used for: the workflow id of the
+// request (the root of its workflow chain), what the request does, and
+// until when.
+type Binding struct {
+	WorkflowID string    `json:"w"`
+	Purpose    string    `json:"p"`
+	Expires    time.Time `json:"e"`
+}
+
+// Errors Open returns; each wraps ErrRefused.
+var (
+	ErrRefused      = errors.New("sealed credentials refused")
+	ErrUnbound      = fmt.Errorf("%w: they are bound to no request (sealed by an older corso); submit the request again with this corso", ErrRefused)
+	ErrOtherRequest = fmt.Errorf("%w: they were sealed for another request", ErrRefused)
+	ErrOtherPurpose = fmt.Errorf("%w: they were sealed for another kind of request", ErrRefused)
+	ErrExpired      = fmt.Errorf("%w: they have expired", ErrRefused)
+	ErrTampered     = fmt.Errorf("%w: they do not open with this %s (another key, or altered)", ErrRefused, KeyEnv)
+)
+
+// sealedVersion starts every bound sealed secret. Unbound ones (v1) start
+// with a random nonce, so a v1 secret reads as unbound, or as tampered when
+// its first byte happens to match.
+const sealedVersion = 2
+
+var sealedAD = []byte("corso sealed secret v2\x00")
 
 // Sealer seals and opens secrets.
 type Sealer struct {
@@ -30,25 +64,87 @@ func NewSealer(key string) (*Sealer, error) {
 	return &Sealer{aead: aead}, nil
 }
 
-var sealedAD = []byte("corso sealed secret v1")
+type bindingHeader struct {
+	WorkflowID string `json:"w"`
+	Purpose    string `json:"p"`
+	Expires    int64  `json:"e"`
+}
 
-// Seal encrypts v (any JSON-encodable value).
-func (s *Sealer) Seal(v any) (Sealed, error) {
+// Seal encrypts v (any JSON-encodable value) for the request b names.
+func (s *Sealer) Seal(v any, b Binding) (Sealed, error) {
+	if b.WorkflowID == "" || b.Purpose == "" || b.Expires.IsZero() {
+		return nil, errors.New("seal secret: a workflow id, a purpose and an expiry are required")
+	}
 	plain, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("seal secret: %w", err)
 	}
-	return seal(s.aead, plain, sealedAD)
+	hdr, err := json.Marshal(bindingHeader{b.WorkflowID, b.Purpose, b.Expires.Unix()})
+	if err != nil {
+		return nil, fmt.Errorf("seal secret: %w", err)
+	}
+	ct, err := seal(s.aead, plain, append(bytes.Clone(sealedAD), hdr...))
+	if err != nil {
+		return nil, err
+	}
+	out := binary.AppendUvarint([]byte{sealedVersion}, uint64(len(hdr)))
+	out = append(out, hdr...)
+	return append(out, ct...), nil
 }
 
-// Open decrypts a sealed value into v.
-func (s *Sealer) Open(sealed Sealed, v any) error {
+// split returns a sealed secret's binding header and ciphertext.
+func split(sealed Sealed) (hdr []byte, b Binding, ct []byte, err error) {
+	if len(sealed) == 0 || sealed[0] != sealedVersion {
+		return nil, Binding{}, nil, ErrUnbound
+	}
+	n, k := binary.Uvarint(sealed[1:])
+	if k <= 0 || n > uint64(len(sealed)-1-k) {
+		return nil, Binding{}, nil, ErrUnbound
+	}
+	hdr = sealed[1+k : 1+k+int(n)]
+	var h bindingHeader
+	if err := json.Unmarshal(hdr, &h); err != nil {
+		return nil, Binding{}, nil, ErrUnbound
+	}
+	return hdr, Binding{WorkflowID: h.WorkflowID, Purpose: h.Purpose, Expires: time.Unix(h.Expires, 0).UTC()}, sealed[1+k+int(n):], nil
+}
+
+// BindingOf returns the binding a sealed secret claims, without checking
+// it; Open is what checks.
+func BindingOf(sealed Sealed) (Binding, error) {
+	_, b, _, err := split(sealed)
+	return b, err
+}
+
+// Open decrypts a sealed value into v if it was sealed for the request
+// want names (its workflow id and purpose) and has not expired at now. A
+// refusal wraps ErrRefused and says why.
+func (s *Sealer) Open(sealed Sealed, want Binding, now time.Time, v any) error {
 	if len(sealed) == 0 {
 		return errors.New("no sealed secret in the request")
 	}
-	plain, err := open(s.aead, sealed, sealedAD)
+	hdr, b, ct, err := split(sealed)
 	if err != nil {
 		return err
 	}
+	plain, err := open(s.aead, ct, append(bytes.Clone(sealedAD), hdr...))
+	if err != nil {
+		return ErrTampered
+	}
+	switch {
+	case b.WorkflowID != want.WorkflowID:
+		return fmt.Errorf("%w (%s), not for %s", ErrOtherRequest, b.WorkflowID, orNone(want.WorkflowID))
+	case b.Purpose != want.Purpose:
+		return fmt.Errorf("%w (%s), not for %s", ErrOtherPurpose, b.Purpose, orNone(want.Purpose))
+	case !now.Before(b.Expires):
+		return fmt.Errorf("%w (at %s)", ErrExpired, b.Expires.Format(time.RFC3339))
+	}
 	return json.Unmarshal(plain, v)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "an unknown request"
+	}
+	return s
 }

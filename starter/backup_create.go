@@ -47,8 +47,15 @@ func newBackupCreateExchangeCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-// graphRef reads the Entra app from the environment and seals its secret.
-func graphRef(s *session) (workflows.GraphRef, error) {
+// graphApp is the Entra app of the environment, sealed into each request.
+type graphApp struct {
+	tenant string
+	creds  workflows.GraphCredentials
+}
+
+// loadGraph reads the Entra app from the environment into the session;
+// its secret is sealed with each request's input.
+func loadGraph(s *session) error {
 	tenant := os.Getenv("AZURE_TENANT_ID")
 	id, secret := os.Getenv("AZURE_CLIENT_ID"), os.Getenv("AZURE_CLIENT_SECRET")
 	var missing []string
@@ -58,13 +65,10 @@ func graphRef(s *session) (workflows.GraphRef, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return workflows.GraphRef{}, fmt.Errorf("Microsoft 365 app credentials missing: set %s", strings.Join(sortedCopy(missing), ", "))
+		return fmt.Errorf("Microsoft 365 app credentials missing: set %s", strings.Join(sortedCopy(missing), ", "))
 	}
-	sealed, err := s.sealer.Seal(workflows.GraphCredentials{ClientID: id, ClientSecret: secret})
-	if err != nil {
-		return workflows.GraphRef{}, err
-	}
-	return workflows.GraphRef{TenantID: tenant, Credentials: sealed}, nil
+	s.graph = &graphApp{tenant: tenant, creds: workflows.GraphCredentials{ClientID: id, ClientSecret: secret}}
+	return nil
 }
 
 func validateMailboxes(mbs []string) error {
@@ -103,20 +107,21 @@ func runBackupCreateExchange(ctx context.Context, g *globals, f backupCreateFlag
 		return err
 	}
 	defer s.client.Close()
-	gr, err := graphRef(s)
-	if err != nil {
+	if err := loadGraph(s); err != nil {
 		return err
 	}
 	req := request{
 		idPrefix: "corso-backup-exchange",
 		workflow: workflows.ExchangeBackupWorkflow,
-		input: workflows.ExchangeBackupInput{
-			Repo: s.repo, Graph: gr, Mailboxes: f.mailboxes, Categories: f.categories, FailFast: f.failFast,
-		},
+		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
+			return workflows.ExchangeBackupInput{
+				Repo: repo, Graph: gr, Mailboxes: f.mailboxes, Categories: f.categories, FailFast: f.failFast,
+			}
+		}),
 		attrs: []temporal.SearchAttributeUpdate{
 			workflows.AttrOperation.ValueSet("backup create"),
 			workflows.AttrService.ValueSet("exchange"),
-			workflows.AttrTenant.ValueSet(gr.TenantID),
+			workflows.AttrTenant.ValueSet(s.graph.tenant),
 			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
 		},
 	}

@@ -121,8 +121,10 @@ func runBackupDetails(ctx context.Context, g *globals, service, id string, sel b
 		_, err := execute(ctx, s.client, g, request{
 			idPrefix: "corso-backup-details",
 			workflow: workflows.BackupDetailsWorkflow,
-			input:    workflows.BackupDetailsInput{Repo: s.repo, Service: service, BackupID: id, Selector: sel, Offset: offset},
-			attrs:    repoAttrs("backup details", s.repo),
+			input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
+				return workflows.BackupDetailsInput{Repo: repo, Service: service, BackupID: id, Selector: sel, Offset: offset}
+			}),
+			attrs: repoAttrs("backup details", s.repo),
 		}, &page)
 		if err != nil {
 			return err

@@ -77,18 +77,19 @@ func runBackupCreateDrive(ctx context.Context, g *globals, service string, resou
 		return err
 	}
 	defer s.client.Close()
-	gr, err := graphRef(s)
-	if err != nil {
+	if err := loadGraph(s); err != nil {
 		return err
 	}
 	req := request{
 		idPrefix: "corso-backup-" + service,
 		workflow: workflows.DriveBackupWorkflow,
-		input:    workflows.DriveBackupInput{Repo: s.repo, Graph: gr, Service: service, Resources: resources, FailFast: failFast},
+		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
+			return workflows.DriveBackupInput{Repo: repo, Graph: gr, Service: service, Resources: resources, FailFast: failFast}
+		}),
 		attrs: []temporal.SearchAttributeUpdate{
 			workflows.AttrOperation.ValueSet("backup create"),
 			workflows.AttrService.ValueSet(service),
-			workflows.AttrTenant.ValueSet(gr.TenantID),
+			workflows.AttrTenant.ValueSet(s.graph.tenant),
 			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
 		},
 	}

@@ -41,8 +41,10 @@ func runBackupList(ctx context.Context, g *globals, service, id string, cf crede
 	_, err = execute(ctx, s.client, g, request{
 		idPrefix: "corso-backup-list",
 		workflow: workflows.BackupListWorkflow,
-		input:    workflows.BackupListInput{Repo: s.repo, Service: service, BackupID: id},
-		attrs:    repoAttrs("backup list", s.repo),
+		input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
+			return workflows.BackupListInput{Repo: repo, Service: service, BackupID: id}
+		}),
+		attrs: repoAttrs("backup list", s.repo),
 	}, &res)
 	if err != nil {
 		return err
@@ -87,8 +89,10 @@ func newBackupDeleteCommand(g *globals, service string) *cobra.Command {
 			_, err = execute(cmd.Context(), s.client, g, request{
 				idPrefix: "corso-backup-delete",
 				workflow: workflows.BackupDeleteWorkflow,
-				input:    workflows.BackupDeleteInput{Repo: s.repo, Service: service, BackupIDs: ids},
-				attrs:    repoAttrs("backup delete", s.repo),
+				input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
+					return workflows.BackupDeleteInput{Repo: repo, Service: service, BackupIDs: ids}
+				}),
+				attrs: repoAttrs("backup delete", s.repo),
 			}, &res)
 			if err != nil {
 				return err

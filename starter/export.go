@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/corso-temporal/corso/activities"
@@ -130,8 +131,10 @@ func runExport(ctx context.Context, g *globals, service string, f exportFlags, s
 	sub, err := execute(ctx, s.client, g, request{
 		idPrefix: "corso-export-" + service,
 		workflow: wf,
-		input: workflows.ExportInput{Repo: s.repo, Service: service, BackupID: f.id, Selector: sel, Dir: target,
-			Archive: f.archive, TaskQueue: queue},
+		input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
+			return workflows.ExportInput{Repo: repo, Service: service, BackupID: f.id, Selector: sel, Dir: target,
+				Archive: f.archive, TaskQueue: queue}
+		}),
 		attrs: append(repoAttrs("export", s.repo), workflows.AttrService.ValueSet(service),
 			workflows.AttrBackupID.ValueSet(f.id)),
 	}, &res)
@@ -192,6 +195,8 @@ func startExportWorker(g *globals, s *session) (stop func(), queue string, err e
 	w := worker.New(c, queue, worker.Options{
 		MaxConcurrentActivityExecutionSize: 1,
 		DisableWorkflowWorker:              true,
+		// The activity opens the credentials sealed for its request.
+		Interceptors: []interceptor.WorkerInterceptor{workflows.RequestInterceptor()},
 	})
 	x := &activities.Exporter{Repos: &activities.Repositories{Connections: conns, Sealer: s.sealer}}
 	w.RegisterActivityWithOptions(x.ExportExchange, activity.RegisterOptions{Name: workflows.ActivityExportExchange})

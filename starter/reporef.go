@@ -10,10 +10,12 @@ import (
 )
 
 // session is what a command that works on the connected repository needs:
-// the repository reference with sealed credentials, a Temporal client and
-// the sealer for further secrets.
+// the repository (its credentials are sealed per request, see input), a
+// Temporal client and the sealer.
 type session struct {
 	repo   workflows.RepoRef
+	creds  workflows.RepoCredentials
+	graph  *graphApp
 	client client.Client
 	sealer *codec.Sealer
 }
@@ -45,13 +47,9 @@ func connectedSession(ctx context.Context, g *globals, cf credentialFlags) (*ses
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := sealer.Seal(creds)
-	if err != nil {
-		return nil, err
-	}
 	c, err := temporalclient.Dial(g.temporal)
 	if err != nil {
 		return nil, err
 	}
-	return &session{repo: workflows.RepoRef{Storage: s, Credentials: sealed}, client: c, sealer: sealer}, nil
+	return &session{repo: workflows.RepoRef{Storage: s}, creds: creds, client: c, sealer: sealer}, nil
 }

@@ -80,19 +80,21 @@ func runRestoreDrive(ctx context.Context, g *globals, in workflows.DriveRestoreI
 		return err
 	}
 	defer s.client.Close()
-	if in.Graph, err = graphRef(s); err != nil {
+	if err := loadGraph(s); err != nil {
 		return err
 	}
-	in.Repo = s.repo
 	var res workflows.RestoreResult
 	sub, err := execute(ctx, s.client, g, request{
 		idPrefix: "corso-restore-" + in.Service,
 		workflow: workflows.DriveRestoreWorkflow,
-		input:    in,
+		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
+			in.Repo, in.Graph = repo, gr
+			return in
+		}),
 		attrs: []temporal.SearchAttributeUpdate{
 			workflows.AttrOperation.ValueSet("restore"),
 			workflows.AttrService.ValueSet(in.Service),
-			workflows.AttrTenant.ValueSet(in.Graph.TenantID),
+			workflows.AttrTenant.ValueSet(s.graph.tenant),
 			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
 			workflows.AttrBackupID.ValueSet(in.BackupID),
 		},
@@ -177,19 +179,21 @@ func runRestoreExchange(ctx context.Context, g *globals, f restoreFlags, out io.
 		return err
 	}
 	defer s.client.Close()
-	if in.Graph, err = graphRef(s); err != nil {
+	if err := loadGraph(s); err != nil {
 		return err
 	}
-	in.Repo = s.repo
 	var res workflows.RestoreResult
 	sub, err := execute(ctx, s.client, g, request{
 		idPrefix: "corso-restore-exchange",
 		workflow: workflows.ExchangeRestoreWorkflow,
-		input:    in,
+		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
+			in.Repo, in.Graph = repo, gr
+			return in
+		}),
 		attrs: []temporal.SearchAttributeUpdate{
 			workflows.AttrOperation.ValueSet("restore"),
 			workflows.AttrService.ValueSet("exchange"),
-			workflows.AttrTenant.ValueSet(in.Graph.TenantID),
+			workflows.AttrTenant.ValueSet(s.graph.tenant),
 			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
 			workflows.AttrBackupID.ValueSet(in.BackupID),
 		},

@@ -16,6 +16,9 @@ type globals struct {
 	json       bool
 	workerWait time.Duration
 	taskQueue  string
+	// credentialsTTL, when set, replaces the default expiry of sealed
+	// credentials (sealing.go).
+	credentialsTTL time.Duration
 }
 
 func newRootCommand() *cobra.Command {
@@ -34,6 +37,7 @@ func newRootCommand() *cobra.Command {
 	pf.BoolVar(&g.json, "json", false, "print results as JSON")
 	pf.StringVar(&g.taskQueue, "task-queue", envOr("CORSO_TASK_QUEUE", workflows.TaskQueue), "task queue the corso-worker fleet polls (env CORSO_TASK_QUEUE)")
 	pf.DurationVar(&g.workerWait, "worker-wait", 15*time.Second, "how long to wait for a corso-worker to pick up the work before giving up")
+	pf.DurationVar(&g.credentialsTTL, "credentials-ttl", 0, "how long the request's sealed credentials stay valid (default 24h for repo, list and delete requests, 720h for backups, restores and exports)")
 
 	root.AddCommand(newRepoCommand(g), newBackupCommand(g), newRestoreCommand(g), newExportCommand(g), newCodecServerCommand())
 	return root

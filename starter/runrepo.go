@@ -41,17 +41,13 @@ func runRepo(ctx context.Context, g *globals, op repoOp, s workflows.Storage, cf
 	if err != nil {
 		return err
 	}
-	sealed, err := sealer.Seal(creds)
-	if err != nil {
-		return err
-	}
 	c, err := temporalclient.Dial(g.temporal)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 
-	ref := workflows.RepoRef{Storage: s, Credentials: sealed}
+	ss := &session{repo: workflows.RepoRef{Storage: s}, creds: creds, sealer: sealer}
 	req := request{
 		idPrefix: "corso-repo-" + string(op),
 		attrs: []temporal.SearchAttributeUpdate{
@@ -60,9 +56,11 @@ func runRepo(ctx context.Context, g *globals, op repoOp, s workflows.Storage, cf
 		},
 	}
 	if op == opInit {
-		req.workflow, req.input = workflows.RepoInitWorkflow, workflows.RepoInitInput{Repo: ref}
+		req.workflow = workflows.RepoInitWorkflow
+		req.input = ss.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any { return workflows.RepoInitInput{Repo: repo} })
 	} else {
-		req.workflow, req.input = workflows.RepoConnectWorkflow, workflows.RepoConnectInput{Repo: ref}
+		req.workflow = workflows.RepoConnectWorkflow
+		req.input = ss.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any { return workflows.RepoConnectInput{Repo: repo} })
 	}
 	var res workflows.RepoResult
 	sub, err := execute(ctx, c, g, req, &res)

@@ -82,11 +82,23 @@ func start(ctx context.Context, c client.Client, g *globals, req request) (submi
 }
 
 func startRun(ctx context.Context, c client.Client, g *globals, req request) (client.WorkflowRun, error) {
+	id := newWorkflowID(req.idPrefix)
+	input := req.input
+	if build, ok := input.(sealedInput); ok {
+		// Secrets are sealed for this request alone.
+		b, err := g.binding(id, req.workflow)
+		if err != nil {
+			return nil, err
+		}
+		if input, err = build(b); err != nil {
+			return nil, err
+		}
+	}
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                    newWorkflowID(req.idPrefix),
+		ID:                    id,
 		TaskQueue:             g.taskQueue,
 		TypedSearchAttributes: temporal.NewSearchAttributes(req.attrs...),
-	}, req.workflow, req.input)
+	}, req.workflow, input)
 	if err != nil {
 		return nil, fmt.Errorf("submit workflow: %w", err)
 	}

@@ -27,6 +27,10 @@ type Config struct {
 	CodecKey  string
 	Identity  string
 	Logger    *slog.Logger
+	// AcceptUnencrypted lets payloads that were not encrypted with the
+	// codec key be decoded (data written before encryption); off, they are
+	// refused.
+	AcceptUnencrypted bool
 }
 
 // FromEnv fills unset fields from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and
@@ -50,12 +54,14 @@ func (c Config) FromEnv() Config {
 	return c
 }
 
-// Dial connects to Temporal with the encrypting data converter.
+// Dial connects to Temporal with the encrypting data converter, and a
+// failure converter that stores failure messages and stack traces
+// encrypted too.
 func Dial(c Config) (client.Client, error) {
 	if c.CodecKey == "" {
 		return nil, codec.ErrNoKey
 	}
-	dc, err := codec.NewDataConverter(c.CodecKey)
+	dc, err := codec.NewDataConverter(c.CodecKey, codec.AcceptUnencrypted(c.AcceptUnencrypted))
 	if err != nil {
 		return nil, err
 	}
@@ -64,11 +70,12 @@ func Dial(c Config) (client.Client, error) {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	cl, err := client.Dial(client.Options{
-		HostPort:      c.Address,
-		Namespace:     c.Namespace,
-		DataConverter: dc,
-		Identity:      c.Identity,
-		Logger:        sdklog.NewStructuredLogger(logger),
+		HostPort:         c.Address,
+		Namespace:        c.Namespace,
+		DataConverter:    dc,
+		FailureConverter: codec.NewFailureConverter(dc),
+		Identity:         c.Identity,
+		Logger:           sdklog.NewStructuredLogger(logger),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach Temporal at %s (namespace %s): %w; start it (corso-dev up) or set --temporal-address / TEMPORAL_ADDRESS", c.Address, c.Namespace, err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/corso-temporal/corso/budget"
@@ -59,6 +60,8 @@ func newCommand() *cobra.Command {
 	f.Int64Var(&o.memMiB, "memory-limit-mib", 256, "soft memory limit for the Go runtime, in MiB (0: none; GOMEMLIMIT overrides)")
 	f.StringVar(&o.debug, "debug-listen", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (off by default)")
 	f.IntVar(&o.maxActs, "max-concurrent-activities", 16, "activities this worker runs at once")
+	f.BoolVar(&o.temporal.AcceptUnencrypted, "accept-unencrypted-payloads", os.Getenv("CORSO_ACCEPT_UNENCRYPTED_PAYLOADS") == "true",
+		"decode payloads that are not encrypted with CORSO_CODEC_KEY, e.g. of runs from before encryption (env CORSO_ACCEPT_UNENCRYPTED_PAYLOADS=true); off, they are refused")
 	f.IntVar(&o.driveRU, "drive-ru-per-minute", envInt("CORSO_DRIVE_RU_PER_MINUTE", defaultDriveRU),
 		"SharePoint and OneDrive resource units per minute the whole fleet may spend per tenant: 1250 up to 1,000 licences, 2500 up to 5,000, 3750 up to 15,000, 5000 up to 50,000, 6250 above (env CORSO_DRIVE_RU_PER_MINUTE; 0: unmetered, Retry-After only)")
 	return cmd
@@ -143,6 +146,9 @@ func run(ctx context.Context, o options) error {
 		// Checkpoints travel in heartbeats; send them promptly so a killed
 		// worker loses little work.
 		MaxHeartbeatThrottleInterval: 2 * time.Second,
+		// Activities open the credentials sealed for their request: the
+		// interceptor tells them which request that is.
+		Interceptors: []interceptor.WorkerInterceptor{workflows.RequestInterceptor()},
 	})
 	driveBudget := budget.New(budget.TemporalLeaser(c, o.queue), o.temporal.Identity, o.driveRU, logger)
 	defer driveBudget.Close()

@@ -9,6 +9,9 @@ const (
 	ErrTypeWrongPassphrase    = "WrongPassphrase"
 	ErrTypeRepositoryNotFound = "RepositoryNotFound"
 	ErrTypeStorageUnreachable = "StorageUnreachable"
+	// ErrTypeCredentialsRefused: sealed credentials from another request,
+	// for another purpose, or expired; always marked non-retryable.
+	ErrTypeCredentialsRefused = "CredentialsRefused"
 )
 
 // nonRetryableTypes are never retried, whatever the activity marked.
