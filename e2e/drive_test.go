@@ -211,6 +211,74 @@ func TestOneDriveBackupMatchesTenantThroughChanges(t *testing.T) {
 	assertSameItems(t, got, wantFiles)
 }
 
+// siteTruth is the simulator's ground truth for every library of a site,
+// in storedFiles' shape: library/folder path/name → hash.
+func siteTruth(t *testing.T, sim *simTenant, siteID string) map[string]string {
+	t.Helper()
+	st, err := sim.State(graphsim.StateFilter{Category: "files"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, it := range st.Items {
+		if it.Kind != "file" || it.ResourceID != siteID {
+			continue
+		}
+		if it.Library == "" {
+			t.Fatalf("the ground truth names no library for %s", it.ID)
+		}
+		out[strings.Join(append(append([]string{it.Library}, pathSegments(it.Path)...), it.Name), "/")] = it.Hash
+	}
+	return out
+}
+
+// siteURL is a site's web URL, from the ground truth.
+func siteURL(t *testing.T, sim *simTenant, siteID string) string {
+	t.Helper()
+	st, err := sim.State(graphsim.StateFilter{Category: "files", NoHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range st.Items {
+		if it.ResourceID == siteID {
+			return it.Resource
+		}
+	}
+	t.Fatalf("the ground truth has no file of site %s", siteID)
+	return ""
+}
+
+func pathSegments(p string) []string {
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// librariesOf counts the files of each library in a map keyed
+// library/path/name.
+func librariesOf(files map[string]string) map[string]int {
+	out := map[string]int{}
+	for k := range files {
+		lib, _, _ := strings.Cut(k, "/")
+		out[lib]++
+	}
+	return out
+}
+
+// siteWithLibraries is a site of the tenant with more than one document
+// library.
+func siteWithLibraries(t *testing.T, sim *simTenant) graphsim.InfoRef {
+	t.Helper()
+	for _, s := range sim.Info().Sites {
+		if len(s.Libraries) > 1 {
+			return s
+		}
+	}
+	t.Fatal("the simulated tenant has no site with several document libraries")
+	return graphsim.InfoRef{}
+}
+
 func TestSharePointBackupOfEverySite(t *testing.T) {
 	a := newExchangeAdmin(t, tenant, "sharepoint-all")
 	bs := a.driveBackup(t, "sharepoint", "site", "*")
@@ -218,20 +286,189 @@ func TestSharePointBackupOfEverySite(t *testing.T) {
 	if len(bs) == 0 || len(bs) != len(sites) {
 		t.Fatalf("%d backups for %d sites", len(bs), len(sites))
 	}
+	libraries := map[string][]graphsim.InfoLibrary{}
+	for _, s := range sites {
+		libraries[s.ID] = s.Libraries
+	}
+	several := 0
 	for _, b := range bs {
 		got := a.storedFiles(t, b.BackupID)
-		want := map[string]string{}
-		for k, h := range driveTruth(t, tenant, b.Resource, "") {
-			want[k] = h
+		want := siteTruth(t, tenant, b.Resource)
+		assertSameItems(t, got, want)
+		// Every library of the site is in its backup, each with its files.
+		perLibrary := librariesOf(got)
+		for _, l := range libraries[b.Resource] {
+			if perLibrary[l.Name] == 0 {
+				t.Errorf("%s: the backup holds no file of library %q (%v)", b.ResourceName, l.Name, perLibrary)
+			}
 		}
-		// Keys carry the library name first; the simulator's paths do not.
-		trimmed := map[string]string{}
-		for k, h := range got {
-			_, rest, _ := strings.Cut(k, "/")
-			trimmed["/"+rest] = h
+		if len(libraries[b.Resource]) > 1 {
+			several++
 		}
-		assertSameItems(t, trimmed, want)
 	}
+	if several == 0 {
+		t.Error("no site backed up had several libraries")
+	}
+}
+
+// detailsLibraries runs `backup details sharepoint` with args and maps
+// each selected file's id to its library.
+func (a exchangeAdmin) detailsLibraries(t *testing.T, id string, args ...string) map[string]string {
+	t.Helper()
+	r := a.run(t, append([]string{"backup", "details", "sharepoint", "--backup", id, "--json"}, args...)...)
+	mustSucceed(t, r)
+	var d workflows.BackupDetailsResult
+	if err := json.Unmarshal([]byte(r.Stdout), &d); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range d.Entries {
+		out[e.ItemID] = e.Library
+	}
+	return out
+}
+
+// exportedHashes reads an export directory: slash-separated path → hash.
+func exportedHashes(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for name, data := range readExportDir(t, dir) {
+		h := sha256.Sum256(data)
+		out[name] = hex.EncodeToString(h[:])
+	}
+	return out
+}
+
+// safeKeys makes each segment of library/path/name keys safe as export
+// does.
+func safeKeys(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, h := range m {
+		segs := strings.Split(k, "/")
+		for i, s := range segs {
+			segs[i] = export.SafeName(s)
+		}
+		out[strings.Join(segs, "/")] = h
+	}
+	return out
+}
+
+// onlyLibrary keeps the library/path/name entries of one library.
+func onlyLibrary(m map[string]string, library string) map[string]string {
+	out := map[string]string{}
+	for k, h := range m {
+		if strings.HasPrefix(k, library+"/") {
+			out[k] = h
+		}
+	}
+	return out
+}
+
+// TestSharePointLibrariesKeptApart backs up a site with several document
+// libraries, whose files share names and folders across libraries with
+// other contents, and checks each library on its own through backup,
+// details, export and restore.
+func TestSharePointLibrariesKeptApart(t *testing.T) {
+	a := newExchangeAdmin(t, tenant, "sharepoint-libraries")
+	site := siteWithLibraries(t, tenant)
+	want := siteTruth(t, tenant, site.ID)
+	perLibrary := librariesOf(want)
+	for _, l := range site.Libraries {
+		if perLibrary[l.Name] == 0 {
+			t.Fatalf("library %q of %s holds no file: %v", l.Name, site.Name, perLibrary)
+		}
+	}
+	// By URL: --site splits its value at commas, which site ids hold.
+	bs := a.driveBackup(t, "sharepoint", "site", siteURL(t, tenant, site.ID))
+	if len(bs) != 1 {
+		t.Fatalf("want one backup of %s, got %+v", site.Name, bs)
+	}
+	id := bs[0].BackupID
+	assertSameItems(t, a.storedFiles(t, id), want)
+
+	// The ground truth's ids and libraries, for the selectors.
+	st, err := tenant.State(graphsim.StateFilter{Category: "files", NoHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	libraryOf := map[string]string{}
+	for _, it := range st.Items {
+		if it.Kind == "file" && it.ResourceID == site.ID {
+			libraryOf[it.ID] = it.Library
+		}
+	}
+	assertSameMap(t, "details of every library", a.detailsLibraries(t, id), libraryOf)
+	for _, l := range site.Libraries {
+		wantOne := map[string]string{}
+		for item, lib := range libraryOf {
+			if lib == l.Name {
+				wantOne[item] = lib
+			}
+		}
+		assertSameMap(t, "details --library "+l.Name, a.detailsLibraries(t, id, "--library", strings.ToLower(l.Name)), wantOne)
+	}
+
+	// Export: each library under its name, and one library alone.
+	dir := t.TempDir()
+	mustSucceed(t, a.run(t, "export", "sharepoint", dir, "--backup", id))
+	assertSameItems(t, exportedHashes(t, dir), safeKeys(want))
+	second := site.Libraries[1].Name
+	dir = t.TempDir()
+	mustSucceed(t, a.run(t, "export", "sharepoint", dir, "--backup", id, "--library", second))
+	assertSameItems(t, exportedHashes(t, dir), safeKeys(onlyLibrary(want, second)))
+
+	// Restore into the site itself: every library's files come back into
+	// that library, under the destination.
+	restoredIn := func(dest string) map[string]string {
+		out := map[string]string{}
+		for k, h := range siteTruth(t, tenant, site.ID) {
+			lib, rest, _ := strings.Cut(k, "/")
+			if r, ok := strings.CutPrefix(rest, dest+"/"); ok {
+				out[lib+"/"+r] = h
+			}
+		}
+		return out
+	}
+	res := a.restoreDrive(t, "sharepoint", "--backup", id, "--destination", "Libraries apart", "--no-permissions")
+	if res.Total.Restored != int64(len(want)) || res.Total.Failed != 0 {
+		t.Fatalf("restore: %+v, want %d restored", res.Total, len(want))
+	}
+	assertSameItems(t, restoredIn("Libraries apart"), want)
+
+	// One library by selector: only that library receives files.
+	res = a.restoreDrive(t, "sharepoint", "--backup", id, "--destination", "One library", "--library", second, "--no-permissions")
+	if res.Total.Restored != int64(perLibrary[second]) || res.Total.Failed != 0 {
+		t.Fatalf("restore --library %s: %+v, want %d restored", second, res.Total, perLibrary[second])
+	}
+	assertSameItems(t, restoredIn("One library"), onlyLibrary(want, second))
+
+	// To a site with only Documents: selecting that library restores it;
+	// the others have no library of their name there.
+	var other graphsim.InfoRef
+	for _, s := range tenant.Info().Sites {
+		if len(s.Libraries) == 1 && s.Special == "" {
+			other = s
+		}
+	}
+	if other.ID == "" {
+		t.Fatal("the simulated tenant has no site with one library")
+	}
+	first := site.Libraries[0].Name
+	res = a.restoreDrive(t, "sharepoint", "--backup", id, "--to-resource", other.ID, "--destination", "From "+site.Name,
+		"--library", first, "--no-permissions")
+	if res.Total.Restored != int64(perLibrary[first]) || res.Total.Failed != 0 {
+		t.Fatalf("restore --library %s to %s: %+v, want %d restored", first, other.Name, res.Total, perLibrary[first])
+	}
+	got := map[string]string{}
+	for k, h := range siteTruth(t, tenant, other.ID) {
+		lib, rest, _ := strings.Cut(k, "/")
+		if r, ok := strings.CutPrefix(rest, "From "+site.Name+"/"); ok {
+			got[lib+"/"+r] = h
+		}
+	}
+	assertSameItems(t, got, onlyLibrary(want, first))
+	r := a.run(t, "restore", "sharepoint", "--backup", id, "--to-resource", other.ID, "--destination", "Everything", "--no-permissions")
+	mustFail(t, r, time.Minute, "no document library named")
 }
 
 // usersWithDrive lists the users that have a OneDrive.

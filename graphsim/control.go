@@ -131,8 +131,16 @@ type InfoUser struct {
 type InfoRef struct {
 	ID      string `json:"id"`
 	Name    string `json:"name"`
-	DriveID string `json:"driveId,omitempty"`
-	Special string `json:"special,omitempty"` // "quirks" for the Quirks site
+	DriveID string `json:"driveId,omitempty"` // a site's default library
+	// Libraries are a site's document libraries, the default one first.
+	Libraries []InfoLibrary `json:"libraries,omitempty"`
+	Special   string        `json:"special,omitempty"` // "quirks" for the Quirks site
+}
+
+// InfoLibrary names a document library (a drive) of a site.
+type InfoLibrary struct {
+	DriveID string `json:"driveId"`
+	Name    string `json:"name"`
 }
 
 // Info lists the tenant's principals.
@@ -150,8 +158,12 @@ func (s *Server) Info() Info {
 		in.Groups = append(in.Groups, InfoRef{ID: g.id, Name: g.displayName})
 	}
 	for _, st := range s.t.sites {
-		in.Sites = append(in.Sites, InfoRef{ID: st.id, Name: st.displayName, DriveID: s.ids().encode(s.t.driveRef(s.t.driveOwnerOfSite(st))),
-			Special: string(st.special)})
+		ir := InfoRef{ID: st.id, Name: st.displayName, DriveID: s.ids().encode(s.t.driveRef(s.t.driveOwnerOfSite(st))),
+			Special: string(st.special)}
+		for _, owner := range s.t.siteLibraryOwners(st) {
+			ir.Libraries = append(ir.Libraries, InfoLibrary{DriveID: s.ids().encode(s.t.driveRef(owner)), Name: s.t.driveName(owner)})
+		}
+		in.Sites = append(in.Sites, ir)
 	}
 	return in
 }

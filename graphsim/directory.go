@@ -330,6 +330,11 @@ func (rq *request) listSiteDrives() error {
 	drives := []any{}
 	if owner, ok := rq.s.t.siteDriveOwner(st); ok {
 		drives = append(drives, rq.s.driveObject(owner))
+		if st.idx >= 0 {
+			for _, o := range rq.s.t.siteLibraryOwners(st)[1:] {
+				drives = append(drives, rq.s.driveObject(o))
+			}
+		}
 	}
 	return rq.writeList("sites/"+escapeSeg(st.id)+"/drives", "drives", &listToken{}, drives, 1000)
 }

@@ -14,7 +14,8 @@
 //   - Graph read paths for users, groups, sites, mail folders and messages
 //     (JSON and MIME), attachments, contact folders and contacts, calendars
 //     and events (recurring series with exceptions and cancellations),
-//     drives and drive items with streamed content, quickXorHash and
+//     drives (OneDrives, and sites' document libraries: one or several a
+//     site) and drive items with streamed content, quickXorHash and
 //     pre-authenticated download URLs that honour Range.
 //   - Delta queries with $skiptoken/$deltatoken (Exchange) and token (drive)
 //     links that carry their query options and a change-log position, so

@@ -76,11 +76,12 @@ func (s *Server) driveObject(owner uint32) object {
 		)
 	} else {
 		created = st.created
+		name, folder := t.libraryName(owner)
 		o = append(o,
 			kv{"driveType", "documentLibrary"},
-			kv{"name", "Documents"},
+			kv{"name", name},
 			kv{"description", ""},
-			kv{"webUrl", st.webURL + "/Shared Documents"},
+			kv{"webUrl", st.webURL + "/" + folder},
 			kv{"createdBy", map[string]any{"user": map[string]any{"displayName": "System Account"}}},
 			kv{"owner", map[string]any{"group": map[string]any{"id": st.collectionID, "displayName": st.displayName + " Owners"}}},
 		)
@@ -318,7 +319,8 @@ func (s *Server) driveWebURL(owner uint32, path string) string {
 	if u != nil {
 		base = s.personalURL(u) + "/Documents"
 	} else {
-		base = st.webURL + "/Shared Documents"
+		_, folder := s.t.libraryName(owner)
+		base = st.webURL + "/" + folder
 	}
 	if path == "" {
 		return base

@@ -387,6 +387,13 @@ func (s *Server) churn(op MutateOp) []MutateResult {
 				out = append(out, s.churnChannel(r, ref{Kind: kChannel, Owner: uint32(g.idx), Index: uint32(i)}, rate)...)
 			}
 		}
+		// Sites' further libraries last, so that they change no draw of
+		// the churn of tenants without them.
+		for _, site := range s.t.sites {
+			for _, owner := range s.t.siteLibraryOwners(site)[1:] {
+				out = append(out, s.churnDrive(r, owner, rate)...)
+			}
+		}
 	}
 	return out
 }

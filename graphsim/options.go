@@ -66,10 +66,12 @@ type TenantOptions struct {
 	// Groups is the number of Microsoft 365 groups (default 2); each has a
 	// team site and most are teams.
 	Groups int
-	// Sites is the number of standalone SharePoint sites (default 1).
+	// Sites is the number of standalone SharePoint sites (default 1): the
+	// first is the root site, the others site1, site2, …; site1, site3,
+	// site5, … hold further document libraries (tenant.go).
 	Sites int
-	// ItemsPerSite is the number of files in each site's document library
-	// (default ItemsPerUser).
+	// ItemsPerSite is the number of files in each site's default document
+	// library (default ItemsPerUser); further libraries hold half as many.
 	ItemsPerSite int
 	// Domain is the tenant's primary domain (default "contoso.onmicrosoft.com").
 	Domain string

@@ -71,6 +71,9 @@ type StateItem struct {
 	// Modified is a file's modification time as users see it
 	// (fileSystemInfo.lastModifiedDateTime).
 	Modified time.Time `json:"modified,omitzero"`
+	// Library is the name of a drive item's drive (CollectionID): its
+	// user's "OneDrive", or one of its site's document libraries.
+	Library string `json:"library,omitempty"`
 }
 
 // StateFilter narrows a State.
@@ -116,7 +119,9 @@ func (s *Server) State(f StateFilter) (State, error) {
 	}
 	if f.User == "" && want("files") {
 		for _, site := range s.t.sites {
-			s.stateDrive(&st, site.webURL, site.id, s.t.driveOwnerOfSite(site), f.NoHashes)
+			for _, owner := range s.t.siteLibraryOwners(site) {
+				s.stateDrive(&st, site.webURL, site.id, owner, f.NoHashes)
+			}
 		}
 	}
 	if f.User == "" && want("channels") {
@@ -203,6 +208,7 @@ func (s *Server) stateFolders(st *State, u *user, k kind, category string, noHas
 func (s *Server) stateDrive(st *State, resource, resourceID string, owner uint32, noHash bool) {
 	c := s.driveCollection(owner)
 	driveID := s.ids().encode(c.key)
+	library := s.t.driveName(owner)
 	m := s.model
 	m.mu.RLock()
 	order := c.tree()
@@ -222,7 +228,7 @@ func (s *Server) stateDrive(st *State, resource, resourceID string, owner uint32
 			dir = path[:i]
 		}
 		it := StateItem{Resource: resource, ResourceID: resourceID, Category: "files", CollectionID: driveID,
-			Path: dir, ID: s.ids().encode(v.ref), Name: d.name, Version: v.version}
+			Library: library, Path: dir, ID: s.ids().encode(v.ref), Name: d.name, Version: v.version}
 		if v.parent.isZero() {
 			it.Name = "root"
 		}

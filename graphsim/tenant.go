@@ -315,9 +315,84 @@ func (t *tenant) driveOwnerOfUser(u *user) uint32 {
 
 func (t *tenant) driveOwnerOfSite(s *site) uint32 { return uint32(t.nRegular + s.idx) }
 
+// Sites hold several document libraries on real tenants: GET
+// /sites/{id}/drives lists them all, "Shared Documents" beside libraries
+// such as "Contoso Project Files" (learn.microsoft.com/graph/api/drive-list),
+// while GET /sites/{id}/drive is the default one
+// (learn.microsoft.com/graph/api/drive-get). Every site has its default
+// library, "Documents" (URL "Shared Documents"); standalone sites also have
+// further libraries with their own folders and files: site1 (and every
+// fourth from it) two, site3 (and every fourth from it) one.
+//
+// A further library's drive owner index is libraryOwnerBase + site<<2 +
+// n (n = 1, 2), beyond every user's and site's, so that adding libraries
+// moves no other drive's owner index (and so ids and contents), whatever
+// the numbers of users and sites.
+const libraryOwnerBase = 1 << 30
+
+// extraLibraryNames are the further libraries' names, which are also the
+// folders of their URLs.
+var extraLibraryNames = []string{"Contracts", "Marketing Assets"}
+
+// extraLibraries is how many libraries site st has beside Documents.
+func (t *tenant) extraLibraries(st *site) int {
+	if st.special != "" || st.group >= 0 || st.root {
+		return 0
+	}
+	n := st.idx - t.opts.Groups // siteN
+	return [4]int{0, 2, 0, 1}[n%4]
+}
+
+// siteLibraryOwners are the drive owner indexes of a site's libraries,
+// Documents first.
+func (t *tenant) siteLibraryOwners(st *site) []uint32 {
+	out := []uint32{t.driveOwnerOfSite(st)}
+	for n := 1; n <= t.extraLibraries(st); n++ {
+		out = append(out, libraryOwnerBase+uint32(st.idx)<<2+uint32(n))
+	}
+	return out
+}
+
+// extraLibrary resolves a further library's owner index to its site and
+// number (1 or 2); n is 0 for any other owner index.
+func (t *tenant) extraLibrary(owner uint32) (st *site, n int) {
+	if owner < libraryOwnerBase {
+		return nil, 0
+	}
+	k := owner - libraryOwnerBase
+	s, n := int(k>>2), int(k&3)
+	if s >= len(t.sites) || n == 0 || n > t.extraLibraries(t.sites[s]) {
+		return nil, 0
+	}
+	return t.sites[s], n
+}
+
+// libraryName is a site drive's name and the folder of its URL below the
+// site's.
+func (t *tenant) libraryName(owner uint32) (name, urlFolder string) {
+	if _, n := t.extraLibrary(owner); n > 0 {
+		return extraLibraryNames[n-1], extraLibraryNames[n-1]
+	}
+	return "Documents", "Shared Documents"
+}
+
+// driveName is the name of a drive: "OneDrive" for users' drives, the
+// library's for sites'.
+func (t *tenant) driveName(owner uint32) string {
+	if u, _, _ := t.driveOwner(owner); u != nil {
+		return "OneDrive"
+	}
+	name, _ := t.libraryName(owner)
+	return name
+}
+
 // driveOwner resolves a drive owner index to its user or site.
 func (t *tenant) driveOwner(owner uint32) (*user, *site, bool) {
 	t.directory()
+	if owner >= libraryOwnerBase {
+		st, _ := t.extraLibrary(owner)
+		return nil, st, st != nil
+	}
 	o := int(owner)
 	switch {
 	case o < t.nRegular:
@@ -533,6 +608,9 @@ func (t *tenant) driveLayout(owner uint32) *driveLayout {
 		files = u.fileN
 	case s != nil:
 		files = s.fileN
+		if _, n := t.extraLibrary(owner); n > 0 {
+			files = max(s.fileN/2, 3)
+		}
 	}
 	r := newRNG(t.seed, tagDriveLayout, uint64(owner))
 	nFolders := min(2+files/25, 200)
