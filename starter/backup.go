@@ -19,13 +19,16 @@ func newBackupCommand(g *globals) *cobra.Command {
 	details.AddCommand(newBackupDetailsExchangeCommand(g))
 	del := &cobra.Command{Use: "delete", Short: "Delete backups"}
 	del.AddCommand(newBackupDeleteCommand(g, "exchange"))
+	prune := &cobra.Command{Use: "prune", Short: "Delete the backups a retention policy does not keep"}
+	prune.AddCommand(newBackupPruneCommand(g, "exchange"))
 	for _, service := range []string{m365.OneDrive, m365.SharePoint} {
 		create.AddCommand(newBackupCreateDriveCommand(g, service))
 		list.AddCommand(newBackupListCommand(g, service))
 		details.AddCommand(newBackupDetailsDriveCommand(g, service))
 		del.AddCommand(newBackupDeleteCommand(g, service))
+		prune.AddCommand(newBackupPruneCommand(g, service))
 	}
-	cmd.AddCommand(create, list, details, del)
+	cmd.AddCommand(create, list, details, del, prune)
 	return cmd
 }
 

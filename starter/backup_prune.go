@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	workflowservice "go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/workflows"
+)
+
+// pruneFlags are `backup prune`'s policy and scope.
+type pruneFlags struct {
+	policy    backup.Retention
+	within    string
+	resources []string
+	dryRun    bool
+	creds     credentialFlags
+}
+
+func newBackupPruneCommand(g *globals, service string) *cobra.Command {
+	var f pruneFlags
+	cmd := &cobra.Command{
+		Use:   service,
+		Short: "Delete " + service + " backups a retention policy does not keep",
+		Long: "Applies the policy to each resource's completed " + service + " backups, as restic's forget --keep-* does " +
+			"(hours, days, ISO weeks, months and years in UTC), and deletes the rest in one request. " +
+			"A resource's newest completed backup, and the base of a backup of it that is running, are always kept.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			return runBackupPrune(cmd.Context(), g, service, f, cmd.OutOrStdout())
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&f.policy.Last, "keep-last", 0, "keep the newest N backups")
+	fl.IntVar(&f.policy.Hourly, "keep-hourly", 0, "keep the newest backup of each of the last N hours (UTC) that have one")
+	fl.IntVar(&f.policy.Daily, "keep-daily", 0, "keep the newest backup of each of the last N days (UTC) that have one")
+	fl.IntVar(&f.policy.Weekly, "keep-weekly", 0, "keep the newest backup of each of the last N ISO weeks (UTC) that have one")
+	fl.IntVar(&f.policy.Monthly, "keep-monthly", 0, "keep the newest backup of each of the last N months (UTC) that have one")
+	fl.IntVar(&f.policy.Yearly, "keep-yearly", 0, "keep the newest backup of each of the last N years (UTC) that have one")
+	fl.StringVar(&f.within, "keep-within", "", "keep every backup within this of the newest one, like 7d, 36h or 1y6m (m is months)")
+	fl.StringArrayVar(&f.resources, "resource", nil, "prune only this resource (id, address or site URL); repeat for more")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be kept and removed, and delete nothing")
+	addPassphraseFlags(cmd, &f.creds)
+	return cmd
+}
+
+func (f *pruneFlags) validate() error {
+	if f.within != "" {
+		sp, err := backup.ParseSpan(f.within)
+		if err != nil {
+			return fmt.Errorf("--keep-within: %w", err)
+		}
+		f.policy.Within = sp
+	}
+	if err := f.policy.Validate(); err != nil {
+		return err
+	}
+	if f.policy.Empty() {
+		return errors.New("no retention policy: give at least one of --keep-last, --keep-hourly, --keep-daily, --keep-weekly, --keep-monthly, --keep-yearly, --keep-within")
+	}
+	return nil
+}
+
+// pruneResource is one resource's answer.
+type pruneResource struct {
+	Tenant       string              `json:"tenant"`
+	Resource     string              `json:"resource"`
+	ResourceName string              `json:"resourceName,omitempty"`
+	Running      []runningBackup     `json:"running,omitempty"`
+	Kept         []backup.KeptBackup `json:"kept"`
+	Removed      []backup.Dated      `json:"removed"`
+}
+
+// pruneResult is what `backup prune --json` prints.
+type pruneResult struct {
+	Service   string           `json:"service"`
+	Policy    backup.Retention `json:"policy"`
+	DryRun    bool             `json:"dryRun"`
+	Resources []pruneResource  `json:"resources"`
+	Deleted   []string         `json:"deleted"`
+	Workflow  string           `json:"workflow,omitempty"`
+}
+
+func runBackupPrune(ctx context.Context, g *globals, service string, f pruneFlags, out io.Writer) error {
+	s, err := connectedSession(ctx, g, f.creds)
+	if err != nil {
+		return err
+	}
+	defer s.client.Close()
+	var list workflows.BackupListResult
+	_, err = execute(ctx, s.client, g, request{
+		idPrefix: "corso-backup-list",
+		workflow: workflows.BackupListWorkflow,
+		input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
+			return workflows.BackupListInput{Repo: repo, Service: service}
+		}),
+		attrs: repoAttrs("backup list", s.repo),
+	}, &list)
+	if err != nil {
+		return err
+	}
+	running, err := runningBackups(ctx, s.client, g, service, s.repo.Storage.String())
+	if err != nil {
+		return err
+	}
+	res := pruneResult{Service: service, Policy: f.policy, DryRun: f.dryRun, Deleted: []string{}}
+	res.Resources, err = planPrune(list.Backups, running, f.policy, f.resources)
+	if err != nil {
+		return err
+	}
+	var remove []string
+	for _, r := range res.Resources {
+		for _, b := range r.Removed {
+			remove = append(remove, b.BackupID)
+		}
+	}
+	if !f.dryRun && len(remove) > 0 {
+		var del workflows.BackupDeleteResult
+		sub, err := execute(ctx, s.client, g, request{
+			idPrefix: "corso-backup-delete",
+			workflow: workflows.BackupDeleteWorkflow,
+			input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
+				return workflows.BackupDeleteInput{Repo: repo, Service: service, BackupIDs: remove}
+			}),
+			attrs: repoAttrs("backup delete", s.repo),
+		}, &del)
+		if err != nil {
+			return fmt.Errorf("delete %d backups: %w", len(remove), err)
+		}
+		res.Deleted, res.Workflow = del.Deleted, sub.WorkflowID
+	}
+	if g.json {
+		return printJSON(out, res)
+	}
+	printPrune(out, res)
+	return nil
+}
+
+// runningBackup is a backup of a resource that has not finished.
+type runningBackup struct {
+	BackupID string    `json:"backupID"`
+	Workflow string    `json:"workflow"`
+	Resource string    `json:"resource"`
+	Tenant   string    `json:"tenant"`
+	Started  time.Time `json:"started"`
+}
+
+// runningBackups finds the backups of service into repository that are
+// running, through Temporal visibility: each resource's backup is a child
+// workflow carrying the service, resource and backup id.
+func runningBackups(ctx context.Context, c client.Client, g *globals, service, repository string) ([]runningBackup, error) {
+	query := fmt.Sprintf("%s = 'backup' AND %s = '%s' AND %s = '%s' AND ExecutionStatus = 'Running'",
+		workflows.AttrOperation.GetName(), workflows.AttrService.GetName(), quoteQuery(service),
+		workflows.AttrRepository.GetName(), quoteQuery(repository))
+	var out []runningBackup
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: g.temporal.Namespace, Query: query, NextPageToken: token,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list running backups in Temporal: %w", err)
+		}
+		for _, e := range resp.Executions {
+			attrs := e.GetSearchAttributes().GetIndexedFields()
+			str := func(name string) string {
+				p, ok := attrs[name]
+				if !ok {
+					return ""
+				}
+				var v string
+				if err := converter.GetDefaultDataConverter().FromPayload(p, &v); err != nil {
+					return ""
+				}
+				return v
+			}
+			out = append(out, runningBackup{
+				BackupID: str(workflows.AttrBackupID.GetName()),
+				Workflow: e.GetExecution().GetWorkflowId(),
+				Resource: str(workflows.AttrResource.GetName()),
+				Tenant:   str(workflows.AttrTenant.GetName()),
+				Started:  e.GetStartTime().AsTime(),
+			})
+		}
+		token = resp.NextPageToken
+		if len(token) == 0 {
+			return out, nil
+		}
+	}
+}
+
+func quoteQuery(s string) string { return strings.ReplaceAll(s, "'", `\'`) }
+
+// baseMargin allows for the clocks of Temporal (a run's start) and of the
+// worker that recorded a backup's completion.
+const baseMargin = time.Minute
+
+// planPrune groups completed backups by tenant and resource, keeps only
+// the resources asked for (none: all), and applies the policy to each.
+// A running backup's base is the newest completed backup of its resource
+// when it planned, which visibility does not record: every backup that
+// can have been it is protected (the newest completed before the run
+// started, and every one completed since).
+func planPrune(bs []backup.Summary, running []runningBackup, p backup.Retention, only []string) ([]pruneResource, error) {
+	type key struct{ tenant, resource string }
+	groups := map[key]*pruneResource{}
+	dated := map[key][]backup.Dated{}
+	matched := map[string]bool{}
+	wanted := func(b backup.Summary) bool {
+		if len(only) == 0 {
+			return true
+		}
+		for _, r := range only {
+			if strings.EqualFold(r, b.Resource) || strings.EqualFold(r, b.ResourceName) {
+				matched[r] = true
+				return true
+			}
+		}
+		return false
+	}
+	for _, b := range bs {
+		if b.Status != backup.StatusCompleted || !wanted(b) {
+			continue
+		}
+		k := key{b.Tenant, b.Resource}
+		if groups[k] == nil {
+			groups[k] = &pruneResource{Tenant: b.Tenant, Resource: b.Resource, ResourceName: b.ResourceName}
+		}
+		dated[k] = append(dated[k], backup.Dated{BackupID: b.BackupID, Completed: b.Completed})
+	}
+	for _, r := range only {
+		if !matched[r] {
+			return nil, fmt.Errorf("--resource %s: no completed backups of it in this repository (see `corso backup list`)", r)
+		}
+	}
+	out := []pruneResource{}
+	for k, g := range groups {
+		protected := map[string]string{}
+		for _, run := range running {
+			if run.Tenant != g.Tenant || !(strings.EqualFold(run.Resource, g.ResourceName) || strings.EqualFold(run.Resource, g.Resource)) {
+				continue
+			}
+			g.Running = append(g.Running, run)
+			why := "may be the base of running backup " + run.BackupID
+			var before *backup.Dated
+			for i, d := range dated[k] {
+				if d.Completed.After(run.Started.Add(-baseMargin)) {
+					protected[d.BackupID] = why
+				} else if before == nil || d.Completed.After(before.Completed) {
+					before = &dated[k][i]
+				}
+			}
+			if before != nil {
+				protected[before.BackupID] = why
+			}
+		}
+		d := backup.Retain(dated[k], p, protected)
+		g.Kept, g.Removed = d.Kept, d.Removed
+		if g.Removed == nil {
+			g.Removed = []backup.Dated{}
+		}
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Tenant != out[j].Tenant {
+			return out[i].Tenant < out[j].Tenant
+		}
+		return strings.ToLower(out[i].ResourceName+out[i].Resource) < strings.ToLower(out[j].ResourceName+out[j].Resource)
+	})
+	return out, nil
+}
+
+// pruneTime shows completion times in UTC, the buckets' zone, to the
+// millisecond: backups of one resource can complete within a second.
+const pruneTime = "2006-01-02 15:04:05.000 UTC"
+
+func printPrune(out io.Writer, res pruneResult) {
+	if len(res.Resources) == 0 {
+		fmt.Fprintf(out, "No completed %s backups to prune\n", res.Service)
+		return
+	}
+	removed := 0
+	for _, r := range res.Resources {
+		name := r.ResourceName
+		if name == "" {
+			name = r.Resource
+		}
+		fmt.Fprintf(out, "%s: keep %d, remove %d\n", name, len(r.Kept), len(r.Removed))
+		for _, run := range r.Running {
+			fmt.Fprintf(out, "  backup %s is running; which backup is its base is not recorded where prune can read it, so every backup that may be is kept\n", run.BackupID)
+		}
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		for _, k := range r.Kept {
+			fmt.Fprintf(tw, "  keep\t%s\t%s\t%s\n", k.BackupID, k.Completed.UTC().Format(pruneTime), strings.Join(k.Reasons, ", "))
+		}
+		for _, b := range r.Removed {
+			fmt.Fprintf(tw, "  remove\t%s\t%s\n", b.BackupID, b.Completed.UTC().Format(pruneTime))
+		}
+		_ = tw.Flush()
+		removed += len(r.Removed)
+	}
+	switch {
+	case res.DryRun:
+		fmt.Fprintf(out, "Dry run: %d backups would be removed; nothing was deleted\n", removed)
+	case removed == 0:
+		fmt.Fprintln(out, "Nothing to remove")
+	default:
+		fmt.Fprintf(out, "Deleted %d backups: %s\n", len(res.Deleted), strings.Join(res.Deleted, ", "))
+	}
+}
