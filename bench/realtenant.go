@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/corso-temporal/corso/backup"
@@ -56,7 +58,7 @@ func realTenantRun(rep *report, stack *localstack.Stack, c config) error {
 			skipped += b.Skipped
 		}
 		rates[clean] = float64(items) / r.Took.Seconds()
-		fmt.Fprintf(os.Stderr, "  %s: %d items in %s\n", name, items, r.Took.Round(time.Millisecond))
+		fmt.Fprintf(os.Stderr, "  %s: %d items in %s; slowest: %s\n", name, items, r.Took.Round(time.Millisecond), slowest(out.Backups, 3))
 		rep.add("full backup, real-tenant faults "+map[bool]string{true: "off", false: "on"}[clean],
 			fmt.Sprintf("%d items in %s (%.0f items/s); %d mailboxes failed, %d left out, %d items skipped",
 				items, r.Took.Round(time.Millisecond), rates[clean], failed, len(out.LeftOut), skipped))
@@ -64,4 +66,18 @@ func realTenantRun(rep *report, stack *localstack.Stack, c config) error {
 	ratio := rates[false] / rates[true]
 	rep.check("full backup rate, faults on / off", fmt.Sprintf("%.2f", ratio), ">= 0.9", ratio >= 0.9)
 	return nil
+}
+
+// slowest names the n backups that took longest, with their durations:
+// the request ends with the last of them.
+func slowest(bs []backup.Summary, n int) string {
+	sorted := append([]backup.Summary(nil), bs...)
+	sort.Slice(sorted, func(i, j int) bool {
+		return sorted[i].Completed.Sub(sorted[i].Started) > sorted[j].Completed.Sub(sorted[j].Started)
+	})
+	var parts []string
+	for _, b := range sorted[:min(n, len(sorted))] {
+		parts = append(parts, fmt.Sprintf("%s %s (%d items)", b.ResourceName, b.Completed.Sub(b.Started).Round(10*time.Millisecond), b.Items))
+	}
+	return strings.Join(parts, ", ")
 }
