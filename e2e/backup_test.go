@@ -366,24 +366,12 @@ func TestExchangeBackupBadInput(t *testing.T) {
 // reads a backup's index; the repository is released when the test ends.
 func (a exchangeAdmin) openBackup(t *testing.T, backupID string) (*repository.Repository, repository.BackupIndex) {
 	t.Helper()
-	ctx := context.Background()
-	conns, err := repository.NewConnections(repository.ClientOptions{Hostname: "e2e-reader", Username: "corso", Dir: t.TempDir()})
+	r := a.openRepository(t)
+	b, err := r.Backup(context.Background(), backupID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conns.Close(ctx) })
-	r, err := conns.Open(ctx, repository.Location{
-		Provider: repository.S3, Bucket: bucket, Prefix: a.prefix, Endpoint: dev.Env["CORSO_S3_ENDPOINT"], Region: "us-east-1", DisableTLS: true,
-	}, repository.Credentials{Passphrase: a.passphrase, AccessKeyID: dev.Env["AWS_ACCESS_KEY_ID"], SecretAccessKey: dev.Env["AWS_SECRET_ACCESS_KEY"]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Release(ctx) })
-	b, err := r.Backup(ctx, backupID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := r.Index(ctx, b)
+	idx, err := r.Index(context.Background(), b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,15 +37,7 @@ func runBackupList(ctx context.Context, g *globals, service, id string, cf crede
 		return err
 	}
 	defer s.client.Close()
-	var res workflows.BackupListResult
-	_, err = execute(ctx, s.client, g, request{
-		idPrefix: "corso-backup-list",
-		workflow: workflows.BackupListWorkflow,
-		input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
-			return workflows.BackupListInput{Repo: repo, Service: service, BackupID: id}
-		}),
-		attrs: repoAttrs("backup list", s.repo),
-	}, &res)
+	res, err := listBackups(ctx, g, s, service, id)
 	if err != nil {
 		return err
 	}
@@ -58,6 +50,36 @@ func runBackupList(ctx context.Context, g *globals, service, id string, cf crede
 	}
 	printBackupTable(out, res.Backups)
 	return nil
+}
+
+// listBackups runs a backup list request: the service's backups, or the
+// one named id.
+func listBackups(ctx context.Context, g *globals, s *session, service, id string) (workflows.BackupListResult, error) {
+	var res workflows.BackupListResult
+	_, err := execute(ctx, s.client, g, request{
+		idPrefix: "corso-backup-list",
+		workflow: workflows.BackupListWorkflow,
+		input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
+			return workflows.BackupListInput{Repo: repo, Service: service, BackupID: id}
+		}),
+		attrs: repoAttrs("backup list", s.repo),
+	}, &res)
+	return res, err
+}
+
+// deleteBackups runs one backup delete request for ids and returns its
+// result and workflow id.
+func deleteBackups(ctx context.Context, g *globals, s *session, service string, ids []string) (workflows.BackupDeleteResult, string, error) {
+	var res workflows.BackupDeleteResult
+	sub, err := execute(ctx, s.client, g, request{
+		idPrefix: "corso-backup-delete",
+		workflow: workflows.BackupDeleteWorkflow,
+		input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
+			return workflows.BackupDeleteInput{Repo: repo, Service: service, BackupIDs: ids}
+		}),
+		attrs: repoAttrs("backup delete", s.repo),
+	}, &res)
+	return res, sub.WorkflowID, err
 }
 
 func repoAttrs(op string, r workflows.RepoRef) []temporal.SearchAttributeUpdate {
@@ -85,15 +107,7 @@ func newBackupDeleteCommand(g *globals, service string) *cobra.Command {
 				return err
 			}
 			defer s.client.Close()
-			var res workflows.BackupDeleteResult
-			_, err = execute(cmd.Context(), s.client, g, request{
-				idPrefix: "corso-backup-delete",
-				workflow: workflows.BackupDeleteWorkflow,
-				input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
-					return workflows.BackupDeleteInput{Repo: repo, Service: service, BackupIDs: ids}
-				}),
-				attrs: repoAttrs("backup delete", s.repo),
-			}, &res)
+			res, _, err := deleteBackups(cmd.Context(), g, s, service, ids)
 			if err != nil {
 				return err
 			}

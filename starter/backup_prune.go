@@ -101,15 +101,7 @@ func runBackupPrune(ctx context.Context, g *globals, service string, f pruneFlag
 		return err
 	}
 	defer s.client.Close()
-	var list workflows.BackupListResult
-	_, err = execute(ctx, s.client, g, request{
-		idPrefix: "corso-backup-list",
-		workflow: workflows.BackupListWorkflow,
-		input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
-			return workflows.BackupListInput{Repo: repo, Service: service}
-		}),
-		attrs: repoAttrs("backup list", s.repo),
-	}, &list)
+	list, err := listBackups(ctx, g, s, service, "")
 	if err != nil {
 		return err
 	}
@@ -129,19 +121,11 @@ func runBackupPrune(ctx context.Context, g *globals, service string, f pruneFlag
 		}
 	}
 	if !f.dryRun && len(remove) > 0 {
-		var del workflows.BackupDeleteResult
-		sub, err := execute(ctx, s.client, g, request{
-			idPrefix: "corso-backup-delete",
-			workflow: workflows.BackupDeleteWorkflow,
-			input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
-				return workflows.BackupDeleteInput{Repo: repo, Service: service, BackupIDs: remove}
-			}),
-			attrs: repoAttrs("backup delete", s.repo),
-		}, &del)
+		del, workflow, err := deleteBackups(ctx, g, s, service, remove)
 		if err != nil {
 			return fmt.Errorf("delete %d backups: %w", len(remove), err)
 		}
-		res.Deleted, res.Workflow = del.Deleted, sub.WorkflowID
+		res.Deleted, res.Workflow = del.Deleted, workflow
 	}
 	if g.json {
 		return printJSON(out, res)
