@@ -252,9 +252,11 @@ func TestSharePointSelectors(t *testing.T) {
 	if err := json.Unmarshal(c.get(t, "/v1.0/sites/"+url.PathEscape(site.ID)), &siteDoc); err != nil {
 		t.Fatal(err)
 	}
-	bs := a.driveBackup(t, "sharepoint", "site", siteDoc.WebURL)
-	if len(bs) != 1 {
-		t.Fatalf("want one backup, got %+v", bs)
+	// By its id ("hostname,guid,guid"), which the comma-separated flag
+	// must keep whole.
+	bs := a.driveBackup(t, "sharepoint", "site", site.ID)
+	if len(bs) != 1 || !strings.EqualFold(bs[0].ResourceName, siteDoc.WebURL) && bs[0].Resource != site.ID {
+		t.Fatalf("want one backup of %s, got %+v", site.ID, bs)
 	}
 	id := bs[0].BackupID
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/temporal"
 
@@ -42,6 +43,9 @@ func newBackupCreateDriveCommand(g *globals, service string) *cobra.Command {
 		}[service],
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if service == m365.SharePoint {
+				resources = siteIDsRejoined(resources)
+			}
 			if err := validateResources(flag, resources); err != nil {
 				return err
 			}
@@ -54,6 +58,32 @@ func newBackupCreateDriveCommand(g *globals, service string) *cobra.Command {
 	fl.BoolVar(&wait, "wait", true, "wait for the backups to finish; --wait=false prints the workflow id and returns")
 	addPassphraseFlags(cmd, &creds)
 	return cmd
+}
+
+// siteIDsRejoined puts back together the site ids a comma-separated flag
+// split apart: Graph names a site "hostname,site-collection id,web id"
+// (learn.microsoft.com/graph/api/resources/site, id), so the hostname and
+// the two GUIDs that follow it are one site.
+func siteIDsRejoined(rs []string) []string {
+	out := make([]string, 0, len(rs))
+	for i := 0; i < len(rs); i++ {
+		if i+2 < len(rs) && isHostname(rs[i]) && isGUID(rs[i+1]) && isGUID(rs[i+2]) {
+			out = append(out, strings.Join(rs[i:i+3], ","))
+			i += 2
+			continue
+		}
+		out = append(out, rs[i])
+	}
+	return out
+}
+
+func isHostname(s string) bool {
+	return strings.Contains(s, ".") && !strings.ContainsAny(s, "/:@ ")
+}
+
+func isGUID(s string) bool {
+	_, err := uuid.Parse(strings.TrimSpace(s))
+	return err == nil && len(strings.TrimSpace(s)) == 36
 }
 
 func validateResources(flag string, rs []string) error {

@@ -186,3 +186,22 @@ func TestCommandsOfferTheirSelectors(t *testing.T) {
 		}
 	}
 }
+
+func TestSiteIDsSurviveTheCommaSeparatedFlag(t *testing.T) {
+	id := "contoso.sharepoint.com,2c712604-1370-44e7-a1f5-426573a2a30b,2d2244c3-251a-49ea-93a8-39e4e1a6e5a2"
+	for _, tc := range []struct {
+		in, want []string
+	}{
+		{strings.Split(id, ","), []string{id}},
+		{append([]string{"https://contoso.sharepoint.com/sites/hr"}, strings.Split(id, ",")...), []string{"https://contoso.sharepoint.com/sites/hr", id}},
+		{append(strings.Split(id, ","), strings.Split(id, ",")...), []string{id, id}},
+		{[]string{"*"}, []string{"*"}},
+		// Not a site id: a host and one GUID, or GUIDs without a host.
+		{[]string{"contoso.sharepoint.com", "2c712604-1370-44e7-a1f5-426573a2a30b"}, []string{"contoso.sharepoint.com", "2c712604-1370-44e7-a1f5-426573a2a30b"}},
+		{[]string{"2c712604-1370-44e7-a1f5-426573a2a30b", "2d2244c3-251a-49ea-93a8-39e4e1a6e5a2"}, []string{"2c712604-1370-44e7-a1f5-426573a2a30b", "2d2244c3-251a-49ea-93a8-39e4e1a6e5a2"}},
+	} {
+		if got := siteIDsRejoined(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
