@@ -20,25 +20,7 @@ func TestSDKRestoresAnEventSeries(t *testing.T) {
 	u := e.user0()
 	events := e.client.Users().ByUserId(u.ID).Events()
 
-	ev := models.NewEvent()
-	ev.SetSubject(ptr("Restored standup"))
-	start, end := models.NewDateTimeTimeZone(), models.NewDateTimeTimeZone()
-	start.SetDateTime(ptr("2025-07-07T09:00:00"))
-	start.SetTimeZone(ptr("UTC"))
-	end.SetDateTime(ptr("2025-07-07T09:15:00"))
-	end.SetTimeZone(ptr("UTC"))
-	ev.SetStart(start)
-	ev.SetEnd(end)
-	pattern, rng := models.NewRecurrencePattern(), models.NewRecurrenceRange()
-	daily, numbered := models.DAILY_RECURRENCEPATTERNTYPE, models.NUMBERED_RECURRENCERANGETYPE
-	pattern.SetTypeEscaped(&daily)
-	pattern.SetInterval(ptr(int32(1)))
-	rng.SetTypeEscaped(&numbered)
-	rng.SetNumberOfOccurrences(ptr(int32(4)))
-	rec := models.NewPatternedRecurrence()
-	rec.SetPattern(pattern)
-	rec.SetRangeEscaped(rng)
-	ev.SetRecurrence(rec)
+	ev := dailySeries("Restored standup", "2025-07-07T09:00:00", "2025-07-07T09:15:00", 4)
 	created, err := events.Post(e.ctx, ev, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -192,25 +174,7 @@ func TestSDKReadsAnExceptionsAttachments(t *testing.T) {
 	u := e.user0()
 	events := e.client.Users().ByUserId(u.ID).Events()
 
-	ev := models.NewEvent()
-	ev.SetSubject(ptr("Weekly review"))
-	start, end := models.NewDateTimeTimeZone(), models.NewDateTimeTimeZone()
-	start.SetDateTime(ptr("2025-07-07T10:00:00"))
-	start.SetTimeZone(ptr("UTC"))
-	end.SetDateTime(ptr("2025-07-07T10:30:00"))
-	end.SetTimeZone(ptr("UTC"))
-	ev.SetStart(start)
-	ev.SetEnd(end)
-	pattern, rng := models.NewRecurrencePattern(), models.NewRecurrenceRange()
-	daily, numbered := models.DAILY_RECURRENCEPATTERNTYPE, models.NUMBERED_RECURRENCERANGETYPE
-	pattern.SetTypeEscaped(&daily)
-	pattern.SetInterval(ptr(int32(1)))
-	rng.SetTypeEscaped(&numbered)
-	rng.SetNumberOfOccurrences(ptr(int32(3)))
-	rec := models.NewPatternedRecurrence()
-	rec.SetPattern(pattern)
-	rec.SetRangeEscaped(rng)
-	ev.SetRecurrence(rec)
+	ev := dailySeries("Weekly review", "2025-07-07T10:00:00", "2025-07-07T10:30:00", 3)
 	created, err := events.Post(e.ctx, ev, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -295,4 +259,29 @@ func TestSDKReadsAnExceptionsAttachments(t *testing.T) {
 			t.Fatalf("one item attachment with the expand: %T", one)
 		}
 	}
+}
+
+// dailySeries is a daily series of n occurrences, its first from start to
+// end (UTC), as a client posts it.
+func dailySeries(subject, start, end string, n int32) models.Eventable {
+	ev := models.NewEvent()
+	ev.SetSubject(ptr(subject))
+	s, e := models.NewDateTimeTimeZone(), models.NewDateTimeTimeZone()
+	s.SetDateTime(ptr(start))
+	s.SetTimeZone(ptr("UTC"))
+	e.SetDateTime(ptr(end))
+	e.SetTimeZone(ptr("UTC"))
+	ev.SetStart(s)
+	ev.SetEnd(e)
+	pattern, rng := models.NewRecurrencePattern(), models.NewRecurrenceRange()
+	daily, numbered := models.DAILY_RECURRENCEPATTERNTYPE, models.NUMBERED_RECURRENCERANGETYPE
+	pattern.SetTypeEscaped(&daily)
+	pattern.SetInterval(ptr(int32(1)))
+	rng.SetTypeEscaped(&numbered)
+	rng.SetNumberOfOccurrences(ptr(n))
+	rec := models.NewPatternedRecurrence()
+	rec.SetPattern(pattern)
+	rec.SetRangeEscaped(rng)
+	ev.SetRecurrence(rec)
+	return ev
 }
