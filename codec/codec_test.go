@@ -86,10 +86,18 @@ func TestSealedSecretSurvivesUIDecoding(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The Web UI asks the codec server to decode it.
-	h, _ := NewHTTPHandler(key, "http://127.0.0.1:8233")
+	pk, err := DerivePayloadKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewHTTPHandler(pk, HTTPOptions{AllowOrigin: "http://127.0.0.1:8233"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	reqBody := `{"payloads":[` + protoJSON(t, p) + `]}`
 	req := httptest.NewRequest(http.MethodPost, "/decode", strings.NewReader(reqBody))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", "http://127.0.0.1:8233")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {

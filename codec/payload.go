@@ -4,7 +4,6 @@ import (
 	"crypto/cipher"
 	"errors"
 	"fmt"
-	"net/http"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
@@ -50,11 +49,20 @@ var ErrUnencrypted = errors.New("refused an unencrypted payload: corso accepts o
 
 // NewPayloadCodec builds the payload codec from the shared key.
 func NewPayloadCodec(key string, opts ...Option) (*PayloadCodec, error) {
-	k, err := deriveKeys(key)
+	k, err := DerivePayloadKey(key)
 	if err != nil {
 		return nil, err
 	}
-	aead, err := newGCM(k.payload)
+	return NewPayloadCodecFromKey(k, opts...)
+}
+
+// NewPayloadCodecFromKey builds the payload codec from the payload sub-key
+// alone, for processes that must not hold the shared key.
+func NewPayloadCodecFromKey(k PayloadKey, opts ...Option) (*PayloadCodec, error) {
+	if len(k.key) == 0 {
+		return nil, ErrNoPayloadKey
+	}
+	aead, err := newGCM(k.key)
 	if err != nil {
 		return nil, err
 	}
@@ -140,31 +148,4 @@ func NewFailureConverter(dc converter.DataConverter) converter.FailureConverter 
 		DataConverter:          dc,
 		EncodeCommonAttributes: true,
 	})
-}
-
-// NewHTTPHandler serves Temporal's remote codec protocol (POST /encode and
-// /decode) for the Web UI. allowOrigin is the UI's origin, which the browser
-// needs in CORS headers. Sealed secrets inside decoded payloads stay sealed:
-// this handler has only the payload sub-key. It decodes for display only,
-// so it shows unencrypted payloads (headers, old data) as they are.
-// Encoded failures are payloads too: the UI decodes their messages here.
-func NewHTTPHandler(key string, allowOrigin string) (http.Handler, error) {
-	c, err := NewPayloadCodec(key)
-	if err != nil {
-		return nil, err
-	}
-	inner := converter.NewPayloadCodecHTTPHandler(c)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if allowOrigin != "" {
-			w.Header().Set("Access-Control-Allow-Origin", allowOrigin)
-			w.Header().Set("Access-Control-Allow-Methods", "POST, OPTIONS")
-			w.Header().Set("Access-Control-Allow-Headers", "Content-Type, X-Namespace, Authorization")
-			w.Header().Set("Vary", "Origin")
-		}
-		if r.Method == http.MethodOptions {
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		inner.ServeHTTP(w, r)
-	}), nil
 }

@@ -37,6 +37,7 @@ type upOptions struct {
 	codecPort    int
 	s3Port       int
 	headless     bool
+	tlsDir       string
 
 	graphPort    int
 	tenantSeed   int64
@@ -75,6 +76,8 @@ func newRootCmd() *cobra.Command {
 	f.IntVar(&o.codecPort, "codec-port", 8234, "codec server port")
 	f.IntVar(&o.s3Port, "s3-port", 9000, "S3 API port")
 	f.BoolVar(&o.headless, "headless", false, "do not run the Web UI")
+	f.StringVar(&o.tlsDir, "tls-dir", "",
+		"make the Temporal frontend require mTLS, with ca.pem, server.pem, server-key.pem, client.pem and client-key.pem in this directory (created for 127.0.0.1 when it holds none); the env file points clients at them")
 	f.IntVar(&o.graphPort, "graph-port", 9010, "simulated Microsoft 365 tenant (Graph API) port")
 	f.Int64Var(&o.tenantSeed, "tenant-seed", 1, "seed of the simulated tenant; the same seed gives the same tenant")
 	f.IntVar(&o.users, "users", 5, "users in the simulated tenant")
@@ -98,7 +101,7 @@ type service interface {
 }
 
 // services lists the stack in start order; they stop in reverse.
-func (o upOptions) services(dir string) []service {
+func (o upOptions) services(dir string, tls *stackTLS) []service {
 	uiURL := "http://" + hostPort(o.uiPort)
 	codecSvc := &codecService{dir: dir, port: o.codecPort, allowOrigin: uiURL}
 	tsvc := &temporalService{
@@ -107,6 +110,7 @@ func (o upOptions) services(dir string) []service {
 		namespace:        "default",
 		searchAttributes: workflows.SearchAttributeTypes(),
 		excludePorts:     map[int]bool{},
+		tls:              tls,
 	}
 	svcs := []service{tsvc, codecSvc}
 	if !o.headless {
@@ -115,6 +119,7 @@ func (o upOptions) services(dir string) []service {
 			temporalPort:  o.temporalPort,
 			namespace:     tsvc.namespace,
 			codecEndpoint: codecSvc.url(),
+			tls:           tls,
 		})
 	}
 	svcs = append(svcs, &s3Service{dir: dir, port: o.s3Port},
@@ -138,7 +143,15 @@ func runUp(ctx context.Context, stopSignals func(), o upOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	svcs := o.services(dir)
+	var tls *stackTLS
+	if o.tlsDir != "" {
+		t, err := openStackTLS(o.tlsDir)
+		if err != nil {
+			return err
+		}
+		tls = &t
+	}
+	svcs := o.services(dir, tls)
 	var claims []portClaim
 	for _, s := range svcs {
 		claims = append(claims, s.Ports()...)

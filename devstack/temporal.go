@@ -25,6 +25,7 @@ import (
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
@@ -40,6 +41,8 @@ type temporalService struct {
 	searchAttributes map[string]enumspb.IndexedValueType
 	// excludePorts are fixed ports of other services; internal ports avoid them.
 	excludePorts map[int]bool
+	// tls, when set, makes the frontend require client certificates.
+	tls *stackTLS
 
 	server temporal.Server
 	conn   *grpc.ClientConn
@@ -54,10 +57,14 @@ func (t *temporalService) Ports() []portClaim {
 func (t *temporalService) Summary() string { return "temporal " + hostPort(t.port) }
 
 func (t *temporalService) Env() []envVar {
-	return []envVar{
+	env := []envVar{
 		{"TEMPORAL_ADDRESS", hostPort(t.port)},
 		{"TEMPORAL_NAMESPACE", t.namespace},
 	}
+	if t.tls != nil {
+		env = append(env, t.tls.Env()...)
+	}
+	return env
 }
 
 func (t *temporalService) Start(ctx context.Context, _ func(error)) error {
@@ -106,7 +113,15 @@ func (t *temporalService) Start(ctx context.Context, _ func(error)) error {
 	}
 	t.server = srv
 
-	t.conn, err = grpc.NewClient(hostPort(t.port), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds := insecure.NewCredentials()
+	if t.tls != nil {
+		cfg, err := t.tls.clientConfig()
+		if err != nil {
+			return err
+		}
+		creds = credentials.NewTLS(cfg)
+	}
+	t.conn, err = grpc.NewClient(hostPort(t.port), grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return err
 	}
@@ -210,7 +225,30 @@ func (t *temporalService) serverConfig(sqlConf *config.SQL, clusterID string, in
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = hostPort(t.port)
+	if t.tls != nil {
+		t.requireClientCerts(conf)
+	}
 	return conf
+}
+
+// requireClientCerts makes the frontend speak TLS and accept only clients
+// with a certificate from the stack's CA; the server's own system workers
+// present the stack's client certificate. Traffic between the server's
+// internal services stays on loopback in plain text.
+func (t *temporalService) requireClientCerts(conf *config.Config) {
+	ca := []string{t.tls.path(tlsCA)}
+	conf.Global.TLS.Frontend.Server = config.ServerTLS{
+		CertFile:          t.tls.path(tlsServerCert),
+		KeyFile:           t.tls.path(tlsServerKey),
+		ClientCAFiles:     ca,
+		RequireClientAuth: true,
+	}
+	conf.Global.TLS.Frontend.Client = config.ClientTLS{ServerName: host, RootCAFiles: ca}
+	conf.Global.TLS.SystemWorker = config.WorkerTLS{
+		CertFile: t.tls.path(tlsClientCert),
+		KeyFile:  t.tls.path(tlsClientKey),
+		Client:   config.ClientTLS{ServerName: host, RootCAFiles: ca},
+	}
 }
 
 // devDynamicConfig is the Temporal CLI dev server's dynamic config.

@@ -22,6 +22,8 @@ type uiService struct {
 	temporalPort  int
 	namespace     string
 	codecEndpoint string
+	// tls, when set, is how the UI server reaches an mTLS frontend.
+	tls *stackTLS
 
 	srv  *uiserver.Server
 	done chan struct{} // closed when Start of the UI server returns
@@ -39,10 +41,20 @@ func (u *uiService) Summary() string { return "web ui " + u.url() }
 func (u *uiService) Env() []envVar { return []envVar{{"CORSO_TEMPORAL_UI", u.url()}} }
 
 func (u *uiService) Start(ctx context.Context, died func(error)) error {
+	var tlsConf uiconfig.TLS
+	if u.tls != nil {
+		tlsConf = uiconfig.TLS{
+			CaFile:                 u.tls.path(tlsCA),
+			CertFile:               u.tls.path(tlsClientCert),
+			KeyFile:                u.tls.path(tlsClientKey),
+			EnableHostVerification: true,
+		}
+	}
 	u.srv = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
 		Host:                host,
 		Port:                u.port,
 		TemporalGRPCAddress: hostPort(u.temporalPort),
+		TLS:                 tlsConf,
 		EnableUI:            true,
 		DefaultNamespace:    u.namespace,
 		DisableNewsFetch:    true,
@@ -81,8 +93,9 @@ func (u *uiService) Stop(ctx context.Context) error {
 	}
 }
 
-// codecService serves the remote codec protocol with the stack's key, for
-// the Web UI and for `temporal` CLI commands (TEMPORAL_CODEC_ENDPOINT).
+// codecService serves the remote codec protocol with the payload sub-key
+// of the stack's key, on loopback and without authentication, for the Web
+// UI and for `temporal` CLI commands (TEMPORAL_CODEC_ENDPOINT).
 type codecService struct {
 	dir         string
 	port        int
@@ -115,9 +128,15 @@ func (c *codecService) Start(ctx context.Context, died func(error)) error {
 	if err != nil {
 		return err
 	}
-	h, err := codec.NewHTTPHandler(key, c.allowOrigin)
+	// The stack keeps the shared key for the CLI and workers (env file);
+	// its codec server gets only the payload sub-key, like a deployed one.
+	pk, err := codec.DerivePayloadKey(key)
 	if err != nil {
 		return fmt.Errorf("codec key in %s: %w", filepath.Join(c.dir, "codec.key"), err)
+	}
+	h, err := codec.NewHTTPHandler(pk, codec.HTTPOptions{AllowOrigin: c.allowOrigin})
+	if err != nil {
+		return err
 	}
 	c.key = key
 	return c.http.serve(c.port, h, died)

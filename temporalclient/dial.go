@@ -1,6 +1,7 @@
 // Package temporalclient dials the Temporal frontend the same way for the
-// CLI and the workers: same address defaults, same encrypting data
-// converter. It must not grow workflow or activity logic.
+// CLI and the workers: same address defaults, same TLS and API key
+// settings, same encrypting data converter. It must not grow workflow or
+// activity logic.
 package temporalclient
 
 import (
@@ -20,7 +21,8 @@ const (
 	DefaultNamespace = "default"
 )
 
-// Config says where Temporal is and how to encrypt payloads.
+// Config says where Temporal is, how to reach it safely and how to
+// encrypt payloads.
 type Config struct {
 	Address   string
 	Namespace string
@@ -31,10 +33,15 @@ type Config struct {
 	// codec key be decoded (data written before encryption); off, they are
 	// refused.
 	AcceptUnencrypted bool
+
+	TLS    TLSOptions
+	APIKey APIKeyOptions
 }
 
-// FromEnv fills unset fields from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and
-// CORSO_CODEC_KEY, then from the defaults.
+// FromEnv fills unset fields from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+// the temporal CLI's TLS and API key variables (TEMPORAL_TLS,
+// TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, ...,
+// TEMPORAL_API_KEY) and CORSO_CODEC_KEY, then from the defaults.
 func (c Config) FromEnv() Config {
 	if c.Address == "" {
 		c.Address = os.Getenv("TEMPORAL_ADDRESS")
@@ -51,6 +58,8 @@ func (c Config) FromEnv() Config {
 	if c.CodecKey == "" {
 		c.CodecKey, _ = codec.KeyFromEnv()
 	}
+	c.TLS = c.TLS.fromEnv()
+	c.APIKey = c.APIKey.fromEnv()
 	return c
 }
 
@@ -65,20 +74,30 @@ func Dial(c Config) (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	conn, creds, err := c.connection()
+	if err != nil {
+		return nil, err
+	}
 	logger := c.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	cl, err := client.Dial(client.Options{
-		HostPort:         c.Address,
-		Namespace:        c.Namespace,
-		DataConverter:    dc,
-		FailureConverter: codec.NewFailureConverter(dc),
-		Identity:         c.Identity,
-		Logger:           sdklog.NewStructuredLogger(logger),
+		HostPort:          c.Address,
+		Namespace:         c.Namespace,
+		DataConverter:     dc,
+		FailureConverter:  codec.NewFailureConverter(dc),
+		Identity:          c.Identity,
+		Logger:            sdklog.NewStructuredLogger(logger),
+		ConnectionOptions: conn,
+		Credentials:       creds,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach Temporal at %s (namespace %s): %w; start it (corso-dev up) or set --temporal-address / TEMPORAL_ADDRESS", c.Address, c.Namespace, err)
+		hint := "start it (corso-dev up) or set --temporal-address / TEMPORAL_ADDRESS"
+		if conn.TLS != nil {
+			hint += ", and check the TLS settings (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME)"
+		}
+		return nil, fmt.Errorf("cannot reach Temporal at %s (namespace %s): %w; %s", c.Address, c.Namespace, err, hint)
 	}
 	return cl, nil
 }
