@@ -382,7 +382,7 @@ func TestTwoWorkersBothTakeWork(t *testing.T) {
 func TestNoWorkerPollingIsReportedNotAwaitedForever(t *testing.T) {
 	a := newAdmin(t, "idle")
 	r := a.run(t, append(repoCmd("init", "idle"), "--task-queue", "e2e-nobody-polls", "--worker-wait", "3s")...)
-	mustFail(t, r, 20*time.Second, `no corso-worker is polling task queue "e2e-nobody-polls"`)
+	mustFail(t, r, 20*time.Second, "no corso-worker picked up", `task queue "e2e-nobody-polls"`)
 	// The request was withdrawn: it will not run when a worker turns up.
 	for _, e := range waitExecutions(t, "TaskQueue = 'e2e-nobody-polls' AND ExecutionStatus != 'Running'", 1) {
 		if st := e.describe.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED {

@@ -36,6 +36,7 @@ import (
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	azauth "github.com/microsoftgraph/msgraph-sdk-go-core/authentication"
 
+	"github.com/corso-temporal/corso/loopback"
 	"github.com/corso-temporal/corso/m365"
 )
 
@@ -64,7 +65,8 @@ type Config struct {
 	TenantID, ClientID, ClientSecret string
 	// Endpoint, when set (e.g. "http://127.0.0.1:9010"), routes every request
 	// for graph.microsoft.com, login.microsoftonline.com and SharePoint
-	// download hosts to that address; empty means Microsoft's cloud.
+	// download hosts to that address; empty means Microsoft's cloud. It
+	// must be https unless it is this machine (CheckEndpoint).
 	Endpoint string
 	// MaxConcurrentPerMailbox limits in-flight requests per mailbox in this
 	// process (default 4, Exchange's limit per app and mailbox).
@@ -136,13 +138,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = defaultPageSize
 	}
-	var target *url.URL
-	if cfg.Endpoint != "" {
-		u, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/"))
-		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			return nil, fmt.Errorf("graph: endpoint %q is not an http(s) address", cfg.Endpoint)
-		}
-		target = u
+	target, err := CheckEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, err
 	}
 
 	c := &Client{cfg: cfg, stats: newStats(), inlineAttachmentMax: maxInlineAttachment, uploadChunk: attachmentChunk,
@@ -182,6 +180,24 @@ func New(cfg Config) (*Client, error) {
 	c.sdk = msgraphsdk.NewGraphServiceClient(adapter)
 	c.betaRoot = strings.TrimSuffix(adapter.GetBaseUrl(), "/v1.0") + "/beta"
 	return c, nil
+}
+
+// CheckEndpoint parses Config.Endpoint: nil for Microsoft's cloud, else
+// the address traffic is routed to. The client secret and bearer tokens
+// travel on it, so plain http is refused unless the host is this machine
+// (a simulator in tests and the dev stack).
+func CheckEndpoint(endpoint string) (*url.URL, error) {
+	if endpoint == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(strings.TrimRight(endpoint, "/"))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("graph endpoint %q is not an http(s) address", endpoint)
+	}
+	if u.Scheme == "http" && !loopback.Host(u.Hostname()) {
+		return nil, fmt.Errorf("graph endpoint %q is plain http to another machine: the client secret and tokens would travel unencrypted; use https (http is accepted only for localhost, 127.0.0.0/8 and ::1)", endpoint)
+	}
+	return u, nil
 }
 
 // middlewares is kiota's default pipeline in a fixed order (kiota builds it

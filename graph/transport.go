@@ -237,17 +237,20 @@ func (c *Client) shouldRetryThrottled(spent time.Duration, attempt int, req *htt
 	return true
 }
 
-// retryAfter parses Retry-After (seconds or an HTTP date).
+// retryAfter parses Retry-After (seconds or an HTTP date), capped at
+// m365.MaxRetryAfter: every wait the client, the drive budget or a
+// workflow's retry takes on Graph's word comes from here.
 func retryAfter(h http.Header) (time.Duration, bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0, false
 	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 {
-		return time.Duration(f * float64(time.Second)), true
+		// Compared in seconds: a huge value overflows a Duration.
+		return m365.CapRetryAfter(time.Duration(min(f, m365.MaxRetryAfter.Seconds()) * float64(time.Second))), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0), true
+		return m365.CapRetryAfter(time.Until(t)), true
 	}
 	return 0, false
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/kopia/kopia/repo"
@@ -20,7 +21,39 @@ var (
 	ErrNotInitialized     = errors.New("no repository")
 	ErrUnreachable        = errors.New("storage unreachable")
 	ErrInvalidLocation    = errors.New("invalid repository location")
+	// ErrSessionTokenExpired: the temporary credentials' session token ran
+	// out, at the start or in the middle of a run. It is an
+	// ErrInvalidCredentials too, so nothing retries it.
+	ErrSessionTokenExpired error = invalidCredentials("S3 session token expired")
 )
+
+// invalidCredentials is a kind of ErrInvalidCredentials with its own name.
+type invalidCredentials string
+
+func (e invalidCredentials) Error() string        { return string(e) }
+func (e invalidCredentials) Is(target error) bool { return target == ErrInvalidCredentials }
+
+// S3's answers to a request signed with an expired session token: the
+// error codes, and the message kopia turns into blob.ErrInvalidCredentials
+// (kopia means only that by it).
+var sessionTokenExpiredCodes = []string{"ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired"}
+
+func sessionTokenExpired(err error) bool {
+	var me minio.ErrorResponse
+	return errors.Is(err, blob.ErrInvalidCredentials) ||
+		(errors.As(err, &me) && slices.Contains(sessionTokenExpiredCodes, me.Code)) ||
+		strings.Contains(err.Error(), blob.InvalidCredentialsErrStr)
+}
+
+// ExpiredSessionToken names an error of a repository already open (a write or read
+// mid-run) whose cause is an expired S3 session token, as classify does
+// when a repository is opened; other errors come back as they are.
+func ExpiredSessionToken(err error) error {
+	if err == nil || errors.Is(err, ErrSessionTokenExpired) || !sessionTokenExpired(err) {
+		return err
+	}
+	return fmt.Errorf("%w: renew AWS_SESSION_TOKEN/--aws-session-token and retry (%v)", ErrSessionTokenExpired, err)
+}
 
 // classify maps an error from kopia or minio onto the errors above, keeping
 // the original as the cause.
@@ -34,15 +67,15 @@ func classify(err error, loc Location) error {
 		return fmt.Errorf("%w: the passphrase does not open the repository at %s", ErrWrongPassphrase, loc)
 	case errors.Is(err, repo.ErrRepositoryNotInitialized):
 		return fmt.Errorf("%w at %s: run `corso repo init` first, or check --bucket/--prefix/--path", ErrNotInitialized, loc)
-	case errors.Is(err, blob.ErrInvalidCredentials):
-		return fmt.Errorf("%w for %s: check the AWS access key, secret and session token", ErrInvalidCredentials, loc)
+	case sessionTokenExpired(err):
+		return fmt.Errorf("%w: renew AWS_SESSION_TOKEN/--aws-session-token and retry (%s)", ErrSessionTokenExpired, loc)
 	case errors.As(err, &me):
 		switch me.Code {
 		case "NoSuchBucket":
 			return bucketNotFound(loc)
 		case "AccessDenied", "AllAccessDisabled":
 			return fmt.Errorf("%w to %s: check the AWS credentials; they need s3:PutObject, s3:GetObject, s3:ListBucket, s3:DeleteObject and s3:GetBucketLocation on the bucket", ErrAccessDenied, loc)
-		case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken":
+		case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken":
 			return fmt.Errorf("%w for %s (%s): check the AWS access key, secret and session token", ErrInvalidCredentials, loc, me.Code)
 		}
 	}

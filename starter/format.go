@@ -46,7 +46,7 @@ func printLeftOut(out io.Writer, lo []backup.LeftOut) {
 	fmt.Fprintf(out, "\nNot backed up (%d, nothing to back up):\n", len(lo))
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, l := range lo {
-		fmt.Fprintf(tw, "  %s\t%s\n", l.Resource, l.Reason)
+		fmt.Fprintf(tw, "  %s\t%s\n", printable(l.Resource), printable(l.Reason))
 	}
 	_ = tw.Flush()
 }
@@ -73,13 +73,13 @@ func printBackupTable(out io.Writer, bs []backup.Summary) {
 		if len(b.Listed) > 0 {
 			status += " (listed without delta: " + strings.Join(b.Listed, ", ") + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\n", b.BackupID, name, status, when(b.Started), when(b.Completed),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\n", printable(b.BackupID), printable(name), printable(status), when(b.Started), when(b.Completed),
 			b.Items, humanBytes(b.Bytes), b.Fetched, b.Errors, b.Skipped, b.Warnings)
 	}
 	_ = tw.Flush()
 	for _, b := range bs {
 		if b.Error != "" {
-			fmt.Fprintf(out, "%s: %s\n", b.ResourceName, b.Error)
+			fmt.Fprintf(out, "%s: %s\n", printable(b.ResourceName), printable(b.Error))
 		}
 	}
 }

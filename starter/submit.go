@@ -10,6 +10,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
@@ -23,6 +24,10 @@ type request struct {
 	// onWait, if set, runs while the CLI waits (progress display); it
 	// must return when its context ends.
 	onWait func(context.Context, submitted)
+
+	// workflowID, if set, is the workflow's id instead of one made from
+	// idPrefix: a request that runs once at a time (maintenance).
+	workflowID string
 }
 
 // submitted names a started workflow.
@@ -37,9 +42,11 @@ func newWorkflowID(prefix string) string {
 	return prefix + "-" + hex.EncodeToString(b)
 }
 
-// execute starts the workflow and waits for its result. If no worker polls
-// the task queue within workerWait it terminates the run, so the request
-// does not surprise anyone by running later, and says what to start.
+// execute starts the workflow and waits for its result. If no worker has
+// started the run's first workflow task within workerWait it terminates the
+// run, so the request does not surprise anyone by running later, and says
+// what to start. Pollers Temporal lists do not count: it remembers those of
+// stopped workers for minutes.
 func execute(ctx context.Context, c client.Client, g *globals, req request, result any) (submitted, error) {
 	run, err := startRun(ctx, c, g, req)
 	if err != nil {
@@ -62,12 +69,16 @@ func execute(ctx context.Context, c client.Client, g *globals, req request, resu
 		case err := <-done:
 			return s, err
 		case <-deadline.C:
-			if hasPollers(ctx, c, g.taskQueue) {
+			desc, err := c.DescribeWorkflowExecution(ctx, s.WorkflowID, s.RunID)
+			if err != nil {
+				return s, fmt.Errorf("could not tell whether a corso-worker picked up %s (it may still run; see the Web UI): %w", s.WorkflowID, err)
+			}
+			if pickedUp(desc) {
 				return s, <-done
 			}
-			_ = c.TerminateWorkflow(context.WithoutCancel(ctx), s.WorkflowID, s.RunID, "no corso-worker picked it up")
-			return s, fmt.Errorf("no corso-worker is polling task queue %q on %s (namespace %s) after %s: start one with `corso-worker`",
-				g.taskQueue, g.temporal.Address, g.temporal.Namespace, g.workerWait)
+			_ = c.TerminateWorkflow(context.WithoutCancel(ctx), s.WorkflowID, s.RunID, "no corso-worker picked it up within --worker-wait")
+			return s, fmt.Errorf("no corso-worker picked up %s from task queue %q on %s (namespace %s) within --worker-wait %s; it was withdrawn: start one with `corso-worker`",
+				s.WorkflowID, g.taskQueue, g.temporal.Address, g.temporal.Namespace, g.workerWait)
 		}
 	}
 }
@@ -82,7 +93,10 @@ func start(ctx context.Context, c client.Client, g *globals, req request) (submi
 }
 
 func startRun(ctx context.Context, c client.Client, g *globals, req request) (client.WorkflowRun, error) {
-	id := newWorkflowID(req.idPrefix)
+	id := req.workflowID
+	if id == "" {
+		id = newWorkflowID(req.idPrefix)
+	}
 	input := req.input
 	if build, ok := input.(sealedInput); ok {
 		// Secrets are sealed for this request alone.
@@ -105,9 +119,15 @@ func startRun(ctx context.Context, c client.Client, g *globals, req request) (cl
 	return run, nil
 }
 
-func hasPollers(ctx context.Context, c client.Client, queue string) bool {
-	resp, err := c.DescribeTaskQueue(ctx, queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
-	return err == nil && len(resp.GetPollers()) > 0
+// pickedUp reports whether a worker has started the run's first workflow
+// task: the task is running, or the history has more than the run's start
+// and that task's scheduling (a worker started it, whatever came of it), or
+// the run is over.
+func pickedUp(d *workflowservice.DescribeWorkflowExecutionResponse) bool {
+	info := d.GetWorkflowExecutionInfo()
+	return info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING ||
+		d.GetPendingWorkflowTask().GetState() == enumspb.PENDING_WORKFLOW_TASK_STATE_STARTED ||
+		info.GetHistoryLength() > 2
 }
 
 // oneLine reduces an error to the message a user needs: for a failed
@@ -122,6 +142,7 @@ func oneLine(err error) string {
 	case errors.As(err, &timeoutErr):
 		msg = "timed out: " + timeoutErr.Error()
 	}
-	// Messages from SDKs can span lines; a CLI error is one.
-	return strings.Join(strings.Fields(msg), " ")
+	// Messages from SDKs can span lines; a CLI error is one. They quote
+	// names from the tenant, so they go out neutralised (output.go).
+	return printable(strings.Join(strings.Fields(msg), " "))
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/corso-temporal/corso/m365"
 )
 
 // SharePoint Online and OneDrive meter each app per tenant in resource
@@ -107,6 +109,7 @@ func DriveBudgetWorkflow(ctx workflow.Context, st DriveBudgetState) error {
 		func(ctx workflow.Context, req DriveBudgetLeaseRequest) (DriveBudgetGrant, error) {
 			handled++
 			last = workflow.Now(ctx)
+			req.ThrottledFor = cappedPause(ctx, req.ThrottledFor)
 			return b.lease(last, req), nil
 		},
 		workflow.UpdateHandlerOptions{Validator: validateDriveBudgetLease})
@@ -136,6 +139,21 @@ func DriveBudgetWorkflow(ctx workflow.Context, st DriveBudgetState) error {
 			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		}
 	}
+}
+
+// drivePauseCapChange cut the fleet's pauses to m365.MaxRetryAfter: a
+// lease naming a longer one (a broken Graph answer, or anyone allowed to
+// send updates) would otherwise stop every worker of the tenant for as long
+// as it says.
+const drivePauseCapChange = "drive-budget-pause-cap"
+
+// cappedPause bounds the pause a lease asks the fleet for. Runs that took
+// a longer one before the change replay it uncut.
+func cappedPause(ctx workflow.Context, d time.Duration) time.Duration {
+	if d <= m365.MaxRetryAfter || workflow.GetVersion(ctx, drivePauseCapChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return d
+	}
+	return m365.MaxRetryAfter
 }
 
 func validateDriveBudgetLease(req DriveBudgetLeaseRequest) error {

@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/corso-temporal/corso/m365"
 )
 
 // budgetRun drives a budget workflow with leases at given times into the
@@ -220,7 +222,7 @@ func TestDriveBudgetContinuesAsNewWithItsLeases(t *testing.T) {
 	for i := range driveBudgetUpdatesPerRun {
 		req := renew(fmt.Sprint("w", i%3), 1200)
 		if i == driveBudgetUpdatesPerRun-3 {
-			req.ThrottledFor = time.Hour
+			req.ThrottledFor = 4 * time.Minute
 		}
 		last = r.lease(time.Duration(i+1)*time.Second, req)
 	}
@@ -248,5 +250,23 @@ func TestDriveBudgetContinuesAsNewWithItsLeases(t *testing.T) {
 	require.Equal(t, 4, g.Workers)
 	require.InDelta(t, 27, g.RUPerMinute, 1e-9, "the others' shares came along: the newcomer catches up")
 	require.Equal(t, driveBudgetCatchUp, g.RenewEvery)
-	require.Greater(t, g.PauseFor, 55*time.Minute)
+	require.Greater(t, g.PauseFor, 3*time.Minute)
+}
+
+func TestDriveBudgetPauseIsCapped(t *testing.T) {
+	r := newBudgetRun(t)
+	r.lease(time.Second, renew("a", 1200))
+	thr := r.lease(2*time.Second, DriveBudgetLeaseRequest{Worker: "b", RUPerMinute: 1200, ThrottledFor: 24 * time.Hour})
+	// a keeps its lease; the pause ends at 2 s + the cap.
+	grants := map[time.Duration]*DriveBudgetGrant{}
+	for at := 3 * time.Second; at <= m365.MaxRetryAfter+23*time.Second; at += 20 * time.Second {
+		grants[at] = r.lease(at, renew("a", 1200))
+	}
+	r.run(DriveBudgetState{})
+	require.NoError(t, r.env.GetWorkflowError())
+
+	require.Equal(t, m365.MaxRetryAfter, thr.PauseFor, "a day's Retry-After pauses the fleet for the cap")
+	require.Equal(t, m365.MaxRetryAfter-time.Second, grants[3*time.Second].PauseFor)
+	require.Equal(t, 19*time.Second, grants[283*time.Second].PauseFor)
+	require.Zero(t, grants[303*time.Second].PauseFor, "the fleet spends again once the cap is over")
 }
