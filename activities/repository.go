@@ -17,6 +17,8 @@ type Repositories struct {
 	// requestOf names the request an activity works for; nil means
 	// workflows.RequestOfActivity. Tests set it.
 	requestOf func(context.Context) workflows.Request
+	// schedules proves which schedule started a request.
+	schedules scheduleRuns
 }
 
 // InitRepository creates a repository (or confirms an existing one opens

@@ -106,9 +106,74 @@ func reheader(t *testing.T, sealed Sealed, edit func(*bindingHeader)) Sealed {
 	return append(append(out, nh...), ct...)
 }
 
+// TestScheduleSecretOpensOnlyInItsRuns: a secret sealed for a schedule has
+// no expiry and opens in any request whose caller proved that schedule
+// started it (want.Schedule), whatever Temporal named the run; it is
+// refused in a request no schedule started (a manual start with a copy),
+// in one another schedule started, for another purpose, and when its
+// binding was edited.
+func TestScheduleSecretOpensOnlyInItsRuns(t *testing.T) {
+	s, _ := NewSealer(mustKey(t))
+	bound := Binding{Schedule: "corso-backup-exchange-nightly", Purpose: "backup"}
+	sealed, err := s.Seal(testCreds{"hunter2"}, bound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := BindingOf(sealed); err != nil || b != bound {
+		t.Fatalf("binding read back: %+v %v, want %+v", b, err, bound)
+	}
+	run := Binding{WorkflowID: "corso-backup-exchange-nightly-2031-05-01T04:00:00Z", Schedule: bound.Schedule, Purpose: "backup"}
+	var got testCreds
+	if err := s.Open(sealed, run, testNow.AddDate(5, 0, 0), &got); err != nil || got.Passphrase != "hunter2" {
+		t.Fatalf("a run of the schedule, five years on: %+v %v", got, err)
+	}
+	manual := run
+	manual.Schedule = ""
+	otherSchedule := run
+	otherSchedule.Schedule = "corso-backup-exchange-other"
+	purpose := run
+	purpose.Purpose = "restore"
+	for _, c := range []struct {
+		what string
+		want Binding
+		err  error
+	}{
+		{"a request no schedule started", manual, ErrNotScheduled},
+		{"a request another schedule started", otherSchedule, ErrNotScheduled},
+		{"another purpose", purpose, ErrOtherPurpose},
+	} {
+		var v testCreds
+		if err := s.Open(sealed, c.want, testNow, &v); !errors.Is(err, c.err) || v.Passphrase != "" {
+			t.Errorf("%s: want %v, got %v (opened %+v)", c.what, c.err, err, v)
+		}
+	}
+	// Edited into another schedule's, or into a request's binding.
+	for what, edit := range map[string]func(*bindingHeader){
+		"schedule": func(h *bindingHeader) { h.Schedule = otherSchedule.Schedule },
+		"schedule to request": func(h *bindingHeader) {
+			h.Schedule, h.WorkflowID, h.Expires = "", manual.WorkflowID, testNow.Add(time.Hour).Unix()
+		},
+	} {
+		forged := reheader(t, sealed, edit)
+		b, _ := BindingOf(forged)
+		want := Binding{WorkflowID: b.WorkflowID, Schedule: b.Schedule, Purpose: b.Purpose}
+		var v testCreds
+		if err := s.Open(forged, want, testNow, &v); !errors.Is(err, ErrTampered) || v.Passphrase != "" {
+			t.Errorf("edited %s: want %v, got %v (opened %+v)", what, ErrTampered, err, v)
+		}
+	}
+	// A request's secret does not open as a schedule's.
+	reqSealed, _ := s.Seal(testCreds{"hunter2"}, Binding{WorkflowID: run.WorkflowID, Purpose: "backup", Expires: testNow.Add(time.Hour)})
+	var v testCreds
+	if err := s.Open(reqSealed, Binding{WorkflowID: "corso-backup-exchange-nightly-2031-05-02T04:00:00Z", Schedule: bound.Schedule, Purpose: "backup"}, testNow, &v); !errors.Is(err, ErrOtherRequest) {
+		t.Errorf("a request's secret in a run of a schedule: %v", err)
+	}
+}
+
 func TestSealNeedsABinding(t *testing.T) {
 	s, _ := NewSealer(mustKey(t))
-	for _, b := range []Binding{{}, {WorkflowID: "w", Purpose: "backup"}, {WorkflowID: "w", Expires: testNow}, {Purpose: "backup", Expires: testNow}} {
+	for _, b := range []Binding{{}, {WorkflowID: "w", Purpose: "backup"}, {WorkflowID: "w", Expires: testNow}, {Purpose: "backup", Expires: testNow},
+		{Schedule: "s"}, {Schedule: "s", WorkflowID: "w", Purpose: "backup", Expires: testNow}} {
 		if _, err := s.Seal("x", b); err == nil {
 			t.Errorf("sealed with the incomplete binding %+v", b)
 		}

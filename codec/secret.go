@@ -15,16 +15,24 @@ import (
 // decoded for the Web UI shows only ciphertext.
 //
 // A sealed secret is bound to the request it was sealed for: the binding
-// (workflow id, purpose, expiry) travels in the clear in front of the
-// ciphertext and is its associated data, so a copy pasted into another
-// request, or a binding edited to match one, does not open.
+// (workflow id or schedule id, purpose, expiry) travels in the clear in
+// front of the ciphertext and is its associated data, so a copy pasted
+// into another request, or a binding edited to match one, does not open.
 type Sealed []byte
 
 // Binding is what a sealed secret may be used for: the workflow id of the
 // request (the root of its workflow chain), what the request does, and
 // until when.
+//
+// A schedule's secrets are bound to the schedule instead: Temporal names
+// each run it starts (schedule id and start time), and a schedule runs for
+// years, so they name the schedule id, open in any request that schedule
+// started, and need no expiry. Whoever opens them must first prove the
+// request was started by that schedule (Temporal's search attributes do
+// not prove it: a client may set TemporalScheduledById on any start).
 type Binding struct {
 	WorkflowID string    `json:"w"`
+	Schedule   string    `json:"s,omitempty"`
 	Purpose    string    `json:"p"`
 	Expires    time.Time `json:"e"`
 }
@@ -34,6 +42,7 @@ var (
 	ErrRefused      = errors.New("sealed credentials refused")
 	ErrUnbound      = fmt.Errorf("%w: they are bound to no request (sealed by an older corso); submit the request again with this corso", ErrRefused)
 	ErrOtherRequest = fmt.Errorf("%w: they were sealed for another request", ErrRefused)
+	ErrNotScheduled = fmt.Errorf("%w: they were sealed for a schedule, and this request was not started by it", ErrRefused)
 	ErrOtherPurpose = fmt.Errorf("%w: they were sealed for another kind of request", ErrRefused)
 	ErrExpired      = fmt.Errorf("%w: they have expired", ErrRefused)
 	ErrTampered     = fmt.Errorf("%w: they do not open with this %s (another key, or altered)", ErrRefused, KeyEnv)
@@ -66,20 +75,32 @@ func NewSealer(key string) (*Sealer, error) {
 
 type bindingHeader struct {
 	WorkflowID string `json:"w"`
+	Schedule   string `json:"s,omitempty"`
 	Purpose    string `json:"p"`
-	Expires    int64  `json:"e"`
+	// Expires is Unix seconds; 0, for a schedule's secrets only, is none.
+	Expires int64 `json:"e"`
 }
 
-// Seal encrypts v (any JSON-encodable value) for the request b names.
+// Seal encrypts v (any JSON-encodable value) for the request or schedule
+// b names.
 func (s *Sealer) Seal(v any, b Binding) (Sealed, error) {
-	if b.WorkflowID == "" || b.Purpose == "" || b.Expires.IsZero() {
-		return nil, errors.New("seal secret: a workflow id, a purpose and an expiry are required")
+	switch {
+	case b.Purpose == "":
+		return nil, errors.New("seal secret: a purpose is required")
+	case b.Schedule != "" && b.WorkflowID != "":
+		return nil, errors.New("seal secret: bind to a workflow id or to a schedule, not both")
+	case b.Schedule == "" && (b.WorkflowID == "" || b.Expires.IsZero()):
+		return nil, errors.New("seal secret: a workflow id and an expiry (or a schedule) are required")
 	}
 	plain, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("seal secret: %w", err)
 	}
-	hdr, err := json.Marshal(bindingHeader{b.WorkflowID, b.Purpose, b.Expires.Unix()})
+	var expires int64
+	if !b.Expires.IsZero() {
+		expires = b.Expires.Unix()
+	}
+	hdr, err := json.Marshal(bindingHeader{b.WorkflowID, b.Schedule, b.Purpose, expires})
 	if err != nil {
 		return nil, fmt.Errorf("seal secret: %w", err)
 	}
@@ -106,7 +127,11 @@ func split(sealed Sealed) (hdr []byte, b Binding, ct []byte, err error) {
 	if err := json.Unmarshal(hdr, &h); err != nil {
 		return nil, Binding{}, nil, ErrUnbound
 	}
-	return hdr, Binding{WorkflowID: h.WorkflowID, Purpose: h.Purpose, Expires: time.Unix(h.Expires, 0).UTC()}, sealed[1+k+int(n):], nil
+	b = Binding{WorkflowID: h.WorkflowID, Schedule: h.Schedule, Purpose: h.Purpose}
+	if h.Expires != 0 || h.Schedule == "" {
+		b.Expires = time.Unix(h.Expires, 0).UTC()
+	}
+	return hdr, b, sealed[1+k+int(n):], nil
 }
 
 // BindingOf returns the binding a sealed secret claims, without checking
@@ -118,7 +143,9 @@ func BindingOf(sealed Sealed) (Binding, error) {
 
 // Open decrypts a sealed value into v if it was sealed for the request
 // want names (its workflow id and purpose) and has not expired at now. A
-// refusal wraps ErrRefused and says why.
+// schedule's secret opens when want.Schedule, the schedule the caller has
+// proved started the request, is the one it was sealed for. A refusal
+// wraps ErrRefused and says why.
 func (s *Sealer) Open(sealed Sealed, want Binding, now time.Time, v any) error {
 	if len(sealed) == 0 {
 		return errors.New("no sealed secret in the request")
@@ -132,11 +159,13 @@ func (s *Sealer) Open(sealed Sealed, want Binding, now time.Time, v any) error {
 		return ErrTampered
 	}
 	switch {
-	case b.WorkflowID != want.WorkflowID:
+	case b.Schedule != "" && b.Schedule != want.Schedule:
+		return fmt.Errorf("%w (schedule %s; request %s)", ErrNotScheduled, b.Schedule, orNone(want.WorkflowID))
+	case b.Schedule == "" && b.WorkflowID != want.WorkflowID:
 		return fmt.Errorf("%w (%s), not for %s", ErrOtherRequest, b.WorkflowID, orNone(want.WorkflowID))
 	case b.Purpose != want.Purpose:
 		return fmt.Errorf("%w (%s), not for %s", ErrOtherPurpose, b.Purpose, orNone(want.Purpose))
-	case !now.Before(b.Expires):
+	case !b.Expires.IsZero() && !now.Before(b.Expires):
 		return fmt.Errorf("%w (at %s)", ErrExpired, b.Expires.Format(time.RFC3339))
 	}
 	return json.Unmarshal(plain, v)

@@ -28,7 +28,7 @@ func newBackupCommand(g *globals) *cobra.Command {
 		del.AddCommand(newBackupDeleteCommand(g, service))
 		prune.AddCommand(newBackupPruneCommand(g, service))
 	}
-	cmd.AddCommand(create, list, details, del, prune)
+	cmd.AddCommand(create, list, details, del, prune, newBackupScheduleCommand(g))
 	return cmd
 }
 

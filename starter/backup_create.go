@@ -18,12 +18,76 @@ import (
 	"github.com/corso-temporal/corso/workflows"
 )
 
-type backupCreateFlags struct {
+// exchangeSelection is what an Exchange backup request backs up; `backup
+// create exchange` and `backup schedule create exchange` both take it.
+type exchangeSelection struct {
 	mailboxes  []string
 	categories []string
 	failFast   bool
-	wait       bool
-	creds      credentialFlags
+}
+
+func (f *exchangeSelection) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.mailboxes, "mailbox", nil, "mailboxes to back up: user ids or addresses, comma separated, or '*' for all")
+	fl.StringSliceVar(&f.categories, "data", nil, "data to back up: email, contacts, events (default all)")
+	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first item that cannot be backed up")
+}
+
+func (f *exchangeSelection) validate() error {
+	if err := validateMailboxes(f.mailboxes); err != nil {
+		return err
+	}
+	for _, c := range f.categories {
+		if _, err := m365.ParseCategory(c); err != nil {
+			return fmt.Errorf("--data: %w", err)
+		}
+	}
+	return nil
+}
+
+func (f *exchangeSelection) service() string { return "exchange" }
+
+// flags are the selection as the command line gives it.
+func (f *exchangeSelection) flags() []string {
+	out := []string{"--mailbox", strings.Join(f.mailboxes, ",")}
+	if len(f.categories) > 0 {
+		out = append(out, "--data", strings.Join(f.categories, ","))
+	}
+	if f.failFast {
+		out = append(out, "--fail-fast")
+	}
+	return out
+}
+
+// request is the Exchange backup request of the selection, with the
+// retention policy to apply after it (nil: none).
+func (f *exchangeSelection) request(s *session, policy *backup.Retention) request {
+	return request{
+		idPrefix: "corso-backup-exchange",
+		workflow: workflows.ExchangeBackupWorkflow,
+		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
+			return workflows.ExchangeBackupInput{
+				Repo: repo, Graph: gr, Mailboxes: f.mailboxes, Categories: f.categories, FailFast: f.failFast, Retention: policy,
+			}
+		}),
+		attrs: backupAttrs(s, f.service()),
+	}
+}
+
+// backupAttrs are the search attributes of a backup request of service.
+func backupAttrs(s *session, service string) []temporal.SearchAttributeUpdate {
+	return []temporal.SearchAttributeUpdate{
+		workflows.AttrOperation.ValueSet("backup create"),
+		workflows.AttrService.ValueSet(service),
+		workflows.AttrTenant.ValueSet(s.graph.tenant),
+		workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
+	}
+}
+
+type backupCreateFlags struct {
+	sel   exchangeSelection
+	wait  bool
+	creds credentialFlags
 }
 
 func newBackupCreateExchangeCommand(g *globals) *cobra.Command {
@@ -35,14 +99,11 @@ func newBackupCreateExchangeCommand(g *globals) *cobra.Command {
   corso backup create exchange --mailbox '*' --data email`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBackupCreateExchange(cmd.Context(), g, f, cmd.OutOrStdout())
+			return runBackupCreate(cmd.Context(), g, &f.sel, f.wait, f.creds, cmd.OutOrStdout())
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringSliceVar(&f.mailboxes, "mailbox", nil, "mailboxes to back up: user ids or addresses, comma separated, or '*' for all")
-	fl.StringSliceVar(&f.categories, "data", nil, "data to back up: email, contacts, events (default all)")
-	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first item that cannot be backed up")
-	fl.BoolVar(&f.wait, "wait", true, "wait for the backups to finish; --wait=false prints the workflow ids and returns")
+	f.sel.add(cmd)
+	cmd.Flags().BoolVar(&f.wait, "wait", true, "wait for the backups to finish; --wait=false prints the workflow ids and returns")
 	addPassphraseFlags(cmd, &f.creds)
 	return cmd
 }
@@ -93,16 +154,21 @@ type backupCreateOutput struct {
 	LeftOut  []backup.LeftOut `json:"leftOut,omitempty"`
 }
 
-func runBackupCreateExchange(ctx context.Context, g *globals, f backupCreateFlags, out io.Writer) error {
-	if err := validateMailboxes(f.mailboxes); err != nil {
+// backupSelection is what one service's backup request backs up, as its
+// flags give it.
+type backupSelection interface {
+	service() string
+	add(cmd *cobra.Command)
+	validate() error
+	flags() []string
+	request(s *session, policy *backup.Retention) request
+}
+
+func runBackupCreate(ctx context.Context, g *globals, sel backupSelection, wait bool, cf credentialFlags, out io.Writer) error {
+	if err := sel.validate(); err != nil {
 		return err
 	}
-	for _, c := range f.categories {
-		if _, err := m365.ParseCategory(c); err != nil {
-			return fmt.Errorf("--data: %w", err)
-		}
-	}
-	s, err := connectedSession(ctx, g, f.creds)
+	s, err := connectedSession(ctx, g, cf)
 	if err != nil {
 		return err
 	}
@@ -110,22 +176,7 @@ func runBackupCreateExchange(ctx context.Context, g *globals, f backupCreateFlag
 	if err := loadGraph(s); err != nil {
 		return err
 	}
-	req := request{
-		idPrefix: "corso-backup-exchange",
-		workflow: workflows.ExchangeBackupWorkflow,
-		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
-			return workflows.ExchangeBackupInput{
-				Repo: repo, Graph: gr, Mailboxes: f.mailboxes, Categories: f.categories, FailFast: f.failFast,
-			}
-		}),
-		attrs: []temporal.SearchAttributeUpdate{
-			workflows.AttrOperation.ValueSet("backup create"),
-			workflows.AttrService.ValueSet("exchange"),
-			workflows.AttrTenant.ValueSet(s.graph.tenant),
-			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
-		},
-	}
-	return runBackupRequest(ctx, g, s, req, f.wait, out)
+	return runBackupRequest(ctx, g, s, sel.request(s, nil), wait, out)
 }
 
 // runBackupRequest submits a backup request and, with wait, shows its

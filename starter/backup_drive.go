@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
@@ -25,14 +22,57 @@ func resourceFlag(service string) (flag, help string) {
 	return "user", "users whose OneDrive to back up: ids or addresses, comma separated, or '*' for all"
 }
 
+// driveSelection is what a OneDrive or SharePoint backup request backs
+// up; `backup create` and `backup schedule create` both take it.
+type driveSelection struct {
+	svc       string
+	resources []string
+	failFast  bool
+}
+
+func (f *driveSelection) service() string { return f.svc }
+
+func (f *driveSelection) add(cmd *cobra.Command) {
+	flag, help := resourceFlag(f.svc)
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.resources, flag, nil, help)
+	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first file that cannot be backed up")
+}
+
+func (f *driveSelection) validate() error {
+	if f.svc == m365.SharePoint {
+		f.resources = siteIDsRejoined(f.resources)
+	}
+	flag, _ := resourceFlag(f.svc)
+	return validateResources(flag, f.resources)
+}
+
+func (f *driveSelection) flags() []string {
+	flag, _ := resourceFlag(f.svc)
+	out := []string{"--" + flag, strings.Join(f.resources, ",")}
+	if f.failFast {
+		out = append(out, "--fail-fast")
+	}
+	return out
+}
+
+func (f *driveSelection) request(s *session, policy *backup.Retention) request {
+	return request{
+		idPrefix: "corso-backup-" + f.svc,
+		workflow: workflows.DriveBackupWorkflow,
+		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
+			return workflows.DriveBackupInput{Repo: repo, Graph: gr, Service: f.svc, Resources: f.resources, FailFast: f.failFast, Retention: policy}
+		}),
+		attrs: backupAttrs(s, f.svc),
+	}
+}
+
 func newBackupCreateDriveCommand(g *globals, service string) *cobra.Command {
 	var (
-		resources []string
-		failFast  bool
-		wait      bool
-		creds     credentialFlags
+		sel   = driveSelection{svc: service}
+		wait  bool
+		creds credentialFlags
 	)
-	flag, help := resourceFlag(service)
 	short := map[string]string{m365.OneDrive: "Back up users' OneDrive files", m365.SharePoint: "Back up SharePoint sites' document libraries"}[service]
 	cmd := &cobra.Command{
 		Use:   service,
@@ -43,19 +83,11 @@ func newBackupCreateDriveCommand(g *globals, service string) *cobra.Command {
 		}[service],
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if service == m365.SharePoint {
-				resources = siteIDsRejoined(resources)
-			}
-			if err := validateResources(flag, resources); err != nil {
-				return err
-			}
-			return runBackupCreateDrive(cmd.Context(), g, service, resources, failFast, wait, creds, cmd.OutOrStdout())
+			return runBackupCreate(cmd.Context(), g, &sel, wait, creds, cmd.OutOrStdout())
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringSliceVar(&resources, flag, nil, help)
-	fl.BoolVar(&failFast, "fail-fast", false, "stop at the first file that cannot be backed up")
-	fl.BoolVar(&wait, "wait", true, "wait for the backups to finish; --wait=false prints the workflow id and returns")
+	sel.add(cmd)
+	cmd.Flags().BoolVar(&wait, "wait", true, "wait for the backups to finish; --wait=false prints the workflow id and returns")
 	addPassphraseFlags(cmd, &creds)
 	return cmd
 }
@@ -99,31 +131,6 @@ func validateResources(flag string, rs []string) error {
 		}
 	}
 	return nil
-}
-
-func runBackupCreateDrive(ctx context.Context, g *globals, service string, resources []string, failFast, wait bool, cf credentialFlags, out io.Writer) error {
-	s, err := connectedSession(ctx, g, cf)
-	if err != nil {
-		return err
-	}
-	defer s.client.Close()
-	if err := loadGraph(s); err != nil {
-		return err
-	}
-	req := request{
-		idPrefix: "corso-backup-" + service,
-		workflow: workflows.DriveBackupWorkflow,
-		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
-			return workflows.DriveBackupInput{Repo: repo, Graph: gr, Service: service, Resources: resources, FailFast: failFast}
-		}),
-		attrs: []temporal.SearchAttributeUpdate{
-			workflows.AttrOperation.ValueSet("backup create"),
-			workflows.AttrService.ValueSet(service),
-			workflows.AttrTenant.ValueSet(s.graph.tenant),
-			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
-		},
-	}
-	return runBackupRequest(ctx, g, s, req, wait, out)
 }
 
 // driveSelectorFlags are Corso's OneDrive and SharePoint file selectors.

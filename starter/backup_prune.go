@@ -6,23 +6,73 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
-	workflowservice "go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/temporalclient"
 	"github.com/corso-temporal/corso/workflows"
 )
 
+// retentionFlags are the --keep-* flags of a retention policy, which
+// `backup prune` applies once and a backup schedule after each run.
+type retentionFlags struct {
+	policy backup.Retention
+	within string
+}
+
+func (f *retentionFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.IntVar(&f.policy.Last, "keep-last", 0, "keep the newest N backups")
+	fl.IntVar(&f.policy.Hourly, "keep-hourly", 0, "keep the newest backup of each of the last N hours (UTC) that have one")
+	fl.IntVar(&f.policy.Daily, "keep-daily", 0, "keep the newest backup of each of the last N days (UTC) that have one")
+	fl.IntVar(&f.policy.Weekly, "keep-weekly", 0, "keep the newest backup of each of the last N ISO weeks (UTC) that have one")
+	fl.IntVar(&f.policy.Monthly, "keep-monthly", 0, "keep the newest backup of each of the last N months (UTC) that have one")
+	fl.IntVar(&f.policy.Yearly, "keep-yearly", 0, "keep the newest backup of each of the last N years (UTC) that have one")
+	fl.StringVar(&f.within, "keep-within", "", "keep every backup within this of the newest one, like 7d, 36h or 1y6m (m is months)")
+}
+
+// parse returns the policy the flags give, which may be empty.
+func (f *retentionFlags) parse() (backup.Retention, error) {
+	if f.within != "" {
+		sp, err := backup.ParseSpan(f.within)
+		if err != nil {
+			return backup.Retention{}, fmt.Errorf("--keep-within: %w", err)
+		}
+		f.policy.Within = sp
+	}
+	if err := f.policy.Validate(); err != nil {
+		return backup.Retention{}, err
+	}
+	return f.policy, nil
+}
+
+// retentionFlagsOf writes a policy as the flags that give it.
+func retentionFlagsOf(p backup.Retention) []string {
+	var out []string
+	for _, c := range []struct {
+		flag string
+		n    int
+	}{{"--keep-last", p.Last}, {"--keep-hourly", p.Hourly}, {"--keep-daily", p.Daily},
+		{"--keep-weekly", p.Weekly}, {"--keep-monthly", p.Monthly}, {"--keep-yearly", p.Yearly}} {
+		if c.n > 0 {
+			out = append(out, c.flag, strconv.Itoa(c.n))
+		}
+	}
+	if !p.Within.Zero() {
+		out = append(out, "--keep-within", p.Within.String())
+	}
+	return out
+}
+
 // pruneFlags are `backup prune`'s policy and scope.
 type pruneFlags struct {
+	retention retentionFlags
 	policy    backup.Retention
-	within    string
 	resources []string
 	dryRun    bool
 	creds     credentialFlags
@@ -44,14 +94,8 @@ func newBackupPruneCommand(g *globals, service string) *cobra.Command {
 			return runBackupPrune(cmd.Context(), g, service, f, cmd.OutOrStdout())
 		},
 	}
+	f.retention.add(cmd)
 	fl := cmd.Flags()
-	fl.IntVar(&f.policy.Last, "keep-last", 0, "keep the newest N backups")
-	fl.IntVar(&f.policy.Hourly, "keep-hourly", 0, "keep the newest backup of each of the last N hours (UTC) that have one")
-	fl.IntVar(&f.policy.Daily, "keep-daily", 0, "keep the newest backup of each of the last N days (UTC) that have one")
-	fl.IntVar(&f.policy.Weekly, "keep-weekly", 0, "keep the newest backup of each of the last N ISO weeks (UTC) that have one")
-	fl.IntVar(&f.policy.Monthly, "keep-monthly", 0, "keep the newest backup of each of the last N months (UTC) that have one")
-	fl.IntVar(&f.policy.Yearly, "keep-yearly", 0, "keep the newest backup of each of the last N years (UTC) that have one")
-	fl.StringVar(&f.within, "keep-within", "", "keep every backup within this of the newest one, like 7d, 36h or 1y6m (m is months)")
 	fl.StringArrayVar(&f.resources, "resource", nil, "prune only this resource (id, address or site URL); repeat for more")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be kept and removed, and delete nothing")
 	addPassphraseFlags(cmd, &f.creds)
@@ -59,14 +103,8 @@ func newBackupPruneCommand(g *globals, service string) *cobra.Command {
 }
 
 func (f *pruneFlags) validate() error {
-	if f.within != "" {
-		sp, err := backup.ParseSpan(f.within)
-		if err != nil {
-			return fmt.Errorf("--keep-within: %w", err)
-		}
-		f.policy.Within = sp
-	}
-	if err := f.policy.Validate(); err != nil {
+	var err error
+	if f.policy, err = f.retention.parse(); err != nil {
 		return err
 	}
 	if f.policy.Empty() {
@@ -135,70 +173,18 @@ func runBackupPrune(ctx context.Context, g *globals, service string, f pruneFlag
 }
 
 // runningBackup is a backup of a resource that has not finished.
-type runningBackup struct {
-	BackupID string    `json:"backupID"`
-	Workflow string    `json:"workflow"`
-	Resource string    `json:"resource"`
-	Tenant   string    `json:"tenant"`
-	Started  time.Time `json:"started"`
-}
+type runningBackup = workflows.RunningBackup
 
 // runningBackups finds the backups of service into repository that are
-// running, through Temporal visibility: each resource's backup is a child
-// workflow carrying the service, resource and backup id.
+// running.
 func runningBackups(ctx context.Context, c client.Client, g *globals, service, repository string) ([]runningBackup, error) {
-	query := fmt.Sprintf("%s = 'backup' AND %s = '%s' AND %s = '%s' AND ExecutionStatus = 'Running'",
-		workflows.AttrOperation.GetName(), workflows.AttrService.GetName(), quoteQuery(service),
-		workflows.AttrRepository.GetName(), quoteQuery(repository))
-	var out []runningBackup
-	var token []byte
-	for {
-		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Namespace: g.temporal.Namespace, Query: query, NextPageToken: token,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list running backups in Temporal: %w", err)
-		}
-		for _, e := range resp.Executions {
-			attrs := e.GetSearchAttributes().GetIndexedFields()
-			str := func(name string) string {
-				p, ok := attrs[name]
-				if !ok {
-					return ""
-				}
-				var v string
-				if err := converter.GetDefaultDataConverter().FromPayload(p, &v); err != nil {
-					return ""
-				}
-				return v
-			}
-			out = append(out, runningBackup{
-				BackupID: str(workflows.AttrBackupID.GetName()),
-				Workflow: e.GetExecution().GetWorkflowId(),
-				Resource: str(workflows.AttrResource.GetName()),
-				Tenant:   str(workflows.AttrTenant.GetName()),
-				Started:  e.GetStartTime().AsTime(),
-			})
-		}
-		token = resp.NextPageToken
-		if len(token) == 0 {
-			return out, nil
-		}
-	}
+	return temporalclient.RunningBackups(ctx, c, g.temporal.Namespace, service, repository)
 }
 
-func quoteQuery(s string) string { return strings.ReplaceAll(s, "'", `\'`) }
-
-// baseMargin allows for the clocks of Temporal (a run's start) and of the
-// worker that recorded a backup's completion.
-const baseMargin = time.Minute
-
 // planPrune groups completed backups by tenant and resource, keeps only
-// the resources asked for (none: all), and applies the policy to each.
-// A running backup's base is the newest completed backup of its resource
-// when it planned, which visibility does not record: every backup that
-// can have been it is protected (the newest completed before the run
-// started, and every one completed since).
+// the resources asked for (none: all), and applies the policy to each,
+// keeping every backup that may be the base of a running backup
+// (workflows.ProtectRunningBases).
 func planPrune(bs []backup.Summary, running []runningBackup, p backup.Retention, only []string) ([]pruneResource, error) {
 	type key struct{ tenant, resource string }
 	groups := map[key]*pruneResource{}
@@ -233,26 +219,8 @@ func planPrune(bs []backup.Summary, running []runningBackup, p backup.Retention,
 	}
 	out := []pruneResource{}
 	for k, g := range groups {
-		protected := map[string]string{}
-		for _, run := range running {
-			if run.Tenant != g.Tenant || !(strings.EqualFold(run.Resource, g.ResourceName) || strings.EqualFold(run.Resource, g.Resource)) {
-				continue
-			}
-			g.Running = append(g.Running, run)
-			why := "may be the base of running backup " + run.BackupID
-			var before *backup.Dated
-			for i, d := range dated[k] {
-				if d.Completed.After(run.Started.Add(-baseMargin)) {
-					protected[d.BackupID] = why
-				} else if before == nil || d.Completed.After(before.Completed) {
-					before = &dated[k][i]
-				}
-			}
-			if before != nil {
-				protected[before.BackupID] = why
-			}
-		}
-		d := backup.Retain(dated[k], p, protected)
+		g.Running = workflows.RunsOf(running, g.Tenant, g.Resource, g.ResourceName)
+		d := backup.Retain(dated[k], p, workflows.ProtectRunningBases(dated[k], g.Running))
 		g.Kept, g.Removed = d.Kept, d.Removed
 		if g.Removed == nil {
 			g.Removed = []backup.Dated{}

@@ -116,10 +116,10 @@ func TestPruneFlagsValidate(t *testing.T) {
 		err string
 	}{
 		{f: pruneFlags{}, err: "no retention policy: give at least one of --keep-last"},
-		{f: pruneFlags{policy: backup.Retention{Last: -2}}, err: "--keep-last must be 0 or more, not -2"},
-		{f: pruneFlags{within: "3 days"}, err: `--keep-within: invalid duration "3 days"`},
-		{f: pruneFlags{within: "3d"}},
-		{f: pruneFlags{policy: backup.Retention{Yearly: 3}}},
+		{f: pruneFlags{retention: retentionFlags{policy: backup.Retention{Last: -2}}}, err: "--keep-last must be 0 or more, not -2"},
+		{f: pruneFlags{retention: retentionFlags{within: "3 days"}}, err: `--keep-within: invalid duration "3 days"`},
+		{f: pruneFlags{retention: retentionFlags{within: "3d"}}},
+		{f: pruneFlags{retention: retentionFlags{policy: backup.Retention{Yearly: 3}}}},
 	}
 	for _, tt := range tests {
 		err := tt.f.validate()

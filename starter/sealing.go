@@ -24,12 +24,13 @@ import (
 // being used elsewhere; the expiry bounds how long a copy stays good for a
 // new run under the same workflow id. --credentials-ttl overrides both.
 var defaultCredentialsTTL = map[string]time.Duration{
-	workflows.PurposeRepo:    24 * time.Hour,
-	workflows.PurposeList:    24 * time.Hour,
-	workflows.PurposeDelete:  24 * time.Hour,
-	workflows.PurposeBackup:  30 * 24 * time.Hour,
-	workflows.PurposeRestore: 30 * 24 * time.Hour,
-	workflows.PurposeExport:  30 * 24 * time.Hour,
+	workflows.PurposeRepo:       24 * time.Hour,
+	workflows.PurposePassphrase: 24 * time.Hour,
+	workflows.PurposeList:       24 * time.Hour,
+	workflows.PurposeDelete:     24 * time.Hour,
+	workflows.PurposeBackup:     30 * 24 * time.Hour,
+	workflows.PurposeRestore:    30 * 24 * time.Hour,
+	workflows.PurposeExport:     30 * 24 * time.Hour,
 }
 
 // binding is what the secrets of the request with workflow id id, running
@@ -44,6 +45,24 @@ func (g *globals) binding(id string, wf any) (codec.Binding, error) {
 		ttl = g.credentialsTTL
 	}
 	return codec.Binding{WorkflowID: id, Purpose: purpose, Expires: time.Now().Add(ttl)}, nil
+}
+
+// scheduleBinding is what the secrets of schedule id, starting workflow
+// wf, are sealed for: any run that schedule starts, which workers check
+// with Temporal's record of the schedule. Temporal names each run (the
+// schedule id and its start time), and a schedule runs for years, so the
+// binding names the schedule instead of a workflow id and has no expiry
+// unless --credentials-ttl gives one; deleting the schedule retires them.
+func (g *globals) scheduleBinding(id string, wf any) (codec.Binding, error) {
+	purpose := workflows.PurposeOf(wf)
+	if purpose == "" {
+		return codec.Binding{}, fmt.Errorf("workflow %v takes no credentials", wf)
+	}
+	b := codec.Binding{Schedule: id, Purpose: purpose}
+	if g.credentialsTTL > 0 {
+		b.Expires = time.Now().Add(g.credentialsTTL)
+	}
+	return b, nil
 }
 
 // sealedInput builds a request's input once its workflow id is known,

@@ -61,7 +61,8 @@ func DriveBackupWorkflow(ctx workflow.Context, in DriveBackupInput) (DriveBackup
 		res.Backups = append(res.Backups, backup.Summary{Service: in.Service, Tenant: in.Graph.TenantID,
 			Resource: lo.ResourceID, ResourceName: lo.Resource, Status: backup.StatusFailed, Error: lo.Reason})
 	}
-	return res, nil
+	res.Retention, err = retainAfterBackup(ctx, in.Service, in.Repo, in.Retention, backups)
+	return res, err
 }
 
 // availableDrives splits a resolution into the drives to back up, the

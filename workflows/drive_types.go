@@ -15,13 +15,18 @@ type DriveBackupInput struct {
 	Service   string   `json:"service"`   // m365.OneDrive or m365.SharePoint
 	Resources []string `json:"resources"` // users or sites, or "*"
 	FailFast  bool     `json:"failFast,omitempty"`
+	// Retention, when set, is applied to each backed-up user's or site's
+	// backups once they are recorded (a schedule's --keep-* policy).
+	Retention *backup.Retention `json:"retention,omitempty"`
 }
 
 // DriveBackupResult lists one backup per user or site, and the users or
 // sites a "*" selection left out because they have no drive to back up.
+// Retention says what the request's retention policy kept and removed.
 type DriveBackupResult struct {
-	Backups []backup.Summary `json:"backups"`
-	LeftOut []backup.LeftOut `json:"leftOut,omitempty"`
+	Backups   []backup.Summary    `json:"backups"`
+	LeftOut   []backup.LeftOut    `json:"leftOut,omitempty"`
+	Retention []ResourceRetention `json:"retention,omitempty"`
 }
 
 // ResolveDrivesInput asks which drives the selectors name.

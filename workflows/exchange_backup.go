@@ -44,7 +44,12 @@ func ExchangeBackupWorkflow(ctx workflow.Context, in ExchangeBackupInput) (Excha
 			}}
 	}
 	backups, err := backUpEach(ctx, backupRequest{service: "exchange", repo: in.Repo, graph: in.Graph}, maxInFlight, rs)
-	return ExchangeBackupResult{Backups: backups, LeftOut: leftOut}, err
+	res := ExchangeBackupResult{Backups: backups, LeftOut: leftOut}
+	if err != nil {
+		return res, err
+	}
+	res.Retention, err = retainAfterBackup(ctx, "exchange", in.Repo, in.Retention, backups)
+	return res, err
 }
 
 // availableMailboxes splits a resolution into the mailboxes to back up and

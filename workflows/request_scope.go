@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"reflect"
 	"runtime"
@@ -15,12 +16,15 @@ import (
 // Purposes name what a request does; credentials are sealed for one
 // purpose and open only in a request of that purpose.
 const (
-	PurposeRepo    = "repo"    // repo init, repo connect
+	PurposeRepo    = "repo"    // repo init, repo connect, repo maintenance
 	PurposeBackup  = "backup"  // backup create
 	PurposeList    = "list"    // backup list, backup details
 	PurposeDelete  = "delete"  // backup delete
 	PurposeRestore = "restore" // restore
 	PurposeExport  = "export"  // export
+	// PurposePassphrase: repo update-passphrase, apart from other repo
+	// requests since it replaces the secret itself.
+	PurposePassphrase = "update-passphrase"
 )
 
 // purposes maps each workflow the CLI submits (a request's root) to its
@@ -29,6 +33,8 @@ const (
 var purposes = map[string]string{
 	workflowName(RepoInitWorkflow):        PurposeRepo,
 	workflowName(RepoConnectWorkflow):     PurposeRepo,
+	workflowName(RepoMaintenanceWorkflow): PurposeRepo,
+	workflowName(RepoPassphraseWorkflow):  PurposePassphrase,
 	workflowName(ExchangeBackupWorkflow):  PurposeBackup,
 	workflowName(DriveBackupWorkflow):     PurposeBackup,
 	workflowName(BackupListWorkflow):      PurposeList,
@@ -62,6 +68,9 @@ func workflowName(fn any) string {
 type Request struct {
 	WorkflowID   string `json:"workflowID"`
 	WorkflowType string `json:"workflowType"`
+	// RunID is the root's first run: with the workflow id, what a
+	// schedule's list of the runs it started names.
+	RunID string `json:"runID,omitempty"`
 }
 
 // Purpose is the request's purpose, "" when it is no request.
@@ -93,7 +102,7 @@ func RequestOfActivity(ctx context.Context) Request {
 	// Scheduled by a workflow without the interceptor, or run by a worker
 	// without it: the activity's own workflow, as the server recorded it.
 	info := activity.GetInfo(ctx)
-	return Request{WorkflowID: info.WorkflowExecution.ID, WorkflowType: info.WorkflowType.Name}
+	return Request{WorkflowID: info.WorkflowExecution.ID, WorkflowType: info.WorkflowType.Name, RunID: info.WorkflowExecution.RunID}
 }
 
 // requestOfWorkflow returns the request a workflow runs for: itself when
@@ -102,7 +111,7 @@ func RequestOfActivity(ctx context.Context) Request {
 func requestOfWorkflow(ctx workflow.Context) Request {
 	info := workflow.GetInfo(ctx)
 	if info.ParentWorkflowExecution == nil {
-		return Request{WorkflowID: info.WorkflowExecution.ID, WorkflowType: info.WorkflowType.Name}
+		return rootRequest(info)
 	}
 	p := interceptor.WorkflowHeader(ctx)[requestHeader]
 	if p == nil {
@@ -116,6 +125,12 @@ func requestOfWorkflow(ctx workflow.Context) Request {
 		return Request{}
 	}
 	return r
+}
+
+// rootRequest is the request of a workflow that has no parent: itself.
+func rootRequest(info *workflow.Info) Request {
+	return Request{WorkflowID: info.WorkflowExecution.ID, WorkflowType: info.WorkflowType.Name,
+		RunID: cmp.Or(info.FirstRunID, info.WorkflowExecution.RunID)}
 }
 
 // RequestInterceptor passes the request a workflow runs for on to its
@@ -185,7 +200,7 @@ func (o *requestOutbound) stamp(ctx workflow.Context) {
 		// A handler running before the workflow function: only a root
 		// knows its request without its start header.
 		if info := workflow.GetInfo(ctx); info.ParentWorkflowExecution == nil {
-			o.in.req, o.in.known = Request{WorkflowID: info.WorkflowExecution.ID, WorkflowType: info.WorkflowType.Name}, true
+			o.in.req, o.in.known = rootRequest(info), true
 		}
 	}
 	h := interceptor.WorkflowHeader(ctx)

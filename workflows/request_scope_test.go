@@ -16,7 +16,8 @@ import (
 // TestActivitiesOfChildWorkflowsWorkForTheRoot: the request interceptor
 // tells the activities of a request's root workflow, of its child
 // workflows and its local activities which request they work for: the
-// root's id and type, whose purpose the credentials were sealed for.
+// root's id and type, whose purpose the credentials were sealed for, and
+// its run.
 func TestActivitiesOfChildWorkflowsWorkForTheRoot(t *testing.T) {
 	probe := func(ctx context.Context) (Request, error) { return RequestOfActivity(ctx), nil }
 	opts := func(ctx workflow.Context) workflow.Context {
@@ -65,6 +66,10 @@ func TestActivitiesOfChildWorkflowsWorkForTheRoot(t *testing.T) {
 	want := Request{WorkflowID: "corso-backup-exchange-0a1b2c", WorkflowType: "ExchangeBackupWorkflow"}
 	if len(got) != 3 {
 		t.Fatalf("got %d requests, want 3: %+v", len(got), got)
+	}
+	// The root's first run, which a schedule's list of its runs names.
+	if want.RunID = got[0].RunID; want.RunID == "" {
+		t.Errorf("the root's activity has no run id: %+v", got[0])
 	}
 	for i, what := range []string{"the root's activity", "the root's local activity", "the child's activity"} {
 		if got[i] != want {
