@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -354,8 +357,54 @@ func scanSuiteOutput() error {
 			problems = append(problems, secretscan.Report("log "+p, fs))
 		}
 	}
+	// What the workers and the CLI keep on disk: every run's secrets.
+	all := stackSecrets()
+	for _, run := range runs {
+		all = append(all, run.secrets...)
+	}
+	disk, err := secretscan.New(all...)
+	if err != nil {
+		return err
+	}
+	for _, dir := range append(dev.WorkerDirs(), dev.CLITempDir()) {
+		found, err := scanTree(disk, dir)
+		if err != nil {
+			return err
+		}
+		problems = append(problems, found...)
+	}
+	// Every CLI run has ended, so none may have left a temporary folder.
+	left, err := os.ReadDir(dev.CLITempDir())
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	for _, e := range left {
+		problems = append(problems, "a CLI run left "+filepath.Join(dev.CLITempDir(), e.Name())+" behind")
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("secrets found after %d CLI runs:\n  %s", len(runs), strings.Join(problems, "\n  "))
 	}
 	return nil
+}
+
+// scanTree scans every file under dir.
+func scanTree(sc *secretscan.Scanner, dir string) ([]string, error) {
+	var problems []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil || d.IsDir() || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if found := sc.Scan(b); len(found) > 0 {
+			problems = append(problems, secretscan.Report("file "+p, found))
+		}
+		return nil
+	})
+	return problems, err
 }

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,9 +29,10 @@ type Stack struct {
 	// Env is corso-dev's env file: Temporal, S3, codec key, simulator.
 	Env map[string]string
 
-	mu    sync.Mutex
-	procs []*exec.Cmd
-	logs  []string
+	mu       sync.Mutex
+	procs    []*exec.Cmd
+	logs     []string
+	dataDirs []string
 }
 
 // BuildBinaries builds corso, corso-worker and corso-dev into dir, unless
@@ -125,11 +127,17 @@ func (s *Stack) Logs() []string {
 // StartWorker runs a corso-worker with the stack's environment plus env,
 // and waits until it polls.
 func (s *Stack) StartWorker(identity string, env map[string]string, flags ...string) (*exec.Cmd, error) {
-	args := append([]string{"--identity", identity, "--data-dir", filepath.Join(s.Dir, identity), "--log-level", "debug"}, flags...)
+	dataDir := filepath.Join(s.Dir, identity)
+	args := append([]string{"--identity", identity, "--data-dir", dataDir, "--log-level", "debug"}, flags...)
 	cmd, logPath, err := s.start(identity, filepath.Join(s.BinDir, "corso-worker"), args, s.Environ(env))
 	if err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
+	if !slices.Contains(s.dataDirs, dataDir) {
+		s.dataDirs = append(s.dataDirs, dataDir)
+	}
+	s.mu.Unlock()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		b, _ := os.ReadFile(logPath)
@@ -141,6 +149,17 @@ func (s *Stack) StartWorker(identity string, env map[string]string, flags ...str
 	b, _ := os.ReadFile(logPath)
 	return nil, fmt.Errorf("worker %s did not start:\n%s", identity, b)
 }
+
+// WorkerDirs lists the data dirs of every worker started.
+func (s *Stack) WorkerDirs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.dataDirs)
+}
+
+// CLITempDir is the temporary folder of every CLI run, so what a run
+// leaves behind can be looked at.
+func (s *Stack) CLITempDir() string { return filepath.Join(s.Dir, "cli-tmp") }
 
 // Stop ends every process, workers first, corso-dev last.
 func (s *Stack) Stop() {
@@ -209,7 +228,10 @@ func (s *Stack) Corso(ctx context.Context, env map[string]string, args ...string
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(s.BinDir, "corso"), args...)
-	cmd.Env = s.Environ(env)
+	cmd.Env = append(s.Environ(env), "TMPDIR="+s.CLITempDir())
+	if err := os.MkdirAll(s.CLITempDir(), 0o700); err != nil {
+		return Result{}, err
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()

@@ -183,6 +183,9 @@ func (c *Connections) acquire(h *handle, loc Location) *Repository {
 // connect writes this process's kopia config for the repository (its own
 // file and cache, as kopia requires per writer) and opens it.
 func (c *Connections) connect(ctx context.Context, loc Location, creds Credentials, fp string) (repo.DirectRepository, error) {
+	// kopia opens the storage again from the config it writes: the S3
+	// keys reach it through the context, never through that file.
+	ctx = withS3Credentials(ctx, creds)
 	st, err := openStorage(ctx, loc, creds, false)
 	if err != nil {
 		return nil, err

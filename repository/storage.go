@@ -25,11 +25,7 @@ func openStorage(ctx context.Context, loc Location, creds Credentials, create bo
 		if err := checkBucket(ctx, loc, creds); err != nil {
 			return nil, err
 		}
-		st, err := s3.New(ctx, s3Options(loc, creds), false)
-		if err != nil {
-			return nil, classify(err, loc)
-		}
-		return st, nil
+		return newS3Storage(ctx, loc, creds, false)
 	case Filesystem:
 		dir := filepath.Join(loc.Path, DataDir)
 		if !create {
