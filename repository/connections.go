@@ -1,6 +1,7 @@
 package repository
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -14,7 +15,9 @@ import (
 	"sync"
 
 	"github.com/kopia/kopia/repo"
+	"github.com/kopia/kopia/repo/blob"
 	"github.com/kopia/kopia/repo/content"
+	"github.com/kopia/kopia/repo/format"
 )
 
 // ClientOptions identify this process to kopia and say where it keeps its
@@ -58,6 +61,10 @@ type handle struct {
 	users       int
 	replaced    bool
 	log         *slog.Logger
+
+	// formatBlob is the repository's format blob as it was when the
+	// handle opened; a passphrase change rewrites it.
+	formatBlob []byte
 }
 
 func (h *handle) release(ctx context.Context) {
@@ -118,12 +125,29 @@ func (c *Connections) fingerprint(creds Credentials) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// Identity is who kopia records as a handle's user and host.
+type Identity struct {
+	Username, Hostname string
+}
+
 // Open returns the process's handle for a repository, connecting first if
-// needed. A handle is reused only for the same secrets, so a wrong
-// passphrase is rejected even when another request already opened the
-// repository.
+// needed. A handle is reused only for the same secrets, and only while the
+// repository's format blob is the one it opened with, so a wrong or
+// replaced passphrase is rejected even when another request already opened
+// the repository.
 func (c *Connections) Open(ctx context.Context, loc Location, creds Credentials) (*Repository, error) {
+	return c.OpenAs(ctx, loc, creds, Identity{Username: c.opts.Username, Hostname: c.opts.Hostname})
+}
+
+// OpenAs is Open under another kopia identity, with a handle, config and
+// cache of its own: maintenance runs as the repository's one maintenance
+// owner on whichever worker it is scheduled.
+func (c *Connections) OpenAs(ctx context.Context, loc Location, creds Credentials, id Identity) (*Repository, error) {
 	key := loc.key()
+	if id != (Identity{Username: c.opts.Username, Hostname: c.opts.Hostname}) {
+		sum := sha256.Sum256([]byte(id.Username + "@" + id.Hostname))
+		key += "-" + hex.EncodeToString(sum[:6])
+	}
 	fp := c.fingerprint(creds)
 
 	c.mu.Lock()
@@ -141,15 +165,15 @@ func (c *Connections) Open(ctx context.Context, loc Location, creds Credentials)
 	c.mu.Lock()
 	h := c.handles[key]
 	c.mu.Unlock()
-	if h != nil && h.fingerprint == fp {
+	if h != nil && h.fingerprint == fp && c.current(ctx, h) {
 		return c.acquire(h, loc), nil
 	}
 
-	rep, err := c.connect(ctx, loc, creds, fp)
+	rep, formatBlob, err := c.connect(ctx, loc, creds, fp, key, id)
 	if err != nil {
 		return nil, err
 	}
-	nh := &handle{rep: rep, fingerprint: fp, log: c.opts.Logger}
+	nh := &handle{rep: rep, fingerprint: fp, formatBlob: formatBlob, log: c.opts.Logger}
 	c.mu.Lock()
 	c.handles[key] = nh
 	c.mu.Unlock()
@@ -180,28 +204,54 @@ func (c *Connections) acquire(h *handle, loc Location) *Repository {
 	}
 }
 
+// current reports whether the repository's format blob is still the one
+// h opened with. When it cannot tell (storage trouble), the handle is kept
+// and its own operations report the trouble.
+func (c *Connections) current(ctx context.Context, h *handle) bool {
+	b, err := readFormatBlob(ctx, h.rep.BlobReader())
+	return err != nil || bytes.Equal(b, h.formatBlob)
+}
+
+func readFormatBlob(ctx context.Context, r blob.Reader) ([]byte, error) {
+	var buf blobBuffer
+	if err := r.GetBlob(ctx, format.KopiaRepositoryBlobID, 0, -1, &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// blobBuffer receives a small blob.
+type blobBuffer struct{ bytes.Buffer }
+
+func (b *blobBuffer) Length() int { return b.Len() }
+
 // connect writes this process's kopia config for the repository (its own
-// file and cache, as kopia requires per writer) and opens it.
-func (c *Connections) connect(ctx context.Context, loc Location, creds Credentials, fp string) (repo.DirectRepository, error) {
+// file and cache, as kopia requires per writer) and opens it. It returns
+// the format blob as read before opening, so a change after is noticed.
+func (c *Connections) connect(ctx context.Context, loc Location, creds Credentials, fp, key string, id Identity) (repo.DirectRepository, []byte, error) {
 	// kopia opens the storage again from the config it writes: the S3
 	// keys reach it through the context, never through that file.
 	ctx = withS3Credentials(ctx, creds)
 	st, err := openStorage(ctx, loc, creds, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer st.Close(ctx) //nolint:errcheck
+	formatBlob, err := readFormatBlob(ctx, st)
+	if err != nil && !errors.Is(err, blob.ErrBlobNotFound) {
+		return nil, nil, classify(err, loc)
+	}
 
-	dir := filepath.Join(c.opts.Dir, loc.key(), fp[:12])
+	dir := filepath.Join(c.opts.Dir, key, fp[:12])
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create repository state dir: %w", err)
+		return nil, nil, fmt.Errorf("create repository state dir: %w", err)
 	}
 	cfg := filepath.Join(dir, "repository.config")
 	_ = repo.Disconnect(ctx, cfg) // a leftover from a crashed run
 	err = repo.Connect(ctx, cfg, st, creds.Passphrase, &repo.ConnectOptions{
 		ClientOptions: repo.ClientOptions{
-			Hostname: c.opts.Hostname,
-			Username: c.opts.Username,
+			Hostname: id.Hostname,
+			Username: id.Username,
 		},
 		CachingOptions: content.CachingOptions{
 			CacheDirectory:         filepath.Join(dir, "cache"),
@@ -210,7 +260,7 @@ func (c *Connections) connect(ctx context.Context, loc Location, creds Credentia
 		},
 	})
 	if err != nil {
-		return nil, classify(err, loc)
+		return nil, nil, classify(err, loc)
 	}
 	r, err := repo.Open(ctx, cfg, creds.Passphrase, &repo.Options{
 		DisableRepositoryLog: true,
@@ -221,14 +271,14 @@ func (c *Connections) connect(ctx context.Context, loc Location, creds Credentia
 		},
 	})
 	if err != nil {
-		return nil, classify(err, loc)
+		return nil, nil, classify(err, loc)
 	}
 	dr, ok := r.(repo.DirectRepository)
 	if !ok {
 		_ = r.Close(ctx)
-		return nil, errors.New("repository does not support direct access")
+		return nil, nil, errors.New("repository does not support direct access")
 	}
-	return dr, nil
+	return dr, formatBlob, nil
 }
 
 // Close closes every handle; call it when the process stops.

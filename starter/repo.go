@@ -11,7 +11,7 @@ import (
 func newRepoCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "repo",
-		Short: "Initialize or connect to a repository",
+		Short: "Initialize, connect to and maintain a repository",
 	}
 	initCmd := &cobra.Command{Use: "init", Short: "Initialize a new repository (succeeds if one exists and the passphrase opens it)"}
 	connectCmd := &cobra.Command{Use: "connect", Short: "Connect to an existing repository"}
@@ -19,7 +19,7 @@ func newRepoCommand(g *globals) *cobra.Command {
 		initCmd.AddCommand(newRepoProviderCommand(g, opInit, provider))
 		connectCmd.AddCommand(newRepoProviderCommand(g, opConnect, provider))
 	}
-	cmd.AddCommand(initCmd, connectCmd)
+	cmd.AddCommand(initCmd, connectCmd, newRepoMaintenanceCommand(g), newRepoPassphraseCommand(g))
 	return cmd
 }
 

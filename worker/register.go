@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
@@ -36,6 +38,10 @@ func register(r worker.Registry, d deps) {
 	r.RegisterActivityWithOptions(repos.ListBackups, activity.RegisterOptions{Name: workflows.ActivityListBackups})
 	r.RegisterActivityWithOptions(repos.BackupDetails, activity.RegisterOptions{Name: workflows.ActivityBackupDetails})
 	r.RegisterActivityWithOptions(repos.DeleteBackups, activity.RegisterOptions{Name: workflows.ActivityDeleteBackups})
+	r.RegisterActivityWithOptions(repos.ChangePassphrase, activity.RegisterOptions{Name: workflows.ActivityChangePassphrase})
+	maint := &activities.RepoMaintenance{Repos: repos, Safety: maintenanceSafety()}
+	r.RegisterActivityWithOptions(maint.MaintainRepository, activity.RegisterOptions{Name: workflows.ActivityMaintainRepository})
+	r.RegisterActivityWithOptions(repos.ListRunningBackups, activity.RegisterOptions{Name: workflows.ActivityListRunningBackups})
 
 	tenants := &activities.Tenants{
 		Repos: repos,
@@ -63,6 +69,19 @@ func register(r worker.Registry, d deps) {
 	r.RegisterActivityWithOptions(dr.CombineDrives, activity.RegisterOptions{Name: workflows.ActivityCombineDrives})
 	r.RegisterActivityWithOptions(dr.PlanDriveRestore, activity.RegisterOptions{Name: workflows.ActivityPlanDriveRestore})
 	r.RegisterActivityWithOptions(dr.RestoreDriveBatch, activity.RegisterOptions{Name: workflows.ActivityRestoreDriveBatch})
+}
+
+// testShortMaintenanceSafety names the environment variable that, set to
+// 1, drops kopia's maintenance waiting times on this worker. For tests
+// only: beside a backup that flushes less often than maintenance runs, or
+// on eventually consistent storage, it can lose data.
+const testShortMaintenanceSafety = "CORSO_TEST_SHORT_MAINTENANCE_SAFETY"
+
+func maintenanceSafety() repository.Safety {
+	if os.Getenv(testShortMaintenanceSafety) == "1" {
+		return repository.SafetyShortened
+	}
+	return repository.SafetyFull
 }
 
 // The Graph client is every source and target the activities use.

@@ -4,7 +4,7 @@ package workflows
 // replaying recorded histories.
 func All() []any {
 	return []any{
-		RepoInitWorkflow, RepoConnectWorkflow,
+		RepoInitWorkflow, RepoConnectWorkflow, RepoMaintenanceWorkflow, RepoPassphraseWorkflow,
 		ExchangeBackupWorkflow, MailboxBackupWorkflow,
 		BackupListWorkflow, BackupDetailsWorkflow, BackupDeleteWorkflow,
 		ExchangeRestoreWorkflow, ExchangeExportWorkflow,
