@@ -165,9 +165,6 @@ func (b *driveBatch) run(ctx context.Context, files []*driveEntry) error {
 // worth trying: Graph's last about an hour.
 const downloadURLLifetime = 45 * time.Minute
 
-// fileAttempts bounds downloads of one file whose bytes did not match.
-const fileAttempts = 2
-
 func (b *driveBatch) file(ctx context.Context, f *driveEntry) error {
 	if f.Skip != "" {
 		return b.skip(f, f.Skip) // flagged by the listing: not even tried
@@ -176,9 +173,10 @@ func (b *driveBatch) file(ctx context.Context, f *driveEntry) error {
 		de  repositoryEntry
 		err error
 	)
-	for range fileAttempts {
+	for range downloadAttempts {
 		de, err = b.store(ctx, f)
-		if !errors.Is(err, m365.ErrContentMismatch) {
+		var broke brokenOff
+		if !errors.Is(err, m365.ErrContentMismatch) && !errors.As(err, &broke) {
 			break
 		}
 	}
@@ -188,10 +186,11 @@ func (b *driveBatch) file(ctx context.Context, f *driveEntry) error {
 		return nil // deleted since the enumeration; the next backup sees it
 	case class == m365.ItemSkipped:
 		return b.skip(f, cause)
-	case errors.Is(err, m365.ErrContentMismatch):
-		return b.itemFailed(f, err.Error())
 	case err != nil:
-		return err
+		if stop := notTheItem(ctx, err); stop != nil {
+			return stop
+		}
+		return b.itemFailed(f, err.Error())
 	}
 	permsID, err := storePermissions(ctx, b.src, b.sess, b.in.Drive.ID, &f.DriveItem)
 	switch {
@@ -246,26 +245,21 @@ func (b *driveBatch) store(ctx context.Context, f *driveEntry) (repositoryEntry,
 	defer release()
 	body, err := b.src.OpenFile(ctx, b.in.Drive.ID, f.DriveItem)
 	if err != nil {
-		return repositoryEntry{}, graphErrorKeep(err)
+		return repositoryEntry{}, err
 	}
 	defer body.Close()
 	kept := &driftReader{r: body}
 	src := &sourceReader{r: kept, tick: func() { heartbeat(ctx, b.checkpoint()) }}
 	de, err := b.sess.WriteItem(ctx, f.ID, f.Modified, src)
-	if err != nil {
-		return repositoryEntry{}, graphErrorKeep(err)
+	switch {
+	case err == nil:
+		return repositoryEntry{oid: de.ObjectID.String(), size: de.FileSize, drift: kept.drift}, nil
+	case src.err == nil:
+		return repositoryEntry{}, repositoryWriteError{err}
+	case errors.Is(src.err, m365.ErrContentMismatch), ctx.Err() != nil:
+		return repositoryEntry{}, src.err
 	}
-	return repositoryEntry{oid: de.ObjectID.String(), size: de.FileSize, drift: kept.drift}, nil
-}
-
-// graphErrorKeep maps a Graph error for the workflow but keeps the
-// sentinels and faults the batch decides on itself.
-func graphErrorKeep(err error) error {
-	if class, _ := m365.FaultOf(err); class == m365.ItemSkipped ||
-		errors.Is(err, m365.ErrNotFound) || errors.Is(err, m365.ErrContentMismatch) {
-		return err
-	}
-	return graphError(err)
+	return repositoryEntry{}, brokenOff{src.err}
 }
 
 func (b *driveBatch) checkpoint() checkpoint {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/m365"
 	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/workflows"
 )
@@ -78,7 +79,8 @@ func (d *Drives) writeDrives(ctx context.Context, r *repository.Repository, sess
 
 // combineDrive fills the drive's state with the downloaded files, lays the
 // files out under node and writes the drive's details and final state.
-// Files that could not be downloaded are left out.
+// Files that could not be downloaded are left out of the backup, not out
+// of its state.
 func (d *Drives) combineDrive(ctx context.Context, r *repository.Repository, sess *repository.Session,
 	e workflows.DriveEnumeration, results []workflows.DriveBatchResult, node *treeNode,
 ) (repository.Collection, error) {
@@ -90,6 +92,16 @@ func (d *Drives) combineDrive(ctx context.Context, r *repository.Repository, ses
 	tree := make(driveTree, len(entries))
 	for _, de := range entries {
 		tree[de.ID] = de
+	}
+	// Files Microsoft 365 refused for good (malware, OneNote) are not
+	// asked for again until they change.
+	refused := map[string]m365.Cause{}
+	for _, res := range results {
+		for _, ie := range res.Errors {
+			if cause := m365.Cause(ie.Cause); cause != "" && !ie.Kept && cause != m365.CauseDeletedInFlight {
+				refused[ie.ItemID] = cause
+			}
+		}
 	}
 	for _, res := range results {
 		var files []driveFileResult
@@ -113,7 +125,12 @@ func (d *Drives) combineDrive(ctx context.Context, r *repository.Repository, ses
 			continue
 		}
 		if de.ObjectID == "" {
-			continue // failed, or gone before it could be downloaded
+			// Failed, or gone before it could be downloaded: not in this
+			// backup, but kept in its state so that the next backup tries
+			// it again, changed or not (delta will not list it again).
+			de.Skip = refused[de.ID]
+			kept = append(kept, de)
+			continue
 		}
 		path, ok := tree.path(de)
 		if !ok {

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -83,6 +84,12 @@ func TestDriveBackupSkipsUnservableFiles(t *testing.T) {
 	require.NotContains(t, f.stored("b2"), "file 2.txt")
 	require.Equal(t, "malware", f.backupErrors("b2")["f02"].Cause)
 	require.Zero(t, f.drive.downloads["f02"])
+	// Files refused for good are not asked for again until they change,
+	// and are reported again.
+	require.Zero(t, f.drive.downloads["f07"])
+	require.Zero(t, f.drive.downloads["f08"])
+	require.Equal(t, "malware", f.backupErrors("b2")["f07"].Cause)
+	require.Equal(t, "oneNotePackage", f.backupErrors("b2")["f08"].Cause)
 	require.Equal(t, int64(21), s.Items)
 }
 
@@ -105,7 +112,7 @@ func TestDriveBackupKeepsDriftedFiles(t *testing.T) {
 	require.Equal(t, int64(1), s.Skipped, "only the short download is not in the backup")
 	require.Equal(t, int64(1), s.Errors)
 	require.Equal(t, 1, f.drive.downloads["f04"], "a drifted download is not retried")
-	require.Equal(t, fileAttempts, f.drive.downloads["f06"])
+	require.Equal(t, downloadAttempts, f.drive.downloads["f06"])
 	errs := f.backupErrors("b1")
 	require.True(t, errs["f04"].Kept)
 	require.Equal(t, "sizeDrift", errs["f04"].Cause)
@@ -181,4 +188,42 @@ func TestResolveDrivesReportsThoseLeftOut(t *testing.T) {
 	require.ErrorAs(t, err, &appErr)
 	require.True(t, appErr.NonRetryable())
 	require.Contains(t, appErr.Message(), "gus@x ("+m365.CauseNoDrive.Describe()+")")
+}
+
+// A file Graph keeps refusing for no reason it names fails alone, as an
+// Exchange item does: the others are backed up, and the file is reported.
+// A refusal that is not the file's (the app's secret no longer accepted)
+// stops the batch instead, and --fail-fast stops it at the failing file.
+func TestDriveBackupFailsAPersistentlyRefusedFileAlone(t *testing.T) {
+	f := newDriveFixture(t)
+	f.drive.refuse = map[string]error{"f03": errors.New("download f03: Graph answered 400 generalException: An unexpected error occurred.")}
+	want := f.drive.truth()
+	delete(want, "Docs/file 3.txt")
+	s, err := f.backup("b1")
+	require.NoError(t, err)
+	require.Equal(t, want, f.stored("b1"))
+	require.Equal(t, int64(1), s.Skipped)
+	require.Equal(t, int64(1), s.Errors)
+	require.Contains(t, f.backupErrors("b1")["f03"].Reason, "generalException")
+
+	// The next backup tries the file again, changed or not.
+	delete(f.drive.refuse, "f03")
+	_, err = f.backup("b2")
+	require.NoError(t, err)
+	require.Equal(t, "content 3", f.stored("b2")["Docs/file 3.txt"])
+
+	f.failFast = true
+	f.drive.refuse["f03"] = errors.New("download f03: Graph answered 400 generalException: An unexpected error occurred.")
+	f.drive.put(f.drive.items["f03"])
+	_, err = f.backup("b3")
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, workflows.ErrTypeItemFailed, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+
+	f.failFast = false
+	f.drive.refuse["f03"] = fmt.Errorf("download f03: %w", m365.ErrAuth)
+	_, err = f.backup("b4")
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, workflows.ErrTypeGraphAuth, appErr.Type())
 }

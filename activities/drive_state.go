@@ -19,10 +19,13 @@ type driveEntry struct {
 	// file was kept as served). Size stays the listing's, which the next
 	// enumeration compares.
 	StoredSize *int64 `json:"storedSize,omitempty"`
-	// In batches only: why the file is never downloaded (malware), and
-	// its folder path, for the item errors a batch reports.
+	// Why the file is not downloaded: flagged by the listing (malware),
+	// or, in a backup's state, refused for good by an earlier download;
+	// a change to the file lists it afresh.
 	Skip m365.Cause `json:"skip,omitempty"`
-	Dir  []string   `json:"dir,omitempty"`
+	// In batches only: the file's folder path, for the item errors a batch
+	// reports.
+	Dir []string `json:"dir,omitempty"`
 }
 
 // storedSize is the size of the file's stored bytes.

@@ -137,7 +137,7 @@ func (f *fakeDrive) OpenFile(_ context.Context, _ string, it m365.DriveItem) (io
 		n += c
 	}
 	if f.breakAt > 0 && n >= f.breakAt {
-		return nil, fmt.Errorf("worker lost")
+		return nil, fmt.Errorf("worker lost: %w", context.Canceled)
 	}
 	body, ok := f.content[id]
 	if !ok {

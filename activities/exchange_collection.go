@@ -60,6 +60,9 @@ type collection struct {
 	// gone is set when the container disappeared during the backup.
 	gone   bool
 	errors []backup.ItemError
+	// retrying names the items the previous backup failed to read while
+	// they are tried again.
+	retrying map[string]bool
 
 	// mu guards the state above and below while a page's downloads run.
 	mu              sync.Mutex
@@ -250,6 +253,9 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 		}
 		c.heartbeat(ctx, true)
 	}
+	if err := c.retryFailed(ctx); err != nil {
+		return workflows.CollectionResult{}, err
+	}
 	link := c.cp.Link
 	var deltaLink string
 	for {
@@ -305,6 +311,53 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 	}
 	return c.finish(ctx, deltaLink)
 }
+
+// retryFailed downloads again the items the previous backup could not
+// read for a reason that may pass: delta will not list them again unless
+// they change. One deleted since is dropped without a word; the delta
+// that follows reports its removal.
+func (c *collection) retryFailed(ctx context.Context) error {
+	prev := c.in.Plan.Previous
+	if prev == nil || prev.FailedIn == "" || c.fresh() {
+		return nil // a new enumeration reads every item anyway
+	}
+	var idx repository.BackupIndex
+	if err := c.repo.ReadJSON(ctx, prev.FailedIn, &idx); err != nil {
+		return repositoryError(fmt.Errorf("read the previous backup's failures: %w", err))
+	}
+	known := map[string]bool{}
+	for _, ie := range c.errors {
+		known[ie.ItemID] = true
+	}
+	cat, path := string(c.in.Plan.Container.Category), strings.Join(prev.Path, "/")
+	var todo []m365.Change
+	for _, ie := range idx.Errors {
+		if ie.Category != cat || strings.Join(ie.Path, "/") != path || !retriable(ie) || known[ie.ItemID] {
+			continue
+		}
+		if _, stored := c.entries[entryName(ie.ItemID)]; stored {
+			continue
+		}
+		known[ie.ItemID] = true
+		todo = append(todo, m365.Change{ID: ie.ItemID, Meta: m365.ItemMeta{Subject: ie.Name}})
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	c.mu.Lock()
+	c.retrying = known
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.retrying = nil
+		c.mu.Unlock()
+	}()
+	return c.applyPage(ctx, todo)
+}
+
+// retriable says an item error may pass: it names no cause (an item
+// Microsoft 365 never serves has one) and the item is not in the backup.
+func retriable(ie backup.ItemError) bool { return ie.Cause == "" && !ie.Kept }
 
 // startListing turns the collection into a listing round: Graph refused
 // delta for it.
@@ -408,11 +461,7 @@ func (c *collection) change(ctx context.Context, ch m365.Change) error {
 	f, err := c.fetch(ctx, name, ch)
 	c.mu.Lock()
 	if err != nil {
-		var rerr repositoryWriteError
-		if errors.As(err, &rerr) {
-			return repositoryError(rerr.err) // the repository failed, not the item: retry the activity
-		}
-		return c.itemFailed(ch, err)
+		return c.itemFailed(ctx, ch, err)
 	}
 	if f.meta != nil {
 		det = withMeta(det, *f.meta)
@@ -435,9 +484,6 @@ type fetched struct {
 	degraded m365.Cause
 }
 
-// fetchAttempts bounds retries of an item whose download broke off.
-const fetchAttempts = 3
-
 // fetch downloads an item straight into the repository. A download that
 // breaks off midway is tried again; what was already stored is deduplicated.
 // When the content tells what details record of the item (an event), that
@@ -445,7 +491,7 @@ const fetchAttempts = 3
 // the item (m365.DegradedReader).
 func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (fetched, error) {
 	var err error
-	for attempt := 0; attempt < fetchAttempts; attempt++ {
+	for range downloadAttempts {
 		var body io.ReadCloser
 		body, err = c.src.FetchItem(ctx, c.in.MailboxID, c.in.Plan.Container.Category, ch.ID)
 		if err != nil {
@@ -478,7 +524,7 @@ func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (fe
 			return fetched{}, ctx.Err()
 		}
 	}
-	return fetched{}, fmt.Errorf("download kept breaking off: %w", err)
+	return fetched{}, brokenOff{err}
 }
 
 // withMeta fills in what the delta page left empty of an item's details
@@ -502,10 +548,6 @@ func withMeta(d backup.Entry, m m365.ItemMeta) backup.Entry {
 	}
 	return d
 }
-
-type repositoryWriteError struct{ err error }
-
-func (e repositoryWriteError) Error() string { return e.err.Error() }
 
 // reusableChange reports whether a change needs no download: the item is
 // stored already, unchanged.
@@ -548,13 +590,14 @@ func (c *collection) detail(ch m365.Change) backup.Entry {
 // denied, throttling) or when --fail-fast asks for it. An item Graph can
 // never serve (m365.ItemSkipped) is skipped with its cause, --fail-fast
 // or not: no retry and no other run would read it.
-func (c *collection) itemFailed(ch m365.Change, err error) error {
-	var throttled *m365.ThrottledError
-	class, cause := m365.FaultOf(err)
-	if errors.Is(err, m365.ErrAuth) || class == m365.ResourceDenied || class == m365.ResourceUnavailable ||
-		errors.As(err, &throttled) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return graphError(err)
+func (c *collection) itemFailed(ctx context.Context, ch m365.Change, err error) error {
+	if stop := notTheItem(ctx, err); stop != nil {
+		return stop
 	}
+	if errors.Is(err, m365.ErrNotFound) && c.retrying[ch.ID] {
+		return nil // deleted since the backup that failed to read it
+	}
+	class, cause := m365.FaultOf(err)
 	reason := err.Error()
 	switch {
 	case class == m365.ItemSkipped:

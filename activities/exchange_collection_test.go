@@ -16,6 +16,7 @@ import (
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/workflows"
 )
 
@@ -193,6 +194,48 @@ func TestCollectionRecordsItemFailuresAndFailFastStops(t *testing.T) {
 		Plan: workflows.CollectionPlan{Container: m365.Container{ID: "inbox", Path: []string{"Inbox"}, Category: m365.Email}},
 	})
 	require.True(t, isType(err, workflows.ErrTypeItemFailed), "got %v", err)
+}
+
+// An item that failed for a reason that may pass is tried again by the
+// next backup, though delta does not list it again; one deleted since is
+// dropped without an error, and one Microsoft 365 never serves is not
+// asked for again.
+func TestCollectionRetriesWhatThePreviousBackupFailedToRead(t *testing.T) {
+	f := newExchangeFixture(t, 6)
+	generalException := errors.New("Graph answered 400 generalException: An unexpected error occurred.")
+	f.src.refuse = map[string]error{"item-01": generalException, "item-02": generalException}
+	full, _, err := f.run(nil, nil)
+	require.NoError(t, err)
+	require.Len(t, full.Errors, 2)
+	errs := append(full.Errors, backup.ItemError{Category: "email", Path: []string{"Inbox"}, ItemID: "item-05",
+		Reason: "flagged as malware", Cause: string(m365.CauseMalware)})
+
+	prev := previousOf(t, full)
+	prev.FailedIn = f.writeIndex(repository.BackupIndex{Errors: errs})
+	f.src.refuse = nil
+	f.src.remove("item-02")
+	f.src.resetCounts()
+	inc, _, err := f.run(prev, nil)
+	require.NoError(t, err)
+	require.Equal(t, f.truth(), f.stored(inc))
+	require.Empty(t, inc.Errors)
+	require.Equal(t, 1, f.src.fetches["item-01"])
+	require.Zero(t, f.src.fetches["item-05"])
+}
+
+// writeIndex stores a backup index as combine would.
+func (f *exchangeFixture) writeIndex(idx repository.BackupIndex) string {
+	ctx := context.Background()
+	rep, err := f.a.Repos.open(ctx, f.repo)
+	require.NoError(f.t, err)
+	defer rep.Release(ctx)
+	ctx, sess, err := rep.NewSession(ctx, "index")
+	require.NoError(f.t, err)
+	defer sess.Close(ctx)
+	id, err := sess.WriteJSON(ctx, "BACKUP-INDEX", idx)
+	require.NoError(f.t, err)
+	require.NoError(f.t, sess.Flush(ctx))
+	return id.String()
 }
 
 func TestCollectionOverQuotaIsListedWithTheSameChangeSemantics(t *testing.T) {

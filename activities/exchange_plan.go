@@ -32,6 +32,7 @@ func (a *Exchange) PlanMailboxBackup(ctx context.Context, in workflows.PlanMailb
 
 	var plan workflows.MailboxPlan
 	previous := map[string]repository.Collection{}
+	var failedIn map[string]string // category/path → index id
 	prevs, err := r.Backups(ctx, repository.BackupFilter{Tenant: in.Graph.TenantID, Service: "exchange", Resource: in.Mailbox.ID})
 	if err != nil {
 		return plan, repositoryError(err)
@@ -46,6 +47,12 @@ func (a *Exchange) PlanMailboxBackup(ctx context.Context, in workflows.PlanMailb
 		}
 		for _, c := range idx.Collections {
 			previous[c.Category+"/"+c.ContainerID] = c
+		}
+		failedIn = map[string]string{}
+		for _, ie := range idx.Errors {
+			if retriable(ie) {
+				failedIn[ie.Category+"/"+strings.Join(ie.Path, "/")] = b.IndexID
+			}
 		}
 		plan.PreviousBackupID = b.BackupID
 		break // newest first
@@ -69,7 +76,7 @@ func (a *Exchange) PlanMailboxBackup(ctx context.Context, in workflows.PlanMailb
 			if prev, ok := previous[string(cat)+"/"+c.ID]; ok {
 				p.Previous = &workflows.PreviousCollection{
 					BackupID: plan.PreviousBackupID, DirID: prev.DirID, DetailsID: prev.DetailsID, DeltaLink: prev.DeltaLink,
-					Path: prev.Path,
+					Path: prev.Path, FailedIn: failedIn[prev.Category+"/"+strings.Join(prev.Path, "/")],
 				}
 			}
 			plan.Collections = append(plan.Collections, p)

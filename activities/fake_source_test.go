@@ -28,6 +28,8 @@ type fakeMailbox struct {
 	pageSize int
 	// skipIDs are items Graph can never serve, with the cause it gives.
 	skipIDs map[string]m365.Cause
+	// refuse answers these items with an error that names no cause.
+	refuse map[string]error
 	// degradedIDs are items Graph serves only part of (an event series
 	// without its exceptions): the reader says so with the cause.
 	degradedIDs map[string]m365.Cause
@@ -165,6 +167,9 @@ func (f *fakeMailbox) FetchItem(_ context.Context, _ string, _ m365.Category, id
 	f.fetches[id]++
 	if f.failIDs[id] {
 		return nil, fmt.Errorf("%w: item %s", m365.ErrNotFound, id)
+	}
+	if err := f.refuse[id]; err != nil {
+		return nil, err
 	}
 	if cause, ok := f.skipIDs[id]; ok {
 		return nil, &m365.Fault{Class: m365.ItemSkipped, Cause: cause, Err: fmt.Errorf("get item %s: Graph answered 500", id)}

@@ -28,13 +28,18 @@ type ExchangeBackupInput struct {
 	Mailboxes  []string `json:"mailboxes"` // ids, UPNs or "*"
 	Categories []string `json:"categories,omitempty"`
 	FailFast   bool     `json:"failFast,omitempty"`
+	// Retention, when set, is applied to each backed-up mailbox's backups
+	// once they are recorded (a schedule's --keep-* policy).
+	Retention *backup.Retention `json:"retention,omitempty"`
 }
 
 // ExchangeBackupResult lists one backup per mailbox, and the users a "*"
-// selection left out because they have no mailbox to back up.
+// selection left out because they have no mailbox to back up. Retention
+// says what the request's retention policy kept and removed.
 type ExchangeBackupResult struct {
-	Backups []backup.Summary `json:"backups"`
-	LeftOut []backup.LeftOut `json:"leftOut,omitempty"`
+	Backups   []backup.Summary    `json:"backups"`
+	LeftOut   []backup.LeftOut    `json:"leftOut,omitempty"`
+	Retention []ResourceRetention `json:"retention,omitempty"`
 }
 
 // MailboxBackupInput backs up one mailbox into one backup.
@@ -72,6 +77,10 @@ type PreviousCollection struct {
 	// Path is where the container was; a different path now means it was
 	// renamed or moved.
 	Path []string `json:"path,omitempty"`
+	// FailedIn is the previous backup's index when it reports items of
+	// the container that failed for a reason that may pass: they are
+	// tried again.
+	FailedIn string `json:"failedIn,omitempty"`
 }
 
 // CollectionPlan is one unit of backup work: a container to enumerate.
