@@ -195,8 +195,9 @@ func startExportWorker(g *globals, s *session) (stop func(), queue string, err e
 	w := worker.New(c, queue, worker.Options{
 		MaxConcurrentActivityExecutionSize: 1,
 		DisableWorkflowWorker:              true,
-		// The activity opens the credentials sealed for its request.
-		Interceptors: []interceptor.WorkerInterceptor{workflows.RequestInterceptor()},
+		// The activity opens the credentials sealed for its request, and
+		// this process heartbeats while it runs.
+		Interceptors: []interceptor.WorkerInterceptor{workflows.RequestInterceptor(), activities.LivenessInterceptor(activities.LivenessEvery)},
 	})
 	x := &activities.Exporter{Repos: &activities.Repositories{Connections: conns, Sealer: s.sealer}}
 	w.RegisterActivityWithOptions(x.ExportExchange, activity.RegisterOptions{Name: workflows.ActivityExportExchange})

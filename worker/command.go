@@ -16,8 +16,10 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/corso-temporal/corso/activities"
 	"github.com/corso-temporal/corso/budget"
 	"github.com/corso-temporal/corso/codec"
+	"github.com/corso-temporal/corso/graph"
 	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/temporalclient"
 	"github.com/corso-temporal/corso/workflows"
@@ -32,6 +34,8 @@ type options struct {
 	queue    string
 	memMiB   int64
 	debug    string
+	// debugPublic lets --debug-listen bind beyond loopback.
+	debugPublic bool
 
 	graphEndpoint string
 	driveRU       int
@@ -50,15 +54,15 @@ func newCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.temporal.Address, "temporal-address", "", "Temporal frontend host:port (env TEMPORAL_ADDRESS, default "+temporalclient.DefaultAddress+")")
-	f.StringVar(&o.temporal.Namespace, "namespace", "", "Temporal namespace (env TEMPORAL_NAMESPACE, default "+temporalclient.DefaultNamespace+")")
+	o.temporal.AddFlags(f) // --temporal-address, --namespace, TLS and API key
 	f.StringVar(&o.dataDir, "data-dir", os.Getenv("CORSO_WORKER_DIR"), "folder for this worker's repository configs and caches; one per worker process (env CORSO_WORKER_DIR, default a new folder in the user cache dir)")
 	f.StringVar(&o.identity, "identity", "", "name of this worker in Temporal and in the repository (default host-pid)")
 	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&o.queue, "task-queue", workflows.TaskQueue, "task queue to poll (env CORSO_TASK_QUEUE); CLIs must use the same")
 	f.StringVar(&o.graphEndpoint, "graph-endpoint", os.Getenv("CORSO_GRAPH_ENDPOINT"), "send Microsoft Graph and sign-in traffic to this address, e.g. a simulated tenant (env CORSO_GRAPH_ENDPOINT); empty means Microsoft's cloud")
 	f.Int64Var(&o.memMiB, "memory-limit-mib", 256, "soft memory limit for the Go runtime, in MiB (0: none; GOMEMLIMIT overrides)")
-	f.StringVar(&o.debug, "debug-listen", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 (off by default)")
+	f.StringVar(&o.debug, "debug-listen", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 or :6060 (loopback; off by default)")
+	f.BoolVar(&o.debugPublic, "debug-listen-public", false, "let --debug-listen bind an address other machines can reach")
 	f.IntVar(&o.maxActs, "max-concurrent-activities", 16, "activities this worker runs at once")
 	f.BoolVar(&o.temporal.AcceptUnencrypted, "accept-unencrypted-payloads", os.Getenv("CORSO_ACCEPT_UNENCRYPTED_PAYLOADS") == "true",
 		"decode payloads that are not encrypted with CORSO_CODEC_KEY, e.g. of runs from before encryption (env CORSO_ACCEPT_UNENCRYPTED_PAYLOADS=true); off, they are refused")
@@ -85,10 +89,16 @@ func run(ctx context.Context, o options) error {
 		// limit makes the collector return them before RSS grows.
 		debug.SetMemoryLimit(o.memMiB << 20)
 	}
+	if _, err := graph.CheckEndpoint(o.graphEndpoint); err != nil {
+		return fmt.Errorf("--graph-endpoint (CORSO_GRAPH_ENDPOINT): %w", err)
+	}
 	if o.debug != "" {
+		l, err := debugListener(o.debug, o.debugPublic)
+		if err != nil {
+			return err
+		}
 		go func() {
-			// Profiles only; bind it to loopback.
-			if err := http.ListenAndServe(o.debug, nil); err != nil {
+			if err := http.Serve(l, nil); err != nil {
 				logger.Error("debug listener stopped", "error", err)
 			}
 		}()
@@ -109,6 +119,11 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer cleanup()
+	lock, err := lockDataDir(dataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 
 	sealer, err := codec.NewSealer(o.temporal.CodecKey)
 	if err != nil {
@@ -148,7 +163,7 @@ func run(ctx context.Context, o options) error {
 		MaxHeartbeatThrottleInterval: 2 * time.Second,
 		// Activities open the credentials sealed for their request: the
 		// interceptor tells them which request that is.
-		Interceptors: []interceptor.WorkerInterceptor{workflows.RequestInterceptor()},
+		Interceptors: []interceptor.WorkerInterceptor{workflows.RequestInterceptor(), activities.LivenessInterceptor(activities.LivenessEvery)},
 	})
 	driveBudget := budget.New(budget.TemporalLeaser(c, o.queue), o.temporal.Identity, o.driveRU, logger)
 	defer driveBudget.Close()

@@ -34,7 +34,9 @@ func exportActivityOptions(ctx workflow.Context, queue string) workflow.Context 
 		TaskQueue:              queue,
 		ScheduleToStartTimeout: time.Minute,
 		StartToCloseTimeout:    24 * time.Hour,
-		HeartbeatTimeout:       time.Minute,
-		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
+		// The requester's process heartbeats while it exports, however
+		// long one file takes to stream (activities.LivenessInterceptor).
+		HeartbeatTimeout: ShortHeartbeatTimeout,
+		RetryPolicy:      &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
 }

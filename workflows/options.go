@@ -24,11 +24,18 @@ func repoActivityOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// ShortHeartbeatTimeout is how soon a dead worker is noticed in a short
+// activity. Short activities send no heartbeats of their own: the worker
+// sends them while such an activity runs (activities.LivenessInterceptor),
+// so this bounds a worker's death, not the activity's length.
+const ShortHeartbeatTimeout = time.Minute
+
 // shortActivityOptions suit quick Graph or repository reads (resolve,
 // plan, list, details, delete, combine).
 func shortActivityOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    ShortHeartbeatTimeout,
 		RetryPolicy:         shortRetryPolicy(),
 	})
 }
