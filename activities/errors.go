@@ -16,6 +16,7 @@ func repositoryError(err error) error {
 	if err == nil {
 		return nil
 	}
+	err = repository.ExpiredSessionToken(err)
 	for _, m := range []struct {
 		target error
 		typ    string

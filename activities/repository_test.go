@@ -3,10 +3,13 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -95,4 +98,16 @@ func TestRepositoryActivitiesMapErrorsToNonRetryableTypes(t *testing.T) {
 func isType(err error, typ string) bool {
 	var appErr *temporal.ApplicationError
 	return errors.As(err, &appErr) && appErr.Type() == typ && appErr.NonRetryable()
+}
+
+// An S3 session token that expires while a backup writes is named, and
+// not retried: only the admin can renew it.
+func TestExpiredSessionTokenMidRunIsNamedAndFinal(t *testing.T) {
+	mid := fmt.Errorf("write pack blob: %w", minio.ErrorResponse{Code: "ExpiredToken", Message: "The provided token has expired."})
+	err := repositoryError(mid)
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.True(t, appErr.NonRetryable())
+	require.Contains(t, appErr.Message(), "S3 session token expired")
+	require.Equal(t, workflows.ErrTypeAccessDenied, appErr.Type())
 }
