@@ -148,6 +148,16 @@ func TestPathHistoriesReplay(t *testing.T) {
 	}
 	paths["fail-fast"] = append([]string{out.Workflow.WorkflowID}, childIDs(st[string(backup.StatusFailed)])...)
 
+	// The same for a drive: the first file that cannot be downloaded
+	// stops its batch and fails the user's backup.
+	sim.SetFaults(graphsim.FaultOptions{ErrorRate: 1, ErrorStatuses: []int{400}, Classes: []string{"download"}})
+	out = createRun("onedrive", "--user", userWithDrive(t, sim).UPN, "--fail-fast")
+	st = byStatus(out.Backups)
+	if len(st[string(backup.StatusFailed)]) != 1 || !strings.Contains(out.Backups[0].Error, "cannot be backed up") {
+		t.Fatalf("want the drive stopped by --fail-fast: %+v", out.Backups)
+	}
+	paths["drive-fail-fast"] = append([]string{out.Workflow.WorkflowID}, childIDs(st[string(backup.StatusFailed)])...)
+
 	// Several mailboxes failing in one request: the one an access policy
 	// hides, and those a mail folder's delta is refused to, beside the
 	// others backed up.

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/corso-temporal/corso/graphsim"
+	"github.com/corso-temporal/corso/m365/m365test"
 	"github.com/corso-temporal/corso/workflows"
 )
 
@@ -34,58 +34,8 @@ var serverAssigned = map[string]bool{
 
 // eventNotes are what a restore changes on purpose in an event: its
 // attendees are listed in the body instead of being invited again (see
-// asRestored), and the preview Exchange derives from the body follows.
+// m365test.AsRestored), and the preview Exchange derives from the body follows.
 var eventNotes = map[string]bool{"bodyPreview": true}
-
-// asRestored is an event as a restore writes it: its attendees, and each
-// exception's, listed at the end of the body, word for word as the graph
-// package's TestRestoredEventListsItsAttendees spells them out. An event
-// without attendees (every restored one) is unchanged.
-func asRestored(ev map[string]any) {
-	move := func(e map[string]any) {
-		list, _ := e["attendees"].([]any)
-		delete(e, "attendees")
-		if len(list) == 0 {
-			return
-		}
-		body, _ := e["body"].(map[string]any)
-		if body == nil {
-			body = map[string]any{"contentType": "text", "content": ""}
-		}
-		isHTML := strings.EqualFold(fmt.Sprint(body["contentType"]), "html")
-		var lines []string
-		for _, x := range list {
-			a, _ := x.(map[string]any)
-			addr, _ := a["emailAddress"].(map[string]any)
-			who := fmt.Sprint(addr["address"])
-			if n, _ := addr["name"].(string); n != "" && n != who {
-				who = n + " <" + who + ">"
-			}
-			if typ, _ := a["type"].(string); typ != "" {
-				who += " (" + typ + ")"
-			}
-			if isHTML {
-				who = html.EscapeString(who)
-			}
-			lines = append(lines, who)
-		}
-		content, _ := body["content"].(string)
-		if isHTML {
-			content += "<div><br>Attendees:<br>" + strings.Join(lines, "<br>") + "</div>"
-		} else {
-			content += "\n\nAttendees:\n" + strings.Join(lines, "\n")
-		}
-		body["content"] = content
-		e["body"] = body
-	}
-	move(ev)
-	exs, _ := ev["exceptionOccurrences"].([]any)
-	for _, x := range exs {
-		if ex, ok := x.(map[string]any); ok {
-			move(ex)
-		}
-	}
-}
 
 var occurrenceID = regexp.MustCompile(`^OID\..*\.(\d{4}-\d{2}-\d{2})$`)
 
@@ -276,7 +226,7 @@ func (c *simClient) contentHash(t *testing.T, it graphsim.StateItem) string {
 	}
 	if it.Category == "events" {
 		c.completeEvent(t, it.ResourceID, doc.(map[string]any))
-		asRestored(doc.(map[string]any))
+		m365test.AsRestored(doc.(map[string]any))
 	}
 	b, _ := json.Marshal(normalize(doc, also))
 	h := sha256.Sum256(b)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
 	"reflect"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/corso-temporal/corso/graphsim"
 	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/m365/m365test"
 )
 
 // target is a mailbox other than the source's (user 0); users 1 and 4
@@ -651,56 +651,14 @@ func TestJSONObjectKeepsValues(t *testing.T) {
 	}
 }
 
-// withoutAttendeesForTest is the stored event as a restore writes it:
-// attendees listed at the end of the body of the series and of each
-// exception, in the words TestRestoredEventListsItsAttendees spells out.
+// withoutAttendeesForTest is the stored event as a restore writes it.
 func withoutAttendeesForTest(t *testing.T, stored []byte) []byte {
 	t.Helper()
 	var ev map[string]any
 	if err := json.Unmarshal(stored, &ev); err != nil {
 		t.Fatal(err)
 	}
-	move := func(e map[string]any) {
-		list, _ := e["attendees"].([]any)
-		delete(e, "attendees")
-		if len(list) == 0 {
-			return
-		}
-		body, _ := e["body"].(map[string]any)
-		if body == nil {
-			body = map[string]any{"contentType": "text", "content": ""}
-		}
-		isHTML := strings.EqualFold(fmt.Sprint(body["contentType"]), "html")
-		var lines []string
-		for _, x := range list {
-			a := x.(map[string]any)
-			addr := a["emailAddress"].(map[string]any)
-			who := fmt.Sprint(addr["address"])
-			if n, _ := addr["name"].(string); n != "" && n != who {
-				who = n + " <" + who + ">"
-			}
-			if typ, _ := a["type"].(string); typ != "" {
-				who += " (" + typ + ")"
-			}
-			if isHTML {
-				who = html.EscapeString(who)
-			}
-			lines = append(lines, who)
-		}
-		content, _ := body["content"].(string)
-		if isHTML {
-			content += "<div><br>Attendees:<br>" + strings.Join(lines, "<br>") + "</div>"
-		} else {
-			content += "\n\nAttendees:\n" + strings.Join(lines, "\n")
-		}
-		body["content"] = content
-		e["body"] = body
-	}
-	move(ev)
-	exs, _ := ev["exceptionOccurrences"].([]any)
-	for _, x := range exs {
-		move(x.(map[string]any))
-	}
+	m365test.AsRestored(ev)
 	b, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)

@@ -225,6 +225,22 @@ var requiredPaths = []struct {
 		}
 		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
 	}},
+	{"DriveBackupWorkflow", "drive-fail-fast", func(r recording) error {
+		var in DriveBackupInput
+		if err := r.input(&in); err != nil || !in.FailFast {
+			return fmt.Errorf("not a --fail-fast request (%v)", err)
+		}
+		if failed, _ := countChildren(r.history); failed < 1 {
+			return fmt.Errorf("no drive backup failed")
+		}
+		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
+	}},
+	{"ResourceDrivesBackupWorkflow", "drive-fail-fast", func(r recording) error {
+		if n := countActivities(r.history, ActivityBackupDriveBatch, enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED); n < 1 {
+			return fmt.Errorf("no drive batch failed")
+		}
+		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED)
+	}},
 	{"DriveBudgetWorkflow", "continue-as-new", func(r recording) error {
 		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW)
 	}},
