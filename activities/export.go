@@ -1,8 +1,13 @@
 package activities
 
 import (
+	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"sync"
+
+	"go.temporal.io/sdk/activity"
 
 	"github.com/corso-temporal/corso/export"
 	"github.com/corso-temporal/corso/workflows"
@@ -12,21 +17,64 @@ import (
 // CLI runs it for its own export requests.
 type Exporter struct {
 	Repos *Repositories
+
+	// progress holds each unfinished export's exportProgress by activity,
+	// for its retries.
+	progress sync.Map
+}
+
+// exportProgress is how far the attempts of one export to a folder got:
+// the folder's names before it began, and how many files, in export
+// order, are finished. An export's attempts all run in the process that
+// asked for it (the task queue is its own), so the record is kept here,
+// exact; heartbeat details would lag behind the files by up to the
+// heartbeat throttle, and a retry would write those files again, numbered
+// beside themselves.
+type exportProgress struct {
+	mu       sync.Mutex
+	existing []string
+	done     int
 }
 
 // openSink opens where the export goes. finish(ok) completes it: a zip is
-// renamed into place only when ok, and removed otherwise.
-func openSink(in workflows.ExportInput) (export.Sink, func(ok bool) error, error) {
+// renamed into place only when ok, and removed otherwise. A folder export
+// that an earlier attempt began goes on from the files that attempt
+// finished; a zip starts again.
+func (x *Exporter) openSink(ctx context.Context, in workflows.ExportInput) (export.Sink, func(ok bool) error, error) {
 	if !in.Archive {
-		s, err := export.NewDirSink(in.Dir)
+		key := ""
+		if activity.IsActivity(ctx) {
+			info := activity.GetInfo(ctx)
+			key = info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityID
+		}
+		v, resumed := x.progress.LoadOrStore(key, &exportProgress{})
+		p := v.(*exportProgress)
+		p.mu.Lock()
+		var s *export.DirSink
+		var err error
+		if resumed {
+			s, err = export.ResumeDirSink(in.Dir, p.existing)
+		} else {
+			s, err = export.NewDirSink(in.Dir)
+		}
+		if err == nil {
+			p.existing = s.Existing()
+		}
+		p.mu.Unlock()
 		if err != nil {
+			x.progress.Delete(key)
 			return nil, nil, invalidInput(err.Error())
 		}
 		// Files are published by rename once complete; syncing each one
 		// would cost a disk flush per item for little: a crash leaves only
 		// temporary files behind, never a truncated one under its name.
 		s.NoSync = true
-		return s, func(bool) error { return s.Close() }, nil
+		return &resumingSink{DirSink: s, p: p}, func(ok bool) error {
+			if ok {
+				x.progress.Delete(key)
+			}
+			return s.Close()
+		}, nil
 	}
 	f, err := os.CreateTemp(filepath.Dir(in.Dir), "."+filepath.Base(in.Dir)+".*")
 	if err != nil {
@@ -47,3 +95,56 @@ func openSink(in workflows.ExportInput) (export.Sink, func(ok bool) error, error
 		return err
 	}, nil
 }
+
+// resumingSink passes over the files an earlier attempt finished and
+// records each file it finishes.
+type resumingSink struct {
+	*export.DirSink
+	p       *exportProgress
+	created int
+}
+
+func (r *resumingSink) Create(dir []string, name string) (io.WriteCloser, error) {
+	r.p.mu.Lock()
+	i, done := r.created, r.p.done
+	r.p.mu.Unlock()
+	r.created++
+	if i < done {
+		// The item is read and converted again, as the first time, so
+		// that the export's counts come out whole; only the file is not
+		// written twice.
+		if err := r.DirSink.Skip(dir, name); err != nil {
+			return nil, err
+		}
+		return discard{}, nil
+	}
+	w, err := r.DirSink.Create(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	return &finishing{Entry: w.(export.Entry), finished: func() {
+		r.p.mu.Lock()
+		r.p.done = i + 1
+		r.p.mu.Unlock()
+	}}, nil
+}
+
+// finishing is an exported file that records its completion.
+type finishing struct {
+	export.Entry
+	finished func()
+}
+
+func (f *finishing) Close() error {
+	err := f.Entry.Close()
+	if err == nil {
+		f.finished()
+	}
+	return err
+}
+
+// discard takes the bytes of a file written already.
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+func (discard) Close() error                { return nil }

@@ -127,6 +127,10 @@ type DirSink struct {
 	files  int
 	bytes  int64
 	closed bool
+	// existing: the root's names when the export began. resumed: the
+	// sink goes on with an export an earlier attempt began (ResumeDirSink).
+	existing []string
+	resumed  bool
 }
 
 // NewDirSink prepares root, which must exist or be creatable, and be a
@@ -163,9 +167,34 @@ func NewDirSink(root string) (*DirSink, error) {
 		return nil, fmt.Errorf("export directory %s is not writable: %w", abs, err)
 	}
 	s := &DirSink{root: abs, open: map[*dirFile]struct{}{}}
+	if ents, err := os.ReadDir(abs); err == nil {
+		for _, e := range ents {
+			s.existing = append(s.existing, e.Name())
+		}
+	}
 	s.tree = s.node(nil)
 	return s, nil
 }
+
+// ResumeDirSink goes on with an export that an earlier attempt began in
+// root and did not finish, when root held existing (DirSink.Existing of
+// that attempt's sink). Given the same Create calls in the same order, it
+// hands out the same names as that attempt did: the folders it made are
+// entered, not numbered as if they were someone else's, and the files it
+// finished are passed over with Skip. Names that were there before the
+// export stay taken.
+func ResumeDirSink(root string, existing []string) (*DirSink, error) {
+	s, err := NewDirSink(root)
+	if err != nil {
+		return nil, err
+	}
+	s.existing, s.resumed = existing, true
+	s.tree = s.node(nil)
+	return s, nil
+}
+
+// Existing lists the names the root held when the export began.
+func (s *DirSink) Existing() []string { return s.existing }
 
 // Root is the absolute path of the export directory.
 func (s *DirSink) Root() string { return s.root }
@@ -175,6 +204,17 @@ func (s *DirSink) Root() string { return s.root }
 // that turn up later.
 func (s *DirSink) node(path []string) *dirNode {
 	n := newDirNode(path)
+	if s.resumed {
+		// What is on disk now is the earlier attempt's work, which the
+		// names handed out again cover, plus the root's names from before
+		// it.
+		if len(path) == 0 {
+			for _, name := range s.existing {
+				n.names.Reserve(name)
+			}
+		}
+		return n
+	}
 	dir := s.abs(path)
 	if ents, err := os.ReadDir(dir); err == nil {
 		for _, e := range ents {
@@ -199,22 +239,11 @@ func (s *DirSink) Create(dir []string, name string) (io.WriteCloser, error) {
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
-	node, err := s.tree.walk(dir, s.node, func(c *dirNode) (bool, error) {
-		err := os.Mkdir(s.abs(c.path), 0o700)
-		if errors.Is(err, fs.ErrExist) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("export: create folder %s: %w", strings.Join(c.path, "/"), err)
-		}
-		return true, nil
-	})
+	node, final, err := s.place(dir, name)
+	s.mu.Unlock()
 	if err != nil {
-		s.mu.Unlock()
 		return nil, err
 	}
-	final := node.names.Name(name)
-	s.mu.Unlock()
 
 	f, err := os.CreateTemp(s.abs(node.path), ".corso-*.partial")
 	if err != nil {
@@ -235,6 +264,53 @@ func (s *DirSink) Create(dir []string, name string) (io.WriteCloser, error) {
 	}
 	s.open[df] = struct{}{}
 	return df, nil
+}
+
+// place makes dir's folders and reserves the file's name in it. s.mu is
+// held.
+func (s *DirSink) place(dir []string, name string) (*dirNode, string, error) {
+	node, err := s.tree.walk(dir, s.node, func(c *dirNode) (bool, error) {
+		p := s.abs(c.path)
+		err := os.Mkdir(p, 0o700)
+		if errors.Is(err, fs.ErrExist) {
+			// Someone else's, unless the earlier attempt of a resumed
+			// export made it under the name handed out again.
+			fi, serr := os.Lstat(p)
+			return s.resumed && serr == nil && fi.IsDir(), nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("export: create folder %s: %w", strings.Join(c.path, "/"), err)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return node, node.names.Name(name), nil
+}
+
+// Skip passes over a file that the earlier attempt of a resumed export
+// finished: it takes the name Create would and counts the file, without
+// writing it again. A file that attempt abandoned is not there: its name
+// is given back, as Abort did.
+func (s *DirSink) Skip(dir []string, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	node, final, err := s.place(dir, name)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Lstat(filepath.Join(s.abs(node.path), final))
+	if err != nil || !fi.Mode().IsRegular() {
+		node.names.Release(final)
+		return nil
+	}
+	s.files++
+	s.bytes += fi.Size()
+	return nil
 }
 
 // Files is the number of files written completely.

@@ -30,6 +30,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
@@ -80,6 +81,9 @@ type Config struct {
 	// DriveBudget, when set, meters drive requests in SharePoint's
 	// resource units (see DriveBudget); nil leaves them to Retry-After.
 	DriveBudget DriveBudget
+	// IdleTimeout is how long an answer may send nothing before its
+	// request is abandoned and retried (default DefaultIdleTimeout).
+	IdleTimeout time.Duration
 }
 
 const (
@@ -138,6 +142,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = defaultPageSize
 	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
 	target, err := CheckEndpoint(cfg.Endpoint)
 	if err != nil {
 		return nil, err
@@ -159,7 +166,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph: authentication provider: %w", err)
 	}
-	c.retry = graphTransport(base, target, c.stats, c.limiter, c.driveLimiter, cfg.DriveBudget)
+	c.retry = graphTransport(base, target, c.stats, c.limiter, c.driveLimiter, cfg.DriveBudget, cfg.IdleTimeout)
 	hc := &http.Client{
 		Transport: &reauth{
 			base: khttp.NewCustomTransportWithParentTransport(c.retry, c.middlewares()...),

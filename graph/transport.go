@@ -24,6 +24,7 @@ import (
 //	limiter         holds the mailbox's (or drive's) slot until the body is consumed
 //	statsTransport  counts every attempt
 //	rewrite         routes Microsoft hosts to Config.Endpoint
+//	idleTransport   cuts an answer whose body sends nothing for a while (idle.go)
 //	http.Transport
 //
 // Each attempt takes its own mailbox slot, so a request waiting out a
@@ -51,7 +52,8 @@ func tokenTransport(base http.RoundTripper, target *url.URL, st *stats) http.Rou
 }
 
 // graphTransport is the transport under kiota's middleware for Graph calls.
-func graphTransport(base http.RoundTripper, target *url.URL, st *stats, lim, drives *limiter, budget DriveBudget) *transientRetry {
+func graphTransport(base http.RoundTripper, target *url.URL, st *stats, lim, drives *limiter, budget DriveBudget, idle time.Duration) *transientRetry {
+	base = &idleTransport{base: base, idle: idle}
 	rt := &limitTransport{base: &statsTransport{base: routed(base, target), stats: st}, lim: lim, drives: drives, budget: budget}
 	return &transientRetry{base: rt, stats: st, attempts: transientAttempts, backoff: transientBackoff}
 }

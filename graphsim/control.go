@@ -269,6 +269,8 @@ type faultsWire struct {
 	ResetRate            float64  `json:"resetRate"`
 	DropRate             float64  `json:"dropRate"`
 	DropAfterBytes       int64    `json:"dropAfterBytes"`
+	StallRate            float64  `json:"stallRate"`
+	StallAfterBytes      int64    `json:"stallAfterBytes"`
 	ExpireDownloadURLs   bool     `json:"expireDownloadUrls"`
 	Classes              []string `json:"classes,omitempty"`
 }
@@ -279,7 +281,8 @@ func (w faultsWire) options() FaultOptions {
 	return FaultOptions{Seed: w.Seed, Latency: ms(w.LatencyMs), LatencyJitter: ms(w.LatencyJitterMs),
 		BandwidthBytesPerSec: w.BandwidthBytesPerSec, ErrorRate: w.ErrorRate, ErrorStatuses: w.ErrorStatuses,
 		Rate429: w.Rate429, Rate503: w.Rate503, ResetRate: w.ResetRate, DropRate: w.DropRate,
-		DropAfterBytes: w.DropAfterBytes, ExpireDownloadURLs: w.ExpireDownloadURLs, Classes: w.Classes}
+		DropAfterBytes: w.DropAfterBytes, StallRate: w.StallRate, StallAfterBytes: w.StallAfterBytes,
+		ExpireDownloadURLs: w.ExpireDownloadURLs, Classes: w.Classes}
 }
 
 func faultsToWire(o FaultOptions) faultsWire {
@@ -287,6 +290,7 @@ func faultsToWire(o FaultOptions) faultsWire {
 		LatencyJitterMs: float64(o.LatencyJitter) / float64(time.Millisecond), BandwidthBytesPerSec: o.BandwidthBytesPerSec,
 		ErrorRate: o.ErrorRate, ErrorStatuses: o.ErrorStatuses, Rate429: o.Rate429, Rate503: o.Rate503,
 		ResetRate: o.ResetRate, DropRate: o.DropRate, DropAfterBytes: o.DropAfterBytes,
+		StallRate: o.StallRate, StallAfterBytes: o.StallAfterBytes,
 		ExpireDownloadURLs: o.ExpireDownloadURLs, Classes: o.Classes}
 }
 

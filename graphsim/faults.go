@@ -35,6 +35,15 @@ type FaultOptions struct {
 	// DropAfterBytes, default half the body) by closing the connection.
 	DropRate       float64
 	DropAfterBytes int64
+	// StallRate is the fraction of bodies that stop mid-way (after
+	// StallAfterBytes, default half the body) and then send nothing more,
+	// holding the connection open until the client goes away. Downloads
+	// from OneDrive and SharePoint are reported to do this, hanging a
+	// client without a read timeout for hours
+	// (nextcloud/integration_onedrive#139; abraunegg/onedrive bounds it
+	// with a 300-second data timeout; SharePoint/sp-dev-docs#9529).
+	StallRate       float64
+	StallAfterBytes int64
 	// ExpireDownloadURLs makes every download URL answer as expired.
 	ExpireDownloadURLs bool
 	// Classes limits faults to endpoint classes with one of these prefixes
@@ -68,7 +77,7 @@ func (f *faultInjector) get() FaultOptions {
 
 func (f *faultInjector) active(o FaultOptions) bool {
 	return o.Latency > 0 || o.LatencyJitter > 0 || o.BandwidthBytesPerSec > 0 || o.ErrorRate > 0 ||
-		o.Rate429 > 0 || o.Rate503 > 0 || o.ResetRate > 0 || o.DropRate > 0
+		o.Rate429 > 0 || o.Rate503 > 0 || o.ResetRate > 0 || o.DropRate > 0 || o.StallRate > 0
 }
 
 func (f *faultInjector) downloadURLsExpired() bool { return f.get().ExpireDownloadURLs }
@@ -140,6 +149,12 @@ func (f *faultInjector) before(rq *request) bool {
 			rq.dropAfter = -1 // half of whatever the body turns out to be
 		}
 	}
+	if r.chance(o.StallRate) {
+		rq.stallAfter = o.StallAfterBytes
+		if rq.stallAfter <= 0 {
+			rq.stallAfter = -1
+		}
+	}
 	return false
 }
 
@@ -172,13 +187,17 @@ func resetConnection(w http.ResponseWriter) {
 
 var errDropped = errors.New("graphsim: body dropped by fault injection")
 
-// bodyWriter applies the bandwidth cap and mid-body drops to a response.
+// bodyWriter applies the bandwidth cap, mid-body drops and stalls to a
+// response.
 type bodyWriter struct {
 	w        io.Writer
 	flusher  http.Flusher
 	clock    Clock
 	bps      int64
 	dropAt   int64 // -1: never
+	stallAt  int64 // -1: never
+	gone     <-chan struct{}
+	stats    *stats
 	written  int64
 	dropHits bool
 }
@@ -189,6 +208,11 @@ func (b *bodyWriter) Write(p []byte) (int, error) {
 		chunk := p
 		if b.bps > 0 && int64(len(chunk)) > b.bps/20+1 {
 			chunk = chunk[:b.bps/20+1] // pace in ~50 ms slices
+		}
+		if b.stallAt >= 0 && b.written+int64(len(chunk)) > b.stallAt {
+			n, _ := b.w.Write(chunk[:b.stallAt-b.written])
+			b.written += int64(n)
+			return total + n, b.stall()
 		}
 		if b.dropAt >= 0 && b.written+int64(len(chunk)) > b.dropAt {
 			chunk = chunk[:b.dropAt-b.written]
@@ -214,19 +238,43 @@ func (b *bodyWriter) Write(p []byte) (int, error) {
 	return total, nil
 }
 
-func (f *faultInjector) writer(c *httpCtx, size int64, dropAfter int64) *bodyWriter {
+var errStalled = errors.New("graphsim: the client went away from a stalled body")
+
+// stall sends what was written and then nothing, holding the connection
+// open until the client gives up on it.
+func (b *bodyWriter) stall() error {
+	b.stats.fault("stall")
+	b.stallAt = -1
+	if b.flusher != nil {
+		b.flusher.Flush()
+	}
+	<-b.gone
+	return errStalled
+}
+
+func (f *faultInjector) writer(c *httpCtx, size int64) *bodyWriter {
 	o := f.get()
-	bw := &bodyWriter{w: c.w, clock: f.s.opts.Clock, bps: o.BandwidthBytesPerSec, dropAt: -1}
+	bw := &bodyWriter{w: c.w, clock: f.s.opts.Clock, bps: o.BandwidthBytesPerSec, dropAt: -1, stallAt: -1,
+		gone: c.r.Context().Done(), stats: f.s.stats}
 	if fl, ok := any(c.w).(http.Flusher); ok {
 		bw.flusher = fl
 	}
-	switch {
-	case dropAfter > 0:
-		bw.dropAt = min(dropAfter, max(size-1, 0))
-	case dropAfter < 0:
-		bw.dropAt = size / 2
-	}
+	bw.dropAt = faultOffset(c.dropAfter, size)
+	bw.stallAt = faultOffset(c.stallAfter, size)
 	return bw
+}
+
+// faultOffset is where in a body of size bytes a fault set to strike
+// after n bytes does: -1 never, n < 0 half-way, and never at the very end
+// so that the body is always short.
+func faultOffset(n, size int64) int64 {
+	switch {
+	case n > 0:
+		return min(n, max(size-1, 0))
+	case n < 0:
+		return size / 2
+	}
+	return -1
 }
 
 // abortIfDropped ends the response abruptly after a drop so the client sees
@@ -241,14 +289,14 @@ func (f *faultInjector) abortIfDropped(c *httpCtx, bw *bodyWriter) {
 
 // writeBody sends an in-memory body through the fault writer.
 func (f *faultInjector) writeBody(c *httpCtx, b []byte) {
-	bw := f.writer(c, int64(len(b)), c.dropAfter)
+	bw := f.writer(c, int64(len(b)))
 	_, _ = bw.Write(b)
 	f.abortIfDropped(c, bw)
 }
 
 // writeContent streams generated content through the fault writer.
 func (f *faultInjector) writeContent(c *httpCtx, ct content, off, n int64) {
-	bw := f.writer(c, n, c.dropAfter)
+	bw := f.writer(c, n)
 	_ = ct.WriteRange(bw, off, n)
 	f.abortIfDropped(c, bw)
 }

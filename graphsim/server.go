@@ -91,6 +91,7 @@ type httpCtx struct {
 	clientReqID string
 	fetched     []fetch // items whose content this request served
 	dropAfter   int64   // fault injection: cut the body after this many bytes (-1: half)
+	stallAfter  int64   // fault injection: stop sending after this many bytes (-1: half)
 }
 
 type fetch struct{ kind, id string }

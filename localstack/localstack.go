@@ -33,6 +33,10 @@ type Stack struct {
 	procs    []*exec.Cmd
 	logs     []string
 	dataDirs []string
+	// dev is the running corso-dev, started with devArgs.
+	dev      *exec.Cmd
+	devArgs  []string
+	restarts int
 }
 
 // BuildBinaries builds corso, corso-worker and corso-dev into dir, unless
@@ -75,16 +79,30 @@ func Start(binDir, dir string, extra ...string) (*Stack, error) {
 		}
 		args = append(args, flag, strconv.Itoa(p))
 	}
-	cmd, logPath, err := s.start("corso-dev", filepath.Join(binDir, "corso-dev"), append(args, extra...), nil)
-	if err != nil {
+	s.devArgs = append(args, extra...)
+	if err := s.startDev("corso-dev"); err != nil {
+		s.Stop()
 		return nil, err
 	}
-	envPath := filepath.Join(dir, "dev", "corso-dev.env")
+	return s, nil
+}
+
+// startDev runs corso-dev with the stack's arguments and waits for its env
+// file.
+func (s *Stack) startDev(logName string) error {
+	envPath := filepath.Join(s.Dir, "dev", "corso-dev.env")
+	cmd, logPath, err := s.start(logName, filepath.Join(s.BinDir, "corso-dev"), s.devArgs, nil)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.dev = cmd
+	s.mu.Unlock()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if env, err := ReadEnvFile(envPath); err == nil {
 			s.Env = env
-			return s, nil
+			return nil
 		}
 		if cmd.ProcessState != nil {
 			break
@@ -92,8 +110,26 @@ func Start(binDir, dir string, extra ...string) (*Stack, error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	b, _ := os.ReadFile(logPath)
-	s.Stop()
-	return nil, fmt.Errorf("corso-dev did not become ready:\n%s", b)
+	return fmt.Errorf("corso-dev did not become ready:\n%s", b)
+}
+
+// Restart stops corso-dev (Temporal, the Web UI, S3), leaves it down for
+// down, and starts it again on the same ports and data dir, as an operator
+// restarting the servers does. Workers keep running throughout.
+func (s *Stack) Restart(down time.Duration) error {
+	s.mu.Lock()
+	dev := s.dev
+	s.restarts++
+	logName := fmt.Sprintf("corso-dev-%d", s.restarts)
+	s.mu.Unlock()
+	Terminate(dev)
+	for deadline := time.Now().Add(15 * time.Second); dev.Process.Signal(syscall.Signal(0)) == nil && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond) // until it is reaped, and its ports and data dir lock are free
+	}
+	time.Sleep(down)
+	// corso-dev removes its env file when it stops; a killed one leaves it.
+	_ = os.Remove(filepath.Join(s.Dir, "dev", "corso-dev.env"))
+	return s.startDev(logName)
 }
 
 func (s *Stack) start(name, bin string, args, env []string) (*exec.Cmd, string, error) {
@@ -283,7 +319,7 @@ func ReadEnvFile(path string) (map[string]string, error) {
 func (s *Stack) DevPID() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.procs[0].Process.Pid
+	return s.dev.Process.Pid
 }
 
 // CPUTime is the processor time a process has used so far, user and

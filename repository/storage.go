@@ -82,7 +82,12 @@ func checkBucket(ctx context.Context, loc Location, c Credentials) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidLocation, err)
 	}
-	ok, err := cli.BucketExists(ctx, loc.Bucket)
+	var ok bool
+	err = s3Storage{loc: loc, timeout: s3OperationTimeout()}.within(ctx, "bucket check", func(ctx context.Context) error {
+		var exists error
+		ok, exists = cli.BucketExists(ctx, loc.Bucket)
+		return exists
+	})
 	if err != nil {
 		return classify(err, loc)
 	}

@@ -25,11 +25,24 @@ func DriveExportWorkflow(ctx workflow.Context, in ExportInput) (ExportResult, er
 	return res, err
 }
 
-// exportActivityOptions run the export on the requester's queue, once:
-// files already written are never overwritten, so a second attempt would
-// number its copies beside them. A failed export is reported and the admin
-// runs it again.
+// exportRetriesChange marks exports retried: before it, one attempt.
+const exportRetriesChange = "export-retries"
+
+// exportActivityOptions run the export on the requester's queue. A failed
+// attempt (Temporal unreachable past the heartbeat timeout, storage
+// trouble) is retried there: a folder export goes on from the files the
+// earlier attempt finished, and a zip starts again (activities.Exporter).
 func exportActivityOptions(ctx workflow.Context, queue string) workflow.Context {
+	retry := &temporal.RetryPolicy{MaximumAttempts: 1}
+	if workflow.GetVersion(ctx, exportRetriesChange, workflow.DefaultVersion, 1) >= 1 {
+		retry = &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			MaximumAttempts:        5,
+			NonRetryableErrorTypes: nonRetryableTypes,
+		}
+	}
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:              queue,
 		ScheduleToStartTimeout: time.Minute,
@@ -37,6 +50,6 @@ func exportActivityOptions(ctx workflow.Context, queue string) workflow.Context 
 		// The requester's process heartbeats while it exports, however
 		// long one file takes to stream (activities.LivenessInterceptor).
 		HeartbeatTimeout: ShortHeartbeatTimeout,
-		RetryPolicy:      &temporal.RetryPolicy{MaximumAttempts: 1},
+		RetryPolicy:      retry,
 	})
 }
