@@ -110,7 +110,7 @@ func (d *Drives) combineDrive(ctx context.Context, r *repository.Repository, ses
 		}
 		for _, f := range files {
 			if de, ok := tree[f.ID]; ok {
-				de.ObjectID, de.PermsID, de.StoredSize = f.ObjectID, f.PermsID, nil
+				de.ObjectID, de.PermsID, de.StoredSize, de.SHA256 = f.ObjectID, f.PermsID, nil, f.SHA256
 				if f.Size != de.Size {
 					de.StoredSize = &f.Size
 				}
@@ -151,6 +151,7 @@ func (d *Drives) combineDrive(ctx context.Context, r *repository.Repository, ses
 		details = append(details, backup.Entry{
 			ItemID: de.ID, Category: backup.FilesCategory, Path: path, Name: de.Name, Library: e.Drive.Name,
 			Size: size, ModTime: de.Modified, Created: de.Created, CreatedBy: de.CreatedBy, ModifiedBy: de.ModifiedBy,
+			SHA256: de.SHA256,
 		})
 		c.Items++
 		c.Bytes += size

@@ -81,7 +81,7 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 			// earlier backup.
 			e := &driveEntry{DriveItem: it, Skip: unreadable[it.ID]}
 			if old, ok := prev[it.ID]; ok && !it.Folder && e.Skip == "" && sameContent(old.DriveItem, it) {
-				e.ObjectID, e.StoredSize = old.ObjectID, old.StoredSize
+				e.ObjectID, e.StoredSize, e.SHA256 = old.ObjectID, old.StoredSize, old.SHA256
 			}
 			tree[it.ID] = e
 			changed[it.ID] = true

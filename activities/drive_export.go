@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -26,12 +27,13 @@ func (x *Exporter) ExportDrive(ctx context.Context, in workflows.ExportInput) (w
 	}
 	defer r.Release(ctx)
 	res.Resource = b.ResourceName
-	sink, finish, err := openSink(in)
+	sink, finish, err := x.openSink(ctx, in)
 	if err != nil {
 		return res, err
 	}
 	counts := workflows.RestoreCounts{}
-	err = exportDrives(ctx, r, sink, idx, in, &counts)
+	var failed []backup.ItemError
+	err = exportDrives(ctx, r, sink, idx, in, &counts, &failed)
 	if ferr := finish(err == nil); err == nil && ferr != nil {
 		err = invalidInput("write the export: " + ferr.Error())
 	}
@@ -39,13 +41,23 @@ func (x *Exporter) ExportDrive(ctx context.Context, in workflows.ExportInput) (w
 		return res, err
 	}
 	res.Categories = []workflows.CategoryCounts{{Category: m365.Category(backup.FilesCategory), RestoreCounts: counts}}
-	res.Files, res.Bytes = int64(sink.Files()), sink.Bytes()
+	res.Files, res.Bytes, res.Errors = int64(sink.Files()), sink.Bytes(), failed
 	return res, nil
 }
 
+// exportDrives exports the selected files. A file whose stored data is
+// lost or damaged is counted failed and named in failed; the others are
+// exported.
 func exportDrives(ctx context.Context, r *repository.Repository, sink export.Sink, idx repository.BackupIndex,
-	in workflows.ExportInput, counts *workflows.RestoreCounts,
+	in workflows.ExportInput, counts *workflows.RestoreCounts, failed *[]backup.ItemError,
 ) error {
+	fail := func(e backup.Entry, reason string) {
+		counts.Failed++
+		if len(*failed) < maxCollectionErrors {
+			*failed = append(*failed, backup.ItemError{Category: backup.FilesCategory, Path: append([]string{e.Library}, e.Path...),
+				ItemID: e.ItemID, Name: e.Name, Reason: reason})
+		}
+	}
 	for _, c := range idx.Collections {
 		if c.StateID == "" {
 			continue
@@ -69,9 +81,15 @@ func exportDrives(ctx context.Context, r *repository.Repository, sink export.Sin
 			}
 			oid, ok := objects[e.ItemID]
 			if !ok {
-				return repositoryError(fmt.Errorf("file %s is in the details but not in the drive's state", e.ItemID))
+				fail(e, "the backed-up file cannot be read: it is in the details but not in the drive's state")
+				continue
 			}
-			if err := exportFile(ctx, r, sink, dir, e.Name, oid); err != nil {
+			err := exportFile(ctx, r, sink, dir, e.Name, oid)
+			if errors.Is(err, repository.ErrUnreadable) {
+				fail(e, "the backed-up file cannot be read: "+err.Error())
+				continue
+			}
+			if err != nil {
 				return err
 			}
 			counts.Restored++
@@ -96,18 +114,30 @@ func driveObjects(ctx context.Context, r *repository.Repository, stateID string)
 	return out, nil
 }
 
+// exportFile writes one file. Its stored data lost or damaged comes back
+// as repository.ErrUnreadable, with nothing left in the export.
 func exportFile(ctx context.Context, r *repository.Repository, sink export.Sink, dir []string, name, oid string) error {
-	rd, err := r.OpenItem(ctx, oid)
-	if err != nil {
+	stored, err := r.OpenItem(ctx, oid)
+	switch {
+	case errors.Is(err, repository.ErrUnreadable):
+		return err
+	case err != nil:
 		return repositoryError(err)
 	}
-	defer rd.Close()
+	defer stored.Close()
 	w, err := sink.Create(dir, name)
 	if err != nil {
 		return invalidInput("write the export: " + err.Error())
 	}
+	rd := &sourceReader{r: stored}
 	if _, err := io.Copy(w, rd); err != nil {
 		_ = export.Abort(w)
+		switch {
+		case errors.Is(rd.err, repository.ErrUnreadable):
+			return rd.err
+		case rd.err != nil:
+			return repositoryError(rd.err)
+		}
 		return invalidInput("write the export: " + err.Error())
 	}
 	if err := w.Close(); err != nil {

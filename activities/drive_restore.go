@@ -229,12 +229,7 @@ func (d *Drives) RestoreDriveBatch(ctx context.Context, in workflows.RestoreDriv
 		}
 	}
 	dr := &driveRestore{in: in, tgt: tgt, repo: r, stored: stored}
-	defer keepAlive(ctx, keepAliveEvery, func() {
-		dr.mu.Lock()
-		counts := dr.res.RestoreCounts
-		dr.mu.Unlock()
-		heartbeat(ctx, counts)
-	})()
+	defer keepAlive(ctx, keepAliveEvery, func() { heartbeat(ctx, dr.counts()) })()
 	for _, f := range in.Batch.Folders {
 		files := byFolder[strings.Join(f.Path, "/")]
 		sort.Slice(files, func(i, j int) bool { return files[i].ItemID < files[j].ItemID })
@@ -253,6 +248,12 @@ type driveRestore struct {
 
 	mu  sync.Mutex
 	res workflows.RestoreCollectionResult
+}
+
+func (dr *driveRestore) counts() workflows.RestoreCounts {
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	return dr.res.RestoreCounts
 }
 
 // folder restores one folder's files, Concurrency at a time.
@@ -302,7 +303,7 @@ func restoredBefore(ours *[]m365.DriveItem, e *driveEntry) bool {
 func (dr *driveRestore) file(ctx context.Context, f workflows.DriveRestoreFolder, e backup.Entry, existing map[string]m365.DriveItem, ours *[]m365.DriveItem) error {
 	st, ok := dr.stored[e.ItemID]
 	if !ok || st.ObjectID == "" {
-		return repositoryError(fmt.Errorf("file %s is in the details but not in the drive's state", e.ItemID))
+		return dr.itemFailed(e, "the backed-up file cannot be read: it is in the details but not in the drive's state")
 	}
 	conflict := m365.ConflictFail
 	dr.mu.Lock()
@@ -327,12 +328,23 @@ func (dr *driveRestore) file(ctx context.Context, f workflows.DriveRestoreFolder
 	dr.mu.Unlock()
 
 	rd, err := dr.repo.OpenItem(ctx, st.ObjectID)
-	if err != nil {
+	switch {
+	case errors.Is(err, repository.ErrUnreadable):
+		// Its data is lost from the repository: this file fails, the
+		// others are restored.
+		return dr.itemFailed(e, "the backed-up file cannot be read: "+err.Error())
+	case err != nil:
 		return repositoryError(err)
 	}
-	item, err := dr.tgt.UploadFile(ctx, dr.in.Batch.DriveID, f.TargetID, e.Name, e.Size, e.ModTime, rd, conflict)
+	src := &sourceReader{r: rd, tick: func() { heartbeat(ctx, dr.counts()) }}
+	item, err := dr.tgt.UploadFile(ctx, dr.in.Batch.DriveID, f.TargetID, e.Name, e.Size, e.ModTime, src, conflict)
 	rd.Close()
 	switch {
+	case errors.Is(src.err, repository.ErrUnreadable):
+		// Damage found while streaming: the upload never completed.
+		return dr.itemFailed(e, "the backed-up file cannot be read: "+src.err.Error())
+	case src.err != nil:
+		return repositoryError(src.err)
 	case errors.Is(err, m365.ErrNameConflict):
 		// Created meanwhile by someone else: a collision after all.
 		dr.mu.Lock()
@@ -346,10 +358,15 @@ func (dr *driveRestore) file(ctx context.Context, f workflows.DriveRestoreFolder
 	}
 	if !dr.in.NoPermissions && st.PermsID != "" {
 		var perms jsonBytes
-		if err := dr.repo.ReadJSON(ctx, st.PermsID, &perms); err != nil {
+		err := dr.repo.ReadJSON(ctx, st.PermsID, &perms)
+		switch {
+		case errors.Is(err, repository.ErrUnreadable):
+			err = fmt.Errorf("%w: the backed-up permissions cannot be read: %v", m365.ErrUnrestorable, err)
+		case err != nil:
 			return repositoryError(err)
+		default:
+			err = dr.tgt.RestorePermissions(ctx, dr.in.Batch.DriveID, item.ID, perms)
 		}
-		err := dr.tgt.RestorePermissions(ctx, dr.in.Batch.DriveID, item.ID, perms)
 		switch {
 		case errors.Is(err, m365.ErrUnrestorable):
 			if ferr := dr.itemFailed(e, "permissions: "+err.Error()); ferr != nil {
@@ -380,7 +397,7 @@ func (j *jsonBytes) UnmarshalJSON(b []byte) error {
 }
 
 func (dr *driveRestore) itemFailed(e backup.Entry, reason string) error {
-	ie := backup.ItemError{Category: backup.FilesCategory, Path: append([]string{e.Library}, e.Path...), ItemID: e.ItemID, Reason: e.Name + ": " + reason}
+	ie := backup.ItemError{Category: backup.FilesCategory, Path: append([]string{e.Library}, e.Path...), ItemID: e.ItemID, Name: e.Name, Reason: e.Name + ": " + reason}
 	if dr.in.FailFast {
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("file %s in %s cannot be restored: %s", e.Name, strings.Join(ie.Path, "/"), reason),

@@ -19,6 +19,9 @@ type driveEntry struct {
 	// file was kept as served). Size stays the listing's, which the next
 	// enumeration compares.
 	StoredSize *int64 `json:"storedSize,omitempty"`
+	// SHA256 is the hex SHA-256 of the stored bytes, which details
+	// record; files stored before it was recorded lack it.
+	SHA256 string `json:"sha256,omitempty"`
 	// Why the file is not downloaded: flagged by the listing (malware),
 	// or, in a backup's state, refused for good by an earlier download;
 	// a change to the file lists it afresh.
@@ -44,6 +47,7 @@ type driveFileResult struct {
 	ObjectID string            `json:"objectID"`
 	PermsID  string            `json:"permsID,omitempty"`
 	Size     int64             `json:"size"`
+	SHA256   string            `json:"sha256,omitempty"`
 	Warning  *backup.ItemError `json:"warning,omitempty"`
 }
 

@@ -32,6 +32,10 @@ func repositoryError(err error) error {
 			return temporal.NewNonRetryableApplicationError(err.Error(), m.typ, nil)
 		}
 	}
+	if errors.Is(err, repository.ErrUnreadable) {
+		return temporal.NewNonRetryableApplicationError(err.Error()+
+			" (run `corso backup verify` to list what it affects)", workflows.ErrTypeDataUnreadable, nil)
+	}
 	if errors.Is(err, repository.ErrUnreachable) {
 		return temporal.NewApplicationError(err.Error(), workflows.ErrTypeStorageUnreachable)
 	}

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -30,7 +31,7 @@ func (x *Exporter) ExportExchange(ctx context.Context, in workflows.ExportInput)
 	defer r.Release(ctx)
 	res.Resource = b.ResourceName
 
-	sink, finish, err := openSink(in)
+	sink, finish, err := x.openSink(ctx, in)
 	if err != nil {
 		return res, err
 	}
@@ -65,17 +66,26 @@ func (ex *exchangeExport) run(ctx context.Context, idx repository.BackupIndex, s
 		if err != nil {
 			return err
 		}
-		var dirObjects map[string]string
+		var (
+			dirObjects map[string]string
+			dirErr     error
+		)
 		for _, e := range entries {
 			if !sel.Matches(e) {
 				continue
 			}
-			if dirObjects == nil {
-				if dirObjects, err = ex.dir(ctx, c.DirID); err != nil {
-					return err
+			if dirObjects == nil && dirErr == nil {
+				dirObjects, dirErr = ex.dir(ctx, c.DirID)
+				if dirErr != nil && !errors.Is(dirErr, repository.ErrUnreadable) {
+					return repositoryError(fmt.Errorf("read backed-up folder: %w", dirErr))
 				}
 			}
 			heartbeat(ctx)
+			if dirErr != nil {
+				// The folder's listing is lost: its items fail, named.
+				ex.failed(cat, c.Path, e, "the backed-up folder cannot be read: "+dirErr.Error())
+				continue
+			}
 			if err := ex.item(ctx, cat, c.Path, e, dirObjects[entryName(e.ItemID)]); err != nil {
 				return err
 			}
@@ -87,7 +97,7 @@ func (ex *exchangeExport) run(ctx context.Context, idx repository.BackupIndex, s
 func (ex *exchangeExport) dir(ctx context.Context, dirID string) (map[string]string, error) {
 	dir, err := ex.repo.ReadDir(ctx, dirID)
 	if err != nil {
-		return nil, repositoryError(fmt.Errorf("read backed-up folder: %w", err))
+		return nil, err
 	}
 	m := make(map[string]string, len(dir))
 	for _, e := range dir {
@@ -96,22 +106,42 @@ func (ex *exchangeExport) dir(ctx context.Context, dirID string) (map[string]str
 	return m, nil
 }
 
-// item writes one item's file. An item whose stored form cannot be
-// converted is reported, not fatal; storage and disk errors are.
-func (ex *exchangeExport) item(ctx context.Context, cat m365.Category, path []string, e backup.Entry, oid string) error {
+func (ex *exchangeExport) countsOf(cat m365.Category) *workflows.RestoreCounts {
 	c := ex.counts[cat]
 	if c == nil {
 		c = &workflows.RestoreCounts{}
 		ex.counts[cat] = c
 	}
-	if oid == "" {
-		return repositoryError(fmt.Errorf("item %s is in the details but not in the backed-up folder", e.ItemID))
+	return c
+}
+
+// failed records an item that is not exported.
+func (ex *exchangeExport) failed(cat m365.Category, path []string, e backup.Entry, reason string) {
+	ex.countsOf(cat).Failed++
+	if len(ex.errors) < maxCollectionErrors {
+		ex.errors = append(ex.errors, backup.ItemError{Category: string(cat), Path: path, ItemID: e.ItemID, Name: itemName(e), Reason: reason})
 	}
-	rd, err := ex.repo.OpenItem(ctx, oid)
-	if err != nil {
+}
+
+// item writes one item's file. An item whose stored form cannot be
+// converted, or whose stored data is lost or damaged, is reported, not
+// fatal; other storage errors and disk errors are.
+func (ex *exchangeExport) item(ctx context.Context, cat m365.Category, path []string, e backup.Entry, oid string) error {
+	c := ex.countsOf(cat)
+	if oid == "" {
+		ex.failed(cat, path, e, "the backed-up item cannot be read: it is in the details but not in the backed-up folder")
+		return nil
+	}
+	stored, err := ex.repo.OpenItem(ctx, oid)
+	switch {
+	case errors.Is(err, repository.ErrUnreadable):
+		ex.failed(cat, path, e, "the backed-up item cannot be read: "+err.Error())
+		return nil
+	case err != nil:
 		return repositoryError(err)
 	}
-	defer rd.Close()
+	defer stored.Close()
+	rd := &sourceReader{r: stored}
 
 	title := e.Subject
 	if cat == m365.Contacts {
@@ -123,17 +153,21 @@ func (ex *exchangeExport) item(ctx context.Context, cat m365.Category, path []st
 		return invalidInput("write the export: " + err.Error())
 	}
 	n, convErr, ioErr := writeItem(w, cat, rd)
-	if ioErr != nil || convErr != nil {
+	if ioErr != nil || convErr != nil || rd.err != nil {
 		export.Abort(w)
 	} else if err := w.Close(); err != nil {
 		ioErr = err
 	}
 	switch {
+	case errors.Is(rd.err, repository.ErrUnreadable):
+		ex.failed(cat, path, e, "the backed-up item cannot be read: "+rd.err.Error())
+		return nil
+	case rd.err != nil:
+		return repositoryError(rd.err)
 	case ioErr != nil:
 		return invalidInput("write the export: " + ioErr.Error())
 	case convErr != nil:
-		c.Failed++
-		ex.errors = append(ex.errors, backup.ItemError{Category: string(cat), Path: path, ItemID: e.ItemID, Reason: convErr.Error()})
+		ex.failed(cat, path, e, convErr.Error())
 		return nil
 	}
 	c.Restored++

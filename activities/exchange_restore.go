@@ -175,9 +175,9 @@ func (a *Exchange) RestoreCollection(ctx context.Context, in workflows.RestoreCo
 	if err != nil {
 		return res, err
 	}
-	dir, err := r.ReadDir(ctx, in.Plan.DirID)
-	if err != nil {
-		return res, repositoryError(fmt.Errorf("read backed-up folder: %w", err))
+	dir, dirErr := r.ReadDir(ctx, in.Plan.DirID)
+	if dirErr != nil && !errors.Is(dirErr, repository.ErrUnreadable) {
+		return res, repositoryError(fmt.Errorf("read backed-up folder: %w", dirErr))
 	}
 	objects := make(map[string]string, len(dir))
 	for _, e := range dir {
@@ -196,7 +196,7 @@ func (a *Exchange) RestoreCollection(ctx context.Context, in workflows.RestoreCo
 		return res, graphError(fmt.Errorf("list %s: %w", strings.Join(in.Plan.TargetPath, "/"), err))
 	}
 	rc := &collectionRestore{
-		in: in, tgt: tgt, repo: r, objects: objects,
+		in: in, tgt: tgt, repo: r, objects: objects, dirErr: dirErr,
 		ours: map[string]int{}, theirs: map[string][]string{},
 	}
 	before, err := existingBefore(ctx, r, in.Plan.ExistingID)
@@ -225,6 +225,8 @@ type collectionRestore struct {
 	tgt     MailboxTarget
 	repo    *repository.Repository
 	objects map[string]string // kopia object of each backed-up item
+	// dirErr: the backed-up folder's listing is lost, so is every item.
+	dirErr error
 
 	mu     sync.Mutex
 	ours   map[string]int      // keys of items this restore already wrote
@@ -241,8 +243,13 @@ func (rc *collectionRestore) run(ctx context.Context, todo []backup.Entry) error
 func (rc *collectionRestore) restore(ctx context.Context, e backup.Entry) error {
 	cat, mailbox := rc.in.Plan.Category, rc.in.MailboxID
 	raw, err := rc.read(ctx, e.ItemID)
-	if err != nil {
-		return err
+	switch {
+	case errors.Is(err, repository.ErrUnreadable):
+		// Its data is lost from the repository: this item fails, the
+		// others are restored.
+		return rc.itemFailed(e, "the backed-up item cannot be read: "+err.Error())
+	case err != nil:
+		return repositoryError(err)
 	}
 	key, err := m365.StoredItemKey(cat, raw)
 	if err != nil {
@@ -295,19 +302,24 @@ func (rc *collectionRestore) restore(ctx context.Context, e backup.Entry) error 
 	return nil
 }
 
+// read reads an item's stored bytes; lost or damaged data is
+// repository.ErrUnreadable.
 func (rc *collectionRestore) read(ctx context.Context, itemID string) ([]byte, error) {
+	if rc.dirErr != nil {
+		return nil, fmt.Errorf("the backed-up folder: %w", rc.dirErr)
+	}
 	oid, ok := rc.objects[entryName(itemID)]
 	if !ok {
-		return nil, repositoryError(fmt.Errorf("item %s is in the details but not in the backed-up folder", itemID))
+		return nil, fmt.Errorf("%w: item %s is in the details but not in the backed-up folder", repository.ErrUnreadable, itemID)
 	}
 	rd, err := rc.repo.OpenItem(ctx, oid)
 	if err != nil {
-		return nil, repositoryError(err)
+		return nil, err
 	}
 	defer rd.Close()
 	raw, err := io.ReadAll(rd)
 	if err != nil {
-		return nil, repositoryError(fmt.Errorf("read item %s: %w", itemID, err))
+		return nil, fmt.Errorf("read item %s: %w", itemID, err)
 	}
 	return raw, nil
 }
@@ -315,7 +327,7 @@ func (rc *collectionRestore) read(ctx context.Context, itemID string) ([]byte, e
 // itemFailed records an item that cannot be restored; with --fail-fast it
 // ends the restore.
 func (rc *collectionRestore) itemFailed(e backup.Entry, reason string) error {
-	ie := backup.ItemError{Category: string(rc.in.Plan.Category), Path: rc.in.Plan.Path, ItemID: e.ItemID, Reason: reason}
+	ie := backup.ItemError{Category: string(rc.in.Plan.Category), Path: rc.in.Plan.Path, ItemID: e.ItemID, Name: itemName(e), Reason: reason}
 	if rc.in.FailFast {
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("%s item %s in %s cannot be restored: %s", ie.Category, ie.ItemID, strings.Join(ie.Path, "/"), reason),

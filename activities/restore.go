@@ -54,3 +54,15 @@ func existingBefore(ctx context.Context, r *repository.Repository, id string) (m
 	}
 	return out, nil
 }
+
+// itemName is how an admin knows an item: a file's name, a message's or
+// event's subject, a contact's name.
+func itemName(e backup.Entry) string {
+	switch {
+	case e.Name != "":
+		return e.Name
+	case e.Subject != "":
+		return e.Subject
+	}
+	return e.DisplayName
+}

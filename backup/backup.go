@@ -41,6 +41,10 @@ type Entry struct {
 	Created    time.Time `json:"created,omitzero"`
 	CreatedBy  string    `json:"createdBy,omitempty"`
 	ModifiedBy string    `json:"modifiedBy,omitempty"`
+	// SHA256 is the hex SHA-256 of the item's stored bytes, recorded when
+	// they were backed up; `backup verify --read-data` compares it with
+	// what it reads back. Backups made before it was recorded lack it.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // ItemError is an item that could not be backed up; the backup still

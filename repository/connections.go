@@ -143,10 +143,24 @@ func (c *Connections) Open(ctx context.Context, loc Location, creds Credentials)
 // cache of its own: maintenance runs as the repository's one maintenance
 // owner on whichever worker it is scheduled.
 func (c *Connections) OpenAs(ctx context.Context, loc Location, creds Credentials, id Identity) (*Repository, error) {
+	return c.open(ctx, loc, creds, id, true)
+}
+
+// OpenUncached is Open with a handle of its own that caches no content:
+// every read goes to storage, so verifying a backup reads what storage
+// holds, not what this worker read before.
+func (c *Connections) OpenUncached(ctx context.Context, loc Location, creds Credentials) (*Repository, error) {
+	return c.open(ctx, loc, creds, Identity{Username: c.opts.Username, Hostname: c.opts.Hostname}, false)
+}
+
+func (c *Connections) open(ctx context.Context, loc Location, creds Credentials, id Identity, cached bool) (*Repository, error) {
 	key := loc.key()
 	if id != (Identity{Username: c.opts.Username, Hostname: c.opts.Hostname}) {
 		sum := sha256.Sum256([]byte(id.Username + "@" + id.Hostname))
 		key += "-" + hex.EncodeToString(sum[:6])
+	}
+	if !cached {
+		key += "-uncached"
 	}
 	fp := c.fingerprint(creds)
 
@@ -169,7 +183,7 @@ func (c *Connections) OpenAs(ctx context.Context, loc Location, creds Credential
 		return c.acquire(h, loc), nil
 	}
 
-	rep, formatBlob, err := c.connect(ctx, loc, creds, fp, key, id)
+	rep, formatBlob, err := c.connect(ctx, loc, creds, fp, key, id, cached)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +242,9 @@ func (b *blobBuffer) Length() int { return b.Len() }
 // connect writes this process's kopia config for the repository (its own
 // file and cache, as kopia requires per writer) and opens it. It returns
 // the format blob as read before opening, so a change after is noticed.
-func (c *Connections) connect(ctx context.Context, loc Location, creds Credentials, fp, key string, id Identity) (repo.DirectRepository, []byte, error) {
+// Without cached, kopia keeps no cache directory: contents are read from
+// storage every time.
+func (c *Connections) connect(ctx context.Context, loc Location, creds Credentials, fp, key string, id Identity, cached bool) (repo.DirectRepository, []byte, error) {
 	// kopia opens the storage again from the config it writes: the S3
 	// keys reach it through the context, never through that file.
 	ctx = withS3Credentials(ctx, creds)
@@ -248,16 +264,20 @@ func (c *Connections) connect(ctx context.Context, loc Location, creds Credentia
 	}
 	cfg := filepath.Join(dir, "repository.config")
 	_ = repo.Disconnect(ctx, cfg) // a leftover from a crashed run
+	caching := content.CachingOptions{
+		CacheDirectory:         filepath.Join(dir, "cache"),
+		ContentCacheSizeBytes:  c.opts.ContentCacheBytes,
+		MetadataCacheSizeBytes: c.opts.MetadataCacheBytes,
+	}
+	if !cached {
+		caching = content.CachingOptions{}
+	}
 	err = repo.Connect(ctx, cfg, st, creds.Passphrase, &repo.ConnectOptions{
 		ClientOptions: repo.ClientOptions{
 			Hostname: id.Hostname,
 			Username: id.Username,
 		},
-		CachingOptions: content.CachingOptions{
-			CacheDirectory:         filepath.Join(dir, "cache"),
-			ContentCacheSizeBytes:  c.opts.ContentCacheBytes,
-			MetadataCacheSizeBytes: c.opts.MetadataCacheBytes,
-		},
+		CachingOptions: caching,
 	})
 	if err != nil {
 		return nil, nil, classify(err, loc)

@@ -2,6 +2,8 @@ package repository
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,19 +55,28 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 // entry. Identical bytes are stored once (kopia deduplicates), so writing
 // an item again after a retry costs no space.
 func (s *Session) WriteItem(ctx context.Context, name string, modTime time.Time, body io.Reader) (*snapshot.DirEntry, error) {
+	de, _, err := s.WriteItemSum(ctx, name, modTime, body)
+	return de, err
+}
+
+// WriteItemSum is WriteItem that also returns the hex SHA-256 of the
+// item's bytes, which details record so that `backup verify --read-data`
+// can tell the bytes read back are the bytes backed up.
+func (s *Session) WriteItemSum(ctx context.Context, name string, modTime time.Time, body io.Reader) (*snapshot.DirEntry, string, error) {
 	ow := s.w.NewObjectWriter(ctx, object.WriterOptions{Description: "ITEM", Compressor: Compressor, MetadataCompressor: Compressor})
 	defer ow.Close() //nolint:errcheck
+	sum := sha256.New()
 	buf := copyBuffers.Get().(*[]byte)
-	n, err := io.CopyBuffer(ow, body, *buf)
+	n, err := io.CopyBuffer(io.MultiWriter(ow, sum), body, *buf)
 	copyBuffers.Put(buf)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	oid, err := ow.Result()
 	if err != nil {
-		return nil, fmt.Errorf("store item %s: %w", name, err)
+		return nil, "", fmt.Errorf("store item %s: %w", name, err)
 	}
-	return ItemEntry(name, oid, n, modTime), nil
+	return ItemEntry(name, oid, n, modTime), hex.EncodeToString(sum.Sum(nil)), nil
 }
 
 // ItemEntry is the directory entry of a stored item, for items kept from
@@ -110,9 +121,15 @@ func (s *Session) WriteDir(ctx context.Context, relPath, name string, entries []
 	}, nil
 }
 
+// metadataPrefix puts records (indexes, details, states, checkpoints) in
+// kopia's metadata packs, as directories are, apart from item data: a lost
+// or damaged data pack then loses items, never the records that name
+// them, and kopia caches records apart.
+const metadataPrefix content.IDPrefix = "k"
+
 // WriteJSON stores v as a compressed JSON object.
 func (s *Session) WriteJSON(ctx context.Context, description string, v any) (object.ID, error) {
-	ow := s.w.NewObjectWriter(ctx, object.WriterOptions{Description: description, Compressor: Compressor, MetadataCompressor: Compressor})
+	ow := s.w.NewObjectWriter(ctx, object.WriterOptions{Description: description, Prefix: metadataPrefix, Compressor: Compressor, MetadataCompressor: Compressor})
 	defer ow.Close() //nolint:errcheck
 	if err := json.NewEncoder(ow).Encode(v); err != nil {
 		return object.EmptyID, fmt.Errorf("write %s: %w", description, err)
@@ -132,8 +149,8 @@ func (r *Repository) ReadJSON(ctx context.Context, id string, v any) error {
 		return err
 	}
 	defer rd.Close()
-	if err := json.NewDecoder(rd).Decode(v); err != nil {
-		return fmt.Errorf("read object %s: %w", id, err)
+	if err := json.NewDecoder(checkedReader{rd}).Decode(v); err != nil {
+		return unreadable(fmt.Errorf("read object %s: %w", id, err))
 	}
 	return nil
 }
@@ -147,11 +164,17 @@ func (r *Repository) ReadDir(ctx context.Context, id string) ([]*snapshot.DirEnt
 	return dm.Entries, nil
 }
 
-// OpenItem streams a stored item.
+// OpenItem streams a stored item. Data missing or damaged, found when
+// opening or while reading, is ErrUnreadable.
 func (r *Repository) OpenItem(ctx context.Context, id string) (io.ReadCloser, error) {
-	return r.openObject(ctx, id)
+	rd, err := r.openObject(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return checkedReader{rd}, nil
 }
 
+// openObject opens an object; data missing or damaged is ErrUnreadable.
 func (r *Repository) openObject(ctx context.Context, id string) (object.Reader, error) {
 	oid, err := object.ParseID(id)
 	if err != nil {
@@ -167,7 +190,7 @@ func (r *Repository) openObject(ctx context.Context, id string) (object.Reader, 
 		rd, err = r.OpenObject(ctx, oid)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open object %s: %w", id, err)
+		return nil, unreadable(fmt.Errorf("open object %s: %w", id, err))
 	}
 	return rd, nil
 }

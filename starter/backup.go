@@ -21,14 +21,17 @@ func newBackupCommand(g *globals) *cobra.Command {
 	del.AddCommand(newBackupDeleteCommand(g, "exchange"))
 	prune := &cobra.Command{Use: "prune", Short: "Delete the backups a retention policy does not keep"}
 	prune.AddCommand(newBackupPruneCommand(g, "exchange"))
+	verify := &cobra.Command{Use: "verify", Short: "Check that a backup can be read back, and optionally restore a sample"}
+	verify.AddCommand(newBackupVerifyCommand(g, "exchange"))
 	for _, service := range []string{m365.OneDrive, m365.SharePoint} {
 		create.AddCommand(newBackupCreateDriveCommand(g, service))
 		list.AddCommand(newBackupListCommand(g, service))
 		details.AddCommand(newBackupDetailsDriveCommand(g, service))
 		del.AddCommand(newBackupDeleteCommand(g, service))
 		prune.AddCommand(newBackupPruneCommand(g, service))
+		verify.AddCommand(newBackupVerifyCommand(g, service))
 	}
-	cmd.AddCommand(create, list, details, del, prune, newBackupScheduleCommand(g))
+	cmd.AddCommand(create, list, details, del, prune, verify, newBackupScheduleCommand(g))
 	return cmd
 }
 

@@ -15,7 +15,7 @@ import (
 // The expiry only has to outlast the request's run, retries included:
 // repository, list and delete requests finish within minutes, and their
 // activities give up within a few hours, so a day is ample. A backup,
-// restore or export of a large tenant can run for days: a first drive
+// restore, export or verify of a large tenant can run for days: a first drive
 // backup at the smallest tenants' SharePoint budget (1,250 resource units
 // a minute) moves about 1.8 million files a day, so ten million files take
 // close to a week, and a mailbox fleet in the tens of thousands is no
@@ -31,6 +31,7 @@ var defaultCredentialsTTL = map[string]time.Duration{
 	workflows.PurposeBackup:     30 * 24 * time.Hour,
 	workflows.PurposeRestore:    30 * 24 * time.Hour,
 	workflows.PurposeExport:     30 * 24 * time.Hour,
+	workflows.PurposeVerify:     30 * 24 * time.Hour,
 }
 
 // binding is what the secrets of the request with workflow id id, running

@@ -12,6 +12,10 @@ const (
 	// ErrTypeCredentialsRefused: sealed credentials from another request,
 	// for another purpose, or expired; always marked non-retryable.
 	ErrTypeCredentialsRefused = "CredentialsRefused"
+	// ErrTypeDataUnreadable: data the request needs is missing from the
+	// repository's storage or damaged; always marked non-retryable. Items
+	// whose own data it is fail alone instead (restore, export, verify).
+	ErrTypeDataUnreadable = "DataUnreadable"
 )
 
 // nonRetryableTypes are never retried, whatever the activity marked.

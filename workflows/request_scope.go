@@ -25,6 +25,9 @@ const (
 	// PurposePassphrase: repo update-passphrase, apart from other repo
 	// requests since it replaces the secret itself.
 	PurposePassphrase = "update-passphrase"
+	// PurposeVerify: backup verify, whose drill restores into the tenant
+	// and deletes what it restored.
+	PurposeVerify = "verify"
 )
 
 // purposes maps each workflow the CLI submits (a request's root) to its
@@ -44,6 +47,7 @@ var purposes = map[string]string{
 	workflowName(DriveRestoreWorkflow):    PurposeRestore,
 	workflowName(ExchangeExportWorkflow):  PurposeExport,
 	workflowName(DriveExportWorkflow):     PurposeExport,
+	workflowName(VerifyBackupWorkflow):    PurposeVerify,
 }
 
 // PurposeOf returns the purpose of a request whose root workflow is wf (a
