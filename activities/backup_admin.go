@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -28,8 +29,22 @@ func (a *Repositories) ListBackups(ctx context.Context, in workflows.BackupListI
 	if in.BackupID != "" && len(bs) == 0 {
 		return workflows.BackupListResult{}, backupNotFound(in.BackupID)
 	}
-	res := workflows.BackupListResult{Backups: make([]backup.Summary, 0, len(bs))}
-	for _, b := range bs {
+	if len(in.Resources) > 0 {
+		wanted := make(map[string]bool, len(in.Resources))
+		for _, r := range in.Resources {
+			wanted[r] = true
+		}
+		bs = slices.DeleteFunc(bs, func(b repository.Backup) bool { return !wanted[b.Resource] })
+	}
+	if in.Offset < 0 || in.Limit < 0 {
+		return workflows.BackupListResult{}, invalidInput("a page of backups starts at 0 and holds 0 or more")
+	}
+	page := bs[min(in.Offset, len(bs)):]
+	if in.Limit > 0 {
+		page = page[:min(in.Limit, len(page))]
+	}
+	res := workflows.BackupListResult{Backups: make([]backup.Summary, 0, len(page)), Total: len(bs)}
+	for _, b := range page {
 		res.Backups = append(res.Backups, b.Summary)
 	}
 	return res, nil

@@ -75,6 +75,17 @@ func (d *Drives) ResolveDrives(ctx context.Context, in workflows.ResolveDrivesIn
 	return out, nil
 }
 
+// ResolveDriveList turns the --user or --site selectors into drives and
+// stores them in the repository, one backup per owner, for the request to
+// read a page at a time.
+func (d *Drives) ResolveDriveList(ctx context.Context, in workflows.ResolveDrivesInput) (workflows.ResourceList, error) {
+	resolved, err := d.ResolveDrives(ctx, in)
+	if err != nil {
+		return workflows.ResourceList{}, err
+	}
+	return d.Repos.storeResources(ctx, in.Repo, workflows.DriveResources(resolved))
+}
+
 // nothingToBackUp fails a resolution that found no drive at all, naming a
 // few of the resources left out.
 func nothingToBackUp(selectors []string, none []backup.LeftOut) error {

@@ -45,3 +45,14 @@ func (a *Exchange) ResolveMailboxes(ctx context.Context, in workflows.ResolveMai
 	}
 	return nil, temporal.NewNonRetryableApplicationError("no mailbox matches "+strings.Join(in.Selectors, ", "), workflows.ErrTypeUnknownMailbox, nil)
 }
+
+// ResolveMailboxList turns the --mailbox selectors into mailboxes and
+// stores them in the repository, for the request to read a page at a
+// time.
+func (a *Exchange) ResolveMailboxList(ctx context.Context, in workflows.ResolveMailboxesInput) (workflows.ResourceList, error) {
+	mbs, err := a.ResolveMailboxes(ctx, in)
+	if err != nil {
+		return workflows.ResourceList{}, err
+	}
+	return a.Repos.storeResources(ctx, in.Repo, workflows.MailboxResources(mbs))
+}

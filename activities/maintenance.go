@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/corso-temporal/corso/repository"
@@ -107,12 +108,41 @@ func runningBackupRequests(ctx context.Context) (time.Time, int, error) {
 		}
 		for _, e := range resp.GetExecutions() {
 			n++
-			if s := e.GetStartTime().AsTime(); oldest.IsZero() || s.Before(oldest) {
+			s, err := requestStart(ctx, c, ns, e.GetExecution().GetWorkflowId(), e.GetStartTime().AsTime())
+			if err != nil {
+				return time.Time{}, 0, err
+			}
+			if oldest.IsZero() || s.Before(oldest) {
 				oldest = s
 			}
 		}
 		if token = resp.GetNextPageToken(); len(token) == 0 {
 			return oldest, n, nil
+		}
+	}
+}
+
+// requestStart is when the request running as workflow id started: the
+// start of its first run, not of the run it continued as (a request of
+// many resources continues as new every page, and its first run wrote the
+// resolved list the later ones read).
+func requestStart(ctx context.Context, c client.Client, ns, id string, runStart time.Time) (time.Time, error) {
+	start := runStart
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: ns, Query: fmt.Sprintf("WorkflowId = '%s'", strings.ReplaceAll(id, "'", "")), NextPageToken: token,
+		})
+		if err != nil {
+			return time.Time{}, err
+		}
+		for _, e := range resp.GetExecutions() {
+			if s := e.GetStartTime().AsTime(); s.Before(start) {
+				start = s
+			}
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return start, nil
 		}
 	}
 }

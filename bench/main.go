@@ -9,7 +9,7 @@
 // printing every figure it exits 1 if a target was not met or a section
 // failed.
 //
-//	make build && go run ./bench [-items 3000] [-only exchange-incremental|drive|memory|scale|real-tenant]
+//	make build && go run ./bench [-items 3000] [-only exchange-incremental|drive|memory|scale|real-tenant|tenant-scale] [-tenant-users 10000]
 package main
 
 import (
@@ -31,6 +31,10 @@ type config struct {
 	// largeFile is the size of the one file whose cost in worker memory
 	// the drive run measures.
 	largeFile int64
+	// tenantUsers is the size of the tenant-scale run's tenant;
+	// tenantLimit, when set, cuts the run short.
+	tenantUsers int
+	tenantLimit time.Duration
 	// only names the one section to run; empty runs them all.
 	only string
 }
@@ -44,6 +48,7 @@ const (
 	onlyMemory              = "memory"
 	onlyScale               = "scale"
 	onlyRealTenant          = "real-tenant"
+	onlyTenantScale         = "tenant-scale"
 )
 
 func main() {
@@ -53,17 +58,24 @@ func main() {
 	flag.DurationVar(&c.latency, "latency", 100*time.Millisecond, "simulated Graph latency for the scaling run")
 	flag.IntVar(&c.scaleUser, "scale-users", 16, "mailboxes in the scaling tenant")
 	flag.IntVar(&c.scaleItems, "scale-items", 1000, "items per mailbox in the scaling tenant")
+	flag.IntVar(&c.tenantUsers, "tenant-users", 10000, "users in the tenant-scale run's tenant (2 small items each)")
+	flag.DurationVar(&c.tenantLimit, "tenant-limit", 30*time.Minute, "stop the tenant-scale run after this long and report what it measured (0: run to the end; 10,000 users take about 3 hours on 2 cores)")
 	flag.IntVar(&c.driveFiles, "drive-files", 400, "files per user in the drive tenant")
 	flag.Int64Var(&c.maxFile, "max-file-mib", 512, "size cap, in MiB, of the few large files per drive")
 	flag.Int64Var(&c.largeFile, "large-file-mib", 1024, "size, in MiB, of the one file whose cost in worker memory the drive run measures")
 	flag.StringVar(&c.only, "only", "", "run only this section: "+onlyExchangeIncremental+" (full backup, 1% churn, incremental backup), "+
-		onlyDrive+" (drive backup against raw ingest, worker memory with one large file), "+onlyMemory+" (worker RSS as a mailbox grows 4x), "+onlyScale+" (4 workers against 1) or "+
-		onlyRealTenant+" (full backup with a real tenant's persistent faults against a clean tenant)")
+		onlyDrive+" (drive backup against raw ingest, worker memory with one large file), "+onlyMemory+" (worker RSS as a mailbox grows 4x), "+onlyScale+" (4 workers against 1), "+
+		onlyRealTenant+" (full backup with a real tenant's persistent faults against a clean tenant) or "+
+		onlyTenantScale+" (every mailbox of a tenant of -tenant-users users: payload and history sizes)")
 	flag.Parse()
 	switch c.only {
-	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant:
+	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale:
 	default:
-		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant)
+		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale)
+		os.Exit(2)
+	}
+	if c.tenantUsers < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -tenant-users must be 1 or more")
 		os.Exit(2)
 	}
 	c.maxFile <<= 20

@@ -115,6 +115,8 @@ func run(c config, rep *report) error {
 		return scaleReport(rep, stack, c)
 	case onlyRealTenant:
 		return realTenantRun(rep, stack, c)
+	case onlyTenantScale:
+		return tenantScaleRun(rep, stack, c)
 	}
 
 	// 1. Full backup throughput against raw kopia ingest of the same items.
@@ -225,7 +227,9 @@ func run(c config, rep *report) error {
 		return err
 	}
 	rep.check("largest workflow history", fmt.Sprintf("%d events (%s)", largest, which), "<= 10000", largest <= 10000)
-	return nil
+
+	// 8. Every mailbox of a large tenant: payloads and histories.
+	return tenantScaleRun(rep, stack, c)
 }
 
 // Processes the bench measures the processor time of.

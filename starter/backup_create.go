@@ -1,13 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -24,6 +24,7 @@ type exchangeSelection struct {
 	mailboxes  []string
 	categories []string
 	failFast   bool
+	perRun     resourcesPerRun
 }
 
 func (f *exchangeSelection) add(cmd *cobra.Command) {
@@ -31,6 +32,7 @@ func (f *exchangeSelection) add(cmd *cobra.Command) {
 	fl.StringSliceVar(&f.mailboxes, "mailbox", nil, "mailboxes to back up: user ids or addresses, comma separated, or '*' for all")
 	fl.StringSliceVar(&f.categories, "data", nil, "data to back up: email, contacts, events (default all)")
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first item that cannot be backed up")
+	f.perRun.add(cmd)
 }
 
 func (f *exchangeSelection) validate() error {
@@ -56,7 +58,7 @@ func (f *exchangeSelection) flags() []string {
 	if f.failFast {
 		out = append(out, "--fail-fast")
 	}
-	return out
+	return append(out, f.perRun.flags()...)
 }
 
 // request is the Exchange backup request of the selection, with the
@@ -68,6 +70,7 @@ func (f *exchangeSelection) request(s *session, policy *backup.Retention) reques
 		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
 			return workflows.ExchangeBackupInput{
 				Repo: repo, Graph: gr, Mailboxes: f.mailboxes, Categories: f.categories, FailFast: f.failFast, Retention: policy,
+				ResourcesPerRun: int(f.perRun),
 			}
 		}),
 		attrs: backupAttrs(s, f.service()),
@@ -147,11 +150,15 @@ func validateMailboxes(mbs []string) error {
 	return nil
 }
 
+// backupCreateOutput is what `backup create --json` prints. Backups and
+// LeftOut hold at most workflows.MaxSummaries entries each; Totals counts
+// them all.
 type backupCreateOutput struct {
-	Workflow submitted        `json:"workflow"`
-	WebUI    string           `json:"webUI,omitempty"`
-	Backups  []backup.Summary `json:"backups,omitempty"`
-	LeftOut  []backup.LeftOut `json:"leftOut,omitempty"`
+	Workflow submitted               `json:"workflow"`
+	WebUI    string                  `json:"webUI,omitempty"`
+	Backups  []backup.Summary        `json:"backups,omitempty"`
+	LeftOut  []backup.LeftOut        `json:"leftOut,omitempty"`
+	Totals   *workflows.BackupTotals `json:"totals,omitempty"`
 }
 
 // backupSelection is what one service's backup request backs up, as its
@@ -176,12 +183,13 @@ func runBackupCreate(ctx context.Context, g *globals, sel backupSelection, wait 
 	if err := loadGraph(s); err != nil {
 		return err
 	}
-	return runBackupRequest(ctx, g, s, sel.request(s, nil), wait, out)
+	return runBackupRequest(ctx, g, s, sel.service(), sel.request(s, nil), wait, out)
 }
 
 // runBackupRequest submits a backup request and, with wait, shows its
-// progress, prints one summary per backup and fails if any backup failed.
-func runBackupRequest(ctx context.Context, g *globals, s *session, req request, wait bool, out io.Writer) error {
+// progress, prints its totals and the backups its result lists (the
+// failed ones at least, up to a bound) and fails if any backup failed.
+func runBackupRequest(ctx context.Context, g *globals, s *session, service string, req request, wait bool, out io.Writer) error {
 	if !wait {
 		sub, err := start(ctx, s.client, g, req)
 		if err != nil {
@@ -198,79 +206,112 @@ func runBackupRequest(ctx context.Context, g *globals, s *session, req request, 
 		return nil
 	}
 	var res struct {
-		Backups []backup.Summary `json:"backups"`
-		LeftOut []backup.LeftOut `json:"leftOut"`
+		Backups []backup.Summary        `json:"backups"`
+		LeftOut []backup.LeftOut        `json:"leftOut"`
+		Totals  *workflows.BackupTotals `json:"totals"`
 	}
-	req.onWait = func(ctx context.Context, sub submitted) { showBackupProgress(ctx, s.client, sub) }
+	req.progress = func(ctx context.Context, sub submitted) (progressReport, bool) {
+		return backupProgress(ctx, s.client, sub)
+	}
 	sub, err := execute(ctx, s.client, g, req, &res)
 	if err != nil {
 		return err
 	}
-	o := backupCreateOutput{Workflow: sub, WebUI: webUILink(g, sub), Backups: res.Backups, LeftOut: res.LeftOut}
+	totals := requestTotals(res.Totals, res.Backups, len(res.LeftOut))
+	o := backupCreateOutput{Workflow: sub, WebUI: webUILink(g, sub), Backups: res.Backups, LeftOut: res.LeftOut, Totals: &totals}
 	if g.json {
 		if err := printJSON(out, o); err != nil {
 			return err
 		}
 	} else {
 		printBackupTable(out, res.Backups)
-		printLeftOut(out, res.LeftOut)
+		printBackupTotals(out, service, totals, len(res.Backups))
+		printLeftOut(out, res.LeftOut, totals.LeftOut)
 		if o.WebUI != "" {
 			fmt.Fprintf(out, "\nWeb UI: %s\n", o.WebUI)
 		}
 	}
-	var failed []string
-	for _, b := range res.Backups {
-		if b.Status != backup.StatusCompleted {
-			failed = append(failed, b.ResourceName+": "+b.Error)
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d backups failed: %s", len(failed), len(res.Backups), strings.Join(failed, "; "))
-	}
-	return nil
+	return failedBackups(totals, res.Backups)
 }
 
-// showBackupProgress prints one line every few seconds while backups run,
-// on a terminal only, so scripts and --json output stay clean. Finished
+// requestTotals are a request's totals; requests that ran before results
+// carried totals list every backup, which are counted.
+func requestTotals(t *workflows.BackupTotals, bs []backup.Summary, leftOut int) workflows.BackupTotals {
+	if t != nil {
+		return *t
+	}
+	c := workflows.BackupTotals{Backups: len(bs), LeftOut: leftOut}
+	for _, b := range bs {
+		if b.Status == backup.StatusCompleted {
+			c.Completed++
+		} else {
+			c.Failed++
+		}
+		c.Items += b.Items
+		c.Bytes += b.Bytes
+		c.Errors += b.Errors
+	}
+	return c
+}
+
+// failedBackups is the error of a request some of whose backups failed:
+// how many, and the first few the result names.
+func failedBackups(t workflows.BackupTotals, bs []backup.Summary) error {
+	if t.Failed == 0 {
+		return nil
+	}
+	var named []string
+	for _, b := range bs {
+		if b.Status != backup.StatusCompleted && len(named) < maxFailuresNamed {
+			named = append(named, cmp.Or(b.ResourceName, b.Resource)+": "+b.Error)
+		}
+	}
+	if more := t.Failed - len(named); more > 0 {
+		named = append(named, fmt.Sprintf("and %d more", more))
+	}
+	return fmt.Errorf("%d of %d backups failed: %s", t.Failed, t.Backups, strings.Join(named, "; "))
+}
+
+// maxFailuresNamed bounds the failures the CLI's error message names.
+const maxFailuresNamed = 10
+
+// backupProgress sums the progress of a request's backups. Finished
 // resources come from the request's progress query, running ones from
 // their own.
-func showBackupProgress(ctx context.Context, c client.Client, sub submitted) {
-	if st, err := os.Stderr.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return
+func backupProgress(ctx context.Context, c client.Client, sub submitted) (progressReport, bool) {
+	var resources []workflows.BackupProgress
+	if queryProgress(ctx, c, sub.WorkflowID, &resources) != nil {
+		return progressReport{}, false
 	}
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		var resources []workflows.BackupProgress
-		if queryProgress(ctx, c, sub.WorkflowID, &resources) != nil {
-			continue
-		}
-		var items, bytes int64
-		done := 0
-		for _, rp := range resources {
-			if rp.Stage == "running" {
-				var p workflows.BackupProgress
-				if queryProgress(ctx, c, "corso-backup-"+rp.BackupID, &p) == nil {
-					rp = p
-				}
-			}
-			items += rp.Items
-			bytes += rp.Bytes
-			if rp.Stage == "done" {
-				done++
+	// A request that runs in pages lists this page's resources; the
+	// earlier pages' backups come as totals.
+	var before workflows.RequestProgress
+	if queryWorkflow(ctx, c, sub.WorkflowID, workflows.RequestProgressQuery, &before) != nil {
+		before = workflows.RequestProgress{Resources: len(resources)}
+	}
+	r := progressReport{Stage: "backing up", Unit: "backups", Total: before.Resources, Done: before.Done, Items: before.Items, Bytes: before.Bytes}
+	for _, rp := range resources {
+		if rp.Stage == "running" {
+			var p workflows.BackupProgress
+			if queryProgress(ctx, c, "corso-backup-"+rp.BackupID, &p) == nil {
+				rp = p
 			}
 		}
-		fmt.Fprintf(os.Stderr, "\r%d/%d backups done, %d items, %s   ", done, len(resources), items, humanBytes(bytes))
+		r.Items += rp.Items
+		r.Bytes += rp.Bytes
+		if rp.Stage == "done" {
+			r.Done++
+		}
 	}
+	return r, true
 }
 
 func queryProgress(ctx context.Context, c client.Client, workflowID string, into any) error {
-	v, err := c.QueryWorkflow(ctx, workflowID, "", workflows.ProgressQuery)
+	return queryWorkflow(ctx, c, workflowID, workflows.ProgressQuery, into)
+}
+
+func queryWorkflow(ctx context.Context, c client.Client, workflowID, query string, into any) error {
+	v, err := c.QueryWorkflow(ctx, workflowID, "", query)
 	if err != nil {
 		return err
 	}

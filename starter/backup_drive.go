@@ -28,6 +28,7 @@ type driveSelection struct {
 	svc       string
 	resources []string
 	failFast  bool
+	perRun    resourcesPerRun
 }
 
 func (f *driveSelection) service() string { return f.svc }
@@ -37,6 +38,7 @@ func (f *driveSelection) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.resources, flag, nil, help)
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first file that cannot be backed up")
+	f.perRun.add(cmd)
 }
 
 func (f *driveSelection) validate() error {
@@ -53,7 +55,7 @@ func (f *driveSelection) flags() []string {
 	if f.failFast {
 		out = append(out, "--fail-fast")
 	}
-	return out
+	return append(out, f.perRun.flags()...)
 }
 
 func (f *driveSelection) request(s *session, policy *backup.Retention) request {
@@ -61,7 +63,8 @@ func (f *driveSelection) request(s *session, policy *backup.Retention) request {
 		idPrefix: "corso-backup-" + f.svc,
 		workflow: workflows.DriveBackupWorkflow,
 		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
-			return workflows.DriveBackupInput{Repo: repo, Graph: gr, Service: f.svc, Resources: f.resources, FailFast: f.failFast, Retention: policy}
+			return workflows.DriveBackupInput{Repo: repo, Graph: gr, Service: f.svc, Resources: f.resources, FailFast: f.failFast, Retention: policy,
+				ResourcesPerRun: int(f.perRun)}
 		}),
 		attrs: backupAttrs(s, f.svc),
 	}

@@ -52,19 +52,42 @@ func runBackupList(ctx context.Context, g *globals, service, id string, cf crede
 	return nil
 }
 
-// listBackups runs a backup list request: the service's backups, or the
-// one named id.
+// backupListPage is how many backups one backup list request returns: a
+// page of summaries (about 400 bytes each) stays far below Temporal's
+// payload limit.
+const backupListPage = 500
+
+// listBackups lists the service's backups, or the one named id, newest
+// first, one backup list request per page.
 func listBackups(ctx context.Context, g *globals, s *session, service, id string) (workflows.BackupListResult, error) {
-	var res workflows.BackupListResult
-	_, err := execute(ctx, s.client, g, request{
-		idPrefix: "corso-backup-list",
-		workflow: workflows.BackupListWorkflow,
-		input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
-			return workflows.BackupListInput{Repo: repo, Service: service, BackupID: id}
-		}),
-		attrs: repoAttrs("backup list", s.repo),
-	}, &res)
-	return res, err
+	var all workflows.BackupListResult
+	seen := map[string]bool{}
+	for offset := 0; ; offset += backupListPage {
+		var res workflows.BackupListResult
+		_, err := execute(ctx, s.client, g, request{
+			idPrefix: "corso-backup-list",
+			workflow: workflows.BackupListWorkflow,
+			input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
+				return workflows.BackupListInput{Repo: repo, Service: service, BackupID: id, Offset: offset, Limit: backupListPage}
+			}),
+			attrs: repoAttrs("backup list", s.repo),
+		}, &res)
+		if err != nil {
+			return all, err
+		}
+		// A backup recorded meanwhile shifts the pages by one: each
+		// backup is listed once.
+		for _, b := range res.Backups {
+			if !seen[b.BackupID] {
+				seen[b.BackupID] = true
+				all.Backups = append(all.Backups, b)
+			}
+		}
+		all.Total = res.Total
+		if len(res.Backups) < backupListPage || offset+len(res.Backups) >= res.Total {
+			return all, nil
+		}
+	}
 }
 
 // deleteBackups runs one backup delete request for ids and returns its
@@ -77,7 +100,8 @@ func deleteBackups(ctx context.Context, g *globals, s *session, service string, 
 		input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
 			return workflows.BackupDeleteInput{Repo: repo, Service: service, BackupIDs: ids}
 		}),
-		attrs: repoAttrs("backup delete", s.repo),
+		attrs:    repoAttrs("backup delete", s.repo),
+		progress: stageProgress(fmt.Sprintf("deleting %d backups", len(ids))),
 	}, &res)
 	return res, sub.WorkflowID, err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/workflows"
 )
 
 func humanBytes(n int64) string {
@@ -38,17 +39,34 @@ func when(t time.Time) string {
 }
 
 // printLeftOut lists the resources a "*" selection did not back up, and
-// why: nothing of theirs was lost, they have nothing to back up.
-func printLeftOut(out io.Writer, lo []backup.LeftOut) {
+// why: nothing of theirs was lost, they have nothing to back up. lo may be
+// the first few of total.
+func printLeftOut(out io.Writer, lo []backup.LeftOut, total int) {
 	if len(lo) == 0 {
 		return
 	}
-	fmt.Fprintf(out, "\nNot backed up (%d, nothing to back up):\n", len(lo))
+	fmt.Fprintf(out, "\nNot backed up (%d, nothing to back up):\n", max(total, len(lo)))
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, l := range lo {
 		fmt.Fprintf(tw, "  %s\t%s\n", printable(l.Resource), printable(l.Reason))
 	}
 	_ = tw.Flush()
+	if more := total - len(lo); more > 0 {
+		fmt.Fprintf(out, "  and %d more\n", more)
+	}
+}
+
+// printBackupTotals sums up a backup request's backups, of which the
+// table above showed shown, and says where the others are listed.
+func printBackupTotals(out io.Writer, service string, t workflows.BackupTotals, shown int) {
+	fmt.Fprintf(out, "\n%d backups: %d completed, %d failed; %d items, %s, %d errors\n",
+		t.Backups, t.Completed, t.Failed, t.Items, humanBytes(t.Bytes), t.Errors)
+	if more := t.Backups - shown; more > 0 {
+		fmt.Fprintf(out, "%d more backups are not shown above, where failed ones come first; corso backup list %s lists them all\n", more, service)
+	}
+	if t.Removed > 0 {
+		fmt.Fprintf(out, "The retention policy removed %d backups.\n", t.Removed)
+	}
 }
 
 func printBackupTable(out io.Writer, bs []backup.Summary) {

@@ -31,15 +31,25 @@ type ExchangeBackupInput struct {
 	// Retention, when set, is applied to each backed-up mailbox's backups
 	// once they are recorded (a schedule's --keep-* policy).
 	Retention *backup.Retention `json:"retention,omitempty"`
+	// ResourcesPerRun, when below ResourcesPerRun, is how many mailboxes
+	// one run backs up before continuing as new (tests take the path with
+	// a few).
+	ResourcesPerRun int `json:"resourcesPerRun,omitempty"`
+	// Pages is where the request stands when a run continues it.
+	Pages *BackupPages `json:"pages,omitempty"`
 }
 
-// ExchangeBackupResult lists one backup per mailbox, and the users a "*"
+// ExchangeBackupResult lists the request's backups, and the users a "*"
 // selection left out because they have no mailbox to back up. Retention
-// says what the request's retention policy kept and removed.
+// says what the request's retention policy kept and removed. Totals counts
+// every backup; the lists hold at most MaxSummaries entries each, failed
+// backups kept in preference (runs started before Totals existed list
+// every one).
 type ExchangeBackupResult struct {
 	Backups   []backup.Summary    `json:"backups"`
 	LeftOut   []backup.LeftOut    `json:"leftOut,omitempty"`
 	Retention []ResourceRetention `json:"retention,omitempty"`
+	Totals    *BackupTotals       `json:"totals,omitempty"`
 }
 
 // MailboxBackupInput backs up one mailbox into one backup.
@@ -56,6 +66,8 @@ type MailboxBackupInput struct {
 type ResolveMailboxesInput struct {
 	Graph     GraphRef `json:"graph"`
 	Selectors []string `json:"selectors"`
+	// Repo is where ActivityResolveMailboxList stores the answer.
+	Repo *RepoRef `json:"repo,omitempty"`
 }
 
 // PlanMailboxInput asks for a mailbox's collections and what the previous
@@ -194,11 +206,19 @@ type BackupListInput struct {
 	Repo     RepoRef `json:"repo"`
 	Service  string  `json:"service"`
 	BackupID string  `json:"backupID,omitempty"`
+	// Resources, when set, lists only these resources' backups.
+	Resources []string `json:"resources,omitempty"`
+	// Offset and Limit page the list, newest first; a zero Limit lists
+	// every backup from Offset on.
+	Offset int `json:"offset,omitempty"`
+	Limit  int `json:"limit,omitempty"`
 }
 
-// BackupListResult is the answer to BackupListInput.
+// BackupListResult is the answer to BackupListInput: one page, and how
+// many backups the list holds in all.
 type BackupListResult struct {
 	Backups []backup.Summary `json:"backups"`
+	Total   int              `json:"total,omitempty"`
 }
 
 // BackupDetailsInput asks for a page of a backup's details.

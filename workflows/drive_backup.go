@@ -21,7 +21,50 @@ const (
 // backup per user or site; one failing does not fail the others. Users and
 // sites with no drive to back up are reported as left out; those whose
 // drives the app is denied as failed backups.
+//
+// The users or sites are resolved once into a list stored in the
+// repository; each run backs up one page of them and continues as new
+// with the totals so far, so that no history or payload grows with the
+// tenant.
 func DriveBackupWorkflow(ctx workflow.Context, in DriveBackupInput) (DriveBackupResult, error) {
+	if in.Pages == nil && workflow.GetVersion(ctx, backupPagesChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return driveBackupInOneRun(ctx, in)
+	}
+	p := newPagedBackup(backupRequest{service: in.Service, repo: in.Repo, graph: in.Graph}, in.Retention, in.ResourcesPerRun, in.Pages)
+	more, err := p.run(ctx,
+		func(ctx workflow.Context) (ResourceList, error) {
+			var list ResourceList
+			repo := in.Repo
+			err := workflow.ExecuteActivity(ctx, ActivityResolveDriveList,
+				ResolveDrivesInput{Graph: in.Graph, Service: in.Service, Selectors: in.Resources, Repo: &repo}).Get(ctx, &list)
+			return list, err
+		},
+		func(r ResolvedResource) resourceBackup { return in.ownerBackup(r.Drives) })
+	if err == nil && more {
+		next := in
+		next.Pages = &p.state
+		return DriveBackupResult{}, workflow.NewContinueAsNewError(ctx, DriveBackupWorkflow, next)
+	}
+	var res DriveBackupResult
+	res.Backups, res.LeftOut, res.Retention, res.Totals = p.result()
+	return res, err
+}
+
+// ownerBackup is the backup of one user's or site's drives.
+func (in DriveBackupInput) ownerBackup(ds []m365.Drive) resourceBackup {
+	owner := ds[0]
+	return resourceBackup{label: owner.OwnerName, resource: owner.Owner, name: owner.OwnerName,
+		child: func(ctx workflow.Context, backupID string) workflow.ChildWorkflowFuture {
+			return workflow.ExecuteChildWorkflow(ctx, ResourceDrivesBackupWorkflow, ResourceDrivesBackupInput{
+				Repo: in.Repo, Graph: in.Graph, BackupID: backupID, Service: in.Service, Drives: ds, FailFast: in.FailFast,
+			})
+		}}
+}
+
+// driveBackupInOneRun is the request as runs started before
+// backupPagesChange make it: every user or site in one run, one summary
+// each.
+func driveBackupInOneRun(ctx workflow.Context, in DriveBackupInput) (DriveBackupResult, error) {
 	var resolved []ResolvedDrive
 	err := workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityResolveDrives,
 		ResolveDrivesInput{Graph: in.Graph, Service: in.Service, Selectors: in.Resources}).Get(ctx, &resolved)
@@ -29,28 +72,10 @@ func DriveBackupWorkflow(ctx workflow.Context, in DriveBackupInput) (DriveBackup
 		return DriveBackupResult{}, err
 	}
 	drives, leftOut, denied := availableDrives(resolved)
-	// One backup per owner, in the order Graph listed them.
-	var owners [][]m365.Drive
-	at := map[string]int{}
-	for _, d := range drives {
-		i, ok := at[d.Owner]
-		if !ok {
-			i = len(owners)
-			at[d.Owner] = i
-			owners = append(owners, nil)
-		}
-		owners[i] = append(owners[i], d)
-	}
-
+	owners := drivesByOwner(drives)
 	rs := make([]resourceBackup, len(owners))
 	for i, ds := range owners {
-		owner := ds[0]
-		rs[i] = resourceBackup{label: owner.OwnerName, resource: owner.Owner, name: owner.OwnerName,
-			child: func(ctx workflow.Context, backupID string) workflow.ChildWorkflowFuture {
-				return workflow.ExecuteChildWorkflow(ctx, ResourceDrivesBackupWorkflow, ResourceDrivesBackupInput{
-					Repo: in.Repo, Graph: in.Graph, BackupID: backupID, Service: in.Service, Drives: ds, FailFast: in.FailFast,
-				})
-			}}
+		rs[i] = in.ownerBackup(ds)
 	}
 	backups, err := backUpEach(ctx, backupRequest{service: in.Service, repo: in.Repo, graph: in.Graph}, MaxResourcesInFlight, rs)
 	res := DriveBackupResult{Backups: backups, LeftOut: leftOut}

@@ -24,14 +24,14 @@ func TestDriveBackupOneBackupPerSiteWithBoundedBatches(t *testing.T) {
 		inFlight, maxInFlight int
 		combined              []CombineDrivesInput
 	)
-	env.RegisterActivityWithOptions(func(_ context.Context, in ResolveDrivesInput) ([]m365.Drive, error) {
+	(&resourceStore{}).listDrives(env, func(_ context.Context, in ResolveDrivesInput) ([]ResolvedDrive, error) {
 		// Two sites, the first with two libraries.
-		return []m365.Drive{
-			{ID: "d1", Name: "Documents", Service: m365.SharePoint, Owner: "s1", OwnerName: "https://x/sites/a"},
-			{ID: "d2", Name: "Archive", Service: m365.SharePoint, Owner: "s1", OwnerName: "https://x/sites/a"},
-			{ID: "d3", Name: "Documents", Service: m365.SharePoint, Owner: "s2", OwnerName: "https://x/sites/b"},
+		return []ResolvedDrive{
+			{Drive: m365.Drive{ID: "d1", Name: "Documents", Service: m365.SharePoint, Owner: "s1", OwnerName: "https://x/sites/a"}},
+			{Drive: m365.Drive{ID: "d2", Name: "Archive", Service: m365.SharePoint, Owner: "s1", OwnerName: "https://x/sites/a"}},
+			{Drive: m365.Drive{ID: "d3", Name: "Documents", Service: m365.SharePoint, Owner: "s2", OwnerName: "https://x/sites/b"}},
 		}, nil
-	}, activity.RegisterOptions{Name: ActivityResolveDrives})
+	})
 	env.RegisterActivityWithOptions(func(_ context.Context, in EnumerateDriveInput) (DriveEnumeration, error) {
 		e := DriveEnumeration{Drive: in.Drive, StateID: "state-" + in.Drive.ID}
 		for i := range 12 {
@@ -92,7 +92,7 @@ func TestDriveBackupReportsLeftOutAndDenied(t *testing.T) {
 	guest := backup.LeftOut{Resource: "gus@x", ResourceID: "u2", Cause: "noDrive", Reason: m365.CauseNoDrive.Describe()}
 	locked := backup.LeftOut{Resource: "lola@x", ResourceID: "u3", Cause: "locked", Reason: m365.CauseLocked.Describe()}
 	denied := backup.LeftOut{Resource: "pat@x", ResourceID: "u5", Cause: "accessDenied", Reason: "access denied to the app: Graph answered 403 accessDenied"}
-	env.RegisterActivityWithOptions(func(_ context.Context, in ResolveDrivesInput) ([]ResolvedDrive, error) {
+	(&resourceStore{}).listDrives(env, func(_ context.Context, in ResolveDrivesInput) ([]ResolvedDrive, error) {
 		return []ResolvedDrive{
 			{Drive: m365.Drive{ID: "d1", Name: "OneDrive", Service: m365.OneDrive, Owner: "u1", OwnerName: "ann@x"}},
 			{Drive: m365.Drive{ID: "d4", Name: "OneDrive", Service: m365.OneDrive, Owner: "u4", OwnerName: "bob@x"}},
@@ -100,7 +100,7 @@ func TestDriveBackupReportsLeftOutAndDenied(t *testing.T) {
 			{Drive: m365.Drive{Service: m365.OneDrive, Owner: "u3", OwnerName: "lola@x"}, LeftOut: &locked},
 			{Drive: m365.Drive{Service: m365.OneDrive, Owner: "u5", OwnerName: "pat@x"}, LeftOut: &denied},
 		}, nil
-	}, activity.RegisterOptions{Name: ActivityResolveDrives})
+	})
 	var mu sync.Mutex
 	var enumerated []string
 	env.RegisterActivityWithOptions(func(_ context.Context, in EnumerateDriveInput) (DriveEnumeration, error) {

@@ -18,15 +18,25 @@ type DriveBackupInput struct {
 	// Retention, when set, is applied to each backed-up user's or site's
 	// backups once they are recorded (a schedule's --keep-* policy).
 	Retention *backup.Retention `json:"retention,omitempty"`
+	// ResourcesPerRun, when below ResourcesPerRun, is how many users or
+	// sites one run backs up before continuing as new (tests take the
+	// path with a few).
+	ResourcesPerRun int `json:"resourcesPerRun,omitempty"`
+	// Pages is where the request stands when a run continues it.
+	Pages *BackupPages `json:"pages,omitempty"`
 }
 
-// DriveBackupResult lists one backup per user or site, and the users or
-// sites a "*" selection left out because they have no drive to back up.
+// DriveBackupResult lists the request's backups, and the users or sites a
+// "*" selection left out because they have no drive to back up.
 // Retention says what the request's retention policy kept and removed.
+// Totals counts every backup; the lists hold at most MaxSummaries entries
+// each, failed backups kept in preference (runs started before Totals
+// existed list every one).
 type DriveBackupResult struct {
 	Backups   []backup.Summary    `json:"backups"`
 	LeftOut   []backup.LeftOut    `json:"leftOut,omitempty"`
 	Retention []ResourceRetention `json:"retention,omitempty"`
+	Totals    *BackupTotals       `json:"totals,omitempty"`
 }
 
 // ResolveDrivesInput asks which drives the selectors name.
@@ -34,6 +44,8 @@ type ResolveDrivesInput struct {
 	Graph     GraphRef `json:"graph"`
 	Service   string   `json:"service"`
 	Selectors []string `json:"selectors"`
+	// Repo is where ActivityResolveDriveList stores the answer.
+	Repo *RepoRef `json:"repo,omitempty"`
 }
 
 // ResolvedDrive is one answer of ActivityResolveDrives: a drive to back up

@@ -37,16 +37,20 @@ type fakeBackupActivities struct {
 	together    []BackupCollectionsInput
 	single      []string
 	recorded    []BackupCollectionsInput
+	store       *resourceStore
 }
 
 func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) {
-	env.RegisterActivityWithOptions(func(_ context.Context, in ResolveMailboxesInput) ([]m365.Mailbox, error) {
+	if f.store == nil {
+		f.store = &resourceStore{}
+	}
+	f.store.listMailboxes(env, func(_ context.Context, in ResolveMailboxesInput) ([]m365.Mailbox, error) {
 		var out []m365.Mailbox
 		for _, s := range in.Selectors {
 			out = append(out, m365.Mailbox{ID: "id-" + s, UPN: s, Unavailable: f.unavailable[s]})
 		}
 		return out, nil
-	}, activity.RegisterOptions{Name: ActivityResolveMailboxes})
+	})
 	env.RegisterActivityWithOptions(func(_ context.Context, in PlanMailboxInput) (MailboxPlan, error) {
 		if in.Mailbox.UPN == f.failMailbox {
 			return MailboxPlan{}, temporal.NewNonRetryableApplicationError("mailbox gone", ErrTypeUnknownMailbox, nil)

@@ -241,6 +241,19 @@ var requiredPaths = []struct {
 		}
 		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED)
 	}},
+	{"ExchangeBackupWorkflow", "continue-as-new", func(r recording) error {
+		if _, completed := countChildren(r.history); completed < 1 {
+			return fmt.Errorf("no mailbox backed up before continuing")
+		}
+		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW)
+	}},
+	{"ExchangeBackupWorkflow", "continued", func(r recording) error {
+		var in ExchangeBackupInput
+		if err := r.input(&in); err != nil || in.Pages == nil || in.Pages.Next == 0 {
+			return fmt.Errorf("not a request continued past its first page (%v)", err)
+		}
+		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
+	}},
 	{"DriveBudgetWorkflow", "continue-as-new", func(r recording) error {
 		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW)
 	}},

@@ -37,9 +37,17 @@ func retainAfterBackup(ctx workflow.Context, service string, repo RepoRef, polic
 	if workflow.GetVersion(ctx, retentionAfterBackupChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion || policy == nil || policy.Empty() {
 		return nil, nil
 	}
+	// Only the backups of the resources backed up: the list stays as
+	// large as the request's page, not the tenant.
+	var resources []string
+	for _, m := range made {
+		if m.Status == backup.StatusCompleted && !slices.Contains(resources, m.Resource) {
+			resources = append(resources, m.Resource)
+		}
+	}
 	var list BackupListResult
 	if err := workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityListBackups,
-		BackupListInput{Repo: repo, Service: service}).Get(ctx, &list); err != nil {
+		BackupListInput{Repo: repo, Service: service, Resources: resources}).Get(ctx, &list); err != nil {
 		return nil, fmt.Errorf("list %s backups to apply the retention policy: %w", service, err)
 	}
 	var running []RunningBackup

@@ -36,12 +36,12 @@ func retentionRun(t *testing.T, policy *backup.Retention) (deleted []string, lis
 		old("bob-other-tenant", "bob", 0, backup.StatusCompleted),
 	}
 	listed[len(listed)-1].Tenant = "t2"
-	env.RegisterActivityWithOptions(func(_ context.Context, in ResolveDrivesInput) ([]ResolvedDrive, error) {
+	(&resourceStore{}).listDrives(env, func(_ context.Context, in ResolveDrivesInput) ([]ResolvedDrive, error) {
 		return []ResolvedDrive{
 			{Drive: m365.Drive{ID: "d1", Service: m365.OneDrive, Owner: "ann", OwnerName: "ann@x"}},
 			{Drive: m365.Drive{ID: "d2", Service: m365.OneDrive, Owner: "bob", OwnerName: "bob@x"}},
 		}, nil
-	}, activity.RegisterOptions{Name: ActivityResolveDrives})
+	})
 	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in ResourceDrivesBackupInput) (backup.Summary, error) {
 		owner := in.Drives[0].Owner
 		s := backup.Summary{BackupID: owner + "-new", Service: in.Service, Tenant: in.Graph.TenantID, Resource: owner,
