@@ -199,7 +199,7 @@ func (b *driveBatch) file(ctx context.Context, f *driveEntry) error {
 	case err != nil:
 		return err
 	}
-	r := driveFileResult{ID: f.ID, ObjectID: de.oid, PermsID: permsID, Size: de.size}
+	r := driveFileResult{ID: f.ID, ObjectID: de.oid, PermsID: permsID, Size: de.size, SHA256: de.sha256}
 	if de.drift {
 		// Kept as served, with a warning: SharePoint rewrites the Office
 		// files it serves (OneDrive/onedrive-api-docs#492), so these bytes
@@ -213,8 +213,9 @@ func (b *driveBatch) file(ctx context.Context, f *driveEntry) error {
 }
 
 type repositoryEntry struct {
-	oid  string
-	size int64
+	oid    string
+	size   int64
+	sha256 string
 	// drift: the download was complete but differs from the listing.
 	drift bool
 }
@@ -250,10 +251,10 @@ func (b *driveBatch) store(ctx context.Context, f *driveEntry) (repositoryEntry,
 	defer body.Close()
 	kept := &driftReader{r: body}
 	src := &sourceReader{r: kept, tick: func() { heartbeat(ctx, b.checkpoint()) }}
-	de, err := b.sess.WriteItem(ctx, f.ID, f.Modified, src)
+	de, sum, err := b.sess.WriteItemSum(ctx, f.ID, f.Modified, src)
 	switch {
 	case err == nil:
-		return repositoryEntry{oid: de.ObjectID.String(), size: de.FileSize, drift: kept.drift}, nil
+		return repositoryEntry{oid: de.ObjectID.String(), size: de.FileSize, sha256: sum, drift: kept.drift}, nil
 	case src.err == nil:
 		return repositoryEntry{}, repositoryWriteError{err}
 	case errors.Is(src.err, m365.ErrContentMismatch), ctx.Err() != nil:
@@ -271,6 +272,7 @@ func (b *driveBatch) checkpoint() checkpoint {
 // stored records a file and checkpoints when it is time: flush, write the
 // segment, heartbeat.
 func (b *driveBatch) stored(ctx context.Context, r driveFileResult) error {
+	backedUp(ctx, b.in.Drive.Service, b.in.Graph.TenantID, r.Size)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.pending = append(b.pending, r)

@@ -466,9 +466,10 @@ func (c *collection) change(ctx context.Context, ch m365.Change) error {
 	if f.meta != nil {
 		det = withMeta(det, *f.meta)
 	}
-	det.Size = f.entry.FileSize
+	det.Size, det.SHA256 = f.entry.FileSize, f.sha256
 	c.put(f.entry, det)
 	c.cp.Fetched++
+	backedUp(ctx, "exchange", c.in.Graph.TenantID, f.entry.FileSize)
 	c.sinceCheck++
 	if f.degraded != "" {
 		c.keptWithWarning(ch, det, f.degraded)
@@ -480,6 +481,7 @@ func (c *collection) change(ctx context.Context, ch m365.Change) error {
 // it (an event), and why it was stored without part of it, if it was.
 type fetched struct {
 	entry    *snapshot.DirEntry
+	sha256   string
 	meta     *m365.ItemMeta
 	degraded m365.Cause
 }
@@ -502,12 +504,15 @@ func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (fe
 			defer c.mu.Unlock()
 			c.heartbeat(ctx, false)
 		}}
-		var de *snapshot.DirEntry
-		de, err = c.session.WriteItem(ctx, name, ch.ModTime, src)
+		var (
+			de  *snapshot.DirEntry
+			sum string
+		)
+		de, sum, err = c.session.WriteItemSum(ctx, name, ch.ModTime, src)
 		body.Close()
 		switch {
 		case err == nil:
-			f := fetched{entry: de}
+			f := fetched{entry: de, sha256: sum}
 			if mr, ok := body.(m365.MetaReader); ok {
 				m := mr.ItemMeta()
 				f.meta = &m

@@ -476,6 +476,15 @@ func (t *Tenant) setUnshared(unshared bool) {
 	}
 }
 
+// Share is the resource units per minute the worker may spend now: its
+// share of the tenant's budget, 0 when unmetered.
+func (t *Tenant) Share() float64 {
+	if t.lim == nil {
+		return 0
+	}
+	return float64(t.lim.Limit()) * 60
+}
+
 // setShare paces at ruPerMinute with about a second's worth of burst, never
 // less than the dearest request.
 func (t *Tenant) setShare(ruPerMinute float64) {

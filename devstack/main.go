@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/corso-temporal/corso/buildinfo"
 	"github.com/corso-temporal/corso/workflows"
 )
 
@@ -50,9 +51,11 @@ func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "corso-dev",
 		Short:         "Local Temporal + Web UI + S3 + simulated Microsoft 365 stack for developing corso",
+		Version:       buildinfo.Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	var o upOptions
 	up := &cobra.Command{
 		Use:   "up",

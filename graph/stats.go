@@ -38,6 +38,9 @@ type Stats struct {
 	Retries int64 `json:"retries"`
 	// Throttled is the answers with status 429 or 503.
 	Throttled int64 `json:"throttled"`
+	// Throttles maps a request kind to its answers with status 429 or
+	// 503.
+	Throttles map[string]int64 `json:"throttles,omitempty"`
 	// Failed is the attempts that got no answer (reset, refused, timeout).
 	Failed int64 `json:"failed"`
 }
@@ -66,13 +69,16 @@ type stats struct {
 	s  Stats
 }
 
-func newStats() *stats { return &stats{s: Stats{Requests: map[string]int64{}}} }
+func newStats() *stats {
+	return &stats{s: Stats{Requests: map[string]int64{}, Throttles: map[string]int64{}}}
+}
 
 func (st *stats) snapshot() Stats {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	out := st.s
 	out.Requests = maps.Clone(st.s.Requests)
+	out.Throttles = maps.Clone(st.s.Throttles)
 	return out
 }
 
@@ -107,6 +113,7 @@ func (t *statsTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		st.s.Failed++
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
 		st.s.Throttled++
+		st.s.Throttles[kind]++
 	}
 	st.mu.Unlock()
 	return resp, err
@@ -124,6 +131,26 @@ func requestKind(req *http.Request, auth bool) string {
 	}
 	if k := kindOf(req.Context()); k != "" {
 		return k
+	}
+	return "other"
+}
+
+// ServiceOf names the part of Microsoft 365 a request kind belongs to:
+// exchange (mail, contacts, calendars), drive (OneDrive and SharePoint
+// libraries: they share one API), directory (users), auth (tokens and
+// discovery), or other.
+func ServiceOf(kind string) string {
+	family, _, _ := strings.Cut(kind, ".")
+	switch family {
+	case "mailbox", "mailFolders", "messages", "message", "contactFolders", "contacts", "contact",
+		"calendars", "events", "event", "attachment":
+		return "exchange"
+	case "drive", "drives", "sites", "site":
+		return "drive"
+	case "users":
+		return "directory"
+	case "auth":
+		return "auth"
 	}
 	return "other"
 }

@@ -137,6 +137,7 @@ func runExport(ctx context.Context, g *globals, service string, f exportFlags, s
 		}),
 		attrs: append(repoAttrs("export", s.repo), workflows.AttrService.ValueSet(service),
 			workflows.AttrBackupID.ValueSet(f.id)),
+		progress: stageProgress("exporting"),
 	}, &res)
 	if err != nil {
 		return err

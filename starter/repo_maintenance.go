@@ -85,6 +85,7 @@ func runRepoMaintenance(ctx context.Context, g *globals, mode string, force bool
 			workflow:   workflows.RepoMaintenanceWorkflow,
 			input:      s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any { return in(repo) }),
 			attrs:      repoAttrs("repo maintenance", s.repo),
+			progress:   stageProgress("maintaining the repository"),
 		}, &o.RepoMaintenanceResult)
 	}
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -98,7 +97,9 @@ func runRestoreDrive(ctx context.Context, g *globals, in workflows.DriveRestoreI
 			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
 			workflows.AttrBackupID.ValueSet(in.BackupID),
 		},
-		onWait: func(ctx context.Context, sub submitted) { showRestoreProgress(ctx, s.client, sub) },
+		progress: func(ctx context.Context, sub submitted) (progressReport, bool) {
+			return restoreProgress(ctx, s.client, sub, "restoring")
+		},
 	}, &res)
 	return printRestoreOutcome(g, out, sub, res, err)
 }
@@ -197,7 +198,9 @@ func runRestoreExchange(ctx context.Context, g *globals, f restoreFlags, out io.
 			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
 			workflows.AttrBackupID.ValueSet(in.BackupID),
 		},
-		onWait: func(ctx context.Context, sub submitted) { showRestoreProgress(ctx, s.client, sub) },
+		progress: func(ctx context.Context, sub submitted) (progressReport, bool) {
+			return restoreProgress(ctx, s.client, sub, "restoring")
+		},
 	}, &res)
 	return printRestoreOutcome(g, out, sub, res, err)
 }
@@ -260,24 +263,15 @@ func printRestore(out io.Writer, res workflows.RestoreResult) {
 	}
 }
 
-// showRestoreProgress prints one line every few seconds on a terminal.
-func showRestoreProgress(ctx context.Context, c client.Client, sub submitted) {
-	if st, err := os.Stderr.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return
+// restoreProgress is where a restore or an export stands.
+func restoreProgress(ctx context.Context, c client.Client, sub submitted, stage string) (progressReport, bool) {
+	var p workflows.RestoreProgress
+	if queryProgress(ctx, c, sub.WorkflowID, &p) != nil {
+		return progressReport{}, false
 	}
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		var p workflows.RestoreProgress
-		if queryProgress(ctx, c, sub.WorkflowID, &p) != nil {
-			continue
-		}
-		fmt.Fprintf(os.Stderr, "\r%s: %d/%d folders, %d of %d items restored, %d skipped, %d failed   ",
-			p.Stage, p.CollectionsDone, p.CollectionsTotal, p.Done.Restored, p.Selected, p.Done.Skipped, p.Done.Failed)
+	if p.Stage != "" {
+		stage = p.Stage
 	}
+	return progressReport{Stage: stage, Unit: "folders", Done: p.CollectionsDone, Total: p.CollectionsTotal,
+		Items: p.Done.Restored + p.Done.Skipped + p.Done.Failed, ItemsTotal: p.Selected, Bytes: p.Done.Bytes}, true
 }

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -21,9 +23,9 @@ type request struct {
 	workflow any
 	input    any
 	attrs    []temporal.SearchAttributeUpdate
-	// onWait, if set, runs while the CLI waits (progress display); it
-	// must return when its context ends.
-	onWait func(context.Context, submitted)
+	// progress, if set, tells where the run stands, for the progress
+	// line on a terminal; false when it cannot tell now.
+	progress func(context.Context, submitted) (progressReport, bool)
 
 	// workflowID, if set, is the workflow's id instead of one made from
 	// idPrefix: a request that runs once at a time (maintenance).
@@ -53,23 +55,37 @@ func execute(ctx context.Context, c client.Client, g *globals, req request, resu
 		return submitted{}, err
 	}
 	s := submitted{WorkflowID: run.GetID(), RunID: run.GetRunID()}
-	if req.onWait != nil {
-		wctx, stop := context.WithCancel(ctx)
+	if req.progress != nil {
+		// Stopped, and the line cleared, before the caller prints results.
+		stop := newProgressLine(g, os.Stderr).watch(ctx, func(ctx context.Context) (progressReport, bool) {
+			return req.progress(ctx, s)
+		})
 		defer stop()
-		go req.onWait(wctx, s)
 	}
 
 	done := make(chan error, 1)
-	go func() { done <- run.Get(ctx, result) }()
+	go func() { done <- awaitResult(ctx, run, result) }()
 
 	deadline := time.NewTimer(g.workerWait)
 	defer deadline.Stop()
+	var unreachableSince time.Time
 	for {
 		select {
 		case err := <-done:
 			return s, err
 		case <-deadline.C:
 			desc, err := c.DescribeWorkflowExecution(ctx, s.WorkflowID, s.RunID)
+			if err != nil && temporalUnreachable(ctx, err) {
+				// Temporal restarting: ask again, while the result is
+				// still awaited, for as long as a restart takes.
+				if unreachableSince.IsZero() {
+					unreachableSince = time.Now()
+				}
+				if time.Since(unreachableSince) < maxTemporalUnreachable {
+					deadline.Reset(askAgainEvery)
+					continue
+				}
+			}
 			if err != nil {
 				return s, fmt.Errorf("could not tell whether a corso-worker picked up %s (it may still run; see the Web UI): %w", s.WorkflowID, err)
 			}
@@ -81,6 +97,46 @@ func execute(ctx context.Context, c client.Client, g *globals, req request, resu
 				s.WorkflowID, g.taskQueue, g.temporal.Address, g.temporal.Namespace, g.workerWait)
 		}
 	}
+}
+
+// How long the CLI keeps asking a Temporal it cannot reach whether a
+// worker picked the run up, and how often: a restart of the server takes
+// a minute or two.
+const (
+	maxTemporalUnreachable = 5 * time.Minute
+	askAgainEvery          = 5 * time.Second
+)
+
+// awaitResult waits for the run's result, through Temporal restarting:
+// the wait is taken up again while the server cannot be reached, for up
+// to maxTemporalUnreachable at a time.
+func awaitResult(ctx context.Context, run client.WorkflowRun, result any) error {
+	var unreachableSince time.Time
+	for {
+		err := run.Get(ctx, result)
+		if err == nil || !temporalUnreachable(ctx, err) {
+			return err
+		}
+		if unreachableSince.IsZero() {
+			unreachableSince = time.Now()
+		}
+		if time.Since(unreachableSince) >= maxTemporalUnreachable {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(askAgainEvery):
+		}
+	}
+}
+
+// temporalUnreachable reports an error of a call that did not reach
+// Temporal (the server down or restarting), not one of the CLI's own end.
+func temporalUnreachable(ctx context.Context, err error) bool {
+	var unavailable *serviceerror.Unavailable
+	var timedOut *serviceerror.DeadlineExceeded
+	return ctx.Err() == nil && (errors.As(err, &unavailable) || errors.As(err, &timedOut) || errors.Is(err, context.DeadlineExceeded))
 }
 
 // start submits the workflow without waiting for it.

@@ -33,6 +33,8 @@ type Config struct {
 	// codec key be decoded (data written before encryption); off, they are
 	// refused.
 	AcceptUnencrypted bool
+	// MetricsHandler receives the SDK's metrics; nil drops them.
+	MetricsHandler client.MetricsHandler
 
 	TLS    TLSOptions
 	APIKey APIKeyOptions
@@ -91,6 +93,7 @@ func Dial(c Config) (client.Client, error) {
 		Logger:            sdklog.NewStructuredLogger(logger),
 		ConnectionOptions: conn,
 		Credentials:       creds,
+		MetricsHandler:    c.MetricsHandler,
 	})
 	if err != nil {
 		hint := "start it (corso-dev up) or set --temporal-address / TEMPORAL_ADDRESS"

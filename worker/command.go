@@ -18,8 +18,10 @@ import (
 
 	"github.com/corso-temporal/corso/activities"
 	"github.com/corso-temporal/corso/budget"
+	"github.com/corso-temporal/corso/buildinfo"
 	"github.com/corso-temporal/corso/codec"
 	"github.com/corso-temporal/corso/graph"
+	"github.com/corso-temporal/corso/logging"
 	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/temporalclient"
 	"github.com/corso-temporal/corso/workflows"
@@ -36,6 +38,9 @@ type options struct {
 	debug    string
 	// debugPublic lets --debug-listen bind beyond loopback.
 	debugPublic bool
+	metrics     string
+	// metricsPublic lets --metrics-listen bind beyond loopback.
+	metricsPublic bool
 
 	graphEndpoint string
 	driveRU       int
@@ -46,6 +51,7 @@ func newCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:           "corso-worker",
 		Short:         "Run corso workflows and activities (backups, restores, repository work)",
+		Version:       buildinfo.Version(),
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -53,6 +59,7 @@ func newCommand() *cobra.Command {
 			return run(cmd.Context(), o)
 		},
 	}
+	cmd.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	f := cmd.Flags()
 	o.temporal.AddFlags(f) // --temporal-address, --namespace, TLS and API key
 	f.StringVar(&o.dataDir, "data-dir", os.Getenv("CORSO_WORKER_DIR"), "folder for this worker's repository configs and caches; one per worker process (env CORSO_WORKER_DIR, default a new folder in the user cache dir)")
@@ -63,6 +70,8 @@ func newCommand() *cobra.Command {
 	f.Int64Var(&o.memMiB, "memory-limit-mib", 256, "soft memory limit for the Go runtime, in MiB (0: none; GOMEMLIMIT overrides)")
 	f.StringVar(&o.debug, "debug-listen", "", "serve Go's pprof profiles on this address, e.g. 127.0.0.1:6060 or :6060 (loopback; off by default)")
 	f.BoolVar(&o.debugPublic, "debug-listen-public", false, "let --debug-listen bind an address other machines can reach")
+	f.StringVar(&o.metrics, "metrics-listen", os.Getenv("CORSO_METRICS_LISTEN"), "serve Prometheus metrics at /metrics on this address, e.g. 127.0.0.1:9464 or :9464 (loopback; env CORSO_METRICS_LISTEN; off by default)")
+	f.BoolVar(&o.metricsPublic, "metrics-listen-public", os.Getenv("CORSO_METRICS_LISTEN_PUBLIC") == "true", "let --metrics-listen bind an address other machines can reach, e.g. 0.0.0.0:9464 in a container (env CORSO_METRICS_LISTEN_PUBLIC=true)")
 	f.IntVar(&o.maxActs, "max-concurrent-activities", 16, "activities this worker runs at once")
 	f.BoolVar(&o.temporal.AcceptUnencrypted, "accept-unencrypted-payloads", os.Getenv("CORSO_ACCEPT_UNENCRYPTED_PAYLOADS") == "true",
 		"decode payloads that are not encrypted with CORSO_CODEC_KEY, e.g. of runs from before encryption (env CORSO_ACCEPT_UNENCRYPTED_PAYLOADS=true); off, they are refused")
@@ -103,6 +112,17 @@ func run(ctx context.Context, o options) error {
 			}
 		}()
 	}
+	var metrics *workerMetrics
+	if o.metrics != "" {
+		l, err := localListener("metrics-listen", o.metrics, o.metricsPublic, "serve metrics there")
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		metrics = newWorkerMetrics()
+		go metrics.serve(l, logger)
+		logger.Info("serving metrics", "address", "http://"+l.Addr().String()+"/metrics")
+	}
 	o.temporal = o.temporal.FromEnv()
 	if q := os.Getenv("CORSO_TASK_QUEUE"); q != "" && o.queue == workflows.TaskQueue {
 		o.queue = q
@@ -142,6 +162,7 @@ func run(ctx context.Context, o options) error {
 
 	o.temporal.Identity = "corso-worker@" + o.identity
 	o.temporal.Logger = logger
+	o.temporal.MetricsHandler = metrics.sdkHandler()
 	c, err := temporalclient.Dial(o.temporal)
 	if err != nil {
 		return err
@@ -167,7 +188,7 @@ func run(ctx context.Context, o options) error {
 	})
 	driveBudget := budget.New(budget.TemporalLeaser(c, o.queue), o.temporal.Identity, o.driveRU, logger)
 	defer driveBudget.Close()
-	register(w, deps{connections: conns, sealer: sealer, graphEndpoint: o.graphEndpoint, driveBudget: driveBudget})
+	register(w, deps{connections: conns, sealer: sealer, graphEndpoint: o.graphEndpoint, driveBudget: driveBudget, metrics: metrics})
 	logger.Info("corso-worker polling", "temporal", o.temporal.Address, "namespace", o.temporal.Namespace,
 		"taskQueue", o.queue, "identity", o.identity)
 	if err := w.Run(worker.InterruptCh()); err != nil {
@@ -190,11 +211,7 @@ func envInt(name string, def int) int {
 }
 
 func newLogger(level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("invalid --log-level %q (want debug, info, warn or error)", level)
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+	return logging.New(os.Stderr, level)
 }
 
 // workerDir returns this process's state folder. Without --data-dir each

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
@@ -22,6 +23,9 @@ type deps struct {
 	// driveBudget shares each tenant's SharePoint resource units with the
 	// rest of the fleet.
 	driveBudget *budget.Fleet
+	// metrics counts Graph traffic and budget use per tenant; nil
+	// without --metrics-listen.
+	metrics *workerMetrics
 }
 
 // register puts every corso workflow and activity on the worker, activities
@@ -42,19 +46,27 @@ func register(r worker.Registry, d deps) {
 	maint := &activities.RepoMaintenance{Repos: repos, Safety: maintenanceSafety()}
 	r.RegisterActivityWithOptions(maint.MaintainRepository, activity.RegisterOptions{Name: workflows.ActivityMaintainRepository})
 	r.RegisterActivityWithOptions(repos.ListRunningBackups, activity.RegisterOptions{Name: workflows.ActivityListRunningBackups})
+	r.RegisterActivityWithOptions(repos.ReadResourcePage, activity.RegisterOptions{Name: workflows.ActivityReadResourcePage})
 
 	tenants := &activities.Tenants{
 		Repos: repos,
 		NewClient: func(tenantID, clientID, clientSecret string) (activities.Client, error) {
-			cfg := graph.Config{TenantID: tenantID, ClientID: clientID, ClientSecret: clientSecret, Endpoint: d.graphEndpoint}
+			cfg := graph.Config{TenantID: tenantID, ClientID: clientID, ClientSecret: clientSecret, Endpoint: d.graphEndpoint,
+				IdleTimeout: graphIdleTimeout()}
 			if d.driveBudget != nil {
-				cfg.DriveBudget = d.driveBudget.Tenant(tenantID, clientID)
+				cfg.DriveBudget = d.metrics.meterBudget(tenantID, d.driveBudget.Tenant(tenantID, clientID))
 			}
-			return graph.New(cfg)
+			c, err := graph.New(cfg)
+			if err != nil {
+				return nil, err
+			}
+			d.metrics.watchGraph(tenantID, c)
+			return c, nil
 		},
 	}
 	ex := &activities.Exchange{Tenants: tenants}
 	r.RegisterActivityWithOptions(ex.ResolveMailboxes, activity.RegisterOptions{Name: workflows.ActivityResolveMailboxes})
+	r.RegisterActivityWithOptions(ex.ResolveMailboxList, activity.RegisterOptions{Name: workflows.ActivityResolveMailboxList})
 	r.RegisterActivityWithOptions(ex.PlanMailboxBackup, activity.RegisterOptions{Name: workflows.ActivityPlanMailbox})
 	r.RegisterActivityWithOptions(ex.BackupCollection, activity.RegisterOptions{Name: workflows.ActivityBackupCollection})
 	r.RegisterActivityWithOptions(ex.BackupCollections, activity.RegisterOptions{Name: workflows.ActivityBackupCollections})
@@ -64,11 +76,17 @@ func register(r worker.Registry, d deps) {
 
 	dr := &activities.Drives{Tenants: tenants}
 	r.RegisterActivityWithOptions(dr.ResolveDrives, activity.RegisterOptions{Name: workflows.ActivityResolveDrives})
+	r.RegisterActivityWithOptions(dr.ResolveDriveList, activity.RegisterOptions{Name: workflows.ActivityResolveDriveList})
 	r.RegisterActivityWithOptions(dr.EnumerateDrive, activity.RegisterOptions{Name: workflows.ActivityEnumerateDrive})
 	r.RegisterActivityWithOptions(dr.BackupDriveBatch, activity.RegisterOptions{Name: workflows.ActivityBackupDriveBatch})
 	r.RegisterActivityWithOptions(dr.CombineDrives, activity.RegisterOptions{Name: workflows.ActivityCombineDrives})
 	r.RegisterActivityWithOptions(dr.PlanDriveRestore, activity.RegisterOptions{Name: workflows.ActivityPlanDriveRestore})
 	r.RegisterActivityWithOptions(dr.RestoreDriveBatch, activity.RegisterOptions{Name: workflows.ActivityRestoreDriveBatch})
+
+	r.RegisterActivityWithOptions(repos.VerifyBackup, activity.RegisterOptions{Name: workflows.ActivityVerifyBackup})
+	drills := &activities.Drills{Tenants: tenants}
+	r.RegisterActivityWithOptions(drills.PlanDrill, activity.RegisterOptions{Name: workflows.ActivityPlanDrill})
+	r.RegisterActivityWithOptions(drills.CheckDrill, activity.RegisterOptions{Name: workflows.ActivityCheckDrill})
 }
 
 // testShortMaintenanceSafety names the environment variable that, set to
@@ -84,5 +102,20 @@ func maintenanceSafety() repository.Safety {
 	return repository.SafetyFull
 }
 
-// The Graph client is every source and target the activities use.
-var _ activities.Client = (*graph.Client)(nil)
+// testGraphIdleTimeout names the environment variable that shortens how
+// long a Graph answer may send nothing before it is abandoned (a Go
+// duration; default graph.DefaultIdleTimeout). For tests only: shorter
+// than a few seconds, it cuts healthy answers.
+const testGraphIdleTimeout = "CORSO_TEST_GRAPH_IDLE_TIMEOUT"
+
+func graphIdleTimeout() time.Duration {
+	d, _ := time.ParseDuration(os.Getenv(testGraphIdleTimeout))
+	return d // 0, unset or unreadable: the default
+}
+
+// The Graph client is every source and target the activities use, and
+// deletes a drill's scratch folders.
+var (
+	_ activities.Client           = (*graph.Client)(nil)
+	_ activities.ContainerDeleter = (*graph.Client)(nil)
+)

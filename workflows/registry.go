@@ -9,6 +9,6 @@ func All() []any {
 		BackupListWorkflow, BackupDetailsWorkflow, BackupDeleteWorkflow,
 		ExchangeRestoreWorkflow, ExchangeExportWorkflow,
 		DriveBackupWorkflow, ResourceDrivesBackupWorkflow, DriveExportWorkflow, DriveRestoreWorkflow,
-		DriveBudgetWorkflow,
+		DriveBudgetWorkflow, VerifyBackupWorkflow,
 	}
 }
