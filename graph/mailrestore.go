@@ -10,7 +10,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
 	"strconv"
@@ -212,7 +211,7 @@ func (m *mailBody) walk(h textproto.MIMEHeader, body io.Reader, depth int) error
 			}
 		}
 	}
-	data, err := io.ReadAll(transferDecoded(h.Get("Content-Transfer-Encoding"), body))
+	data, err := io.ReadAll(m365.TransferDecoded(h.Get("Content-Transfer-Encoding"), body))
 	if err != nil {
 		return fmt.Errorf("decoding a %s part: %w", mt, err)
 	}
@@ -271,31 +270,6 @@ func (m *mailBody) walk(h textproto.MIMEHeader, body io.Reader, depth int) error
 	return nil
 }
 
-func transferDecoded(enc string, r io.Reader) io.Reader {
-	switch strings.ToLower(strings.TrimSpace(enc)) {
-	case "base64":
-		return base64.NewDecoder(base64.StdEncoding, &base64Lines{r: r})
-	case "quoted-printable":
-		return quotedprintable.NewReader(r)
-	}
-	return r
-}
-
-// base64Lines drops what may separate base64 lines besides CR and LF,
-// which the decoder skips itself.
-type base64Lines struct{ r io.Reader }
-
-func (b *base64Lines) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	k := 0
-	for _, c := range p[:n] {
-		if c != ' ' && c != '\t' {
-			p[k] = c
-			k++
-		}
-	}
-	return k, err
-}
 
 // textOf is a body part's text in UTF-8.
 func textOf(data []byte, cs string) string {

@@ -3,13 +3,11 @@ package m365
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
-	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
 	"slices"
@@ -89,7 +87,7 @@ func (d *mailDigest) part(h textproto.MIMEHeader, body io.Reader, depth int) err
 			}
 		}
 	}
-	data, err := io.ReadAll(transferDecoded(h.Get("Content-Transfer-Encoding"), body))
+	data, err := io.ReadAll(TransferDecoded(h.Get("Content-Transfer-Encoding"), body))
 	if err != nil {
 		return fmt.Errorf("read %s part: %w", mt, err)
 	}
@@ -115,30 +113,6 @@ func (d *mailDigest) part(h textproto.MIMEHeader, body io.Reader, depth int) err
 	return nil
 }
 
-func transferDecoded(enc string, r io.Reader) io.Reader {
-	switch strings.ToLower(strings.TrimSpace(enc)) {
-	case "base64":
-		return base64.NewDecoder(base64.StdEncoding, &lineJoiner{r: r})
-	case "quoted-printable":
-		return quotedprintable.NewReader(r)
-	}
-	return r
-}
-
-// lineJoiner drops line breaks, which base64 bodies carry every 76
-// characters and the decoder refuses.
-type lineJoiner struct{ r io.Reader }
-
-func (l *lineJoiner) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	out := p[:0]
-	for _, c := range p[:n] {
-		if c != '\r' && c != '\n' {
-			out = append(out, c)
-		}
-	}
-	return len(out), err
-}
 
 func decodeHeader(s string) string {
 	if d, err := new(mime.WordDecoder).DecodeHeader(s); err == nil {
