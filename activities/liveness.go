@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -10,15 +11,19 @@ import (
 	"github.com/corso-temporal/corso/workflows"
 )
 
-// LivenessInterceptor heartbeats every interval for each short activity
-// (scheduled with workflows.ShortHeartbeatTimeout) while it runs on this
-// worker. A short activity keeps no checkpoint, so its heartbeats carry
-// nothing but the worker's liveness: if the worker dies, Temporal retries
-// the activity elsewhere within that timeout instead of its 30-minute
-// start-to-close. Activities with checkpoints heartbeat themselves.
+// LivenessInterceptor heartbeats every interval for each activity
+// scheduled with workflows.ShortHeartbeatTimeout while it runs on this
+// worker, so that a dead worker is noticed within that timeout rather than
+// the activity's start-to-close. A keep-alive heartbeat repeats the details
+// the activity last recorded: it never replaces a checkpoint with nothing.
+// Until an activity resumed from an earlier attempt's checkpoint records
+// one of its own, it is left to heartbeat itself.
 func LivenessInterceptor(every time.Duration) interceptor.WorkerInterceptor {
 	return &livenessInterceptor{every: every}
 }
+
+// LivenessEvery is how often LivenessInterceptor heartbeats on workers.
+const LivenessEvery = keepAliveEvery
 
 type livenessInterceptor struct {
 	interceptor.WorkerInterceptorBase
@@ -32,15 +37,46 @@ func (l *livenessInterceptor) InterceptActivity(_ context.Context, next intercep
 type livenessInbound struct {
 	interceptor.ActivityInboundInterceptorBase
 	every time.Duration
+	out   *lastHeartbeat
+}
+
+func (l *livenessInbound) Init(outbound interceptor.ActivityOutboundInterceptor) error {
+	l.out = &lastHeartbeat{ActivityOutboundInterceptorBase: interceptor.ActivityOutboundInterceptorBase{Next: outbound}}
+	return l.Next.Init(l.out)
 }
 
 func (l *livenessInbound) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
 	if activity.GetInfo(ctx).HeartbeatTimeout == workflows.ShortHeartbeatTimeout {
-		stop := keepAlive(ctx, l.every, func() { heartbeat(ctx) })
+		resumed := activity.HasHeartbeatDetails(ctx)
+		stop := keepAlive(ctx, l.every, func() { l.out.repeat(ctx, resumed) })
 		defer stop()
 	}
 	return l.Next.ExecuteActivity(ctx, in)
 }
 
-// LivenessEvery is how often LivenessInterceptor heartbeats on workers.
-const LivenessEvery = keepAliveEvery
+// lastHeartbeat remembers the details of the activity's last heartbeat.
+type lastHeartbeat struct {
+	interceptor.ActivityOutboundInterceptorBase
+	mu      sync.Mutex
+	details []any
+	sent    bool
+}
+
+func (o *lastHeartbeat) RecordHeartbeat(ctx context.Context, details ...any) {
+	o.mu.Lock()
+	o.details, o.sent = details, true
+	o.mu.Unlock()
+	o.Next.RecordHeartbeat(ctx, details...)
+}
+
+// repeat sends the last details again; with none sent yet, nothing when
+// the attempt resumed from a checkpoint, else an empty heartbeat.
+func (o *lastHeartbeat) repeat(ctx context.Context, resumed bool) {
+	o.mu.Lock()
+	details, sent := o.details, o.sent
+	o.mu.Unlock()
+	if !sent && resumed {
+		return
+	}
+	o.Next.RecordHeartbeat(context.WithoutCancel(ctx), details...)
+}

@@ -19,8 +19,7 @@ import (
 
 // A short activity is kept alive by the worker while it runs, so that it
 // may have a heartbeat timeout of a minute without heartbeating itself; an
-// activity with a heartbeat timeout of its own kind is left alone, since
-// its heartbeats carry its checkpoint.
+// activity with a heartbeat timeout of its own kind is left alone.
 func TestShortActivitiesAreKeptAliveByTheWorker(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -50,4 +49,34 @@ func TestShortActivitiesAreKeptAliveByTheWorker(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A keep-alive heartbeat repeats the checkpoint an activity recorded; it
+// never replaces it with nothing, nor the checkpoint of an earlier attempt
+// before the activity records its own.
+func TestKeepAliveRepeatsTheLastCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	sent := &sentHeartbeats{}
+	o := &lastHeartbeat{ActivityOutboundInterceptorBase: interceptor.ActivityOutboundInterceptorBase{Next: sent}}
+
+	o.repeat(ctx, true)
+	require.Empty(t, sent.all, "resumed from a checkpoint, none recorded yet: nothing sent")
+	o.repeat(ctx, false)
+	require.Equal(t, [][]any{nil}, sent.all, "a short activity without a checkpoint: an empty heartbeat")
+
+	sent.all = nil
+	o.RecordHeartbeat(ctx, "checkpoint 1")
+	o.repeat(ctx, true)
+	o.repeat(ctx, false)
+	require.Equal(t, [][]any{{"checkpoint 1"}, {"checkpoint 1"}, {"checkpoint 1"}}, sent.all)
+}
+
+// sentHeartbeats records the heartbeats that reach the SDK.
+type sentHeartbeats struct {
+	interceptor.ActivityOutboundInterceptorBase
+	all [][]any
+}
+
+func (s *sentHeartbeats) RecordHeartbeat(_ context.Context, details ...any) {
+	s.all = append(s.all, details)
 }
