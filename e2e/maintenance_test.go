@@ -263,3 +263,44 @@ func recordHistories(t *testing.T, query string, secrets []string) {
 		}
 	}
 }
+
+// TestRepoMaintenanceSchedule has Temporal run a repository's quick
+// maintenance every few seconds: a run by the schedule starts the
+// repository's one maintenance workflow, which completes with credentials
+// sealed for the schedule alone.
+func TestRepoMaintenanceSchedule(t *testing.T) {
+	a := newExchangeAdmin(t, tenant, "maintenance-schedule")
+	mustFail(t, a.run(t, "repo", "maintenance", "--every", "1h", "--cron", "@daily"), 5*time.Second, "give --every or --cron, not both")
+	r := a.run(t, "repo", "maintenance", "--mode", "quick", "--every", "5s", "--json")
+	mustSucceed(t, r)
+	var created scheduleJSON
+	if err := json.Unmarshal([]byte(r.Stdout), &created); err != nil {
+		t.Fatalf("parse: %v\n%s", err, r.Stdout)
+	}
+	t.Cleanup(func() {
+		_ = rawClient(t).ScheduleClient().GetHandle(context.Background(), created.ID).Delete(context.Background())
+	})
+	repoID := strings.TrimPrefix(created.ID, "corso-backup-maintenance-quick-")
+	if repoID == created.ID || repoID == "" {
+		t.Fatalf("schedule id %q names no repository", created.ID)
+	}
+	mustFail(t, a.run(t, "repo", "maintenance", "--mode", "quick", "--every", "1h"), 10*time.Second, "already has a quick maintenance schedule")
+
+	query := "WorkflowId = '" + workflows.MaintenanceWorkflowID(repoID) + "' AND ExecutionStatus = 'Completed'"
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(time.Second) {
+		d := a.describeSchedule(t, created.ID)
+		ran := 0
+		for _, run := range d.RecentRuns {
+			if run.Status == "Completed" {
+				ran++
+			}
+		}
+		if ran >= 1 && len(allExecutions(t, rawClient(t), query)) >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scheduled maintenance completed within 90s: %+v", d.RecentRuns)
+		}
+	}
+	mustSucceed(t, a.run(t, "backup", "schedule", "delete", created.ID))
+}

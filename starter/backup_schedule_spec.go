@@ -68,31 +68,10 @@ func (f *scheduleFlags) settings(service string) (scheduleSettings, error) {
 		return st, fmt.Errorf("--id %q: use up to 80 letters, digits, '.', '_' and '-', starting with a letter or digit", f.name)
 	}
 	st.id = scheduleID(service, f.name)
-	every, cron := strings.TrimSpace(f.every), strings.TrimSpace(f.cron)
-	switch {
-	case every != "" && cron != "":
-		return st, errors.New("give --every or --cron, not both")
-	case every == "" && cron == "":
-		return st, errors.New(`a schedule needs --every (like 4h) or --cron (like "0 */4 * * *")`)
-	case every != "":
-		d, err := time.ParseDuration(every)
-		if err != nil {
-			return st, fmt.Errorf("--every %q: want a duration like 4h, 30m or 90s", f.every)
-		}
-		if d < minScheduleInterval {
-			return st, fmt.Errorf("--every %s: Temporal's shortest interval is %s", f.every, minScheduleInterval)
-		}
-		st.spec.Intervals = []client.ScheduleIntervalSpec{{Every: d}}
-	default:
-		if err := validateCron(cron); err != nil {
-			return st, err
-		}
-		st.spec.CronExpressions = []string{cron}
+	var err error
+	if st.spec, st.catchup, err = scheduleTiming(f.every, f.cron, f.catchup); err != nil {
+		return st, err
 	}
-	if f.catchup < minCatchupWindow {
-		return st, fmt.Errorf("--catchup-window %s: Temporal's shortest is %s", f.catchup, minCatchupWindow)
-	}
-	st.catchup = f.catchup
 	p, err := f.retention.parse()
 	if err != nil {
 		return st, err
@@ -101,6 +80,37 @@ func (f *scheduleFlags) settings(service string) (scheduleSettings, error) {
 		st.policy = &p
 	}
 	return st, nil
+}
+
+// scheduleTiming validates when a schedule runs: --every or --cron, and
+// its catch-up window.
+func scheduleTiming(every, cron string, catchup time.Duration) (client.ScheduleSpec, time.Duration, error) {
+	var spec client.ScheduleSpec
+	every, cron = strings.TrimSpace(every), strings.TrimSpace(cron)
+	switch {
+	case every != "" && cron != "":
+		return spec, 0, errors.New("give --every or --cron, not both")
+	case every == "" && cron == "":
+		return spec, 0, errors.New(`a schedule needs --every (like 4h) or --cron (like "0 */4 * * *")`)
+	case every != "":
+		d, err := time.ParseDuration(every)
+		if err != nil {
+			return spec, 0, fmt.Errorf("--every %q: want a duration like 4h, 30m or 90s", every)
+		}
+		if d < minScheduleInterval {
+			return spec, 0, fmt.Errorf("--every %s: Temporal's shortest interval is %s", every, minScheduleInterval)
+		}
+		spec.Intervals = []client.ScheduleIntervalSpec{{Every: d}}
+	default:
+		if err := validateCron(cron); err != nil {
+			return spec, 0, err
+		}
+		spec.CronExpressions = []string{cron}
+	}
+	if catchup < minCatchupWindow {
+		return spec, 0, fmt.Errorf("--catchup-window %s: Temporal's shortest is %s", catchup, minCatchupWindow)
+	}
+	return spec, catchup, nil
 }
 
 // validateCron catches what is plainly not a cron expression; Temporal
