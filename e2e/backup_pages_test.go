@@ -2,16 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
-	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/sdk/worker"
-	"google.golang.org/protobuf/encoding/protojson"
-
 	"github.com/corso-temporal/corso/backup"
-	"github.com/corso-temporal/corso/codec"
 	"github.com/corso-temporal/corso/graphsim"
 	"github.com/corso-temporal/corso/localstack"
 	"github.com/corso-temporal/corso/workflows"
@@ -61,35 +54,8 @@ func TestBackupRequestContinuesAsNewInPages(t *testing.T) {
 	if want := (withMailbox + 1) / 2; len(execs) != want {
 		t.Fatalf("the request ran %d times, want %d (2 mailboxes a run)", len(execs), want)
 	}
-	dc, err := codec.NewDataConverter(dev.Env["CORSO_CODEC_KEY"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := codec.NewPayloadCodec(dev.Env["CORSO_CODEC_KEY"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, wf := range workflows.All() {
-		replayer.RegisterWorkflow(wf)
-	}
-	secrets := []string{a.passphrase, sim.CLIEnv("")["AZURE_CLIENT_SECRET"], dev.Env["AWS_SECRET_ACCESS_KEY"], dev.Env["CORSO_CODEC_KEY"]}
-	record := os.Getenv("CORSO_RECORD_HISTORIES")
-	for _, e := range execs {
-		h := &historypb.History{Events: e.events}
-		if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {
-			t.Errorf("replay %s: %v", e.runID, err)
-		}
-		b, err := protojson.Marshal(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := scanHistory(b, h, pc, secrets); err != nil {
-			t.Errorf("history of %s: %v", e.runID, err)
-		}
+	secrets := []string{a.passphrase, sim.CLIEnv("")["AZURE_CLIENT_SECRET"]}
+	replayHistories(t, execs, secrets, func(e execution) string {
 		// The first run resolves and continues; a middle run is continued
 		// and continues; the last is continued and completes.
 		status := e.describe.GetWorkflowExecutionInfo().GetStatus().String()
@@ -101,16 +67,6 @@ func TestBackupRequestContinuesAsNewInPages(t *testing.T) {
 		case continued:
 			path = "continued"
 		}
-		if record != "" {
-			name := "ExchangeBackupWorkflow-" + status + "-" + path + ".json"
-			if err := os.WriteFile(filepath.Join(record, name), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if record != "" {
-		if err := os.WriteFile(filepath.Join(record, "codec-key"), []byte(dev.Env["CORSO_CODEC_KEY"]+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return "ExchangeBackupWorkflow-" + status + "-" + path + ".json"
+	})
 }

@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,13 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/worker"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/corso-temporal/corso/backup"
-	"github.com/corso-temporal/corso/codec"
 	"github.com/corso-temporal/corso/graphsim"
 	"github.com/corso-temporal/corso/localstack"
 	"github.com/corso-temporal/corso/workflows"
@@ -212,56 +206,21 @@ func TestRepoUpdatePassphraseOnWarmWorkers(t *testing.T) {
 	recordHistories(t, "WorkflowId = '"+out.Workflow.WorkflowID+"'", []string{a.passphrase, next.passphrase})
 }
 
-// recordHistories checks the histories the query finds hold none of the
-// secrets, replay against today's workflow code and, with
-// CORSO_RECORD_HISTORIES=DIR, saves them as <type>-<status>.json for
-// workflows' replay test.
+// recordHistories checks the closed histories the query finds: see
+// replayHistories. Completed ones are saved as <type>-<status>.json.
 func recordHistories(t *testing.T, query string, secrets []string) {
 	t.Helper()
-	dc, err := codec.NewDataConverter(dev.Env["CORSO_CODEC_KEY"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := codec.NewPayloadCodec(dev.Env["CORSO_CODEC_KEY"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, wf := range workflows.All() {
-		replayer.RegisterWorkflow(wf)
-	}
-	record := os.Getenv("CORSO_RECORD_HISTORIES")
 	execs := allExecutions(t, rawClient(t), query)
 	if len(execs) == 0 {
 		t.Fatalf("no closed workflow for %s", query)
 	}
-	for _, e := range execs {
-		h := &historypb.History{Events: e.events}
-		if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {
-			t.Errorf("replay %s: %v", e.id, err)
-		}
-		b, err := protojson.Marshal(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := scanHistory(b, h, pc, append(secrets, dev.Env["AWS_SECRET_ACCESS_KEY"], dev.Env["CORSO_CODEC_KEY"])); err != nil {
-			t.Errorf("history of %s: %v", e.id, err)
-		}
+	replayHistories(t, execs, secrets, func(e execution) string {
 		info := e.describe.GetWorkflowExecutionInfo()
-		if record == "" || info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
-			continue
+		if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+			return ""
 		}
-		name := info.GetType().GetName() + "-" + info.GetStatus().String() + ".json"
-		if err := os.WriteFile(filepath.Join(record, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(record, "codec-key"), []byte(dev.Env["CORSO_CODEC_KEY"]+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return info.GetType().GetName() + "-" + info.GetStatus().String() + ".json"
+	})
 }
 
 // TestRepoMaintenanceSchedule has Temporal run a repository's quick

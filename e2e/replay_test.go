@@ -354,3 +354,52 @@ func scanHistory(stored []byte, h *historypb.History, pc *codec.PayloadCodec, se
 	}
 	return nil
 }
+
+// replayHistories replays each history against today's workflow code and
+// checks it holds none of secrets, nor the stack's S3 secret and codec
+// key, in the clear. With CORSO_RECORD_HISTORIES=DIR it saves those that
+// name gives a file name, and the codec key, as fixtures for workflows'
+// replay test.
+func replayHistories(t *testing.T, execs []execution, secrets []string, name func(execution) string) {
+	t.Helper()
+	dc, err := codec.NewDataConverter(dev.Env["CORSO_CODEC_KEY"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := codec.NewPayloadCodec(dev.Env["CORSO_CODEC_KEY"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wf := range workflows.All() {
+		replayer.RegisterWorkflow(wf)
+	}
+	secrets = append(secrets, dev.Env["AWS_SECRET_ACCESS_KEY"], dev.Env["CORSO_CODEC_KEY"])
+	record := os.Getenv("CORSO_RECORD_HISTORIES")
+	for _, e := range execs {
+		h := &historypb.History{Events: e.events}
+		if err := replayer.ReplayWorkflowHistory(nil, h); err != nil {
+			t.Errorf("replay %s (run %s): %v", e.id, e.runID, err)
+		}
+		b, err := protojson.Marshal(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := scanHistory(b, h, pc, secrets); err != nil {
+			t.Errorf("history of %s (run %s): %v", e.id, e.runID, err)
+		}
+		file := name(e)
+		if record == "" || file == "" {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(record, file), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(record, "codec-key"), []byte(dev.Env["CORSO_CODEC_KEY"]+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
