@@ -35,6 +35,10 @@ type config struct {
 	// tenantLimit, when set, cuts the run short.
 	tenantUsers int
 	tenantLimit time.Duration
+	// maintBackups incremental backups of one mailbox, with quick
+	// maintenance scheduled every maintEvery in the second round.
+	maintBackups int
+	maintEvery   time.Duration
 	// only names the one section to run; empty runs them all.
 	only string
 }
@@ -49,6 +53,7 @@ const (
 	onlyScale               = "scale"
 	onlyRealTenant          = "real-tenant"
 	onlyTenantScale         = "tenant-scale"
+	onlyMaintenance         = "maintenance"
 )
 
 func main() {
@@ -60,18 +65,21 @@ func main() {
 	flag.IntVar(&c.scaleItems, "scale-items", 1000, "items per mailbox in the scaling tenant")
 	flag.IntVar(&c.tenantUsers, "tenant-users", 10000, "users in the tenant-scale run's tenant (2 small items each)")
 	flag.DurationVar(&c.tenantLimit, "tenant-limit", 30*time.Minute, "stop the tenant-scale run after this long and report what it measured (0: run to the end; 10,000 users take about 3 hours on 2 cores)")
+	flag.IntVar(&c.maintBackups, "maint-backups", 200, "incremental backups of one mailbox in the maintenance section")
+	flag.DurationVar(&c.maintEvery, "maint-every", 30*time.Second, "interval of the quick maintenance schedule in the maintenance section")
 	flag.IntVar(&c.driveFiles, "drive-files", 400, "files per user in the drive tenant")
 	flag.Int64Var(&c.maxFile, "max-file-mib", 512, "size cap, in MiB, of the few large files per drive")
 	flag.Int64Var(&c.largeFile, "large-file-mib", 1024, "size, in MiB, of the one file whose cost in worker memory the drive run measures")
 	flag.StringVar(&c.only, "only", "", "run only this section: "+onlyExchangeIncremental+" (full backup, 1% churn, incremental backup), "+
 		onlyDrive+" (drive backup against raw ingest, worker memory with one large file), "+onlyMemory+" (worker RSS as a mailbox grows 4x), "+onlyScale+" (4 workers against 1), "+
 		onlyRealTenant+" (full backup with a real tenant's persistent faults against a clean tenant) or "+
-		onlyTenantScale+" (every mailbox of a tenant of -tenant-users users: payload and history sizes)")
+		onlyTenantScale+" (every mailbox of a tenant of -tenant-users users: payload and history sizes) or "+
+		onlyMaintenance+" (-maint-backups incremental backups of one mailbox, without and with scheduled quick maintenance)")
 	flag.Parse()
 	switch c.only {
-	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale:
+	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance:
 	default:
-		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale)
+		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance)
 		os.Exit(2)
 	}
 	if c.tenantUsers < 1 {

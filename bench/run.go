@@ -117,6 +117,8 @@ func run(c config, rep *report) error {
 		return realTenantRun(rep, stack, c)
 	case onlyTenantScale:
 		return tenantScaleRun(rep, stack, c)
+	case onlyMaintenance:
+		return maintenanceRun(rep, stack, c)
 	}
 
 	// 1. Full backup throughput against raw kopia ingest of the same items.
@@ -228,7 +230,12 @@ func run(c config, rep *report) error {
 	}
 	rep.check("largest workflow history", fmt.Sprintf("%d events (%s)", largest, which), "<= 10000", largest <= 10000)
 
-	// 8. Every mailbox of a large tenant: payloads and histories.
+	// 8. A year of incremental backups, with and without maintenance.
+	if err := maintenanceRun(rep, stack, c); err != nil {
+		return err
+	}
+
+	// 9. Every mailbox of a large tenant: payloads and histories.
 	return tenantScaleRun(rep, stack, c)
 }
 
