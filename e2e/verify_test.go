@@ -73,7 +73,9 @@ func TestBackupVerifyAndDrill(t *testing.T) {
 	}
 	var missing, corrupt []string
 	for _, p := range res.Problems {
-		if p.Object != "item" || p.Name == "" {
+		// Named by its item: id, category and folder (a message without
+		// a subject has no name to give).
+		if p.Object != "item" || p.ItemID == "" || p.Category == "" || len(p.Path) == 0 {
 			t.Errorf("problem not named by its item: %+v", p)
 		}
 		if p.Problem == workflows.ProblemMissing {
