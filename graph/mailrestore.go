@@ -270,7 +270,6 @@ func (m *mailBody) walk(h textproto.MIMEHeader, body io.Reader, depth int) error
 	return nil
 }
 
-
 // textOf is a body part's text in UTF-8.
 func textOf(data []byte, cs string) string {
 	if cs != "" && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {

@@ -113,7 +113,6 @@ func (d *mailDigest) part(h textproto.MIMEHeader, body io.Reader, depth int) err
 	return nil
 }
 
-
 func decodeHeader(s string) string {
 	if d, err := new(mime.WordDecoder).DecodeHeader(s); err == nil {
 		return d
