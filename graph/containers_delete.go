@@ -13,12 +13,19 @@ import (
 // gone is not an error.
 func (c *Client) DeleteContainer(ctx context.Context, mailboxID string, cat Category, containerID string) error {
 	op := fmt.Sprintf("delete %s container %s of %s", cat, containerID, mailboxID)
-	seg := map[Category]string{Email: "mailFolders", Contacts: "contactFolders", Events: "calendars"}[cat]
+	return c.deleteOf(ctx, mailboxID, op, cat, containerID,
+		map[Category]string{Email: "mailFolders", Contacts: "contactFolders", Events: "calendars"},
+		map[Category]string{Email: "mail.folder.delete", Contacts: "contacts.folder.delete", Events: "calendar.delete"})
+}
+
+// deleteOf deletes users/{mailbox}/{segs[cat]}/{id}, counted as
+// kinds[cat]; one already gone counts as deleted.
+func (c *Client) deleteOf(ctx context.Context, mailboxID, op string, cat Category, id string, segs, kinds map[Category]string) error {
+	seg := segs[cat]
 	if seg == "" {
 		return fmt.Errorf("%s: unknown category", op)
 	}
-	kind := map[Category]string{Email: "mail.folder.delete", Contacts: "contacts.folder.delete", Events: "calendar.delete"}[cat]
-	_, err := c.send(forMailbox(ctx, mailboxID, kind), op, rawCall{method: abs.DELETE, url: c.v1("users", mailboxID, seg, containerID)})
+	_, err := c.send(forMailbox(ctx, mailboxID, kinds[cat]), op, rawCall{method: abs.DELETE, url: c.v1("users", mailboxID, seg, id)})
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

@@ -703,16 +703,9 @@ func zonedOf(raw json.RawMessage) time.Time {
 // DeleteItem deletes an item; one already gone counts as deleted.
 func (c *Client) DeleteItem(ctx context.Context, mailboxID string, cat Category, itemID string) error {
 	op := fmt.Sprintf("delete %s item %s of %s", cat, itemID, mailboxID)
-	seg := map[Category]string{Email: "messages", Contacts: "contacts", Events: "events"}[cat]
-	if seg == "" {
-		return fmt.Errorf("%s: unknown category", op)
-	}
-	kind := map[Category]string{Email: "message.delete", Contacts: "contact.delete", Events: "event.delete"}[cat]
-	_, err := c.send(forMailbox(ctx, mailboxID, kind), op, rawCall{method: abs.DELETE, url: c.v1("users", mailboxID, seg, itemID)})
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	return err
+	return c.deleteOf(ctx, mailboxID, op, cat, itemID,
+		map[Category]string{Email: "messages", Contacts: "contacts", Events: "events"},
+		map[Category]string{Email: "message.delete", Contacts: "contact.delete", Events: "event.delete"})
 }
 
 // unrestorable marks Graph's refusals that retrying cannot change: the
