@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -29,7 +31,12 @@ type verifyJSON struct {
 
 func (a exchangeAdmin) verify(t *testing.T, args ...string) (verifyJSON, result) {
 	t.Helper()
-	r := a.run(t, append([]string{"backup", "verify", "exchange", "--json"}, args...)...)
+	return a.verifyService(t, "exchange", args...)
+}
+
+func (a exchangeAdmin) verifyService(t *testing.T, service string, args ...string) (verifyJSON, result) {
+	t.Helper()
+	r := a.run(t, append([]string{"backup", "verify", service, "--json"}, args...)...)
 	var out verifyJSON
 	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
 		t.Fatalf("parse: %v\nstdout: %s\nstderr: %s", err, r.Stdout, r.Stderr)
@@ -66,7 +73,7 @@ func TestBackupVerifyAndDrill(t *testing.T) {
 	}
 	recordVerifyHistories(t, a.prefix)
 
-	deleted, flipped := damageTwoPacks(t, a, b.BackupID)
+	deleted, flipped := damageTwoPacks(t, a, b.BackupID, nil)
 	res, r = a.verify(t, "--backup", b.BackupID, "--read-data")
 	if r.Code == 0 {
 		t.Fatalf("verify of a damaged backup succeeded:\n%s", r.Stdout)
@@ -93,15 +100,127 @@ func TestBackupVerifyAndDrill(t *testing.T) {
 	}
 }
 
+// TestOneDriveBackupVerifyAndDrill: an intact OneDrive backup verifies
+// with --read-data, and a drill of three files restores them into a
+// scratch folder of the user's drive, finds them equal to the backup and
+// deletes the folder. Files added since are backed up by two incremental
+// backups, each in a pack blob of its own; after one of those packs is
+// deleted and a byte of the other flipped, verify names exactly the files
+// they held, and a drill of every file fails exactly those, restores the
+// others, and still cleans up. (Only files the first drill did not read
+// are damaged: a restore reads through the workers' content caches.)
+func TestOneDriveBackupVerifyAndDrill(t *testing.T) {
+	a := newExchangeAdmin(t, tenant, "verify-onedrive")
+	u := userWithDrive(t, tenant)
+	b := a.driveBackup(t, "onedrive", "user", u.UPN)[0]
+	leftBehind := func(dest string) {
+		t.Helper()
+		st, err := tenant.State(graphsim.StateFilter{User: u.ID, Category: "files", NoHashes: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range st.Items {
+			if it.Path == dest || strings.HasPrefix(it.Path, dest+"/") || it.Name == dest {
+				t.Fatalf("the drill left %s %q in %q behind", it.Kind, it.Name, it.Path)
+			}
+		}
+	}
+
+	res, r := a.verifyService(t, "onedrive", "--backup", b.BackupID, "--read-data", "--drill", "3")
+	mustSucceed(t, r)
+	if !res.OK() || res.Items != b.Items || res.Hashed != b.Items || res.IntegrityOnly != 0 {
+		t.Fatalf("intact backup: %+v (backup has %d files)", res.VerifyCounts, b.Items)
+	}
+	d := res.Drill
+	if d == nil || d.Sampled != 3 || d.Matched != 3 || !d.Removed || !strings.HasPrefix(d.Destination, "Corso_Drill_") {
+		t.Fatalf("drill: %+v", d)
+	}
+	leftBehind(d.Destination)
+
+	spare := map[string]bool{} // the files the first drill may have read
+	for _, oid := range a.backupItemObjects(t, b.BackupID) {
+		spare[oid] = true
+	}
+	// Two rounds of two added files, each backed up incrementally; they
+	// leave the shared tenant as it was when the test ends.
+	for range 2 {
+		added := tenant.Mutate([]graphsim.MutateOp{{Op: "add", Kind: "file", User: u.ID, Count: 2}})
+		t.Cleanup(func() {
+			for _, r := range added {
+				tenant.Mutate([]graphsim.MutateOp{{Op: "delete", ID: r.ID}})
+			}
+		})
+		for _, r := range added {
+			if r.Error != "" {
+				t.Fatalf("mutate: %+v", r)
+			}
+		}
+		b = a.driveBackup(t, "onedrive", "user", u.UPN)[0]
+	}
+
+	deleted, flipped := damageTwoPacks(t, a, b.BackupID, spare)
+	lost := slices.Sorted(slices.Values(append(slices.Clone(deleted), flipped)))
+	res, r = a.verifyService(t, "onedrive", "--backup", b.BackupID, "--read-data", "--drill", strconv.FormatInt(b.Items, 10))
+	if r.Code == 0 {
+		t.Fatalf("verify of a damaged backup succeeded:\n%s", r.Stdout)
+	}
+	var missing, corrupt []string
+	for _, p := range res.Problems {
+		if p.Object != "item" || p.ItemID == "" || p.Name == "" || len(p.Path) == 0 {
+			t.Errorf("problem not named by its file: %+v", p)
+		}
+		if p.Problem == workflows.ProblemMissing {
+			missing = append(missing, p.ItemID)
+		} else {
+			corrupt = append(corrupt, p.ItemID)
+		}
+	}
+	sort.Strings(missing)
+	if !slices.Equal(missing, deleted) || !slices.Equal(corrupt, []string{flipped}) {
+		t.Fatalf("verify named missing %v and corrupt %v, want %v and [%s]", missing, corrupt, deleted, flipped)
+	}
+	d = res.Drill
+	if d == nil || d.OK() || d.Sampled != int(b.Items) || d.Matched != int(b.Items)-len(lost) || !d.Removed {
+		t.Fatalf("drill of every file of a damaged backup (%d files, %d damaged): %+v", b.Items, len(lost), d)
+	}
+	var failed []string
+	for _, f := range d.Failures {
+		if f.Name == "" || !strings.Contains(f.Reason, "cannot be read") {
+			t.Errorf("drill failure not named by its file and cause: %+v", f)
+		}
+		failed = append(failed, f.ItemID)
+	}
+	sort.Strings(failed)
+	if !slices.Equal(failed, lost) {
+		t.Fatalf("the drill failed %v, want the damaged files %v", failed, lost)
+	}
+	leftBehind(d.Destination)
+}
+
+// backupItemObjects maps the items of a backup to their stored objects.
+func (a exchangeAdmin) backupItemObjects(t *testing.T, backupID string) map[string]string {
+	t.Helper()
+	r, idx := a.openBackup(t, backupID)
+	out := map[string]string{}
+	for _, c := range idx.Collections {
+		maps.Copy(out, itemObjects(t, r, c))
+	}
+	return out
+}
+
 // damageTwoPacks deletes one pack blob that holds only items of the
 // backup and flips a byte of one item in another, and returns the ids of
-// the items of the deleted pack and of the flipped item.
-func damageTwoPacks(t *testing.T, a exchangeAdmin, backupID string) ([]string, string) {
+// the items of the deleted pack and of the flipped item. Packs holding
+// any of the spare objects are left alone.
+func damageTwoPacks(t *testing.T, a exchangeAdmin, backupID string, spare map[string]bool) ([]string, string) {
 	t.Helper()
 	ctx := context.Background()
 	r, idx := a.openBackup(t, backupID)
-	shared := map[string]bool{} // packs holding folders, details or the index
+	shared := map[string]bool{} // packs holding folders, details, drive state or the index
 	addPacks := func(id string) {
+		if id == "" {
+			return
+		}
 		rs, err := r.ContentRanges(ctx, id)
 		if err != nil {
 			t.Fatal(err)
@@ -115,29 +234,20 @@ func damageTwoPacks(t *testing.T, a exchangeAdmin, backupID string) ([]string, s
 		t.Fatal(err)
 	}
 	addPacks(b.IndexID)
+	for oid := range spare {
+		addPacks(oid)
+	}
 	byPack := map[string][]string{}
 	ranges := map[string]repository.ContentRange{}
 	for _, c := range idx.Collections {
 		addPacks(c.DirID)
 		addPacks(c.DetailsID)
-		dir, err := r.ReadDir(ctx, c.DirID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var details []backup.Entry
-		if err := r.ReadJSON(ctx, c.DetailsID, &details); err != nil {
-			t.Fatal(err)
-		}
-		ids := map[string]string{}
-		for _, e := range details {
-			ids[url.PathEscape(e.ItemID)] = e.ItemID
-		}
-		for _, e := range dir {
-			rs, err := r.ContentRanges(ctx, e.ObjectID.String())
+		addPacks(c.StateID)
+		for id, oid := range itemObjects(t, r, c) {
+			rs, err := r.ContentRanges(ctx, oid)
 			if err != nil {
 				t.Fatal(err)
 			}
-			id := ids[e.Name]
 			for _, c := range rs {
 				byPack[string(c.Pack)] = append(byPack[string(c.Pack)], id)
 			}
@@ -190,6 +300,46 @@ func damageTwoPacks(t *testing.T, a exchangeAdmin, backupID string) ([]string, s
 		t.Fatal(err)
 	}
 	return deleted, flipped
+}
+
+// itemObjects maps the items of a collection to their stored objects: a
+// drive's from its state, a mailbox folder's from its folder, by the
+// item's name there.
+func itemObjects(t *testing.T, r *repository.Repository, c repository.Collection) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]string{}
+	if c.StateID != "" {
+		var state []struct {
+			ID       string `json:"id"`
+			ObjectID string `json:"objectID"`
+		}
+		if err := r.ReadJSON(ctx, c.StateID, &state); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range state {
+			if e.ObjectID != "" {
+				out[e.ID] = e.ObjectID
+			}
+		}
+		return out
+	}
+	dir, err := r.ReadDir(ctx, c.DirID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var details []backup.Entry
+	if err := r.ReadJSON(ctx, c.DetailsID, &details); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, e := range details {
+		ids[url.PathEscape(e.ItemID)] = e.ItemID
+	}
+	for _, e := range dir {
+		out[ids[e.Name]] = e.ObjectID.String()
+	}
+	return out
 }
 
 // recordVerifyHistories saves the verify requests' histories, with the
