@@ -88,8 +88,11 @@ func (a *Repositories) BackupDetails(ctx context.Context, in workflows.BackupDet
 }
 
 // DeleteBackups deletes backups by id; unknown ids fail the request before
-// anything is deleted.
+// anything is deleted. It heartbeats how many it deleted, for the
+// requester's progress line.
 func (a *Repositories) DeleteBackups(ctx context.Context, in workflows.BackupDeleteInput) (workflows.BackupDeleteResult, error) {
+	progress := workflows.BackupDeleteProgress{Total: len(in.BackupIDs)}
+	heartbeat(ctx, progress)
 	r, err := a.open(ctx, in.Repo)
 	if err != nil {
 		return workflows.BackupDeleteResult{}, err
@@ -118,6 +121,8 @@ func (a *Repositories) DeleteBackups(ctx context.Context, in workflows.BackupDel
 			return workflows.BackupDeleteResult{}, repositoryError(err)
 		}
 		res.Deleted = append(res.Deleted, id)
+		progress.Deleted++
+		heartbeat(ctx, progress)
 	}
 	if err := sess.Flush(ctx); err != nil {
 		return workflows.BackupDeleteResult{}, repositoryError(err)

@@ -211,7 +211,7 @@ func (dc *drillCheck) exchange(ctx context.Context, failedRestore map[string]str
 			if x.Key != key || used[x.ID] {
 				continue
 			}
-			body, err := dc.tgt.FetchItem(ctx, mailbox.ID, it.Category, x.ID)
+			body, err := dc.tgt.FetchItemIn(ctx, mailbox.ID, it.Category, cid, x.ID)
 			if err != nil {
 				return graphError(err)
 			}

@@ -27,13 +27,17 @@ func (x *Exporter) ExportDrive(ctx context.Context, in workflows.ExportInput) (w
 	}
 	defer r.Release(ctx)
 	res.Resource = b.ResourceName
+	drives := exportedDrives(idx)
+	if err := planExport(ctx, r, x.Progress, drives, in.Selector); err != nil {
+		return res, err
+	}
 	sink, finish, err := x.openSink(ctx, in)
 	if err != nil {
 		return res, err
 	}
 	counts := workflows.RestoreCounts{}
 	var failed []backup.ItemError
-	err = exportDrives(ctx, r, sink, idx, in, &counts, &failed)
+	err = exportDrives(ctx, r, sink, drives, in, x.Progress, &counts, &failed)
 	if ferr := finish(err == nil); err == nil && ferr != nil {
 		err = invalidInput("write the export: " + ferr.Error())
 	}
@@ -45,11 +49,23 @@ func (x *Exporter) ExportDrive(ctx context.Context, in workflows.ExportInput) (w
 	return res, nil
 }
 
-// exportDrives exports the selected files. A file whose stored data is
-// lost or damaged is counted failed and named in failed; the others are
-// exported.
-func exportDrives(ctx context.Context, r *repository.Repository, sink export.Sink, idx repository.BackupIndex,
-	in workflows.ExportInput, counts *workflows.RestoreCounts, failed *[]backup.ItemError,
+// exportedDrives are the collections of a drive backup that an export
+// reads: those with a drive state.
+func exportedDrives(idx repository.BackupIndex) []repository.Collection {
+	var out []repository.Collection
+	for _, c := range idx.Collections {
+		if c.StateID != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// exportDrives exports the selected files of drives. A file whose stored
+// data is lost or damaged is counted failed and named in failed; the
+// others are exported.
+func exportDrives(ctx context.Context, r *repository.Repository, sink export.Sink, drives []repository.Collection,
+	in workflows.ExportInput, progress *ExportProgress, counts *workflows.RestoreCounts, failed *[]backup.ItemError,
 ) error {
 	fail := func(e backup.Entry, reason string) {
 		counts.Failed++
@@ -58,10 +74,7 @@ func exportDrives(ctx context.Context, r *repository.Repository, sink export.Sin
 				ItemID: e.ItemID, Name: e.Name, Reason: reason})
 		}
 	}
-	for _, c := range idx.Collections {
-		if c.StateID == "" {
-			continue
-		}
+	for _, c := range drives {
 		entries, err := readDetails(ctx, r, c.DetailsID)
 		if err != nil {
 			return err
@@ -82,11 +95,13 @@ func exportDrives(ctx context.Context, r *repository.Repository, sink export.Sin
 			oid, ok := objects[e.ItemID]
 			if !ok {
 				fail(e, "the backed-up file cannot be read: it is in the details but not in the drive's state")
+				progress.handled(e)
 				continue
 			}
 			err := exportFile(ctx, r, sink, dir, e.Name, oid)
 			if errors.Is(err, repository.ErrUnreadable) {
 				fail(e, "the backed-up file cannot be read: "+err.Error())
+				progress.handled(e)
 				continue
 			}
 			if err != nil {
@@ -94,6 +109,7 @@ func exportDrives(ctx context.Context, r *repository.Repository, sink export.Sin
 			}
 			counts.Restored++
 			counts.Bytes += e.Size
+			progress.handled(e)
 		}
 	}
 	return nil

@@ -11,7 +11,8 @@ import (
 	"github.com/corso-temporal/corso/workflows"
 )
 
-// MailboxSource is what Exchange backups read from: Microsoft Graph in
+// MailboxSource is what backups of resources made of containers of items
+// read from (mailboxes; teams and their channels): Microsoft Graph in
 // production, the simulator in tests (through the same client).
 type MailboxSource interface {
 	ResolveMailboxes(ctx context.Context, selectors []string) ([]m365.Mailbox, error)
@@ -20,7 +21,8 @@ type MailboxSource interface {
 	// ListPage lists a container that cannot be enumerated by delta
 	// (m365.DeltaUnavailable); its last page has no NextLink.
 	ListPage(ctx context.Context, mailboxID string, cat m365.Category, containerID, link string) (m365.Page, error)
-	FetchItem(ctx context.Context, mailboxID string, cat m365.Category, itemID string) (io.ReadCloser, error)
+	// FetchItemIn reads what a backup stores of an item of a container.
+	FetchItemIn(ctx context.Context, resourceID string, cat m365.Category, containerID, itemID string) (io.ReadCloser, error)
 }
 
 // Exchange holds the activities of Exchange backups and restores.

@@ -469,7 +469,7 @@ func (c *collection) change(ctx context.Context, ch m365.Change) error {
 	det.Size, det.SHA256 = f.entry.FileSize, f.sha256
 	c.put(f.entry, det)
 	c.cp.Fetched++
-	backedUp(ctx, "exchange", c.in.Graph.TenantID, f.entry.FileSize)
+	backedUp(ctx, workflows.ContainerService(c.in.Service), c.in.Graph.TenantID, f.entry.FileSize)
 	c.sinceCheck++
 	if f.degraded != "" {
 		c.keptWithWarning(ch, det, f.degraded)
@@ -495,7 +495,7 @@ func (c *collection) fetch(ctx context.Context, name string, ch m365.Change) (fe
 	var err error
 	for range downloadAttempts {
 		var body io.ReadCloser
-		body, err = c.src.FetchItem(ctx, c.in.MailboxID, c.in.Plan.Container.Category, ch.ID)
+		body, err = c.src.FetchItemIn(ctx, c.in.MailboxID, c.in.Plan.Container.Category, c.in.Plan.Container.ID, ch.ID)
 		if err != nil {
 			return fetched{}, err
 		}
@@ -565,6 +565,9 @@ func (c *collection) reusableChange(ch m365.Change) bool {
 // reusable returns the stored entry for an item Graph reports unchanged
 // since the previous backup (same modification time).
 func (c *collection) reusable(name string, mod time.Time) *snapshot.DirEntry {
+	if !c.in.Plan.Container.Category.ModTimeTracksContent() {
+		return nil
+	}
 	for _, m := range []map[string]*snapshot.DirEntry{c.entries, c.candEntries} {
 		if e, ok := m[name]; ok && !mod.IsZero() && e.ModTime.ToTime().Equal(mod) {
 			return e

@@ -101,7 +101,7 @@ func (a *Exchange) BackupCollections(ctx context.Context, in workflows.BackupCol
 	runOne := func(ctx context.Context, i int) error {
 		c := &collection{
 			in: workflows.BackupCollectionInput{
-				Repo: in.Repo, Graph: in.Graph, BackupID: in.BackupID, MailboxID: in.MailboxID,
+				Repo: in.Repo, Graph: in.Graph, BackupID: in.BackupID, MailboxID: in.MailboxID, Service: in.Service,
 				Plan: in.Plans[i], FailFast: in.FailFast, Concurrency: conc,
 			},
 			src: src, repo: r, session: sess, lastCheck: time.Now(), checkpointItems: checkpointItems,
@@ -147,7 +147,7 @@ func (a *Exchange) BackupCollections(ctx context.Context, in workflows.BackupCol
 	}
 	if rec := in.Record; rec != nil {
 		s, err := writeBackup(ctx, r, sess, workflows.CombineInput{
-			Repo: in.Repo, BackupID: in.BackupID, TenantID: rec.TenantID, Mailbox: rec.Mailbox,
+			Repo: in.Repo, BackupID: in.BackupID, TenantID: rec.TenantID, Service: rec.Service, Mailbox: rec.Mailbox,
 			Started: rec.Started, Collections: out.Collections, Workflow: rec.Workflow,
 		}, func(i int) ([]*snapshot.DirEntry, bool) {
 			ents, ok := cs.items[i]

@@ -56,7 +56,7 @@ func (f *fakeFolders) ListPage(ctx context.Context, mbx string, cat m365.Categor
 	return f.folders[id].ListPage(ctx, mbx, cat, id, link)
 }
 
-func (f *fakeFolders) FetchItem(ctx context.Context, mbx string, cat m365.Category, itemID string) (io.ReadCloser, error) {
+func (f *fakeFolders) FetchItemIn(ctx context.Context, mbx string, cat m365.Category, _, itemID string) (io.ReadCloser, error) {
 	f.mu.Lock()
 	if f.breakAt > 0 && f.fetches >= f.breakAt {
 		f.mu.Unlock()
@@ -69,7 +69,7 @@ func (f *fakeFolders) FetchItem(ctx context.Context, mbx string, cat m365.Catego
 		_, ok := fm.items[itemID]
 		fm.mu.Unlock()
 		if ok {
-			return fm.FetchItem(ctx, mbx, cat, itemID)
+			return fm.FetchItemIn(ctx, mbx, cat, "", itemID)
 		}
 	}
 	return nil, fmt.Errorf("%w: item %s", m365.ErrNotFound, itemID)

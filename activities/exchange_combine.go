@@ -15,7 +15,7 @@ import (
 )
 
 // CombineBackup joins the collections into one snapshot laid out as
-// tenant/exchange/mailbox/category/folder-path/item, and records the
+// tenant/service/resource/category/folder-path/item, and records the
 // backup with its index (delta links, directories, details) so the next
 // backup can be incremental.
 func (a *Exchange) CombineBackup(ctx context.Context, in workflows.CombineInput) (backup.Summary, error) {
@@ -36,13 +36,13 @@ func writeBackup(ctx context.Context, r *repository.Repository, sess *repository
 	items func(i int) ([]*snapshot.DirEntry, bool),
 ) (backup.Summary, error) {
 	b := &repository.Backup{Summary: backup.Summary{
-		BackupID: in.BackupID, Tenant: in.TenantID, Service: "exchange", Resource: in.Mailbox.ID,
+		BackupID: in.BackupID, Tenant: in.TenantID, Service: workflows.ContainerService(in.Service), Resource: in.Mailbox.ID,
 		ResourceName: in.Mailbox.UPN, Status: backup.StatusCompleted, Started: in.Started,
 		Workflow: in.Workflow,
 	}}
 	var index repository.BackupIndex
 	root := newTreeNode()
-	prefix := []string{pathName(in.TenantID), "exchange", pathName(in.Mailbox.ID)}
+	prefix := []string{pathName(in.TenantID), workflows.ContainerService(in.Service), pathName(in.Mailbox.ID)}
 	for i, c := range in.Collections {
 		var dir snapshot.DirEntry
 		if err := json.Unmarshal(c.DirEntry, &dir); err != nil {

@@ -24,18 +24,22 @@ func (x *Exporter) ExportExchange(ctx context.Context, in workflows.ExportInput)
 	if err := in.Selector.Validate(); err != nil {
 		return res, invalidInput(err.Error())
 	}
-	r, b, idx, err := x.Repos.openBackup(ctx, in.Repo, in.BackupID, "exchange")
+	r, b, idx, err := x.Repos.openBackup(ctx, in.Repo, in.BackupID, workflows.ContainerService(in.Service))
 	if err != nil {
 		return res, err
 	}
 	defer r.Release(ctx)
 	res.Resource = b.ResourceName
 
+	if err := planExport(ctx, r, x.Progress, idx.Collections, in.Selector); err != nil {
+		return res, err
+	}
 	sink, finish, err := x.openSink(ctx, in)
 	if err != nil {
 		return res, err
 	}
-	ex := &exchangeExport{repo: r, sink: sink, counts: map[m365.Category]*workflows.RestoreCounts{}}
+	ex := &exchangeExport{repo: r, sink: sink, progress: x.Progress, counts: map[m365.Category]*workflows.RestoreCounts{},
+		threadFormat: in.Format}
 	err = ex.run(ctx, idx, in.Selector)
 	if ferr := finish(err == nil); err == nil && ferr != nil {
 		err = invalidInput("write the export: " + ferr.Error())
@@ -43,7 +47,7 @@ func (x *Exporter) ExportExchange(ctx context.Context, in workflows.ExportInput)
 	if err != nil {
 		return res, err
 	}
-	for _, cat := range m365.Categories {
+	for _, cat := range m365.ServiceCategories(workflows.ContainerService(in.Service)) {
 		if c := ex.counts[cat]; c != nil {
 			res.Categories = append(res.Categories, workflows.CategoryCounts{Category: cat, RestoreCounts: *c})
 		}
@@ -53,10 +57,14 @@ func (x *Exporter) ExportExchange(ctx context.Context, in workflows.ExportInput)
 }
 
 type exchangeExport struct {
-	repo   *repository.Repository
-	sink   export.Sink
-	counts map[m365.Category]*workflows.RestoreCounts
-	errors []backup.ItemError
+	repo     *repository.Repository
+	sink     export.Sink
+	progress *ExportProgress
+	counts   map[m365.Category]*workflows.RestoreCounts
+	errors   []backup.ItemError
+	// threadFormat is how channel threads are written: export.ThreadAsJSON
+	// (the default) or export.ThreadAsHTML.
+	threadFormat string
 }
 
 func (ex *exchangeExport) run(ctx context.Context, idx repository.BackupIndex, sel backup.Selector) error {
@@ -84,11 +92,13 @@ func (ex *exchangeExport) run(ctx context.Context, idx repository.BackupIndex, s
 			if dirErr != nil {
 				// The folder's listing is lost: its items fail, named.
 				ex.failed(cat, c.Path, e, "the backed-up folder cannot be read: "+dirErr.Error())
+				ex.progress.handled(e)
 				continue
 			}
 			if err := ex.item(ctx, cat, c.Path, e, dirObjects[entryName(e.ItemID)]); err != nil {
 				return err
 			}
+			ex.progress.handled(e)
 		}
 	}
 	return nil
@@ -148,11 +158,15 @@ func (ex *exchangeExport) item(ctx context.Context, cat m365.Category, path []st
 		title = e.DisplayName
 	}
 	dir := append([]string{string(cat)}, path...)
-	w, err := ex.sink.Create(dir, export.FileName(string(cat), title))
+	name := export.FileName(string(cat), title)
+	if cat == m365.ChannelMessages {
+		name = export.ThreadFileName(title, ex.threadFormat)
+	}
+	w, err := ex.sink.Create(dir, name)
 	if err != nil {
 		return invalidInput("write the export: " + err.Error())
 	}
-	n, convErr, ioErr := writeItem(w, cat, rd)
+	n, convErr, ioErr := writeItem(w, cat, ex.threadFormat, rd)
 	if ioErr != nil || convErr != nil || rd.err != nil {
 		export.Abort(w)
 	} else if err := w.Close(); err != nil {
@@ -177,7 +191,7 @@ func (ex *exchangeExport) item(ctx context.Context, cat m365.Category, path []st
 
 // writeItem converts one stored item into its file format. It tells a
 // conversion error (the item) from a write error (the disk).
-func writeItem(w io.Writer, cat m365.Category, rd io.Reader) (n int64, convErr, ioErr error) {
+func writeItem(w io.Writer, cat m365.Category, threadFormat string, rd io.Reader) (n int64, convErr, ioErr error) {
 	if cat == m365.Email {
 		n, err := io.Copy(w, rd)
 		return n, nil, err
@@ -190,6 +204,12 @@ func writeItem(w io.Writer, cat m365.Category, rd io.Reader) (n int64, convErr, 
 	switch cat {
 	case m365.Contacts:
 		err = export.ContactVCard(cw, raw)
+	case m365.ChannelMessages:
+		if threadFormat == export.ThreadAsHTML {
+			err = export.ThreadHTML(cw, raw)
+		} else {
+			err = export.ThreadJSON(cw, raw)
+		}
 	case m365.Events:
 		err = export.EventICS(cw, raw)
 	default:

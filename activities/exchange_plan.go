@@ -33,7 +33,7 @@ func (a *Exchange) PlanMailboxBackup(ctx context.Context, in workflows.PlanMailb
 	var plan workflows.MailboxPlan
 	previous := map[string]repository.Collection{}
 	var failedIn map[string]string // category/path → index id
-	prevs, err := r.Backups(ctx, repository.BackupFilter{Tenant: in.Graph.TenantID, Service: "exchange", Resource: in.Mailbox.ID})
+	prevs, err := r.Backups(ctx, repository.BackupFilter{Tenant: in.Graph.TenantID, Service: workflows.ContainerService(in.Service), Resource: in.Mailbox.ID})
 	if err != nil {
 		return plan, repositoryError(err)
 	}
@@ -59,7 +59,7 @@ func (a *Exchange) PlanMailboxBackup(ctx context.Context, in workflows.PlanMailb
 	}
 
 	for _, name := range in.Categories {
-		cat, err := m365.ParseCategory(name)
+		cat, err := m365.ParseServiceCategory(workflows.ContainerService(in.Service), name)
 		if err != nil {
 			return plan, invalidInput(err.Error())
 		}

@@ -6,10 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/export"
+	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/workflows"
 )
 
@@ -17,6 +20,9 @@ import (
 // CLI runs it for its own export requests.
 type Exporter struct {
 	Repos *Repositories
+	// Progress, if set, counts the export as it runs, for the
+	// requester's progress line.
+	Progress *ExportProgress
 
 	// progress holds each unfinished export's exportProgress by activity,
 	// for its retries.
@@ -34,6 +40,77 @@ type exportProgress struct {
 	mu       sync.Mutex
 	existing []string
 	done     int
+}
+
+// ExportProgress is where an Exporter's export stands: the items of the
+// selection handled (exported, or failed and reported) and their bytes as
+// backed up, of the selection's totals. An attempt counts from the start,
+// as it reads every item again (files a failed attempt finished are not
+// written twice). Safe to read while the export runs.
+type ExportProgress struct {
+	planned                              atomic.Bool
+	items, itemsTotal, bytes, bytesTotal atomic.Int64
+}
+
+// ExportCounts are an ExportProgress read at one time; the totals are 0
+// until Planned.
+type ExportCounts struct {
+	Planned           bool
+	Items, ItemsTotal int64
+	Bytes, BytesTotal int64
+}
+
+// Counts reads p.
+func (p *ExportProgress) Counts() ExportCounts {
+	return ExportCounts{Planned: p.planned.Load(), Items: p.items.Load(), ItemsTotal: p.itemsTotal.Load(),
+		Bytes: p.bytes.Load(), BytesTotal: p.bytesTotal.Load()}
+}
+
+// plan starts an attempt of items (bytes as backed up) selected. A nil p
+// counts nothing.
+func (p *ExportProgress) plan(items, bytes int64) {
+	if p == nil {
+		return
+	}
+	p.planned.Store(false)
+	p.items.Store(0)
+	p.bytes.Store(0)
+	p.itemsTotal.Store(items)
+	p.bytesTotal.Store(bytes)
+	p.planned.Store(true)
+}
+
+// handled counts one item of the selection done with, exported or not.
+func (p *ExportProgress) handled(e backup.Entry) {
+	if p == nil {
+		return
+	}
+	p.items.Add(1)
+	p.bytes.Add(e.Size)
+}
+
+// planExport counts the items of collections that sel selects, and their
+// bytes as backed up, into p. The export reads each collection's details
+// again as it goes, so that its memory does not grow with the backup.
+func planExport(ctx context.Context, r *repository.Repository, p *ExportProgress, cols []repository.Collection, sel backup.Selector) error {
+	if p == nil {
+		return nil
+	}
+	var items, bytes int64
+	for _, c := range cols {
+		entries, err := readDetails(ctx, r, c.DetailsID)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if sel.Matches(e) {
+				items++
+				bytes += e.Size
+			}
+		}
+	}
+	p.plan(items, bytes)
+	return nil
 }
 
 // openSink opens where the export goes. finish(ok) completes it: a zip is

@@ -23,6 +23,10 @@ func (unfaked) ResolveMailboxes(context.Context, []string) ([]m365.Mailbox, erro
 	return nil, errNotFaked
 }
 
+func (unfaked) ResolveGroups(context.Context, []string) ([]m365.Mailbox, error) {
+	return nil, errNotFaked
+}
+
 func (unfaked) Containers(context.Context, string, m365.Category) ([]m365.Container, error) {
 	return nil, errNotFaked
 }
@@ -35,7 +39,7 @@ func (unfaked) ListPage(context.Context, string, m365.Category, string, string) 
 	return m365.Page{}, errNotFaked
 }
 
-func (unfaked) FetchItem(context.Context, string, m365.Category, string) (io.ReadCloser, error) {
+func (unfaked) FetchItemIn(context.Context, string, m365.Category, string, string) (io.ReadCloser, error) {
 	return nil, errNotFaked
 }
 

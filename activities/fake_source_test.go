@@ -158,7 +158,7 @@ func (f *fakeMailbox) ListPage(_ context.Context, _ string, _ m365.Category, _ s
 
 var errCrash = fmt.Errorf("worker crashed")
 
-func (f *fakeMailbox) FetchItem(_ context.Context, _ string, _ m365.Category, id string) (io.ReadCloser, error) {
+func (f *fakeMailbox) FetchItemIn(_ context.Context, _ string, _ m365.Category, _, id string) (io.ReadCloser, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.breakAt > 0 && f.totalFetches() >= f.breakAt {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
@@ -65,9 +66,25 @@ func (m *RepoMaintenance) MaintainRepository(ctx context.Context, in workflows.R
 		return workflows.RepoMaintenanceResult{}, invalidInput(fmt.Sprintf("the repository at %s has id %s, not %s: run `corso repo connect` again", in.Repo.Storage, r.ID, in.RepositoryID))
 	}
 
-	stop := keepAlive(ctx, keepAliveEvery, func() { heartbeat(ctx, in.Mode) })
+	// Heartbeats carry the step under way, for the requester's progress
+	// line: sent as each starts, and repeated to show the worker alive.
+	var mu sync.Mutex
+	progress := workflows.MaintenanceProgress{Mode: in.Mode}
+	beat := func() {
+		mu.Lock()
+		p := progress
+		mu.Unlock()
+		heartbeat(ctx, p)
+	}
+	stop := keepAlive(ctx, keepAliveEvery, beat)
 	res, err := r.Maintain(ctx, repository.MaintenanceOptions{
 		Mode: repository.MaintenanceMode(in.Mode), Force: in.Force, Safety: m.Safety, RunningSince: since,
+		Stage: func(s repository.MaintenanceStage) {
+			mu.Lock()
+			progress.Stage = string(s)
+			mu.Unlock()
+			beat()
+		},
 	})
 	stop()
 	if errors.Is(err, repository.ErrMaintenanceOwned) {

@@ -15,6 +15,7 @@ import (
 type Client interface {
 	MailboxSource
 	MailboxTarget
+	GroupSource
 	DriveSource
 	DriveTarget
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/kopia/kopia/repo/blob"
 	"github.com/kopia/kopia/repo/manifest"
@@ -23,12 +24,9 @@ import (
 // defaultVerifyConcurrency is how many items a verify reads at once.
 const defaultVerifyConcurrency = 8
 
-// verifyCheckpoint is what a verify heartbeats: the collections done and
-// what they found, so a retried attempt resumes after them.
-type verifyCheckpoint struct {
-	Done   int                    `json:"done"`
-	Result workflows.VerifyResult `json:"result"`
-}
+// verifyHeartbeatEvery is how often a verify heartbeats its progress:
+// as often as the CLI redraws its progress line.
+const verifyHeartbeatEvery = 2 * time.Second
 
 // VerifyBackup checks that every object a backup references can be read
 // back: the index, the snapshot's folders, each collection's folder,
@@ -38,7 +36,7 @@ type verifyCheckpoint struct {
 // handle that caches nothing, so it checks what storage holds. Data lost
 // or damaged is reported with the items it affects, never retried.
 func (a *Repositories) VerifyBackup(ctx context.Context, in workflows.VerifyInput) (workflows.VerifyResult, error) {
-	var cp verifyCheckpoint
+	var cp workflows.VerifyProgress
 	if err := in.Validate(); err != nil {
 		return cp.Result, invalidInput(err.Error())
 	}
@@ -61,15 +59,16 @@ func (a *Repositories) VerifyBackup(ctx context.Context, in workflows.VerifyInpu
 	v := &verifier{r: r, in: in, res: cp.Result, packs: map[blob.ID]error{}}
 	v.res.Backup, v.res.ReadData = b.Summary, in.ReadData
 	v.done = cp.Done
-	// Heartbeats carry the checkpoint: collections done, and what they
-	// found.
-	stop := keepAlive(ctx, keepAliveEvery, func() { heartbeat(ctx, v.checkpoint()) })
+	// Heartbeats carry the checkpoint (collections done, and what they
+	// found) and the totals, for the requester's progress line.
+	stop := keepAlive(ctx, verifyHeartbeatEvery, func() { heartbeat(ctx, v.checkpoint()) })
 	defer stop()
 
 	idx, err := r.Index(ctx, b)
 	if err != nil {
 		return v.res, v.lost(workflows.VerifyProblem{Object: "index"}, err)
 	}
+	v.total(idx)
 	if cp.Done == 0 {
 		if err := v.snapshotFolders(ctx, b); err != nil {
 			return v.res, err
@@ -91,17 +90,36 @@ type verifier struct {
 	r  *repository.Repository
 	in workflows.VerifyInput
 
-	mu    sync.Mutex
-	done  int // collections verified
-	res   workflows.VerifyResult
-	packs map[blob.ID]error // pack blobs checked, and what was found
+	mu     sync.Mutex
+	done   int // collections verified
+	totals workflows.VerifyProgress
+	res    workflows.VerifyResult
+	packs  map[blob.ID]error // pack blobs checked, and what was found
 }
 
-func (v *verifier) checkpoint() verifyCheckpoint {
+// total records the backup's totals as its index has them: every item of
+// its details is checked, and with ReadData its bytes read.
+func (v *verifier) total(idx repository.BackupIndex) {
+	t := workflows.VerifyProgress{CollectionsTotal: len(idx.Collections)}
+	for _, c := range idx.Collections {
+		t.ItemsTotal += c.Items
+		t.BytesTotal += c.Bytes
+	}
+	if !v.in.ReadData {
+		t.BytesTotal = 0
+	}
 	v.mu.Lock()
-	done := v.done
+	v.totals = t
 	v.mu.Unlock()
-	return verifyCheckpoint{Done: done, Result: v.result()}
+}
+
+func (v *verifier) checkpoint() workflows.VerifyProgress {
+	v.mu.Lock()
+	cp := v.totals
+	cp.Done = v.done
+	v.mu.Unlock()
+	cp.Result = v.result()
+	return cp
 }
 
 func (v *verifier) result() workflows.VerifyResult {

@@ -35,6 +35,14 @@ type Selector struct {
 	CreatedBefore  time.Time `json:"createdBefore,omitzero"`
 	ModifiedAfter  time.Time `json:"modifiedAfter,omitzero"`
 	ModifiedBefore time.Time `json:"modifiedBefore,omitzero"`
+	// Channel messages (Groups): channels by name, who posted the
+	// thread's message, text in its subject or first words, and when it
+	// was posted.
+	Channels      []string  `json:"channels,omitempty"`
+	MessageSender string    `json:"messageSender,omitempty"`
+	MessageText   string    `json:"messageText,omitempty"`
+	PostedAfter   time.Time `json:"postedAfter,omitzero"`
+	PostedBefore  time.Time `json:"postedBefore,omitzero"`
 }
 
 // Validate reports contradictory selections.
@@ -51,9 +59,12 @@ func (s Selector) Validate() error {
 	if !s.ModifiedAfter.IsZero() && !s.ModifiedBefore.IsZero() && !s.ModifiedAfter.Before(s.ModifiedBefore) {
 		return errors.New("--file-modified-after must be earlier than --file-modified-before")
 	}
+	if !s.PostedAfter.IsZero() && !s.PostedBefore.IsZero() && !s.PostedAfter.Before(s.PostedBefore) {
+		return errors.New("--message-created-after must be earlier than --message-created-before")
+	}
 	for _, c := range s.Categories {
-		if c != "email" && c != "contacts" && c != "events" {
-			return fmt.Errorf("unknown data category %q (want email, contacts or events)", c)
+		if c != "email" && c != "contacts" && c != "events" && c != ChannelMessagesCategory {
+			return fmt.Errorf("unknown data category %q (want email, contacts, events or messages)", c)
 		}
 	}
 	return nil
@@ -84,6 +95,12 @@ func (s Selector) Matches(e Entry) bool {
 		return s.onlyCategory("contacts") &&
 			folderMatches(s.ContactFolders, e.Path) &&
 			substring(e.DisplayName, s.ContactName)
+	case ChannelMessagesCategory:
+		return s.onlyCategory(ChannelMessagesCategory) &&
+			folderMatches(s.Channels, e.Path) &&
+			substring(e.Subject, s.MessageText) &&
+			substring(e.Sender, s.MessageSender) &&
+			within(e.Received, s.PostedAfter, s.PostedBefore)
 	case FilesCategory:
 		return driveFolderMatches(s.Folders, e.Path) &&
 			(len(s.Files) == 0 || containsFold(s.Files, e.Name)) &&
@@ -96,6 +113,9 @@ func (s Selector) Matches(e Entry) bool {
 
 // FilesCategory is the category of drive files in details.
 const FilesCategory = "files"
+
+// ChannelMessagesCategory is the category of channel threads in details.
+const ChannelMessagesCategory = "messages"
 
 // driveFolderMatches follows Corso's --folder: "/a/b" selects the folder
 // a/b from the root and everything below; "b" any folder path containing
@@ -136,10 +156,13 @@ func (s Selector) onlyCategory(cat string) bool {
 	email := len(s.EmailFolders) > 0 || s.EmailSubject != "" || s.EmailSender != "" || !s.ReceivedAfter.IsZero() || !s.ReceivedBefore.IsZero()
 	events := len(s.EventCalendars) > 0 || s.EventSubject != "" || s.EventOrganizer != "" || !s.StartsAfter.IsZero() || !s.StartsBefore.IsZero()
 	contacts := len(s.ContactFolders) > 0 || s.ContactName != ""
-	if !email && !events && !contacts {
+	messages := len(s.Channels) > 0 || s.MessageSender != "" || s.MessageText != "" || !s.PostedAfter.IsZero() || !s.PostedBefore.IsZero()
+	if !email && !events && !contacts && !messages {
 		return true
 	}
 	switch cat {
+	case ChannelMessagesCategory:
+		return messages
 	case "email":
 		return email
 	case "events":

@@ -13,7 +13,7 @@ import (
 
 // Containers lists a mailbox's containers of one category: every mail
 // folder of the tree (below the hidden root), every contact folder
-// including the default one, or every calendar. Paths are display names
+// including the default one, or every calendar; or a team's channels. Paths are display names
 // from the top of the hierarchy, e.g. ["Inbox", "Projects"].
 func (c *Client) Containers(ctx context.Context, mailboxID string, cat Category) ([]Container, error) {
 	switch cat {
@@ -31,6 +31,8 @@ func (c *Client) Containers(ctx context.Context, mailboxID string, cat Category)
 		return c.contactFolders(ctx, mailboxID)
 	case Events:
 		return c.calendars(ctx, mailboxID)
+	case m365.ChannelMessages:
+		return c.channels(ctx, mailboxID)
 	}
 	return nil, fmt.Errorf("containers: unknown category %q", cat)
 }

@@ -45,6 +45,8 @@ func (c *Client) DeltaPage(ctx context.Context, mailboxID string, cat Category, 
 		p, err = c.contactsDelta(forMailbox(ctx, mailboxID, "contacts.delta"), mailboxID, containerID, link)
 	case Events:
 		p, err = c.eventPage(forMailbox(ctx, mailboxID, "events.delta"), mailboxID, containerID, link)
+	case m365.ChannelMessages:
+		p, err = c.channelMessagesDelta(ctx, mailboxID, containerID, link)
 	default:
 		return Page{}, fmt.Errorf("delta: unknown category %q", cat)
 	}

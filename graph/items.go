@@ -72,6 +72,17 @@ func (c *Client) FetchItem(ctx context.Context, mailboxID string, cat Category, 
 	return resp.Body, nil
 }
 
+// FetchItemIn streams the bytes a backup stores for an item of a
+// container. Items of a mailbox are addressed by the mailbox alone
+// (FetchItem); a channel message only within its channel, and its thread
+// is the message with every reply (channels.go).
+func (c *Client) FetchItemIn(ctx context.Context, resourceID string, cat Category, containerID, itemID string) (io.ReadCloser, error) {
+	if cat == m365.ChannelMessages {
+		return c.fetchThread(ctx, resourceID, containerID, itemID)
+	}
+	return c.FetchItem(ctx, resourceID, cat, itemID)
+}
+
 // Request kinds of an event's GETs: the whole event, and the event without
 // the exceptions Exchange could not list.
 const (

@@ -85,6 +85,7 @@ const (
 	CauseLocked       Cause = "locked"
 	CauseAccessDenied Cause = "accessDenied"
 	CauseNoConsent    Cause = "noConsent"
+	CauseNoTeam       Cause = "noTeam"
 )
 
 // Describe is the cause as an admin reads it.
@@ -122,6 +123,8 @@ func (c Cause) Describe() string {
 		return "locked or offboarded by an administrator"
 	case CauseAccessDenied:
 		return "access denied to the app, e.g. by an Exchange application access policy"
+	case CauseNoTeam:
+		return "a group without a team: it has no channels"
 	case CauseNoConsent:
 		return "the app lacks the permission or admin consent"
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -35,17 +36,49 @@ const (
 // Categories lists every Exchange category in backup order.
 var Categories = []Category{Email, Contacts, Events}
 
-// ParseCategory accepts the names the CLI's --data flag takes.
-func ParseCategory(s string) (Category, error) {
-	for _, c := range Categories {
+// ChannelMessages is a team's channel messages, each stored with its
+// replies as one thread (the Groups service's "messages").
+const ChannelMessages Category = "messages"
+
+// GroupCategories lists every Groups category in backup order.
+var GroupCategories = []Category{ChannelMessages}
+
+// Groups is the service of Microsoft 365 groups and their teams.
+const Groups = "groups"
+
+// ServiceCategories are the categories of a service whose resources are
+// backed up container by container: Exchange's, or Groups'.
+func ServiceCategories(service string) []Category {
+	if service == Groups {
+		return GroupCategories
+	}
+	return Categories
+}
+
+// ParseServiceCategory accepts the names a service's --data flag takes.
+func ParseServiceCategory(service, s string) (Category, error) {
+	cats := ServiceCategories(service)
+	var names []string
+	for _, c := range cats {
 		if string(c) == s {
 			return c, nil
 		}
+		names = append(names, string(c))
 	}
-	return "", fmt.Errorf("unknown data category %q (want email, contacts or events)", s)
+	return "", fmt.Errorf("unknown data category %q (want %s)", s, strings.Join(names, ", "))
 }
 
-// Container is a mail folder, contact folder or calendar.
+// ModTimeTracksContent reports whether an item of the category changes
+// its modification time whenever its stored form changes, so that a stored
+// copy with the same time can be reused. A channel thread's does not: a
+// new or edited reply changes the thread but not the message's
+// lastModifiedDateTime.
+func (c Category) ModTimeTracksContent() bool { return c != ChannelMessages }
+
+// ParseCategory accepts the names `backup create exchange --data` takes.
+func ParseCategory(s string) (Category, error) { return ParseServiceCategory("exchange", s) }
+
+// Container is a mail folder, contact folder, calendar or team channel.
 type Container struct {
 	ID          string   `json:"id"`
 	ParentID    string   `json:"parentID,omitempty"`

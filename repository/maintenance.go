@@ -70,6 +70,29 @@ type MaintenanceOptions struct {
 	// RunningSince is when the oldest backup still running against the
 	// repository started; zero when none runs. See protect.
 	RunningSince time.Time
+	// Stage, if set, is told each step as it starts.
+	Stage func(MaintenanceStage)
+}
+
+// MaintenanceStage names a step of a maintenance run. kopia's tasks tell
+// no counts while they run: the step is all a run can show of its
+// progress.
+type MaintenanceStage string
+
+const (
+	StageRefreshing   MaintenanceStage = "refreshing indexes"
+	StageMeasuring    MaintenanceStage = "measuring storage"
+	StageClaiming     MaintenanceStage = "claiming maintenance"
+	StagePinning      MaintenanceStage = "pinning backup records"
+	StageCollecting   MaintenanceStage = "finding contents no backup references (kopia snapshot GC)"
+	StageKopiaTasks   MaintenanceStage = "rewriting and deleting packs, compacting indexes (kopia maintenance tasks)"
+	StageMeasuringEnd MaintenanceStage = "measuring storage after maintenance"
+)
+
+func (o MaintenanceOptions) stage(s MaintenanceStage) {
+	if o.Stage != nil {
+		o.Stage(s)
+	}
 }
 
 // Usage is what the repository holds in storage: every blob, and apart
@@ -141,9 +164,11 @@ func (r *Repository) Maintain(ctx context.Context, o MaintenanceOptions) (Mainte
 
 	// Another process may have claimed maintenance since this handle
 	// last read the manifests.
+	o.stage(StageRefreshing)
 	if err := r.Refresh(ctx); err != nil {
 		return res, fmt.Errorf("refresh indexes: %w", err)
 	}
+	o.stage(StageMeasuring)
 	var err error
 	if res.Before, err = r.Usage(ctx); err != nil {
 		return res, err
@@ -153,21 +178,25 @@ func (r *Repository) Maintain(ctx context.Context, o MaintenanceOptions) (Mainte
 		return res, fmt.Errorf("open maintenance session: %w", err)
 	}
 	defer w.Close(ctx) //nolint:errcheck
+	o.stage(StageClaiming)
 	if err := r.claimMaintenance(ctx, w, o.Force); err != nil {
 		return res, err
 	}
 	err = maintenance.RunExclusive(ctx, w, mode, true, func(ctx context.Context, p maintenance.RunParameters) error {
 		if p.Mode == maintenance.ModeFull {
+			o.stage(StagePinning)
 			if err := r.pinBackupRecords(ctx, w); err != nil {
 				return err
 			}
 			if err := w.Flush(ctx); err != nil {
 				return err
 			}
+			o.stage(StageCollecting)
 			if err := snapshotgc.Run(ctx, w, true, safety, p.MaintenanceStartTime); err != nil {
 				return err
 			}
 		}
+		o.stage(StageKopiaTasks)
 		return maintenance.Run(ctx, p, safety)
 	})
 	if err != nil {
@@ -176,6 +205,7 @@ func (r *Repository) Maintain(ctx context.Context, o MaintenanceOptions) (Mainte
 	if err := w.Flush(ctx); err != nil {
 		return res, fmt.Errorf("flush maintenance: %w", err)
 	}
+	o.stage(StageMeasuringEnd)
 	if res.After, err = r.Usage(ctx); err != nil {
 		return res, err
 	}

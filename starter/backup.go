@@ -31,6 +31,11 @@ func newBackupCommand(g *globals) *cobra.Command {
 		prune.AddCommand(newBackupPruneCommand(g, service))
 		verify.AddCommand(newBackupVerifyCommand(g, service))
 	}
+	create.AddCommand(newBackupCreateGroupsCommand(g))
+	list.AddCommand(newBackupListCommand(g, m365.Groups))
+	details.AddCommand(newBackupDetailsGroupsCommand(g))
+	del.AddCommand(newBackupDeleteCommand(g, m365.Groups))
+	prune.AddCommand(newBackupPruneCommand(g, m365.Groups))
 	cmd.AddCommand(create, list, details, del, prune, verify, newBackupScheduleCommand(g))
 	return cmd
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/corso-temporal/corso/workflows"
@@ -90,9 +92,9 @@ func listBackups(ctx context.Context, g *globals, s *session, service, id string
 	}
 }
 
-// deleteBackups runs one backup delete request for ids and returns its
-// result and workflow id.
-func deleteBackups(ctx context.Context, g *globals, s *session, service string, ids []string) (workflows.BackupDeleteResult, string, error) {
+// deleteBackups runs one backup delete request for ids, showing its
+// progress under stage, and returns its result and workflow id.
+func deleteBackups(ctx context.Context, g *globals, s *session, service, stage string, ids []string) (workflows.BackupDeleteResult, string, error) {
 	var res workflows.BackupDeleteResult
 	sub, err := execute(ctx, s.client, g, request{
 		idPrefix: "corso-backup-delete",
@@ -101,9 +103,19 @@ func deleteBackups(ctx context.Context, g *globals, s *session, service string, 
 			return workflows.BackupDeleteInput{Repo: repo, Service: service, BackupIDs: ids}
 		}),
 		attrs:    repoAttrs("backup delete", s.repo),
-		progress: stageProgress(fmt.Sprintf("deleting %d backups", len(ids))),
+		progress: heartbeatProgress(g, s.client, deleteReport(stage, len(ids))),
 	}, &res)
 	return res, sub.WorkflowID, err
+}
+
+// deleteReport is where a backup delete request of n backups stands: the
+// backups its activity has deleted.
+func deleteReport(stage string, n int) describedReport {
+	return func(d *workflowservice.DescribeWorkflowExecutionResponse, dc converter.DataConverter) progressReport {
+		p := workflows.BackupDeleteProgress{Total: n}
+		pendingHeartbeat(d, dc, workflows.ActivityDeleteBackups, &p)
+		return progressReport{Stage: stage, Unit: "backups", Done: p.Deleted, Total: p.Total}
+	}
 }
 
 func repoAttrs(op string, r workflows.RepoRef) []temporal.SearchAttributeUpdate {
@@ -131,7 +143,7 @@ func newBackupDeleteCommand(g *globals, service string) *cobra.Command {
 				return err
 			}
 			defer s.client.Close()
-			res, _, err := deleteBackups(cmd.Context(), g, s, service, ids)
+			res, _, err := deleteBackups(cmd.Context(), g, s, service, "deleting backups", ids)
 			if err != nil {
 				return err
 			}

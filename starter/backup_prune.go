@@ -159,7 +159,7 @@ func runBackupPrune(ctx context.Context, g *globals, service string, f pruneFlag
 		}
 	}
 	if !f.dryRun && len(remove) > 0 {
-		del, workflow, err := deleteBackups(ctx, g, s, service, remove)
+		del, workflow, err := deleteBackups(ctx, g, s, service, "pruning backups", remove)
 		if err != nil {
 			return fmt.Errorf("delete %d backups: %w", len(remove), err)
 		}

@@ -28,7 +28,7 @@ func newBackupScheduleCommand(g *globals) *cobra.Command {
 		Short: "Run backups on a schedule (Temporal Schedules), with a retention policy",
 	}
 	create := &cobra.Command{Use: "create", Short: "Create a backup schedule"}
-	create.AddCommand(newBackupScheduleCreateCommand(g, &exchangeSelection{}))
+	create.AddCommand(newBackupScheduleCreateCommand(g, &exchangeSelection{}), newBackupScheduleCreateCommand(g, &groupsSelection{}))
 	for _, service := range []string{m365.OneDrive, m365.SharePoint} {
 		create.AddCommand(newBackupScheduleCreateCommand(g, &driveSelection{svc: service}))
 	}

@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/corso-temporal/corso/workflows"
@@ -90,7 +92,8 @@ func runBackupVerify(ctx context.Context, g *globals, in workflows.VerifyInput, 
 			in.Repo, in.Graph = repo, gr
 			return in
 		}),
-		attrs: attrs,
+		attrs:    attrs,
+		progress: heartbeatProgress(g, s.client, verifyReport(in.ReadData)),
 	}, &res)
 	if err != nil {
 		return err
@@ -119,6 +122,31 @@ func runBackupVerify(ctx context.Context, g *globals, in workflows.VerifyInput, 
 		why = append(why, fmt.Sprintf("%d of %d drill items did not come back as backed up", d.Sampled-d.Matched, d.Sampled))
 	}
 	return fmt.Errorf("backup %s failed verification: %s", res.Backup.BackupID, strings.Join(why, "; "))
+}
+
+// verifyReport is where a verify stands: the collections and items its
+// activity checked, and with readData the bytes it read, of the backup's
+// totals; then its restore drill.
+func verifyReport(readData bool) describedReport {
+	stage := "verifying"
+	if readData {
+		stage = "reading back"
+	}
+	return func(d *workflowservice.DescribeWorkflowExecutionResponse, dc converter.DataConverter) progressReport {
+		var p workflows.VerifyProgress
+		if !pendingHeartbeat(d, dc, workflows.ActivityVerifyBackup, &p) {
+			if len(d.GetPendingChildren()) > 0 || pendingActivity(d, workflows.ActivityPlanDrill) || pendingActivity(d, workflows.ActivityCheckDrill) {
+				return progressReport{Stage: "restore drill"}
+			}
+			return progressReport{Stage: stage}
+		}
+		r := progressReport{Stage: stage, Unit: "collections", Done: p.Done, Total: p.CollectionsTotal,
+			Items: p.Result.Items, ItemsTotal: p.ItemsTotal}
+		if readData {
+			r.Bytes, r.BytesTotal = p.Result.Bytes, p.BytesTotal
+		}
+		return r
+	}
 }
 
 // verifyProblemsShown is how many problems the table output lists.

@@ -30,11 +30,14 @@ type exportFlags struct {
 	sel     selectorFlags
 	archive bool
 	creds   credentialFlags
+	// format is how channel threads are written (export groups).
+	format string
 }
 
 func newExportCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "export", Short: "Export backed-up items as files"}
-	cmd.AddCommand(newExportExchangeCommand(g), newExportDriveCommand(g, m365.OneDrive), newExportDriveCommand(g, m365.SharePoint))
+	cmd.AddCommand(newExportExchangeCommand(g), newExportDriveCommand(g, m365.OneDrive), newExportDriveCommand(g, m365.SharePoint),
+		newExportGroupsCommand(g))
 	return cmd
 }
 
@@ -117,14 +120,14 @@ func runExport(ctx context.Context, g *globals, service string, f exportFlags, s
 	}
 	defer s.client.Close()
 
-	stop, queue, err := startExportWorker(g, s)
+	stop, queue, counts, err := startExportWorker(g, s)
 	if err != nil {
 		return err
 	}
 	defer stop()
 
 	wf := any(workflows.ExchangeExportWorkflow)
-	if service != "exchange" {
+	if service == m365.OneDrive || service == m365.SharePoint {
 		wf = workflows.DriveExportWorkflow
 	}
 	var res workflows.ExportResult
@@ -133,11 +136,12 @@ func runExport(ctx context.Context, g *globals, service string, f exportFlags, s
 		workflow: wf,
 		input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
 			return workflows.ExportInput{Repo: repo, Service: service, BackupID: f.id, Selector: sel, Dir: target,
-				Archive: f.archive, TaskQueue: queue}
+				Archive: f.archive, TaskQueue: queue, Format: f.format}
 		}),
 		attrs: append(repoAttrs("export", s.repo), workflows.AttrService.ValueSet(service),
 			workflows.AttrBackupID.ValueSet(f.id)),
-		progress: stageProgress("exporting"),
+		// The files are written here: this process counts them as it goes.
+		progress: func(context.Context, submitted) (progressReport, bool) { return exportReport(counts.Counts()), true },
 	}, &res)
 	if err != nil {
 		return err
@@ -165,22 +169,32 @@ func runExport(ctx context.Context, g *globals, service string, f exportFlags, s
 	return nil
 }
 
+// exportReport is where an export stands: the selected items handled and
+// their bytes as backed up, of the selection's totals once the export has
+// counted them.
+func exportReport(c activities.ExportCounts) progressReport {
+	if !c.Planned {
+		return progressReport{Stage: "selecting items to export"}
+	}
+	return progressReport{Stage: "exporting", Items: c.Items, ItemsTotal: c.ItemsTotal, Bytes: c.Bytes, BytesTotal: c.BytesTotal}
+}
+
 // startExportWorker runs the export activity in this process on a task
 // queue of its own, so the files land on this machine whichever worker runs
-// the workflow. Its kopia cache lives in a temporary directory. It has a
-// client of its own that logs nothing: its failures reach the admin as the
-// workflow's one-line error.
-func startExportWorker(g *globals, s *session) (stop func(), queue string, err error) {
+// the workflow, and counts its progress. Its kopia cache lives in a
+// temporary directory. It has a client of its own that logs nothing: its
+// failures reach the admin as the workflow's one-line error.
+func startExportWorker(g *globals, s *session) (stop func(), queue string, progress *activities.ExportProgress, err error) {
 	opts := g.temporal
 	opts.Logger = slog.New(slog.DiscardHandler)
 	c, err := temporalclient.Dial(opts)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	tmp, err := os.MkdirTemp("", "corso-export-")
 	if err != nil {
 		c.Close()
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	host, _ := os.Hostname()
 	conns, err := repository.NewConnections(repository.ClientOptions{
@@ -190,7 +204,7 @@ func startExportWorker(g *globals, s *session) (stop func(), queue string, err e
 	if err != nil {
 		c.Close()
 		_ = os.RemoveAll(tmp)
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	queue = newWorkflowID("corso-export")
 	w := worker.New(c, queue, worker.Options{
@@ -200,19 +214,20 @@ func startExportWorker(g *globals, s *session) (stop func(), queue string, err e
 		// this process heartbeats while it runs.
 		Interceptors: []interceptor.WorkerInterceptor{workflows.RequestInterceptor(), activities.LivenessInterceptor(activities.LivenessEvery)},
 	})
-	x := &activities.Exporter{Repos: &activities.Repositories{Connections: conns, Sealer: s.sealer}}
+	progress = &activities.ExportProgress{}
+	x := &activities.Exporter{Repos: &activities.Repositories{Connections: conns, Sealer: s.sealer}, Progress: progress}
 	w.RegisterActivityWithOptions(x.ExportExchange, activity.RegisterOptions{Name: workflows.ActivityExportExchange})
 	w.RegisterActivityWithOptions(x.ExportDrive, activity.RegisterOptions{Name: workflows.ActivityExportDrive})
 	if err := w.Start(); err != nil {
 		conns.Close(context.Background())
 		c.Close()
 		_ = os.RemoveAll(tmp)
-		return nil, "", fmt.Errorf("start the export worker: %w", err)
+		return nil, "", nil, fmt.Errorf("start the export worker: %w", err)
 	}
 	return func() {
 		w.Stop()
 		conns.Close(context.Background())
 		c.Close()
 		_ = os.RemoveAll(tmp)
-	}, queue, nil
+	}, queue, progress, nil
 }

@@ -51,7 +51,8 @@ func (r progressReport) eta(elapsed time.Duration) (time.Duration, bool) {
 
 // line renders r after elapsed as one line, e.g. "backing up: 3/7
 // backups · 1204 items · 45.6 MiB · 120 items/s, 4.6 MiB/s · 10s elapsed ·
-// ETA 13s".
+// ETA 13s", or "deleting backups: 3/7 backups · 0.3 backups/s · 10s
+// elapsed · ETA 13s" for a run that counts no items.
 func (r progressReport) line(elapsed time.Duration) string {
 	var parts []string
 	head := r.Stage
@@ -70,24 +71,23 @@ func (r progressReport) line(elapsed time.Duration) string {
 	} else if r.Bytes > 0 {
 		parts = append(parts, humanBytes(r.Bytes))
 	}
-	if s := elapsed.Seconds(); s >= 1 && (r.Items > 0 || r.Bytes > 0) {
+	switch s := elapsed.Seconds(); {
+	case s < 1:
+	case r.Items > 0 || r.Bytes > 0:
 		rate := fmt.Sprintf("%.0f items/s", float64(r.Items)/s)
 		if r.Bytes > 0 {
 			rate += ", " + humanBytes(int64(float64(r.Bytes)/s)) + "/s"
 		}
 		parts = append(parts, rate)
+	case r.Done > 0:
+		// Units are all a run counts (backups deleted): their rate.
+		parts = append(parts, fmt.Sprintf("%.1f %s/s", float64(r.Done)/s, r.Unit))
 	}
 	parts = append(parts, elapsed.Round(time.Second).String()+" elapsed")
 	if d, ok := r.eta(elapsed); ok {
 		parts = append(parts, "ETA "+d.String())
 	}
 	return strings.Join(parts, " · ")
-}
-
-// stageProgress is the progress of a run whose workflow counts nothing it
-// can tell: its stage and the time it has taken.
-func stageProgress(stage string) func(context.Context, submitted) (progressReport, bool) {
-	return func(context.Context, submitted) (progressReport, bool) { return progressReport{Stage: stage}, true }
 }
 
 // clearLine returns the cursor to the line's start and erases the line.

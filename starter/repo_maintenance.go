@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/corso-temporal/corso/workflows"
@@ -77,20 +80,28 @@ func runRepoMaintenance(ctx context.Context, g *globals, mode string, force bool
 	}
 	o := maintenanceOutput{}
 	id := workflows.MaintenanceWorkflowID(repoID)
+	progress := heartbeatProgress(g, s.client, maintenanceReport(mode))
 	if d, derr := s.client.DescribeWorkflowExecution(ctx, id, ""); derr == nil &&
 		d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		// The repository's maintenance is already running: its result is
 		// this request's.
 		runID := d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 		o.Joined, o.Workflow = true, submitted{WorkflowID: id, RunID: runID}
+		stop := func() {}
+		if progress != nil {
+			stop = newProgressLine(g, os.Stderr).watch(ctx, func(ctx context.Context) (progressReport, bool) {
+				return progress(ctx, o.Workflow)
+			})
+		}
 		err = s.client.GetWorkflow(ctx, id, runID).Get(ctx, &o.RepoMaintenanceResult)
+		stop()
 	} else {
 		o.Workflow, err = execute(ctx, s.client, g, request{
 			workflowID: id,
 			workflow:   workflows.RepoMaintenanceWorkflow,
 			input:      s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any { return in(repo) }),
 			attrs:      repoAttrs("repo maintenance", s.repo),
-			progress:   stageProgress("maintaining the repository"),
+			progress:   progress,
 		}, &o.RepoMaintenanceResult)
 	}
 	if err != nil {
@@ -101,6 +112,21 @@ func runRepoMaintenance(ctx context.Context, g *globals, mode string, force bool
 	}
 	printMaintenance(out, o)
 	return nil
+}
+
+// maintenanceReport is where a maintenance run stands: the step its
+// activity runs. kopia's tasks count nothing they tell, so there is no
+// total and no ETA.
+func maintenanceReport(mode string) describedReport {
+	return func(d *workflowservice.DescribeWorkflowExecutionResponse, dc converter.DataConverter) progressReport {
+		p := workflows.MaintenanceProgress{Mode: mode}
+		pendingHeartbeat(d, dc, workflows.ActivityMaintainRepository, &p)
+		stage := p.Mode + " maintenance"
+		if p.Stage != "" {
+			stage += ": " + p.Stage
+		}
+		return progressReport{Stage: stage}
+	}
 }
 
 func printMaintenance(out io.Writer, o maintenanceOutput) {

@@ -67,6 +67,7 @@ func register(r worker.Registry, d deps) {
 	ex := &activities.Exchange{Tenants: tenants}
 	r.RegisterActivityWithOptions(ex.ResolveMailboxes, activity.RegisterOptions{Name: workflows.ActivityResolveMailboxes})
 	r.RegisterActivityWithOptions(ex.ResolveMailboxList, activity.RegisterOptions{Name: workflows.ActivityResolveMailboxList})
+	r.RegisterActivityWithOptions(ex.ResolveGroupList, activity.RegisterOptions{Name: workflows.ActivityResolveGroupList})
 	r.RegisterActivityWithOptions(ex.PlanMailboxBackup, activity.RegisterOptions{Name: workflows.ActivityPlanMailbox})
 	r.RegisterActivityWithOptions(ex.BackupCollection, activity.RegisterOptions{Name: workflows.ActivityBackupCollection})
 	r.RegisterActivityWithOptions(ex.BackupCollections, activity.RegisterOptions{Name: workflows.ActivityBackupCollections})

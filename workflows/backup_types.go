@@ -60,6 +60,9 @@ type MailboxBackupInput struct {
 	Mailbox    m365.Mailbox `json:"mailbox"`
 	Categories []string     `json:"categories"`
 	FailFast   bool         `json:"failFast,omitempty"`
+	// Service is the backup's service: "exchange" when empty, or
+	// "groups" (the resource a team, its containers channels).
+	Service string `json:"service,omitempty"`
 }
 
 // ResolveMailboxesInput asks which mailboxes the selectors name.
@@ -77,6 +80,7 @@ type PlanMailboxInput struct {
 	Graph      GraphRef     `json:"graph"`
 	Mailbox    m365.Mailbox `json:"mailbox"`
 	Categories []string     `json:"categories"`
+	Service    string       `json:"service,omitempty"`
 }
 
 // PreviousCollection is a collection in the previous backup of the same
@@ -113,6 +117,7 @@ type BackupCollectionInput struct {
 	Graph     GraphRef       `json:"graph"`
 	BackupID  string         `json:"backupID"`
 	MailboxID string         `json:"mailboxID"`
+	Service   string         `json:"service,omitempty"`
 	Plan      CollectionPlan `json:"plan"`
 	FailFast  bool           `json:"failFast,omitempty"`
 	// Concurrency is how many items the activity downloads at once.
@@ -126,6 +131,7 @@ type BackupCollectionsInput struct {
 	Graph     GraphRef         `json:"graph"`
 	BackupID  string           `json:"backupID"`
 	MailboxID string           `json:"mailboxID"`
+	Service   string           `json:"service,omitempty"`
 	Plans     []CollectionPlan `json:"plans"`
 	FailFast  bool             `json:"failFast,omitempty"`
 	// Concurrency is how many Graph requests the activity makes at once,
@@ -140,6 +146,7 @@ type BackupCollectionsInput struct {
 // BackupRecord is what a backup's record says beside its collections.
 type BackupRecord struct {
 	TenantID string       `json:"tenantID"`
+	Service  string       `json:"service,omitempty"`
 	Mailbox  m365.Mailbox `json:"mailbox"`
 	Started  time.Time    `json:"started"`
 	Workflow string       `json:"workflow"`
@@ -177,6 +184,7 @@ type CombineInput struct {
 	Repo        RepoRef            `json:"repo"`
 	BackupID    string             `json:"backupID"`
 	TenantID    string             `json:"tenantID"`
+	Service     string             `json:"service,omitempty"`
 	Mailbox     m365.Mailbox       `json:"mailbox"`
 	Started     time.Time          `json:"started"`
 	Collections []CollectionResult `json:"collections"`
@@ -246,7 +254,24 @@ type BackupDeleteInput struct {
 	BackupIDs []string `json:"backupIDs"`
 }
 
+// BackupDeleteProgress is what the delete activity heartbeats: how many
+// of the request's backups it deleted, for `corso backup delete|prune` to
+// show (heartbeat details, described by Temporal).
+type BackupDeleteProgress struct {
+	Deleted int `json:"deleted"`
+	Total   int `json:"total"`
+}
+
 // BackupDeleteResult lists what was deleted.
 type BackupDeleteResult struct {
 	Deleted []string `json:"deleted"`
+}
+
+// ContainerService is the service of a backup of containers of items:
+// "exchange" unless another is named.
+func ContainerService(service string) string {
+	if service == "" {
+		return "exchange"
+	}
+	return service
 }

@@ -14,8 +14,11 @@ type ExportInput struct {
 	BackupID string          `json:"backupID"`
 	Selector backup.Selector `json:"selector"`
 	// Dir is the export directory, or with Archive the zip file to write.
-	Dir       string `json:"dir"`
-	Archive   bool   `json:"archive,omitempty"`
+	Dir     string `json:"dir"`
+	Archive bool   `json:"archive,omitempty"`
+	// Format is how channel threads are written: "json" (default) or
+	// "html".
+	Format    string `json:"format,omitempty"`
 	TaskQueue string `json:"taskQueue"`
 }
 

@@ -92,7 +92,7 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 	started := workflow.Now(ctx)
 	incrementalsTogether := workflow.GetVersion(ctx, incrementalsTogetherChange, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	var plan MailboxPlan
-	planIn := PlanMailboxInput{Repo: b.in.Repo, Graph: b.in.Graph, Mailbox: b.in.Mailbox, Categories: b.in.Categories}
+	planIn := PlanMailboxInput{Repo: b.in.Repo, Graph: b.in.Graph, Mailbox: b.in.Mailbox, Categories: b.in.Categories, Service: b.in.Service}
 	var err error
 	if incrementalsTogether {
 		err = workflow.ExecuteLocalActivity(planActivityOptions(ctx), ActivityPlanMailbox, planIn).Get(ctx, &plan)
@@ -121,7 +121,7 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 	b.progress.Stage = "combining"
 	var summary backup.Summary
 	err = workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityCombineBackup, CombineInput{
-		Repo: b.in.Repo, BackupID: b.in.BackupID, TenantID: b.in.Graph.TenantID, Mailbox: b.in.Mailbox,
+		Repo: b.in.Repo, BackupID: b.in.BackupID, TenantID: b.in.Graph.TenantID, Service: b.in.Service, Mailbox: b.in.Mailbox,
 		Started: started, Collections: results, Workflow: workflow.GetInfo(ctx).WorkflowExecution.ID,
 	}).Get(ctx, &summary)
 	if err != nil {
@@ -142,7 +142,7 @@ func (b *mailboxBackup) backupEach(ctx workflow.Context, plans []CollectionPlan)
 	err := fanOut(ctx, len(plans), MailboxRequestBudget, share,
 		func(i, c int) workflow.Future {
 			return workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
-				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID,
+				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
 				Plan: plans[i], FailFast: b.in.FailFast, Concurrency: c,
 			})
 		},
@@ -182,7 +182,7 @@ func (b *mailboxBackup) backupIncrementalsTogether(ctx workflow.Context, plans [
 	actx := collectionActivityOptions(ctx)
 	togetherInput := func(c int) BackupCollectionsInput {
 		in := BackupCollectionsInput{
-			Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID,
+			Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
 			FailFast: b.in.FailFast, Concurrency: c,
 		}
 		for _, i := range together {
@@ -193,7 +193,7 @@ func (b *mailboxBackup) backupIncrementalsTogether(ctx workflow.Context, plans [
 
 	if len(together) > 0 && len(each) == 0 {
 		in := togetherInput(MailboxRequestBudget)
-		in.Record = &BackupRecord{TenantID: b.in.Graph.TenantID, Mailbox: b.in.Mailbox, Started: started,
+		in.Record = &BackupRecord{TenantID: b.in.Graph.TenantID, Service: b.in.Service, Mailbox: b.in.Mailbox, Started: started,
 			Workflow: workflow.GetInfo(ctx).WorkflowExecution.ID}
 		var res BackupCollectionsResult
 		if err := workflow.ExecuteActivity(actx, ActivityBackupCollections, in).Get(ctx, &res); err != nil {
@@ -224,7 +224,7 @@ func (b *mailboxBackup) backupIncrementalsTogether(ctx workflow.Context, plans [
 				return workflow.ExecuteActivity(actx, ActivityBackupCollections, togetherInput(c))
 			}
 			return workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
-				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID,
+				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
 				Plan: plans[each[u-first]], FailFast: b.in.FailFast, Concurrency: c,
 			})
 		},

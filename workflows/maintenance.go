@@ -39,6 +39,15 @@ type RepoMaintenanceInput struct {
 	StartSingleton bool `json:"startSingleton,omitempty"`
 }
 
+// MaintenanceProgress is what the maintenance activity heartbeats: the
+// step it runs, for `corso repo maintenance` to show (heartbeat details,
+// described by Temporal). kopia's maintenance tasks count nothing they
+// tell, so a step is all there is.
+type MaintenanceProgress struct {
+	Mode  string `json:"mode"`
+	Stage string `json:"stage,omitempty"`
+}
+
 // RepoUsage is what a repository holds in storage.
 type RepoUsage struct {
 	Blobs      int   `json:"blobs"`

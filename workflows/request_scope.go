@@ -40,6 +40,7 @@ var purposes = map[string]string{
 	workflowName(RepoPassphraseWorkflow):  PurposePassphrase,
 	workflowName(ExchangeBackupWorkflow):  PurposeBackup,
 	workflowName(DriveBackupWorkflow):     PurposeBackup,
+	workflowName(GroupsBackupWorkflow):    PurposeBackup,
 	workflowName(BackupListWorkflow):      PurposeList,
 	workflowName(BackupDetailsWorkflow):   PurposeList,
 	workflowName(BackupDeleteWorkflow):    PurposeDelete,

@@ -96,6 +96,22 @@ func (c *VerifyCounts) add(o VerifyCounts) {
 	c.Corrupt += o.Corrupt
 }
 
+// VerifyProgress is what the verify activity heartbeats: the collections
+// done and what they found, from which a retried attempt resumes, and the
+// backup's totals, from which `corso backup verify` shows how far it got
+// (heartbeat details, described by Temporal; the workflow never sees
+// them).
+type VerifyProgress struct {
+	Done   int          `json:"done"`
+	Result VerifyResult `json:"result"`
+	// The backup's collections, items and bytes as its index records
+	// them; 0 until the index is read, or for a backup that did not
+	// record them.
+	CollectionsTotal int   `json:"collectionsTotal,omitempty"`
+	ItemsTotal       int64 `json:"itemsTotal,omitempty"`
+	BytesTotal       int64 `json:"bytesTotal,omitempty"`
+}
+
 // VerifyResult is what `corso backup verify` prints.
 type VerifyResult struct {
 	Backup   backup.Summary `json:"backup"`

@@ -1,0 +1,69 @@
+package export
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/corso-temporal/corso/m365"
+)
+
+const storedThread = `{"message":{"id":"1","messageType":"message","createdDateTime":"2026-01-10T09:00:00Z","subject":"Plan & <b>dates</b>",` +
+	`"from":{"user":{"displayName":"Ann Lee","id":"u1"}},"body":{"contentType":"html","content":"<p>Ship on <b>Friday</b></p><script>alert(1)</script>"}},` +
+	`"replies":[{"id":"2","replyToId":"1","messageType":"message","createdDateTime":"2026-01-10T10:00:00Z",` +
+	`"from":{"user":{"displayName":"Bob Roy","id":"u2"}},"body":{"contentType":"html","content":"<p>Agreed &amp; done</p>"}}]}`
+
+// TestThreadHTMLIsTextOnly: a thread's page shows each message's sender
+// and text in order, and nothing of the messages' markup survives as
+// markup.
+func TestThreadHTMLIsTextOnly(t *testing.T) {
+	var b bytes.Buffer
+	if err := ThreadHTML(&b, []byte(storedThread)); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{"Ann Lee", "Ship on Friday", "Bob Roy", "Agreed &amp; done", "Plan &amp; &lt;b&gt;dates&lt;/b&gt;"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Index(page, "Ann Lee") > strings.Index(page, "Bob Roy") {
+		t.Error("the reply comes before the message")
+	}
+	for _, bad := range []string{"<script", "<b>", "<p>"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page holds markup %q:\n%s", bad, page)
+		}
+	}
+	if err := ThreadHTML(&b, []byte(`{"x":1}`)); err == nil {
+		t.Error("a document without a message rendered")
+	}
+}
+
+// TestThreadJSONKeepsEveryMessage: the JSON export is the stored thread,
+// indented: every message parses back to the same values.
+func TestThreadJSONKeepsEveryMessage(t *testing.T) {
+	var b bytes.Buffer
+	if err := ThreadJSON(&b, []byte(storedThread)); err != nil {
+		t.Fatal(err)
+	}
+	var got, want m365.ChannelThread
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal([]byte(storedThread), &want)
+	if len(got.Replies) != 1 || !jsonEqual(t, got.Message, want.Message) || !jsonEqual(t, got.Replies[0], want.Replies[0]) {
+		t.Fatalf("export:\n%s", b.String())
+	}
+}
+
+func jsonEqual(t *testing.T, a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		t.Fatal("unparsable")
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return bytes.Equal(xa, ya)
+}

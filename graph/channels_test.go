@@ -1,0 +1,187 @@
+package graph
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/corso-temporal/corso/graphsim"
+	"github.com/corso-temporal/corso/m365"
+)
+
+// readThreads enumerates every channel of a team by delta, from link (one
+// per channel; empty: a new round), reads each listed thread, and returns
+// channel id/message id → SHA-256 of each stored message and reply, the
+// deleted messages the rounds reported, and each channel's new delta link.
+func readThreads(t *testing.T, c *Client, teamID string, links map[string]string) (map[string]string, []string, map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	chans, err := c.Containers(ctx, teamID, m365.ChannelMessages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, next := map[string]string{}, map[string]string{}
+	var removed []string
+	for _, ch := range chans {
+		if len(ch.Path) != 1 || ch.Path[0] != ch.DisplayName || ch.Category != m365.ChannelMessages {
+			t.Fatalf("channel %+v", ch)
+		}
+		link := links[ch.ID]
+		for {
+			p, err := c.DeltaPage(ctx, teamID, m365.ChannelMessages, ch.ID, link)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, chg := range p.Changes {
+				if chg.Removed {
+					removed = append(removed, chg.ID)
+					continue
+				}
+				body, err := c.FetchItemIn(ctx, teamID, m365.ChannelMessages, ch.ID, chg.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(body)
+				body.Close()
+				meta := body.(m365.MetaReader).ItemMeta()
+				if meta.Subject == "" || meta.Received.IsZero() || meta.Size != int64(len(b)) {
+					t.Fatalf("thread %s: details %+v", chg.ID, meta)
+				}
+				var th m365.ChannelThread
+				if err := json.Unmarshal(b, &th); err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range append([]json.RawMessage{th.Message}, th.Replies...) {
+					var id struct {
+						ID string `json:"id"`
+					}
+					_ = json.Unmarshal(m, &id)
+					sum := sha256.Sum256(m)
+					got[ch.ID+"/"+id.ID] = hex.EncodeToString(sum[:])
+				}
+			}
+			if p.DeltaLink != "" {
+				next[ch.ID] = p.DeltaLink
+				break
+			}
+			link = p.NextLink
+		}
+	}
+	return got, removed, next
+}
+
+func channelState(e *env, teamID string) map[string]string {
+	out := map[string]string{}
+	for _, it := range e.state("", "channels").Items {
+		if it.ResourceID == teamID {
+			out[it.CollectionID+"/"+it.ID] = it.Hash
+		}
+	}
+	return out
+}
+
+// TestTeamThreadsThroughTheSDK: a team's channels, enumerated by delta
+// and read thread by thread, hold exactly the tenant's messages and
+// replies, byte for byte; the next round lists a deleted message as
+// removed and an edited one again.
+func TestTeamThreadsThroughTheSDK(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client(nil)
+	groups, err := c.ResolveGroups(context.Background(), []string{"*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var team m365.Mailbox
+	for _, g := range groups {
+		if g.Unavailable == "" && team.ID == "" {
+			team = g
+		}
+	}
+	if team.ID == "" || len(groups) != len(e.info.Groups) {
+		t.Fatalf("groups %+v, tenant has %d", groups, len(e.info.Groups))
+	}
+	want := channelState(e, team.ID)
+	got, removed, links := readThreads(t, c, team.ID, nil)
+	if len(want) < 5 || len(removed) != 0 {
+		t.Fatalf("%d messages in the tenant, %d removed in a first round", len(want), len(removed))
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read %d messages and replies, the tenant has %d", len(got), len(want))
+	}
+	for k, h := range want {
+		if got[k] != h {
+			t.Fatalf("%s: read %q, tenant %q", k, got[k], h)
+		}
+	}
+
+	var channel, edited, deleted string
+	for ch := range links {
+		channel = ch
+		break
+	}
+	for _, it := range e.state("", "channels").Items {
+		if it.ResourceID != team.ID || it.CollectionID != channel || it.Kind != "channelMessage" {
+			continue // replies are read with their thread, never listed
+		}
+		switch {
+		case edited == "":
+			edited = it.ID
+		case deleted == "":
+			deleted = it.ID
+		}
+	}
+	e.mutate(graphsim.MutateOp{Op: "modify", ID: edited, Team: team.ID, Channel: channel},
+		graphsim.MutateOp{Op: "delete", ID: deleted, Team: team.ID, Channel: channel})
+	got, removed, _ = readThreads(t, c, team.ID, links)
+	if len(removed) != 1 || removed[0] != deleted {
+		t.Fatalf("second round removed %v, want [%s]", removed, deleted)
+	}
+	if _, ok := got[channel+"/"+edited]; !ok {
+		t.Fatalf("second round did not list the edited message %s: %v", edited, got)
+	}
+}
+
+// TestResolveGroupsNamesTeamsAndRefusesOthers: a team resolves by name,
+// address or id; a group without a team or an unknown name fails, naming
+// why.
+func TestResolveGroupsNamesTeamsAndRefusesOthers(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.client(nil)
+	all, err := c.ResolveGroups(context.Background(), []string{"*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var team, plain m365.Mailbox
+	for _, g := range all {
+		if g.Unavailable == "" {
+			team = g
+		} else {
+			plain = g
+		}
+	}
+	if team.ID == "" {
+		t.Fatal("no team in the tenant")
+	}
+	for _, sel := range []string{team.DisplayName, team.UPN, team.ID} {
+		got, err := c.ResolveGroups(context.Background(), []string{sel})
+		if err != nil || len(got) != 1 || got[0].ID != team.ID {
+			t.Fatalf("%q: %+v %v", sel, got, err)
+		}
+	}
+	_, err = c.ResolveGroups(context.Background(), []string{"No Such Group"})
+	if !errors.Is(err, ErrUnknownResource) {
+		t.Fatalf("unknown group: %v", err)
+	}
+	if plain.ID != "" {
+		if plain.Unavailable != m365.CauseNoTeam {
+			t.Fatalf("group without a team: %+v", plain)
+		}
+		if _, err := c.ResolveGroups(context.Background(), []string{plain.ID}); !errors.Is(err, ErrUnknownResource) {
+			t.Fatalf("group without a team resolved: %v", err)
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+
+	"github.com/corso-temporal/corso/m365"
+)
+
+// groupFields are what a group's resolution reads. resourceProvisioningOptions
+// holds "Team" when the group has a team (Graph's group resource, v1.0:
+// https://learn.microsoft.com/graph/api/resources/group).
+var groupFields = []string{"id", "displayName", "mail", "mailNickname", "resourceProvisioningOptions"}
+
+// directoryGroup is a listed Microsoft 365 group.
+type directoryGroup struct {
+	ID          string   `json:"id"`
+	DisplayName string   `json:"displayName"`
+	Mail        string   `json:"mail"`
+	Nickname    string   `json:"mailNickname"`
+	Provisioned []string `json:"resourceProvisioningOptions"`
+}
+
+func (g directoryGroup) isTeam() bool {
+	for _, o := range g.Provisioned {
+		if strings.EqualFold(o, "Team") {
+			return true
+		}
+	}
+	return false
+}
+
+// resource is the group as a backup's resource: its id, its address (or
+// its name when it has none) and its name. A group without a team is
+// marked, having no channels to back up.
+func (g directoryGroup) resource() Mailbox {
+	m := Mailbox{ID: g.ID, UPN: g.Mail, DisplayName: g.DisplayName}
+	if m.UPN == "" {
+		m.UPN = g.DisplayName
+	}
+	if !g.isTeam() {
+		m.Unavailable = m365.CauseNoTeam
+	}
+	return m
+}
+
+// ResolveGroups turns selectors (group ids, display names, addresses or
+// mail nicknames, or "*" for every group) into groups, in the order given,
+// without duplicates. "*" also returns the groups without a team, marked
+// Unavailable, so the run can report them; a selector naming no group, or
+// a group without a team, fails the resolution with an error wrapping
+// ErrUnknownResource that names all of them. The directory is listed once
+// and matched here: Graph filters resourceProvisioningOptions only as an
+// advanced query.
+func (c *Client) ResolveGroups(ctx context.Context, selectors []string) ([]Mailbox, error) {
+	dir, err := c.listGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Mailbox
+	seen := map[string]bool{}
+	add := func(g directoryGroup) {
+		if !seen[g.ID] {
+			seen[g.ID] = true
+			out = append(out, g.resource())
+		}
+	}
+	var unknown []string
+	for _, sel := range selectors {
+		sel = strings.TrimSpace(sel)
+		switch {
+		case sel == "":
+			continue
+		case sel == "*":
+			for _, g := range dir {
+				add(g)
+			}
+			continue
+		}
+		var match []directoryGroup
+		for _, g := range dir {
+			if strings.EqualFold(g.ID, sel) || strings.EqualFold(g.DisplayName, sel) ||
+				(g.Mail != "" && strings.EqualFold(g.Mail, sel)) || strings.EqualFold(g.Nickname, sel) {
+				match = append(match, g)
+			}
+		}
+		switch {
+		case len(match) == 0:
+			unknown = append(unknown, fmt.Sprintf("%q (no such group)", sel))
+		case len(match) > 1:
+			unknown = append(unknown, fmt.Sprintf("%q (%d groups have this name; give the group's id)", sel, len(match)))
+		case !match[0].isTeam():
+			unknown = append(unknown, fmt.Sprintf("%q (%s)", sel, m365.CauseNoTeam.Describe()))
+		default:
+			add(match[0])
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("resolve groups: %s: %w", strings.Join(unknown, ", "), ErrUnknownResource)
+	}
+	return out, nil
+}
+
+// listGroups lists the directory's Microsoft 365 groups, in Graph's order.
+func (c *Client) listGroups(ctx context.Context) ([]directoryGroup, error) {
+	ctx = ofKind(ctx, "groups.list")
+	link := c.v1("groups") + "?" + query(url.Values{
+		"$select": {strings.Join(groupFields, ",")},
+		"$filter": {"groupTypes/any(t:t eq 'Unified')"},
+		"$top":    {"999"},
+	})
+	var out []directoryGroup
+	for link != "" {
+		a, err := c.send(ctx, "list groups", rawCall{method: abs.GET, url: link})
+		if err != nil {
+			return nil, err
+		}
+		var page struct {
+			Value []directoryGroup `json:"value"`
+			Next  string           `json:"@odata.nextLink"`
+		}
+		if err := json.Unmarshal(a.body, &page); err != nil {
+			return nil, fmt.Errorf("list groups: unreadable answer: %w", err)
+		}
+		out = append(out, page.Value...)
+		link = page.Next
+	}
+	return out, nil
+}
