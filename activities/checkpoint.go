@@ -22,4 +22,9 @@ type checkpoint struct {
 	// Listed: Graph refused delta for the container, which is listed
 	// instead; Link is then the listing's next page.
 	Listed bool `json:"listed,omitempty"`
+	// Backfill: the delta round ended with DeltaLink, but its category's
+	// first rounds leave out older items, so the container is being
+	// listed for them; Link is the listing's next page.
+	Backfill  bool   `json:"backfill,omitempty"`
+	DeltaLink string `json:"deltaLink,omitempty"`
 }

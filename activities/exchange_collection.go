@@ -256,6 +256,9 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 	if err := c.retryFailed(ctx); err != nil {
 		return workflows.CollectionResult{}, err
 	}
+	if c.cp.Backfill {
+		return c.backfill(ctx)
+	}
 	link := c.cp.Link
 	var deltaLink string
 	for {
@@ -303,13 +306,83 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 			break
 		}
 		link = page.NextLink
-		if c.sinceCheck >= c.checkpointItems || time.Since(c.lastCheck) >= checkpointInterval {
-			if err := c.checkpoint(ctx, link); err != nil {
-				return workflows.CollectionResult{}, err
-			}
+		if err := c.checkpointDue(ctx, link); err != nil {
+			return workflows.CollectionResult{}, err
 		}
 	}
+	if deltaLink != "" && !cont.Category.DeltaSeesEverything() && c.firstRound() {
+		c.cp.Backfill, c.cp.DeltaLink, c.cp.Link = true, deltaLink, ""
+		return c.backfill(ctx)
+	}
 	return c.finish(ctx, deltaLink)
+}
+
+// checkpointDue takes a checkpoint, with next the page to read after it,
+// once enough items or time passed since the last one.
+func (c *collection) checkpointDue(ctx context.Context, next string) error {
+	if c.sinceCheck >= c.checkpointItems || time.Since(c.lastCheck) >= checkpointInterval {
+		return c.checkpoint(ctx, next)
+	}
+	return nil
+}
+
+// firstRound reports whether the delta round just read was a first one,
+// started without a link: the container is new, or enumerated anew.
+func (c *collection) firstRound() bool {
+	return c.in.Plan.Previous == nil || c.fresh()
+}
+
+// backfill lists the container after a first delta round of a category
+// whose first rounds leave out older items (m365.Category
+// DeltaSeesEverything), and backs up each listed item the round did not
+// report. The round's delta link, held in the checkpoint, is the
+// collection's when the listing ends.
+func (c *collection) backfill(ctx context.Context) (workflows.CollectionResult, error) {
+	cont := c.in.Plan.Container
+	link := c.cp.Link
+	for {
+		c.heartbeat(ctx, false)
+		if err := c.acquire(ctx); err != nil {
+			return workflows.CollectionResult{}, err
+		}
+		page, err := c.src.ListPage(ctx, c.in.MailboxID, cont.Category, cont.ID, link)
+		c.release()
+		switch {
+		case errors.Is(err, m365.ErrNotFound):
+			c.entries, c.details, c.gone = map[string]*snapshot.DirEntry{}, map[string]backup.Entry{}, true
+			return c.finish(ctx, "")
+		case err != nil:
+			return workflows.CollectionResult{}, graphError(err)
+		}
+		if err := c.applyPage(ctx, c.notYetSeen(page.Changes)); err != nil {
+			return workflows.CollectionResult{}, err
+		}
+		if page.NextLink == "" {
+			return c.finish(ctx, c.cp.DeltaLink)
+		}
+		link = page.NextLink
+		if err := c.checkpointDue(ctx, link); err != nil {
+			return workflows.CollectionResult{}, err
+		}
+	}
+}
+
+// notYetSeen are the listed items this enumeration has neither stored
+// nor failed.
+func (c *collection) notYetSeen(changes []m365.Change) []m365.Change {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	failed := map[string]bool{}
+	for _, ie := range c.errors {
+		failed[ie.ItemID] = true
+	}
+	var out []m365.Change
+	for _, ch := range changes {
+		if _, stored := c.entries[entryName(ch.ID)]; !stored && !failed[ch.ID] && !ch.Removed {
+			out = append(out, ch)
+		}
+	}
+	return out
 }
 
 // retryFailed downloads again the items the previous backup could not

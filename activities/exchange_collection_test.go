@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +29,8 @@ type exchangeFixture struct {
 	src  *fakeMailbox
 	repo workflows.RepoRef
 	gr   workflows.GraphRef
+	// cat is the collection's category, email unless set.
+	cat m365.Category
 }
 
 func newExchangeFixture(t *testing.T, items int) *exchangeFixture {
@@ -49,7 +52,7 @@ func newExchangeFixture(t *testing.T, items int) *exchangeFixture {
 // details, and returns the result and the last heartbeat it sent.
 func (f *exchangeFixture) run(prev *workflows.PreviousCollection, resume *checkpoint) (workflows.CollectionResult, *checkpoint, error) {
 	env, last := checkpointedEnv(f.a, resume)
-	cont := m365.Container{ID: "inbox", DisplayName: "Inbox", Path: []string{"Inbox"}, Category: m365.Email}
+	cont := m365.Container{ID: "inbox", DisplayName: "Inbox", Path: []string{"Inbox"}, Category: cmp.Or(f.cat, m365.Email)}
 	val, err := env.ExecuteActivity(f.a.BackupCollection, workflows.BackupCollectionInput{
 		Repo: f.repo, Graph: f.gr, BackupID: "b", MailboxID: "mbx", Concurrency: 3,
 		Plan: workflows.CollectionPlan{Container: cont, Previous: prev},
@@ -448,4 +451,41 @@ func TestHeartbeatBetweenCheckpointsRepeatsTheLastOne(t *testing.T) {
 	require.Equal(t, int64(5), got[1].Fetched)
 	require.Equal(t, "page-2", got[1].Link)
 	require.Equal(t, []string{"s1"}, got[1].Segments)
+}
+
+// TestChannelCollectionListsWhatItsFirstDeltaRoundLeavesOut: a first
+// delta round of channel messages leaves out the older ones, which the
+// collection then lists and backs up, each read once, keeping the round's
+// delta link; a worker that dies while listing resumes the listing; the
+// next backup resumes from the link and sees changes of old messages too.
+func TestChannelCollectionListsWhatItsFirstDeltaRoundLeavesOut(t *testing.T) {
+	f := newExchangeFixture(t, 12)
+	f.cat = m365.ChannelMessages
+	f.src.horizon = f.src.items["item-06"].mod // items 00–05 are older
+
+	f.src.breakAt = 9 // dies during the listing: items 06–11 came by delta
+	_, cp, err := f.run(nil, nil)
+	require.Error(t, err)
+	require.True(t, cp.Backfill, "the checkpoint says the listing is under way")
+	require.NotEmpty(t, cp.DeltaLink)
+
+	f.src.breakAt = 0
+	full, _, err := f.run(nil, cp)
+	require.NoError(t, err)
+	require.Equal(t, f.truth(), f.stored(full))
+	require.Equal(t, int64(12), full.Items)
+	require.Equal(t, "delta:12", full.DeltaLink, "the first round's link, not a listing's end")
+	for id, n := range f.src.fetches {
+		require.LessOrEqual(t, n, 2, "item %s read %d times", id, n)
+	}
+
+	f.src.put("item-02", "an old message edited")
+	f.src.put("item-new", "posted since")
+	f.src.resetCounts()
+	lists := f.src.lists
+	inc, _, err := f.run(previousOf(t, full), nil)
+	require.NoError(t, err)
+	require.Equal(t, f.truth(), f.stored(inc))
+	require.Equal(t, map[string]int{"item-02": 1, "item-new": 1}, f.src.fetches)
+	require.Equal(t, lists, f.src.lists, "an incremental backup lists nothing")
 }

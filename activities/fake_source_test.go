@@ -40,6 +40,10 @@ type fakeMailbox struct {
 	// afterPage, when set, runs (under the lock) after each DeltaPage of
 	// a full enumeration, e.g. to change the mailbox between pages.
 	afterPage func(link string)
+	// horizon, when set, is how far back a first delta round reaches:
+	// older items are left out of it (channel messages), not of later
+	// rounds nor of listings.
+	horizon time.Time
 }
 
 type fakeItem struct {
@@ -105,6 +109,9 @@ func (f *fakeMailbox) DeltaPage(_ context.Context, _ string, _ m365.Category, _ 
 		}
 		sort.Strings(ids)
 		for _, id := range ids {
+			if f.items[id].mod.Before(f.horizon) {
+				continue
+			}
 			all = append(all, m365.Change{ID: id, ModTime: f.items[id].mod, Meta: m365.ItemMeta{Subject: "subject " + f.items[id].body}})
 		}
 	case strings.HasPrefix(link, "delta:"):
@@ -119,6 +126,8 @@ func (f *fakeMailbox) DeltaPage(_ context.Context, _ string, _ m365.Category, _ 
 			}
 		}
 		return m365.Page{Changes: all, DeltaLink: fmt.Sprintf("delta:%d", seq)}, nil
+	default:
+		return m365.Page{}, fmt.Errorf("delta: %q is no delta link", link)
 	}
 	end := min(offset+f.pageSize, len(all))
 	p := m365.Page{Changes: all[offset:end]}

@@ -14,10 +14,11 @@ import (
 )
 
 // readThreads enumerates every channel of a team by delta, from link (one
-// per channel; empty: a new round), reads each listed thread, and returns
-// channel id/message id → SHA-256 of each stored message and reply, the
-// deleted messages the rounds reported, and each channel's new delta link.
-func readThreads(t *testing.T, c *Client, teamID string, links map[string]string) (map[string]string, []string, map[string]string) {
+// per channel; empty: a new round), or with listed by listing it, reads
+// each thread reported, and returns channel id/message id → SHA-256 of
+// each stored message and reply, the deleted messages the rounds
+// reported, and each channel's new delta link.
+func readThreads(t *testing.T, c *Client, teamID string, links map[string]string, listed bool) (map[string]string, []string, map[string]string) {
 	t.Helper()
 	ctx := context.Background()
 	chans, err := c.Containers(ctx, teamID, m365.ChannelMessages)
@@ -32,7 +33,11 @@ func readThreads(t *testing.T, c *Client, teamID string, links map[string]string
 		}
 		link := links[ch.ID]
 		for {
-			p, err := c.DeltaPage(ctx, teamID, m365.ChannelMessages, ch.ID, link)
+			page := c.DeltaPage
+			if listed {
+				page = c.ListPage
+			}
+			p, err := page(ctx, teamID, m365.ChannelMessages, ch.ID, link)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +69,7 @@ func readThreads(t *testing.T, c *Client, teamID string, links map[string]string
 					got[ch.ID+"/"+id.ID] = hex.EncodeToString(sum[:])
 				}
 			}
-			if p.DeltaLink != "" {
+			if p.DeltaLink != "" || listed && p.NextLink == "" {
 				next[ch.ID] = p.DeltaLink
 				break
 			}
@@ -84,10 +89,11 @@ func channelState(e *env, teamID string) map[string]string {
 	return out
 }
 
-// TestTeamThreadsThroughTheSDK: a team's channels, enumerated by delta
-// and read thread by thread, hold exactly the tenant's messages and
-// replies, byte for byte; the next round lists a deleted message as
-// removed and an edited one again.
+// TestTeamThreadsThroughTheSDK: a team's channels, listed and read thread
+// by thread, hold exactly the tenant's messages and replies, byte for
+// byte; a first delta round reaches back eight months only; the next
+// round lists a deleted message as removed and an edited one again,
+// however old.
 func TestTeamThreadsThroughTheSDK(t *testing.T) {
 	e := newEnv(t, nil)
 	c := e.client(nil)
@@ -105,9 +111,18 @@ func TestTeamThreadsThroughTheSDK(t *testing.T) {
 		t.Fatalf("groups %+v, tenant has %d", groups, len(e.info.Groups))
 	}
 	want := channelState(e, team.ID)
-	got, removed, links := readThreads(t, c, team.ID, nil)
+	got, removed, _ := readThreads(t, c, team.ID, nil, true)
 	if len(want) < 5 || len(removed) != 0 {
-		t.Fatalf("%d messages in the tenant, %d removed in a first round", len(want), len(removed))
+		t.Fatalf("%d messages in the tenant, %d removed in a listing", len(want), len(removed))
+	}
+	recent, _, links := readThreads(t, c, team.ID, nil, false)
+	for k := range recent {
+		if _, ok := want[k]; !ok {
+			t.Fatalf("delta reported %s, which the tenant does not have", k)
+		}
+	}
+	if len(recent) >= len(want) {
+		t.Fatalf("a first delta round reported all %d messages and replies; its horizon is eight months", len(want))
 	}
 	if len(got) != len(want) {
 		t.Fatalf("read %d messages and replies, the tenant has %d", len(got), len(want))
@@ -136,7 +151,7 @@ func TestTeamThreadsThroughTheSDK(t *testing.T) {
 	}
 	e.mutate(graphsim.MutateOp{Op: "modify", ID: edited, Team: team.ID, Channel: channel},
 		graphsim.MutateOp{Op: "delete", ID: deleted, Team: team.ID, Channel: channel})
-	got, removed, _ = readThreads(t, c, team.ID, links)
+	got, removed, _ = readThreads(t, c, team.ID, links, false)
 	if len(removed) != 1 || removed[0] != deleted {
 		t.Fatalf("second round removed %v, want [%s]", removed, deleted)
 	}

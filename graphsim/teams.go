@@ -327,6 +327,15 @@ func (rq *request) listChannelMessages() error {
 	return rq.writeList("teams/"+g.id+"/channels/"+escapeSeg(rq.s.t.channelID(c.ref))+"/messages", "messages", t, items, size)
 }
 
+// channelDeltaMonths is how far back an initial round of channel message
+// delta reaches: "Delta will only return messages within the last eight
+// months. You can use GET /teams/{team-id}/channels/{channel-id}/messages
+// to retrieve older messages." (Graph's chatMessage: delta note, quoted in
+// https://learn.microsoft.com/answers/questions/1162305; the same note on
+// https://learn.microsoft.com/graph/api/chatmessage-delta). Later rounds
+// report every change, whatever the message's age.
+const channelDeltaMonths = 8
+
 func (rq *request) channelMessagesDelta() error {
 	g, c, err := rq.resolveChannel()
 	if err != nil {
@@ -335,7 +344,11 @@ func (rq *request) channelMessagesDelta() error {
 	s := rq.s
 	col := s.channelCollection(c.ref)
 	path := "teams/" + g.id + "/channels/" + escapeSeg(s.t.channelID(c.ref)) + "/messages/delta"
+	horizon := s.now().AddDate(0, -channelDeltaMonths, 0)
 	return rq.serveDeltaWith(col, path, "chatMessage", chatMessageKnownProps, nil, func(e deltaEntry, tok *deltaToken, _ filterExpr) []any {
+		if !tok.Inc && !tok.Link && time.UnixMilli(mustInt(s.chatMessageID(e.v.ref))).Before(horizon) {
+			return nil // before the initial round's horizon
+		}
 		// Deleted messages are reported with deletedDateTime, not @removed.
 		return []any{s.chatMessageObject(e.v).project(tok.Sel)}
 	})

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 )
 
 func TestTeamsChannelsMessagesRepliesAndDelta(t *testing.T) {
@@ -41,9 +42,24 @@ func TestTeamsChannelsMessagesRepliesAndDelta(t *testing.T) {
 	if replies == 0 {
 		t.Fatal("no replies")
 	}
+	// An initial delta round reaches back eight months; the listing has
+	// every message.
+	added := h.mutate(MutateOp{Op: "add", Kind: "channelMessage", Team: team, Channel: ch})[0].ID
+	msgs, _, _ = h.collect(base + "/messages")
+	horizon := h.sim.now().AddDate(0, -channelDeltaMonths, 0)
+	recent := 0
+	for _, m := range msgs {
+		created, err := time.Parse(time.RFC3339, m["createdDateTime"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !created.Before(horizon) {
+			recent++
+		}
+	}
 	all, _, dl := h.deltaRound(base + "/messages/delta")
-	if len(all) != len(msgs) {
-		t.Fatalf("delta %d vs list %d", len(all), len(msgs))
+	if len(all) != recent || all[added] == nil || recent == len(msgs) {
+		t.Fatalf("initial delta has %d messages (the new one: %v), %d of the %d listed are recent", len(all), all[added] != nil, recent, len(msgs))
 	}
 	victim := msgs[0]["id"].(string)
 	h.mutate(MutateOp{Op: "delete", Team: team, Channel: ch, ID: victim},

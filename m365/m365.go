@@ -68,6 +68,14 @@ func ParseServiceCategory(service, s string) (Category, error) {
 	return "", fmt.Errorf("unknown data category %q (want %s)", s, strings.Join(names, ", "))
 }
 
+// DeltaSeesEverything reports whether a first delta round of the
+// category lists every item. Channel message delta reaches back only
+// eight months ("Delta will only return messages within the last eight
+// months. You can use GET /teams/{team-id}/channels/{channel-id}/messages
+// to retrieve older messages": Graph's chatMessage delta documentation),
+// so a new enumeration of a channel also lists it for the older ones.
+func (c Category) DeltaSeesEverything() bool { return c != ChannelMessages }
+
 // ModTimeTracksContent reports whether an item of the category changes
 // its modification time whenever its stored form changes, so that a stored
 // copy with the same time can be reused. A channel thread's does not: a
