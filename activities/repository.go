@@ -101,7 +101,11 @@ func (a *Repositories) open(ctx context.Context, ref workflows.RepoRef) (*reposi
 	if err != nil {
 		return nil, err
 	}
-	r, err := a.Connections.Open(ctx, loc, creds)
+	open := a.Connections.Open
+	if ref.FromStorage {
+		open = a.Connections.OpenUncached
+	}
+	r, err := open(ctx, loc, creds)
 	if err != nil {
 		return nil, repositoryError(err)
 	}

@@ -97,6 +97,10 @@ type RepoCredentials struct {
 type RepoRef struct {
 	Storage     Storage      `json:"storage"`
 	Credentials codec.Sealed `json:"credentials"`
+	// FromStorage has every read go to storage, past the worker's
+	// caches: a restore drill proves what storage holds, not what a
+	// worker read before.
+	FromStorage bool `json:"fromStorage,omitempty"`
 }
 
 // RepoInitInput is the input of RepoInitWorkflow.

@@ -238,6 +238,8 @@ func restoreDrill(ctx workflow.Context, in VerifyInput) (DrillResult, error) {
 		return DrillResult{}, err
 	}
 	plan.Destination = DrillDestination(workflow.Now(ctx))
+	// The drill restores and compares what storage holds.
+	in.Repo.FromStorage = true
 	check := CheckDrillInput{Repo: in.Repo, Graph: in.Graph, Service: in.Service, BackupID: in.BackupID, Plan: plan}
 	if len(plan.Items) > 0 {
 		ids := make([]string, len(plan.Items))
