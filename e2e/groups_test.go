@@ -272,3 +272,20 @@ func TestGroupsBackupMatchesTenantThroughChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestSharePointBackupOfAGroupsSite: `backup create sharepoint --group`
+// backs up the libraries of the group's team site, which equal the
+// tenant's files of that site.
+func TestSharePointBackupOfAGroupsSite(t *testing.T) {
+	a := newExchangeAdmin(t, tenant, "groups-site")
+	g := tenant.Info().Groups[0]
+	bs := a.driveBackup(t, "sharepoint", "group", g.Name)
+	if len(bs) != 1 || bs[0].Status != backup.StatusCompleted {
+		t.Fatalf("backups of group %s's site: %+v", g.Name, bs)
+	}
+	want := siteTruth(t, tenant, bs[0].Resource)
+	if len(want) == 0 {
+		t.Fatalf("the site %s backed up for group %s has no files in the tenant", bs[0].ResourceName, g.Name)
+	}
+	assertSameItems(t, a.storedFiles(t, bs[0].BackupID), want)
+}

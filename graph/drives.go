@@ -103,6 +103,20 @@ func (c *Client) ResolveDrives(ctx context.Context, service string, selectors []
 				one, err = c.oneDriveOf(ctx, sel)
 			}
 		case m365.SharePoint:
+			if key, ok := strings.CutPrefix(sel, m365.GroupSelector); ok {
+				all, err = c.groupLibraries(ctx, strings.TrimSpace(key))
+				if err != nil {
+					return nil, nil, err
+				}
+				for _, o := range all {
+					if key != "*" && o.none.Cause != "" {
+						unknown = append(unknown, fmt.Sprintf("%q (%s)", sel, o.none.Reason))
+						continue
+					}
+					add(o)
+				}
+				continue
+			}
 			if sel == "*" {
 				all, err = c.allLibraries(ctx)
 			} else {
@@ -296,6 +310,11 @@ func (c *Client) site(ctx context.Context, key string) (site, error) {
 	} else {
 		raw = c.v1("sites", key)
 	}
+	return c.siteAt(ctx, raw, key)
+}
+
+// siteAt looks up the site at raw, a site's address in Graph.
+func (c *Client) siteAt(ctx context.Context, raw, key string) (site, error) {
 	raw += "?" + query(url.Values{"$select": {"id,webUrl,displayName"}})
 	s, err := sites.NewSiteItemRequestBuilder(raw, c.adapter).Get(ofKind(ctx, "site.get"), nil)
 	if err != nil {

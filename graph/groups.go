@@ -9,6 +9,7 @@ import (
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 
+	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
 )
 
@@ -82,26 +83,74 @@ func (c *Client) ResolveGroups(ctx context.Context, selectors []string) ([]Mailb
 			}
 			continue
 		}
-		var match []directoryGroup
-		for _, g := range dir {
-			if strings.EqualFold(g.ID, sel) || strings.EqualFold(g.DisplayName, sel) ||
-				(g.Mail != "" && strings.EqualFold(g.Mail, sel)) || strings.EqualFold(g.Nickname, sel) {
-				match = append(match, g)
-			}
-		}
+		g, problem := groupNamed(dir, sel)
 		switch {
-		case len(match) == 0:
-			unknown = append(unknown, fmt.Sprintf("%q (no such group)", sel))
-		case len(match) > 1:
-			unknown = append(unknown, fmt.Sprintf("%q (%d groups have this name; give the group's id)", sel, len(match)))
-		case !match[0].isTeam():
+		case problem != "":
+			unknown = append(unknown, fmt.Sprintf("%q (%s)", sel, problem))
+		case !g.isTeam():
 			unknown = append(unknown, fmt.Sprintf("%q (%s)", sel, m365.CauseNoTeam.Describe()))
 		default:
-			add(match[0])
+			add(g)
 		}
 	}
 	if len(unknown) > 0 {
 		return nil, fmt.Errorf("resolve groups: %s: %w", strings.Join(unknown, ", "), ErrUnknownResource)
+	}
+	return out, nil
+}
+
+// groupNamed finds the one group a selector names by id, display name,
+// address or mail nickname, or says why there is none.
+func groupNamed(dir []directoryGroup, sel string) (directoryGroup, string) {
+	var match []directoryGroup
+	for _, g := range dir {
+		if strings.EqualFold(g.ID, sel) || strings.EqualFold(g.DisplayName, sel) ||
+			(g.Mail != "" && strings.EqualFold(g.Mail, sel)) || strings.EqualFold(g.Nickname, sel) {
+			match = append(match, g)
+		}
+	}
+	switch len(match) {
+	case 0:
+		return directoryGroup{}, "no such group"
+	case 1:
+		return match[0], ""
+	}
+	return directoryGroup{}, fmt.Sprintf("%d groups have this name; give the group's id", len(match))
+}
+
+// groupLibraries resolves "group:KEY" to the libraries of the site of
+// the group KEY names, or of every group's site for "*"
+// (GET /groups/{id}/sites/root:
+// https://learn.microsoft.com/graph/api/site-get, "Access the root site
+// of a group").
+func (c *Client) groupLibraries(ctx context.Context, key string) ([]owned, error) {
+	dir, err := c.listGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	groups := dir
+	if key != "*" {
+		g, problem := groupNamed(dir, key)
+		if problem != "" {
+			return []owned{{none: backup.LeftOut{Resource: m365.GroupSelector + key, ResourceID: key, Cause: "noSuchResource", Reason: problem}}}, nil
+		}
+		groups = []directoryGroup{g}
+	}
+	var out []owned
+	for _, g := range groups {
+		st, err := c.siteAt(ctx, c.v1("groups", g.ID, "sites", "root"), g.DisplayName)
+		if cause := unavailableCause(err); err != nil && cause != "" {
+			out = append(out, unavailable(g.DisplayName, g.ID, g.DisplayName, cause, err))
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		o, err := c.siteDrives(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
 	}
 	return out, nil
 }

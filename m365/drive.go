@@ -11,6 +11,11 @@ const (
 	SharePoint = "sharepoint" // a site's document libraries
 )
 
+// GroupSelector marks a SharePoint selector that names Microsoft 365
+// groups, whose sites' libraries are backed up: "group:Marketing",
+// "group:*".
+const GroupSelector = "group:"
+
 // Drive is a document library: a user's OneDrive or one library of a
 // SharePoint site.
 type Drive struct {

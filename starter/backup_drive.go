@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,8 +28,11 @@ func resourceFlag(service string) (flag, help string) {
 type driveSelection struct {
 	svc       string
 	resources []string
-	failFast  bool
-	perRun    resourcesPerRun
+	// groups (SharePoint) name Microsoft 365 groups whose sites are
+	// backed up.
+	groups   []string
+	failFast bool
+	perRun   resourcesPerRun
 }
 
 func (f *driveSelection) service() string { return f.svc }
@@ -37,21 +41,52 @@ func (f *driveSelection) add(cmd *cobra.Command) {
 	flag, help := resourceFlag(f.svc)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.resources, flag, nil, help)
+	if f.svc == m365.SharePoint {
+		fl.StringSliceVar(&f.groups, "group", nil, "Microsoft 365 groups (teams) whose sites to back up: ids, names or addresses, or '*' for every group")
+	}
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first file that cannot be backed up")
 	f.perRun.add(cmd)
 }
 
 func (f *driveSelection) validate() error {
-	if f.svc == m365.SharePoint {
-		f.resources = siteIDsRejoined(f.resources)
-	}
 	flag, _ := resourceFlag(f.svc)
-	return validateResources(flag, f.resources)
+	if f.svc != m365.SharePoint {
+		return validateResources(flag, f.resources)
+	}
+	f.resources = siteIDsRejoined(f.resources)
+	if len(f.resources) == 0 && len(f.groups) == 0 {
+		return errors.New("--site or --group is required (or '*' for all)")
+	}
+	if len(f.resources) > 0 {
+		if err := validateResources(flag, f.resources); err != nil {
+			return err
+		}
+	}
+	if len(f.groups) > 0 {
+		return validateResources("group", f.groups)
+	}
+	return nil
+}
+
+// selectors are the sites the request names, and the groups whose sites
+// it backs up (m365.GroupSelector).
+func (f *driveSelection) selectors() []string {
+	out := slices.Clone(f.resources)
+	for _, g := range f.groups {
+		out = append(out, m365.GroupSelector+g)
+	}
+	return out
 }
 
 func (f *driveSelection) flags() []string {
 	flag, _ := resourceFlag(f.svc)
-	out := []string{"--" + flag, strings.Join(f.resources, ",")}
+	var out []string
+	if len(f.resources) > 0 || len(f.groups) == 0 {
+		out = append(out, "--"+flag, strings.Join(f.resources, ","))
+	}
+	if len(f.groups) > 0 {
+		out = append(out, "--group", strings.Join(f.groups, ","))
+	}
 	if f.failFast {
 		out = append(out, "--fail-fast")
 	}
@@ -63,7 +98,7 @@ func (f *driveSelection) request(s *session, policy *backup.Retention) request {
 		idPrefix: "corso-backup-" + f.svc,
 		workflow: workflows.DriveBackupWorkflow,
 		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
-			return workflows.DriveBackupInput{Repo: repo, Graph: gr, Service: f.svc, Resources: f.resources, FailFast: f.failFast, Retention: policy,
+			return workflows.DriveBackupInput{Repo: repo, Graph: gr, Service: f.svc, Resources: f.selectors(), FailFast: f.failFast, Retention: policy,
 				ResourcesPerRun: int(f.perRun)}
 		}),
 		attrs: backupAttrs(s, f.svc),
