@@ -9,7 +9,7 @@
 // printing every figure it exits 1 if a target was not met or a section
 // failed.
 //
-//	make build && go run ./bench [-items 3000] [-only exchange-incremental|drive|memory|scale|real-tenant|tenant-scale] [-tenant-users 10000]
+//	make build && go run ./bench [-items 3000] [-only exchange-incremental|drive|memory|scale|real-tenant|tenant-scale|postgres] [-tenant-users 10000]
 package main
 
 import (
@@ -39,6 +39,10 @@ type config struct {
 	// maintenance scheduled every maintEvery in the second round.
 	maintBackups int
 	maintEvery   time.Duration
+	// postgresUsers is the size of the postgres section's tenant;
+	// postgresCompare runs it on SQLite too.
+	postgresUsers   int
+	postgresCompare bool
 	// only names the one section to run; empty runs them all.
 	only string
 }
@@ -54,6 +58,7 @@ const (
 	onlyRealTenant          = "real-tenant"
 	onlyTenantScale         = "tenant-scale"
 	onlyMaintenance         = "maintenance"
+	onlyPostgres            = "postgres"
 )
 
 func main() {
@@ -67,6 +72,8 @@ func main() {
 	flag.DurationVar(&c.tenantLimit, "tenant-limit", 30*time.Minute, "stop the tenant-scale run after this long and report what it measured (0: run to the end; 10,000 users take about 3 hours on 2 cores)")
 	flag.IntVar(&c.maintBackups, "maint-backups", 200, "incremental backups of one mailbox in the maintenance section")
 	flag.DurationVar(&c.maintEvery, "maint-every", 30*time.Second, "interval of the quick maintenance schedule in the maintenance section")
+	flag.IntVar(&c.postgresUsers, "postgres-users", 500, "users in the postgres section's tenant (2 small items each)")
+	flag.BoolVar(&c.postgresCompare, "postgres-compare", true, "in the postgres section, back up the same tenant with Temporal on SQLite too")
 	flag.IntVar(&c.driveFiles, "drive-files", 400, "files per user in the drive tenant")
 	flag.Int64Var(&c.maxFile, "max-file-mib", 512, "size cap, in MiB, of the few large files per drive")
 	flag.Int64Var(&c.largeFile, "large-file-mib", 1024, "size, in MiB, of the one file whose cost in worker memory the drive run measures")
@@ -74,12 +81,17 @@ func main() {
 		onlyDrive+" (drive backup against raw ingest, worker memory with one large file), "+onlyMemory+" (worker RSS as a mailbox grows 4x), "+onlyScale+" (4 workers against 1), "+
 		onlyRealTenant+" (full backup with a real tenant's persistent faults against a clean tenant) or "+
 		onlyTenantScale+" (every mailbox of a tenant of -tenant-users users: payload and history sizes) or "+
-		onlyMaintenance+" (-maint-backups incremental backups of one mailbox, without and with scheduled quick maintenance)")
+		onlyMaintenance+" (-maint-backups incremental backups of one mailbox, without and with scheduled quick maintenance) or "+
+		onlyPostgres+" (every mailbox of a tenant of -postgres-users users with 4 workers and Temporal on PostgreSQL, which scripts/postgres.sh installs and starts, against SQLite; only run when asked)")
 	flag.Parse()
 	switch c.only {
-	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance:
+	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres:
 	default:
-		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance)
+		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres)
+		os.Exit(2)
+	}
+	if c.postgresUsers < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -postgres-users must be 1 or more")
 		os.Exit(2)
 	}
 	if c.tenantUsers < 1 {

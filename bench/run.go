@@ -119,6 +119,8 @@ func run(c config, rep *report) error {
 		return tenantScaleRun(rep, stack, c)
 	case onlyMaintenance:
 		return maintenanceRun(rep, stack, c)
+	case onlyPostgres:
+		return postgresRun(ctx, rep, stack, conns, c)
 	}
 
 	// 1. Full backup throughput against raw kopia ingest of the same items.

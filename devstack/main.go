@@ -39,6 +39,7 @@ type upOptions struct {
 	s3Port       int
 	headless     bool
 	tlsDir       string
+	temporalDB   string
 
 	graphPort    int
 	tenantSeed   int64
@@ -60,7 +61,7 @@ func newRootCmd() *cobra.Command {
 	up := &cobra.Command{
 		Use:   "up",
 		Short: "Run the stack in the foreground until interrupted",
-		Long: "Starts Temporal (SQLite in DIR), the Temporal Web UI, a codec server and an S3 server\n" +
+		Long: "Starts Temporal (SQLite in DIR, or PostgreSQL with --temporal-db), the Temporal Web UI, a codec server and an S3 server\n" +
 			"on 127.0.0.1, writes DIR/corso-dev.env once everything is ready and removes it on exit.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -81,6 +82,8 @@ func newRootCmd() *cobra.Command {
 	f.BoolVar(&o.headless, "headless", false, "do not run the Web UI")
 	f.StringVar(&o.tlsDir, "tls-dir", "",
 		"make the Temporal frontend require mTLS, with ca.pem, server.pem, server-key.pem, client.pem and client-key.pem in this directory (created for 127.0.0.1 when it holds none); the env file points clients at them")
+	f.StringVar(&o.temporalDB, "temporal-db", "",
+		"keep Temporal's state in PostgreSQL instead of SQLite in DIR: postgres://USER@HOST[:PORT]/DB (the visibility store goes to DB_visibility; both databases must exist; the schema is created or upgraded on start); the password comes from "+temporalDBPasswordEnv)
 	f.IntVar(&o.graphPort, "graph-port", 9010, "simulated Microsoft 365 tenant (Graph API) port")
 	f.Int64Var(&o.tenantSeed, "tenant-seed", 1, "seed of the simulated tenant; the same seed gives the same tenant")
 	f.IntVar(&o.users, "users", 5, "users in the simulated tenant")
@@ -104,7 +107,7 @@ type service interface {
 }
 
 // services lists the stack in start order; they stop in reverse.
-func (o upOptions) services(dir string, tls *stackTLS) []service {
+func (o upOptions) services(dir string, tls *stackTLS, db *postgresStore) []service {
 	uiURL := "http://" + hostPort(o.uiPort)
 	codecSvc := &codecService{dir: dir, port: o.codecPort, allowOrigin: uiURL}
 	tsvc := &temporalService{
@@ -114,6 +117,7 @@ func (o upOptions) services(dir string, tls *stackTLS) []service {
 		searchAttributes: workflows.SearchAttributeTypes(),
 		excludePorts:     map[int]bool{},
 		tls:              tls,
+		postgres:         db,
 	}
 	svcs := []service{tsvc, codecSvc}
 	if !o.headless {
@@ -154,7 +158,11 @@ func runUp(ctx context.Context, stopSignals func(), o upOptions) (err error) {
 		}
 		tls = &t
 	}
-	svcs := o.services(dir, tls)
+	db, err := parseTemporalDB(o.temporalDB, os.Getenv)
+	if err != nil {
+		return err
+	}
+	svcs := o.services(dir, tls, db)
 	var claims []portClaim
 	for _, s := range svcs {
 		claims = append(claims, s.Ports()...)

@@ -33,7 +33,8 @@ const clusterName = "active"
 
 // temporalService is a single-process Temporal server (frontend, history,
 // matching, worker) persisting to SQLite in DIR, like `temporal server
-// start-dev --db-filename`, with the project's search attributes registered.
+// start-dev --db-filename`, or to PostgreSQL, with the project's search
+// attributes registered.
 type temporalService struct {
 	dir              string
 	port             int
@@ -43,6 +44,8 @@ type temporalService struct {
 	excludePorts map[int]bool
 	// tls, when set, makes the frontend require client certificates.
 	tls *stackTLS
+	// postgres, when set, holds the server's state instead of SQLite.
+	postgres *postgresStore
 
 	server temporal.Server
 	conn   *grpc.ClientConn
@@ -54,7 +57,12 @@ func (t *temporalService) Ports() []portClaim {
 	return []portClaim{{Port: t.port, Flag: "--temporal-port"}}
 }
 
-func (t *temporalService) Summary() string { return "temporal " + hostPort(t.port) }
+func (t *temporalService) Summary() string {
+	if t.postgres != nil {
+		return "temporal " + hostPort(t.port) + " on " + t.postgres.String()
+	}
+	return "temporal " + hostPort(t.port)
+}
 
 func (t *temporalService) Env() []envVar {
 	env := []envVar{
@@ -76,7 +84,13 @@ func (t *temporalService) Start(ctx context.Context, _ func(error)) error {
 	if err != nil {
 		return err
 	}
-	sqlConf, err := t.prepareDatabase()
+	// Zap writes to DIR/temporal.log; the server logs a lot even at warn, and
+	// stdout carries only the ready line.
+	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{
+		Level:      "warn",
+		OutputFile: filepath.Join(t.dir, "temporal.log"),
+	}))
+	stores, err := t.prepareStores(logger)
 	if err != nil {
 		return err
 	}
@@ -85,14 +99,7 @@ func (t *temporalService) Start(ctx context.Context, _ func(error)) error {
 	if err != nil {
 		return err
 	}
-	conf := t.serverConfig(sqlConf, clusterID, internal)
-
-	// Zap writes to DIR/temporal.log; the server logs a lot even at warn, and
-	// stdout carries only the ready line.
-	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{
-		Level:      "warn",
-		OutputFile: filepath.Join(t.dir, "temporal.log"),
-	}))
+	conf := t.serverConfig(stores, clusterID, internal)
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
@@ -148,6 +155,24 @@ func (t *temporalService) Stop(ctx context.Context) error {
 	}
 }
 
+// prepareStores readies the server's stores: the PostgreSQL databases of
+// --temporal-db, or SQLite in DIR.
+func (t *temporalService) prepareStores(logger log.Logger) (config.Persistence, error) {
+	if t.postgres != nil {
+		return t.postgres.prepare(logger, t.namespace, t.searchAttributes)
+	}
+	sqlConf, err := t.prepareDatabase()
+	if err != nil {
+		return config.Persistence{}, err
+	}
+	return config.Persistence{
+		DefaultStore:     "sqlite-default",
+		VisibilityStore:  "sqlite-default",
+		NumHistoryShards: 1,
+		DataStores:       map[string]config.DataStore{"sqlite-default": {SQL: sqlConf}},
+	}, nil
+}
+
 // prepareDatabase creates the schema when DIR/temporal.db does not exist yet
 // and the namespace when it is missing; an existing database is kept as is.
 func (t *temporalService) prepareDatabase() (*config.SQL, error) {
@@ -181,9 +206,9 @@ func (t *temporalService) prepareDatabase() (*config.SQL, error) {
 	return conf, nil
 }
 
-// serverConfig mirrors the Temporal CLI's dev server: one shard, SQLite for
-// both stores, no archival, every service on 127.0.0.1.
-func (t *temporalService) serverConfig(sqlConf *config.SQL, clusterID string, internal []int) *config.Config {
+// serverConfig mirrors the Temporal CLI's dev server: one shard, no
+// archival, every service on 127.0.0.1.
+func (t *temporalService) serverConfig(stores config.Persistence, clusterID string, internal []int) *config.Config {
 	svc := func(grpcPort, httpPort int) config.Service {
 		var s config.Service
 		s.RPC.GRPCPort = grpcPort
@@ -194,10 +219,7 @@ func (t *temporalService) serverConfig(sqlConf *config.SQL, clusterID string, in
 	conf := &config.Config{}
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = host
-	conf.Persistence.DefaultStore = "sqlite-default"
-	conf.Persistence.VisibilityStore = "sqlite-default"
-	conf.Persistence.NumHistoryShards = 1
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite-default": {SQL: sqlConf}}
+	conf.Persistence = stores
 	conf.ClusterMetadata = &cluster.Config{
 		EnableGlobalNamespace:    false,
 		FailoverVersionIncrement: 10,
