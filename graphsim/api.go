@@ -13,6 +13,7 @@ func (s *Server) routes() []*route {
 		dr  = "drive"
 		dir = "directory"
 		tm  = "teams"
+		gm  = "groups" // a group's mailbox
 	)
 	get, post, patch, del, put := http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodPut
 	r := func(method, pattern, class, service string, h func(*request) error) *route {
@@ -37,9 +38,39 @@ func (s *Server) routes() []*route {
 		r(get, "teams/{group}/channels/{channel}/messages/{message}/replies", "teams.replies", tm, (*request).listReplies),
 		r(post, "teams/{group}/channels/{channel}/messages/{message}/replies", "teams.message.create", tm, (*request).postChannelMessage),
 		r(get, "teams/{group}/channels/{channel}/messages/{message}/replies/{reply}", "teams.reply", tm, (*request).getReply),
+		// A group's mailbox conversations (conversations_api.go).
+		r(get, "groups/{group}/conversations", "groups.conversations", gm, (*request).listConversations),
+		r(post, "groups/{group}/conversations", "groups.conversation.create", gm, (*request).createConversation),
+		r(get, "groups/{group}/conversations/{conversation}", "groups.conversation", gm, (*request).getConversation),
+		r(get, "groups/{group}/conversations/{conversation}/threads", "groups.threads", gm, (*request).listThreads),
+		r(get, "groups/{group}/conversations/{conversation}/threads/{thread}", "groups.thread", gm, (*request).getThread),
+		r(post, "groups/{group}/conversations/{conversation}/threads/{thread}/reply", "groups.thread.reply", gm, (*request).replyThread),
+		r(get, "groups/{group}/conversations/{conversation}/threads/{thread}/posts", "groups.posts", gm, (*request).listPosts),
+		r(get, "groups/{group}/conversations/{conversation}/threads/{thread}/posts/{post}", "groups.post", gm, (*request).getPost),
+		r(get, "groups/{group}/threads", "groups.threads", gm, (*request).listThreads),
+		r(post, "groups/{group}/threads", "groups.thread.create", gm, (*request).createThread),
+		r(get, "groups/{group}/threads/{thread}", "groups.thread", gm, (*request).getThread),
+		r(post, "groups/{group}/threads/{thread}/reply", "groups.thread.reply", gm, (*request).replyThread),
+		r(get, "groups/{group}/threads/{thread}/posts", "groups.posts", gm, (*request).listPosts),
+		r(get, "groups/{group}/threads/{thread}/posts/{post}", "groups.post", gm, (*request).getPost),
 		r(get, "sites", "sites.list", dir, (*request).listSites),
 		r(get, "sites/{site}", "sites.get", dir, (*request).getSite),
 		r(get, "sites/{site}/drives", "drive.list", dir, (*request).listSiteDrives),
+
+		// SharePoint lists (lists_api.go), metered as drives are.
+		r(get, "sites/{site}/lists", "lists.list", dr, (*request).listLists),
+		r(post, "sites/{site}/lists", "lists.create", dr, (*request).createList),
+		r(get, "sites/{site}/lists/{list}", "lists.get", dr, (*request).getList),
+		r(del, "sites/{site}/lists/{list}", "lists.delete", dr, (*request).deleteList),
+		r(get, "sites/{site}/lists/{list}/columns", "lists.columns", dr, (*request).listColumns),
+		r(get, "sites/{site}/lists/{list}/items", "lists.items", dr, (*request).listListItems),
+		r(post, "sites/{site}/lists/{list}/items", "lists.item.create", dr, (*request).createListItem),
+		r(get, "sites/{site}/lists/{list}/items/delta", "lists.items.delta", dr, (*request).listItemsDelta),
+		r(get, "sites/{site}/lists/{list}/items/{item}", "lists.item", dr, (*request).getListItem),
+		r(del, "sites/{site}/lists/{list}/items/{item}", "lists.item.delete", dr, (*request).deleteListItem),
+		r(get, "sites/{site}/lists/{list}/items/{item}/fields", "lists.item.fields", dr, (*request).getListItemFields),
+		r(patch, "sites/{site}/lists/{list}/items/{item}/fields", "lists.item.update", dr, (*request).patchListItemFields),
+		r(get, "sites/{site}/lists/{list}/items/{item}/versions", "lists.item.versions", dr, (*request).listItemVersions),
 
 		// Mail folders.
 		r(get, "users/{user}/mailFolders", "mail.folders", ex, (*request).listMailFolders),

@@ -169,7 +169,7 @@ func (s *Server) Info() Info {
 }
 
 // ExpireRequest selects delta tokens to expire: one collection (a mail,
-// contact or calendar folder id, or a drive id), all collections of a user,
+// contact or calendar folder id, a drive id, or a list id), all collections of a user,
 // or all. Code overrides the error code clients get (Exchange: e.g.
 // "resyncRequired"; drives: the inner resync code).
 type ExpireRequest struct {
@@ -194,6 +194,10 @@ func (s *Server) Expire(req ExpireRequest) (int, error) {
 	case req.Collection != "":
 		r, ok := s.ids().decode(req.Collection)
 		if !ok {
+			if r, ok = s.listKeyByID(req.Collection); ok {
+				keys = []ref{r}
+				break
+			}
 			return 0, errBadRequest("unknown collection %q", req.Collection)
 		}
 		switch r.Kind {
@@ -303,6 +307,12 @@ type throttleWire struct {
 	Use503               bool    `json:"use503"`
 	RetryAfterSeconds    float64 `json:"retryAfterSeconds"`
 	OmitRetryAfter       bool    `json:"omitRetryAfter"`
+	// Teams' rates per second (0: Teams' own, negative: none).
+	TeamsDisabled        bool    `json:"teamsDisabled"`
+	TeamsPerTeam         float64 `json:"teamsPerTeam"`
+	TeamsChannelMessages float64 `json:"teamsChannelMessages"`
+	TeamsChannels        float64 `json:"teamsChannels"`
+	TeamsTeamGets        float64 `json:"teamsTeamGets"`
 }
 
 func secs(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
@@ -311,12 +321,14 @@ func (w throttleWire) options() ThrottleOptions {
 	return ThrottleOptions{MailboxConcurrency: w.MailboxConcurrency, MailboxRequests: w.MailboxRequests,
 		MailboxWindow: secs(w.MailboxWindowSeconds), DriveResourceUnits: w.DriveResourceUnits,
 		DriveWindow: secs(w.DriveWindowSeconds), Use503: w.Use503, RetryAfter: secs(w.RetryAfterSeconds),
-		OmitRetryAfter: w.OmitRetryAfter}
+		OmitRetryAfter: w.OmitRetryAfter, Teams: TeamsLimits{Disabled: w.TeamsDisabled, PerTeam: w.TeamsPerTeam,
+			ChannelMessages: w.TeamsChannelMessages, Channels: w.TeamsChannels, TeamGets: w.TeamsTeamGets}}
 }
 
 func throttleToWire(o ThrottleOptions) throttleWire {
 	return throttleWire{MailboxConcurrency: o.MailboxConcurrency, MailboxRequests: o.MailboxRequests,
 		MailboxWindowSeconds: o.MailboxWindow.Seconds(), DriveResourceUnits: o.DriveResourceUnits,
 		DriveWindowSeconds: o.DriveWindow.Seconds(), Use503: o.Use503, RetryAfterSeconds: o.RetryAfter.Seconds(),
-		OmitRetryAfter: o.OmitRetryAfter}
+		OmitRetryAfter: o.OmitRetryAfter, TeamsDisabled: o.Teams.Disabled, TeamsPerTeam: o.Teams.PerTeam,
+		TeamsChannelMessages: o.Teams.ChannelMessages, TeamsChannels: o.Teams.Channels, TeamsTeamGets: o.Teams.TeamGets}
 }

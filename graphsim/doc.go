@@ -17,12 +17,17 @@
 //     drives (OneDrives, and sites' document libraries: one or several a
 //     site) and drive items with streamed content, quickXorHash and
 //     pre-authenticated download URLs that honour Range.
+//   - SharePoint lists (lists.go): sites' document libraries as lists,
+//     generic lists with columns of every type, a hidden and a system
+//     list; list items with fields, versions and delta; list and item
+//     writes that refuse read-only fields as Graph does.
 //   - Delta queries with $skiptoken/$deltatoken (Exchange) and token (drive)
 //     links that carry their query options and a change-log position, so
 //     later rounds return exactly the changes since the token; tokens can be
 //     expired on demand with the codes real Graph uses.
 //   - A client-credentials token endpoint and bearer-token checks.
-//   - Throttling (per-mailbox concurrency and budgets, drive resource units)
+//   - Throttling (per-mailbox concurrency and budgets, drive resource units,
+//     Teams request rates per team and per tenant)
 //     and faults (latency, bandwidth, 5xx, resets, truncated bodies, expired
 //     download URLs), all deterministic by seed where random.
 //   - The write paths a restore needs; written items join the tenant and show

@@ -26,6 +26,9 @@ const (
 	kContactTree // collection key: a mailbox's contact folder hierarchy
 	kChannel
 	kChatMessage
+	kList      // a site's list (lists.go)
+	kListItem  // an item of a list
+	kSiteLists // collection key: the lists created in a site
 )
 
 // ref identifies any generated or created object. Generated objects have

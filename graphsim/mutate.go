@@ -14,7 +14,8 @@ type MutateOp struct {
 	// Op is add, modify, delete, move, rename or churn.
 	Op string `json:"op"`
 	// Kind (for add): message, contact, event, file, mailFolder,
-	// contactFolder, calendar, driveFolder.
+	// contactFolder, calendar, driveFolder, channelMessage, listItem,
+	// post, conversation.
 	Kind string `json:"kind,omitempty"`
 	// User owns added items (id or UPN); Drive (id) may replace it for
 	// drive items of sites.
@@ -35,6 +36,13 @@ type MutateOp struct {
 	// within a channel) for add (kind channelMessage), modify and delete.
 	Team    string `json:"team,omitempty"`
 	Channel string `json:"channel,omitempty"`
+	// Site (id) and List (id or title) address list items (kind
+	// listItem; ID is the item's number) for add, modify and delete.
+	Site string `json:"site,omitempty"`
+	List string `json:"list,omitempty"`
+	// Group (id) owns an added post (kind post; Parent is its thread's
+	// id) or conversation (kind conversation; Name is its topic).
+	Group string `json:"group,omitempty"`
 	// Size fixes the size in bytes of an added file (generated content);
 	// zero draws one as for the tenant's files.
 	Size int64 `json:"size,omitempty"`
@@ -97,9 +105,18 @@ func kindName(k kind, r ref) string {
 func (s *Server) mutateOne(op MutateOp) ([]MutateResult, error) {
 	switch strings.ToLower(op.Op) {
 	case "add":
+		if strings.EqualFold(op.Kind, "listItem") {
+			return s.mutateListItem(op)
+		}
+		if strings.EqualFold(op.Kind, "post") || strings.EqualFold(op.Kind, "conversation") {
+			return s.mutateConversation(op)
+		}
 		return s.mutateAdd(op)
 	case "churn":
 		return s.churn(op), nil
+	}
+	if op.List != "" {
+		return s.mutateListItem(op)
 	}
 	var r ref
 	ok := false
@@ -394,6 +411,8 @@ func (s *Server) churn(op MutateOp) []MutateResult {
 				out = append(out, s.churnDrive(r, owner, rate)...)
 			}
 		}
+		// Sites' lists after everything else, for the same reason.
+		out = append(out, s.churnLists(r, rate)...)
 	}
 	return out
 }

@@ -43,8 +43,10 @@ type Options struct {
 
 	// Delta configures delta-token lifetime and expiry answers.
 	Delta DeltaOptions
-	// Throttle configures throttling. The zero value applies only
-	// Exchange's per-mailbox concurrency limit of 4, as real Graph does.
+	// Throttle configures throttling. The zero value applies Exchange's
+	// per-mailbox concurrency limit of 4 and Teams' request rates (4 per
+	// second per team, 20 channel message reads per second per tenant, ...),
+	// as real Graph does; Throttle.Teams.Disabled turns Teams' off.
 	Throttle ThrottleOptions
 	// Faults configures injected faults; the zero value injects none.
 	Faults FaultOptions

@@ -51,6 +51,7 @@ const (
 	tagToken
 	tagTransaction
 	tagZone
+	tagList
 )
 
 // rng is a splitmix64 stream: cheap to create per item.

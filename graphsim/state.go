@@ -31,7 +31,19 @@ import (
 //     instancesUnavailable) the body of
 //     GET /beta/users/{u}/events/{id}?$expand=attachments instead;
 //   - channel messages and replies: the JSON body of
-//     GET /v1.0/teams/{g}/channels/{c}/messages/{id} (…/replies/{id}).
+//     GET /v1.0/teams/{g}/channels/{c}/messages/{id} (…/replies/{id});
+//   - group conversation posts (category "conversations", kind "post";
+//     every group's, teams or not): the JSON body of
+//     GET /v1.0/groups/{g}/threads/{t}/posts/{id}?$expand=attachments,inReplyTo($select=id)
+//     (PostExpand); CollectionID is the thread's id, Path its
+//     conversation's topic and folder (m365.ConversationPath), Name the
+//     topic;
+//   - list items (category "lists", kind "listItem"; items of sites'
+//     generic lists, not hidden, system or document libraries): the JSON
+//     body of GET /v1.0/sites/{site-id}/lists/{list-id}/items/{id}
+//     ?$expand=fields, whatever form the site and list were addressed by
+//     (its @odata.context names them by id); CollectionID is the list's
+//     id, Path its display name, ID the item's number, Name its Title.
 //
 // Folders are listed with an empty hash. Items a correct backup cannot
 // read (Expected outcome "skipped") are not listed; a file whose download
@@ -51,8 +63,8 @@ type State struct {
 type StateItem struct {
 	Resource     string `json:"resource"`   // user principal name or site URL
 	ResourceID   string `json:"resourceId"` // user id or site id
-	Category     string `json:"category"`   // mail, contacts, events, files, channels
-	Kind         string `json:"kind"`       // message, contact, event, file, folder, channelMessage, channelReply
+	Category     string `json:"category"`   // mail, contacts, events, files, channels, lists
+	Kind         string `json:"kind"`       // message, contact, event, file, folder, channelMessage, channelReply, listItem
 	CollectionID string `json:"collectionId"`
 	Path         string `json:"path"` // folder path of the item's container
 	// Folders is Path as the names of its folders (mailbox items): an
@@ -79,7 +91,7 @@ type StateItem struct {
 // StateFilter narrows a State.
 type StateFilter struct {
 	User     string // id or UPN; empty: all users and sites
-	Category string // mail, contacts, events, files, channels; empty: all
+	Category string // mail, contacts, events, files, channels, lists; empty: all
 	NoHashes bool   // skip content hashes (cheap listing)
 }
 
@@ -130,6 +142,14 @@ func (s *Server) State(f StateFilter) (State, error) {
 				s.stateChannels(&st, g, f.NoHashes)
 			}
 		}
+	}
+	if f.User == "" && want("conversations") {
+		for _, g := range s.t.groups {
+			s.stateConversations(&st, g, f.NoHashes)
+		}
+	}
+	if f.User == "" && want("lists") {
+		s.stateLists(&st, f.NoHashes)
 	}
 	st.Expected = s.expectations(f, users)
 	h := sha256.New()

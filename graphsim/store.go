@@ -162,6 +162,8 @@ func (m *model) baseView(r ref) (view, bool) {
 		return v, true
 	case kChannel, kChatMessage:
 		return m.t.chatBaseView(r)
+	case kList, kListItem:
+		return m.t.listBaseView(r)
 	case kDrive:
 		if _, _, ok := t.driveOwner(r.Owner); !ok || r != (ref{Kind: kDrive, Owner: r.Owner}) {
 			return view{}, false
@@ -261,7 +263,7 @@ func (m *model) aliveLocked(v view) bool {
 		}
 		var up ref
 		switch v.ref.Kind {
-		case kMessage, kContact, kEvent, kMailFolder, kContactFolder, kChatMessage:
+		case kMessage, kContact, kEvent, kMailFolder, kContactFolder, kChatMessage, kListItem:
 			up = v.container
 		case kDriveItem:
 			up = v.parent
@@ -287,8 +289,10 @@ func (m *model) alive(r ref) (view, bool) {
 // collKeyOf names the delta collection whose log records changes of v.
 func collKeyOf(v view) ref {
 	switch v.ref.Kind {
-	case kMessage, kContact, kEvent, kDriveItem:
+	case kMessage, kContact, kEvent, kDriveItem, kListItem:
 		return v.container
+	case kList:
+		return ref{Kind: kSiteLists, Owner: v.ref.Owner}
 	case kChatMessage:
 		return v.container.chatChannel()
 	case kMailFolder:

@@ -12,7 +12,8 @@ import (
 // mailbox (the app is implicit: the simulator serves one); drive limits are
 // resource units per tenant, with SharePoint's costs: 1 for a single item,
 // a download or a delta with a token, 2 for listings, a delta without a
-// token and writes, 5 for permission calls.
+// token and writes, 5 for permission calls; Teams limits are requests per
+// second per team and per tenant (teams_throttle.go).
 type ThrottleOptions struct {
 	// MailboxConcurrency rejects an Exchange request when this many are
 	// already in flight for the same mailbox, immediately with 429
@@ -34,6 +35,9 @@ type ThrottleOptions struct {
 	// services do.
 	RetryAfter     time.Duration
 	OmitRetryAfter bool
+	// Teams are Teams' rate limits; the zero value applies the
+	// documented ones.
+	Teams TeamsLimits
 }
 
 func (o *ThrottleOptions) setDefaults() {
@@ -46,6 +50,7 @@ func (o *ThrottleOptions) setDefaults() {
 	if o.DriveWindow <= 0 {
 		o.DriveWindow = time.Minute
 	}
+	o.Teams.setDefaults()
 }
 
 type throttler struct {
@@ -55,6 +60,7 @@ type throttler struct {
 	inflight map[int]int
 	mailbox  map[int]windowCount
 	drive    windowCount
+	teams    teamsBuckets
 }
 
 type windowCount struct {
@@ -63,7 +69,7 @@ type windowCount struct {
 }
 
 func newThrottler(s *Server, o ThrottleOptions) *throttler {
-	return &throttler{s: s, opts: o, inflight: map[int]int{}, mailbox: map[int]windowCount{}}
+	return &throttler{s: s, opts: o, inflight: map[int]int{}, mailbox: map[int]windowCount{}, teams: newTeamsBuckets()}
 }
 
 func (t *throttler) set(o ThrottleOptions) {
@@ -72,6 +78,7 @@ func (t *throttler) set(o ThrottleOptions) {
 	t.opts = o
 	t.mailbox = map[int]windowCount{}
 	t.drive = windowCount{}
+	t.teams = newTeamsBuckets()
 	t.mu.Unlock()
 }
 
@@ -86,12 +93,13 @@ func driveCost(rq *request) int {
 	switch {
 	case rq.route.class == "drive.permissions" || rq.route.class == "drive.invite":
 		return 5
-	case rq.route.class == "drive.delta":
+	case rq.route.class == "drive.delta" || rq.route.class == "lists.items.delta":
 		if rq.q != nil && (rq.q.token != "" || rq.q.skiptoken != "" || rq.fnArgs["token"] != "") {
 			return 1
 		}
 		return 2
-	case rq.route.class == "drive.children":
+	case rq.route.class == "drive.children" || rq.route.class == "lists.list" || rq.route.class == "lists.columns" ||
+		rq.route.class == "lists.items" || rq.route.class == "lists.item.versions":
 		return 2
 	case rq.r.Method != http.MethodGet && rq.r.Method != http.MethodHead:
 		return 2
@@ -106,6 +114,13 @@ func (t *throttler) admit(rq *request) (func(), *apiError) {
 	t.mu.Lock()
 	o := t.opts
 	switch {
+	case rq.route.service == "teams" || rq.route.class == "teams.get":
+		err := t.admitTeams(rq, now, o)
+		t.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		return func() {}, nil
 	case rq.mailbox >= 0:
 		mb := rq.mailbox
 		// Throttled requests count toward the budget, as in Graph.

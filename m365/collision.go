@@ -78,6 +78,8 @@ func StoredItemKey(cat Category, stored []byte) (string, error) {
 	switch cat {
 	case Email:
 		return storedMailKey(stored)
+	case ListItems:
+		return storedListItemKey(stored)
 	case Contacts:
 		var c struct {
 			GivenName      string `json:"givenName"`

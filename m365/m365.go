@@ -40,17 +40,25 @@ var Categories = []Category{Email, Contacts, Events}
 // replies as one thread (the Groups service's "messages").
 const ChannelMessages Category = "messages"
 
+// Conversations is a group mailbox's conversations: each thread is a
+// container and each post an item (the Groups service's "conversations").
+const Conversations Category = "conversations"
+
 // GroupCategories lists every Groups category in backup order.
-var GroupCategories = []Category{ChannelMessages}
+var GroupCategories = []Category{ChannelMessages, Conversations}
 
 // Groups is the service of Microsoft 365 groups and their teams.
 const Groups = "groups"
 
 // ServiceCategories are the categories of a service whose resources are
-// backed up container by container: Exchange's, or Groups'.
+// backed up container by container: Exchange's, Groups' or SharePoint
+// lists'.
 func ServiceCategories(service string) []Category {
-	if service == Groups {
+	switch service {
+	case Groups:
 		return GroupCategories
+	case SharePointLists:
+		return ListCategories
 	}
 	return Categories
 }
@@ -75,6 +83,13 @@ func ParseServiceCategory(service, s string) (Category, error) {
 // to retrieve older messages": Graph's chatMessage delta documentation),
 // so a new enumeration of a channel also lists it for the older ones.
 func (c Category) DeltaSeesEverything() bool { return c != ChannelMessages }
+
+// HasDelta reports whether Graph enumerates the category's containers by
+// delta. A group's conversation threads have no delta function (Graph
+// v1.0 lists only "List posts" for a conversationThread:
+// https://learn.microsoft.com/graph/api/resources/conversationthread), so
+// each backup lists them; that is their way, not a fallback.
+func (c Category) HasDelta() bool { return c != Conversations }
 
 // ModTimeTracksContent reports whether an item of the category changes
 // its modification time whenever its stored form changes, so that a stored
