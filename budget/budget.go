@@ -1,12 +1,15 @@
-// Package budget shares a tenant's SharePoint/OneDrive resource-unit budget
-// among the workers of a fleet.
+// Package budget shares a tenant's per-app Graph budgets among the workers
+// of a fleet: SharePoint/OneDrive resource units, and Teams' channel
+// message reads.
 //
 // SharePoint Online meters each app per tenant in resource units (RU) per
 // minute, whichever process spends them. Every worker spending on a tenant
 // leases an equal share of the budget from the tenant's
 // workflows.DriveBudgetWorkflow and paces its Graph requests with a token
 // bucket at that share; when Graph throttles one worker, the whole fleet
-// pauses.
+// pauses. Teams limits an app's channel message reads per tenant the same
+// way, in requests (one unit each): the same workflow under another id
+// shares that budget (TemporalTeamsLeaser).
 package budget
 
 import (
@@ -46,24 +49,32 @@ type Leaser interface {
 	Lease(ctx context.Context, tenantID, clientID string, req workflows.DriveBudgetLeaseRequest) (workflows.DriveBudgetGrant, error)
 }
 
-// TemporalLeaser leases from the tenant's budget workflow, starting it on
-// taskQueue if no run is open.
+// TemporalLeaser leases from the tenant's drive budget workflow, starting
+// it on taskQueue if no run is open.
 func TemporalLeaser(c client.Client, taskQueue string) Leaser {
-	return temporalLeaser{c: c, taskQueue: taskQueue}
+	return temporalLeaser{c: c, taskQueue: taskQueue, workflowID: workflows.DriveBudgetWorkflowID, operation: "drive budget"}
+}
+
+// TemporalTeamsLeaser leases from the tenant's budget of Teams channel
+// message reads, likewise.
+func TemporalTeamsLeaser(c client.Client, taskQueue string) Leaser {
+	return temporalLeaser{c: c, taskQueue: taskQueue, workflowID: workflows.TeamsBudgetWorkflowID, operation: "teams budget"}
 }
 
 type temporalLeaser struct {
-	c         client.Client
-	taskQueue string
+	c          client.Client
+	taskQueue  string
+	workflowID func(tenantID, clientID string) string
+	operation  string
 }
 
 func (l temporalLeaser) Lease(ctx context.Context, tenantID, clientID string, req workflows.DriveBudgetLeaseRequest) (workflows.DriveBudgetGrant, error) {
 	start := l.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       workflows.DriveBudgetWorkflowID(tenantID, clientID),
+		ID:                       l.workflowID(tenantID, clientID),
 		TaskQueue:                l.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrOperation.ValueSet("drive budget"),
+			workflows.AttrOperation.ValueSet(l.operation),
 			workflows.AttrTenant.ValueSet(tenantID),
 		),
 	}, workflows.DriveBudgetWorkflow, workflows.DriveBudgetState{})
@@ -374,15 +385,15 @@ func (t *Tenant) renew(prev <-chan struct{}, granted, done chan struct{}) {
 			t.setUnshared(false)
 			if !failing {
 				if gotShare {
-					log.Warn("drive budget: cannot renew the lease; pacing at the last share", "err", err)
+					log.Warn("budget: cannot renew the lease; pacing at the last share", "err", err)
 				} else {
-					log.Warn("drive budget: cannot lease a share; pacing as if alone", "ru_per_minute", f.alone(), "err", err)
+					log.Warn("budget: cannot lease a share; pacing as if alone", "ru_per_minute", f.alone(), "err", err)
 				}
 				failing = true
 			}
 		default:
 			if failing {
-				log.Info("drive budget: leasing again", "workers", g.Workers)
+				log.Info("budget: leasing again", "workers", g.Workers)
 				failing = false
 			}
 			gotShare = true
@@ -442,7 +453,7 @@ func (t *Tenant) release(log *slog.Logger) {
 	defer cancel()
 	_, err := t.f.leaser.Lease(ctx, t.tenantID, t.clientID, workflows.DriveBudgetLeaseRequest{Worker: t.f.worker, Release: true})
 	if err != nil {
-		log.Debug("drive budget: release", "err", err)
+		log.Debug("budget: release", "err", err)
 	}
 }
 

@@ -1,13 +1,13 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
@@ -26,10 +26,9 @@ import (
 // reports it so rather than as @removed; the backup drops it, as Teams
 // shows it only as "This message has been deleted".
 //
-// Teams allows an app about four requests per second on one team or
-// channel (Teams service limits in Graph's throttling documentation); the
-// team's requests share the per-resource slots mailboxes use
-// (forMailbox), which bounds them across the process.
+// Teams allows an app four requests per second on one team or channel
+// and twenty channel message reads per second in a tenant: a team's
+// requests are marked forTeam and paced (pacing.go).
 
 // channelPageSize is $top of channel message pages: Graph serves at most
 // 50 channel messages a page.
@@ -38,29 +37,20 @@ const channelPageSize = 50
 // channels lists a team's channels: standard, private and shared, each a
 // container whose path is its name.
 func (c *Client) channels(ctx context.Context, teamID string) ([]Container, error) {
-	ctx = forMailbox(ctx, teamID, "teams.channels")
+	ctx = forTeam(ctx, teamID, "teams.channels")
 	op := "list channels of team " + teamID
 	link := c.v1("teams", teamID, "channels") + "?" + query(url.Values{"$select": {"id,displayName,membershipType"}})
-	var out []Container
-	for link != "" {
-		a, err := c.send(ctx, op, rawCall{method: abs.GET, url: link})
-		if err != nil {
-			return nil, err
-		}
-		var page struct {
-			Value []struct {
-				ID   string `json:"id"`
-				Name string `json:"displayName"`
-			} `json:"value"`
-			Next string `json:"@odata.nextLink"`
-		}
-		if err := json.Unmarshal(a.body, &page); err != nil {
-			return nil, fmt.Errorf("%s: unreadable answer: %w", op, err)
-		}
-		for _, ch := range page.Value {
-			out = append(out, Container{ID: ch.ID, DisplayName: ch.Name, Path: []string{ch.Name}, Category: m365.ChannelMessages})
-		}
-		link = page.Next
+	type channel struct {
+		ID   string `json:"id"`
+		Name string `json:"displayName"`
+	}
+	chans, err := listAll[channel](ctx, c, op, link)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Container, 0, len(chans))
+	for _, ch := range chans {
+		out = append(out, Container{ID: ch.ID, DisplayName: ch.Name, Path: []string{ch.Name}, Category: m365.ChannelMessages})
 	}
 	return out, nil
 }
@@ -117,7 +107,7 @@ func (c *Client) channelMessagesDelta(ctx context.Context, teamID, channelID, li
 	if link == "" {
 		link = c.v1("teams", teamID, "channels", channelID, "messages", "delta") + "?" + query(url.Values{"$top": {strconv.Itoa(channelPageSize)}})
 	}
-	return c.channelMessagePage(forMailbox(ctx, teamID, "teams.messages.delta"), "delta of channel "+channelID+" of team "+teamID, link, true)
+	return c.channelMessagePage(forTeam(ctx, teamID, "teams.messages.delta"), "delta of channel "+channelID+" of team "+teamID, teamID, channelID, link, true)
 }
 
 // listedChannelMessages lists a channel's top-level messages without delta.
@@ -125,7 +115,7 @@ func (c *Client) listedChannelMessages(ctx context.Context, teamID, channelID, l
 	if link == "" {
 		link = c.v1("teams", teamID, "channels", channelID, "messages") + "?" + query(url.Values{"$top": {strconv.Itoa(channelPageSize)}})
 	}
-	p, err := c.channelMessagePage(forMailbox(ctx, teamID, "teams.messages.list"), "list messages of channel "+channelID+" of team "+teamID, link, false)
+	p, err := c.channelMessagePage(forTeam(ctx, teamID, "teams.messages.list"), "list messages of channel "+channelID+" of team "+teamID, teamID, channelID, link, false)
 	if err != nil {
 		return Page{}, err
 	}
@@ -140,15 +130,15 @@ func (c *Client) listedChannelMessages(ctx context.Context, teamID, channelID, l
 	return p, nil
 }
 
-func (c *Client) channelMessagePage(ctx context.Context, op, link string, delta bool) (Page, error) {
+func (c *Client) channelMessagePage(ctx context.Context, op, teamID, channelID, link string, delta bool) (Page, error) {
 	a, err := c.send(ctx, op, rawCall{method: abs.GET, url: link})
 	if err != nil {
 		return Page{}, err
 	}
 	var page struct {
-		Value []channelMessage `json:"value"`
-		Next  string           `json:"@odata.nextLink"`
-		Delta string           `json:"@odata.deltaLink"`
+		Value []json.RawMessage `json:"value"`
+		Next  string            `json:"@odata.nextLink"`
+		Delta string            `json:"@odata.deltaLink"`
 	}
 	if err := json.Unmarshal(a.body, &page); err != nil {
 		return Page{}, fmt.Errorf("%s: unreadable answer: %w", op, err)
@@ -157,10 +147,44 @@ func (c *Client) channelMessagePage(ctx context.Context, op, link string, delta 
 	if delta {
 		p.DeltaLink = page.Delta
 	}
-	for _, m := range page.Value {
+	served := make(map[string]json.RawMessage, len(page.Value))
+	for _, raw := range page.Value {
+		var m channelMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return Page{}, fmt.Errorf("%s: unreadable message: %w", op, err)
+		}
 		p.Changes = append(p.Changes, m.change())
+		if m.Deleted == nil {
+			served[m.ID] = raw
+		}
 	}
+	c.servedMessages.Store(teamID+"/"+channelID, &servedPage{msgs: served})
 	return p, nil
+}
+
+// servedPage is the messages a channel's last page served, each kept
+// until its thread is read. A page's threads are read before the next
+// page is (the collection applies a page whole), so a thread is read from
+// the message its page served, which a channel page carries whole, and
+// costs only the requests for its replies; a thread read later (a retry,
+// the previous backup's failures) GETs its message.
+type servedPage struct {
+	mu   sync.Mutex
+	msgs map[string]json.RawMessage
+}
+
+// takeServed returns the message a channel's last page served, once.
+func (c *Client) takeServed(teamID, channelID, messageID string) json.RawMessage {
+	v, ok := c.servedMessages.Load(teamID + "/" + channelID)
+	if !ok {
+		return nil
+	}
+	p := v.(*servedPage)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	raw := p.msgs[messageID]
+	delete(p.msgs, messageID)
+	return raw
 }
 
 // fetchThread reads a top-level message and all its replies into one
@@ -168,50 +192,30 @@ func (c *Client) channelMessagePage(ctx context.Context, op, link string, delta 
 // them.
 func (c *Client) fetchThread(ctx context.Context, teamID, channelID, messageID string) (io.ReadCloser, error) {
 	op := fmt.Sprintf("fetch message %s of channel %s of team %s", messageID, channelID, teamID)
-	a, err := c.send(forMailbox(ctx, teamID, "teams.message"), op, rawCall{method: abs.GET, url: c.v1("teams", teamID, "channels", channelID, "messages", messageID)})
-	if err != nil {
-		return nil, err
-	}
-	var msg channelMessage
-	if err := json.Unmarshal(a.body, &msg); err != nil {
-		return nil, fmt.Errorf("%s: unreadable answer: %w", op, err)
-	}
-	thread := m365.ChannelThread{Message: a.body}
-	link := c.v1("teams", teamID, "channels", channelID, "messages", messageID, "replies") + "?" + query(url.Values{"$top": {strconv.Itoa(channelPageSize)}})
-	for link != "" {
-		r, err := c.send(forMailbox(ctx, teamID, "teams.replies"), op+": replies", rawCall{method: abs.GET, url: link})
+	body := c.takeServed(teamID, channelID, messageID)
+	if body == nil {
+		a, err := c.send(forTeam(ctx, teamID, "teams.message"), op, rawCall{method: abs.GET, url: c.v1("teams", teamID, "channels", channelID, "messages", messageID)})
 		if err != nil {
 			return nil, err
 		}
-		var page struct {
-			Value []json.RawMessage `json:"value"`
-			Next  string            `json:"@odata.nextLink"`
-		}
-		if err := json.Unmarshal(r.body, &page); err != nil {
-			return nil, fmt.Errorf("%s: unreadable replies: %w", op, err)
-		}
-		thread.Replies = append(thread.Replies, page.Value...)
-		link = page.Next
+		body = a.body
 	}
-	// Encoded without escaping '<', '>' and '&', which json.Marshal
-	// would do inside the messages too, changing their bytes.
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(thread); err != nil {
+	var msg channelMessage
+	if err := json.Unmarshal(body, &msg); err != nil {
+		return nil, fmt.Errorf("%s: unreadable answer: %w", op, err)
+	}
+	thread := m365.ChannelThread{Message: body}
+	link := c.v1("teams", teamID, "channels", channelID, "messages", messageID, "replies") + "?" + query(url.Values{"$top": {strconv.Itoa(channelPageSize)}})
+	replies, err := listAll[json.RawMessage](forTeam(ctx, teamID, "teams.replies"), c, op+": replies", link)
+	if err != nil {
 		return nil, err
 	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	thread.Replies = append(thread.Replies, replies...)
+	b, err := encodeVerbatim(thread)
+	if err != nil {
+		return nil, err
+	}
 	meta := msg.meta()
 	meta.Size = int64(len(b))
-	return &threadReader{Reader: bytes.NewReader(b), meta: meta}, nil
+	return newStoredReader(b, meta), nil
 }
-
-// threadReader is a stored thread that also tells its details.
-type threadReader struct {
-	*bytes.Reader
-	meta ItemMeta
-}
-
-func (t *threadReader) Close() error       { return nil }
-func (t *threadReader) ItemMeta() ItemMeta { return t.meta }

@@ -96,6 +96,8 @@ func channelState(e *env, teamID string) map[string]string {
 // however old.
 func TestTeamThreadsThroughTheSDK(t *testing.T) {
 	e := newEnv(t, nil)
+	// The simulator's clock stands still: Teams' rates would never refill.
+	e.sim.SetThrottle(graphsim.ThrottleOptions{Teams: graphsim.TeamsLimits{Disabled: true}})
 	c := e.client(nil)
 	groups, err := c.ResolveGroups(context.Background(), []string{"*"})
 	if err != nil {
@@ -114,6 +116,28 @@ func TestTeamThreadsThroughTheSDK(t *testing.T) {
 	got, removed, _ := readThreads(t, c, team.ID, nil, true)
 	if len(want) < 5 || len(removed) != 0 {
 		t.Fatalf("%d messages in the tenant, %d removed in a listing", len(want), len(removed))
+	}
+	// Each thread's message came with its page: a thread costs the one
+	// request for its replies. Read again, it is fetched whole.
+	st := c.Stats().Requests
+	threads := st["teams.replies"]
+	if st["teams.message"] != 0 || threads == 0 {
+		t.Fatalf("requests %v", st)
+	}
+	chans, _ := c.Containers(context.Background(), team.ID, m365.ChannelMessages)
+	p, err := c.ListPage(context.Background(), team.ID, m365.ChannelMessages, chans[0].ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		body, err := c.FetchItemIn(context.Background(), team.ID, m365.ChannelMessages, chans[0].ID, p.Changes[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body.Close()
+	}
+	if n := c.Stats().Requests["teams.message"]; n != 1 {
+		t.Fatalf("a thread read twice from one page GET its message %d times, want once (the second read)", n)
 	}
 	recent, _, links := readThreads(t, c, team.ID, nil, false)
 	for k := range recent {

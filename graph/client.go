@@ -84,6 +84,13 @@ type Config struct {
 	// IdleTimeout is how long an answer may send nothing before its
 	// request is abandoned and retried (default DefaultIdleTimeout).
 	IdleTimeout time.Duration
+	// TeamRequestsPerSecond is the rate of requests on one team that a
+	// whole request budget stands for (default
+	// DefaultTeamRequestsPerSecond); see pacing.go.
+	TeamRequestsPerSecond float64
+	// TeamsBudget, when set, meters reads of channel messages per tenant;
+	// nil leaves them to Retry-After.
+	TeamsBudget TeamsBudget
 }
 
 const (
@@ -110,12 +117,16 @@ type Client struct {
 	// mailboxes.
 	driveLimiter *limiter
 	retry        *transientRetry
+	teams        teamPacing
 	// betaRoot is where the few beta calls go (event delta, event content
 	// and event restores), derived from the adapter's v1.0 base URL.
 	betaRoot string
 	// smallEventPages holds the calendars ("mailbox/calendar") whose delta
 	// Exchange serves only in small pages.
 	smallEventPages sync.Map
+	// servedMessages holds each channel's last page of messages
+	// (channels.go servedPage).
+	servedMessages sync.Map
 	// inlineAttachmentMax is the size from which an attachment is
 	// uploaded in chunks rather than posted whole; uploadChunk is the
 	// size of those chunks.
@@ -145,6 +156,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.TeamRequestsPerSecond <= 0 {
+		cfg.TeamRequestsPerSecond = DefaultTeamRequestsPerSecond
+	}
 	target, err := CheckEndpoint(cfg.Endpoint)
 	if err != nil {
 		return nil, err
@@ -166,7 +180,8 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph: authentication provider: %w", err)
 	}
-	c.retry = graphTransport(base, target, c.stats, c.limiter, c.driveLimiter, cfg.DriveBudget, cfg.IdleTimeout)
+	c.teams = teamPacing{perSecond: cfg.TeamRequestsPerSecond, budget: cfg.TeamsBudget}
+	c.retry = graphTransport(base, target, c.stats, c.limiter, c.driveLimiter, cfg.DriveBudget, c.teams, cfg.IdleTimeout)
 	hc := &http.Client{
 		Transport: &reauth{
 			base: khttp.NewCustomTransportWithParentTransport(c.retry, c.middlewares()...),

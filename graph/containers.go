@@ -33,6 +33,10 @@ func (c *Client) Containers(ctx context.Context, mailboxID string, cat Category)
 		return c.calendars(ctx, mailboxID)
 	case m365.ChannelMessages:
 		return c.channels(ctx, mailboxID)
+	case m365.Conversations:
+		return c.conversationThreads(ctx, mailboxID)
+	case m365.ListItems:
+		return c.lists(ctx, mailboxID)
 	}
 	return nil, fmt.Errorf("containers: unknown category %q", cat)
 }

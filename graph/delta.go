@@ -47,6 +47,10 @@ func (c *Client) DeltaPage(ctx context.Context, mailboxID string, cat Category, 
 		p, err = c.eventPage(forMailbox(ctx, mailboxID, "events.delta"), mailboxID, containerID, link)
 	case m365.ChannelMessages:
 		p, err = c.channelMessagesDelta(ctx, mailboxID, containerID, link)
+	case m365.Conversations:
+		return Page{}, fmt.Errorf("delta of %s container %s of %s: Graph has no delta for conversations; list them", cat, containerID, mailboxID)
+	case m365.ListItems:
+		p, err = c.listItemsDelta(ctx, mailboxID, containerID, link)
 	default:
 		return Page{}, fmt.Errorf("delta: unknown category %q", cat)
 	}

@@ -345,6 +345,34 @@ func skippedSite(webURL string) bool {
 
 // allLibraries lists every site but the skipped ones, and their libraries.
 func (c *Client) allLibraries(ctx context.Context) ([]owned, error) {
+	all, err := c.listSites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]owned, len(all))
+	errs := make([]error, len(all))
+	probe, probed := make([]bool, len(all)), make([]bool, len(all))
+	for i := range probe {
+		probe[i] = true
+	}
+	c.probeAll(probe, func(i int) {
+		out[i], errs[i] = c.siteDrives(ctx, all[i])
+		probed[i] = true
+		if errors.Is(errs[i], ErrUnknownResource) || errors.Is(errs[i], ErrNotFound) {
+			out[i], errs[i], probed[i] = owned{}, nil, false // deleted since it was listed
+		}
+	})
+	if err := cmp.Or(errs...); err != nil {
+		return nil, err
+	}
+	if deniedAll(out, probed) {
+		return nil, fmt.Errorf("resolve SharePoint libraries: SharePoint denied the app every site (grant the Sites.Read.All application permission with admin consent): %w", ErrAuth)
+	}
+	return out, nil
+}
+
+// listSites lists every site of the tenant but the skipped ones.
+func (c *Client) listSites(ctx context.Context) ([]site, error) {
 	var all []site
 	top := int32(999)
 	resp, err := c.sdk.Sites().Get(ofKind(ctx, "sites.list"), &sites.SitesRequestBuilderGetRequestConfiguration{
@@ -370,26 +398,7 @@ func (c *Client) allLibraries(ctx context.Context) ([]owned, error) {
 		}
 		resp, err = sites.NewSitesRequestBuilder(next, c.adapter).Get(ofKind(ctx, "sites.list"), nil)
 	}
-	out := make([]owned, len(all))
-	errs := make([]error, len(all))
-	probe, probed := make([]bool, len(all)), make([]bool, len(all))
-	for i := range probe {
-		probe[i] = true
-	}
-	c.probeAll(probe, func(i int) {
-		out[i], errs[i] = c.siteDrives(ctx, all[i])
-		probed[i] = true
-		if errors.Is(errs[i], ErrUnknownResource) || errors.Is(errs[i], ErrNotFound) {
-			out[i], errs[i], probed[i] = owned{}, nil, false // deleted since it was listed
-		}
-	})
-	if err := cmp.Or(errs...); err != nil {
-		return nil, err
-	}
-	if deniedAll(out, probed) {
-		return nil, fmt.Errorf("resolve SharePoint libraries: SharePoint denied the app every site (grant the Sites.Read.All application permission with admin consent): %w", ErrAuth)
-	}
-	return out, nil
+	return all, nil
 }
 
 // siteLibraries lists a site's document libraries.
@@ -527,21 +536,9 @@ func (c *Client) DrivePermissions(ctx context.Context, driveID, itemID string) (
 	op := fmt.Sprintf("permissions of item %s of drive %s", itemID, driveID)
 	ctx = forDrive(ctx, driveID, "drive.permissions")
 	link := c.v1("drives", driveID, "items", itemID, "permissions")
-	var all []json.RawMessage
-	for link != "" {
-		a, err := c.send(ctx, op, rawCall{method: abs.GET, url: link})
-		if err != nil {
-			return nil, err
-		}
-		var page struct {
-			Value []json.RawMessage `json:"value"`
-			Next  string            `json:"@odata.nextLink"`
-		}
-		if err := json.Unmarshal(a.body, &page); err != nil {
-			return nil, fmt.Errorf("%s: unreadable answer: %w", op, err)
-		}
-		all = append(all, page.Value...)
-		link = page.Next
+	all, err := listAll[json.RawMessage](ctx, c, op, link)
+	if err != nil {
+		return nil, err
 	}
 	if all == nil {
 		all = []json.RawMessage{}

@@ -2,12 +2,10 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
 
-	abs "github.com/microsoft/kiota-abstractions-go"
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
@@ -119,11 +117,39 @@ func groupNamed(dir []directoryGroup, sel string) (directoryGroup, string) {
 }
 
 // groupLibraries resolves "group:KEY" to the libraries of the site of
-// the group KEY names, or of every group's site for "*"
-// (GET /groups/{id}/sites/root:
+// the group KEY names, or of every group's site for "*".
+func (c *Client) groupLibraries(ctx context.Context, key string) ([]owned, error) {
+	gs, err := c.groupSites(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	var out []owned
+	for _, g := range gs {
+		if g.none.Cause != "" {
+			out = append(out, owned{none: g.none})
+			continue
+		}
+		o, err := c.siteDrives(ctx, g.st)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// groupSite is a group's root site, or (none.Cause set) why the group
+// has none to back up.
+type groupSite struct {
+	st   site
+	none backup.LeftOut
+}
+
+// groupSites resolves "group:KEY" to the root site of the group KEY
+// names, or of every group for "*" (GET /groups/{id}/sites/root:
 // https://learn.microsoft.com/graph/api/site-get, "Access the root site
 // of a group").
-func (c *Client) groupLibraries(ctx context.Context, key string) ([]owned, error) {
+func (c *Client) groupSites(ctx context.Context, key string) ([]groupSite, error) {
 	dir, err := c.listGroups(ctx)
 	if err != nil {
 		return nil, err
@@ -132,25 +158,21 @@ func (c *Client) groupLibraries(ctx context.Context, key string) ([]owned, error
 	if key != "*" {
 		g, problem := groupNamed(dir, key)
 		if problem != "" {
-			return []owned{{none: backup.LeftOut{Resource: m365.GroupSelector + key, ResourceID: key, Cause: "noSuchResource", Reason: problem}}}, nil
+			return []groupSite{{none: backup.LeftOut{Resource: m365.GroupSelector + key, ResourceID: key, Cause: "noSuchResource", Reason: problem}}}, nil
 		}
 		groups = []directoryGroup{g}
 	}
-	var out []owned
+	var out []groupSite
 	for _, g := range groups {
 		st, err := c.siteAt(ctx, c.v1("groups", g.ID, "sites", "root"), g.DisplayName)
 		if cause := unavailableCause(err); err != nil && cause != "" {
-			out = append(out, unavailable(g.DisplayName, g.ID, g.DisplayName, cause, err))
+			out = append(out, groupSite{none: unavailable(g.DisplayName, g.ID, g.DisplayName, cause, err).none})
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		o, err := c.siteDrives(ctx, st)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
+		out = append(out, groupSite{st: st})
 	}
 	return out, nil
 }
@@ -163,21 +185,5 @@ func (c *Client) listGroups(ctx context.Context) ([]directoryGroup, error) {
 		"$filter": {"groupTypes/any(t:t eq 'Unified')"},
 		"$top":    {"999"},
 	})
-	var out []directoryGroup
-	for link != "" {
-		a, err := c.send(ctx, "list groups", rawCall{method: abs.GET, url: link})
-		if err != nil {
-			return nil, err
-		}
-		var page struct {
-			Value []directoryGroup `json:"value"`
-			Next  string           `json:"@odata.nextLink"`
-		}
-		if err := json.Unmarshal(a.body, &page); err != nil {
-			return nil, fmt.Errorf("list groups: unreadable answer: %w", err)
-		}
-		out = append(out, page.Value...)
-		link = page.Next
-	}
-	return out, nil
+	return listAll[directoryGroup](ctx, c, "list groups", link)
 }

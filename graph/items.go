@@ -75,10 +75,16 @@ func (c *Client) FetchItem(ctx context.Context, mailboxID string, cat Category, 
 // FetchItemIn streams the bytes a backup stores for an item of a
 // container. Items of a mailbox are addressed by the mailbox alone
 // (FetchItem); a channel message only within its channel, and its thread
-// is the message with every reply (channels.go).
+// is the message with every reply (channels.go); a list item only within
+// its list, stored with its versions (lists.go).
 func (c *Client) FetchItemIn(ctx context.Context, resourceID string, cat Category, containerID, itemID string) (io.ReadCloser, error) {
-	if cat == m365.ChannelMessages {
+	switch cat {
+	case m365.ChannelMessages:
 		return c.fetchThread(ctx, resourceID, containerID, itemID)
+	case m365.ListItems:
+		return c.fetchListItem(ctx, resourceID, containerID, itemID)
+	case m365.Conversations:
+		return c.fetchPost(ctx, resourceID, containerID, itemID)
 	}
 	return c.FetchItem(ctx, resourceID, cat, itemID)
 }

@@ -97,9 +97,14 @@ type limitTransport struct {
 	// budget, when set, is charged each drive request's resource units
 	// once it holds its slot, just before it is sent.
 	budget DriveBudget
+	// teams paces a team's requests before they take a slot (pacing.go).
+	teams teamPacing
 }
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.teams.wait(req); err != nil {
+		return nil, err
+	}
 	lim, key := t.lim, mailboxOf(req.Context())
 	if key == "" && t.drives != nil {
 		lim, key = t.drives, driveOf(req.Context())

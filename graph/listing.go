@@ -98,6 +98,11 @@ func (c *Client) ListPage(ctx context.Context, mailboxID string, cat Category, c
 	case m365.ChannelMessages:
 		p, err := c.listedChannelMessages(ctx, mailboxID, containerID, link)
 		return p, classify(fmt.Sprintf("list messages of channel %s of team %s", containerID, mailboxID), err)
+	case m365.Conversations:
+		return c.listedPosts(ctx, mailboxID, containerID, link)
+	case m365.ListItems:
+		p, err := c.listedListItems(ctx, mailboxID, containerID, link)
+		return p, classify(fmt.Sprintf("list items of list %s of site %s", containerID, mailboxID), err)
 	case Email:
 	default:
 		return Page{}, fmt.Errorf("list %s container %s of %s: contacts are not listed without delta", cat, containerID, mailboxID)

@@ -112,3 +112,25 @@ func query(v url.Values) string { return strings.ReplaceAll(v.Encode(), "+", "%2
 func (c *Client) pageSizeHeader() [][2]string {
 	return [][2]string{{"Prefer", "odata.maxpagesize=" + strconv.Itoa(c.cfg.PageSize)}}
 }
+
+// listAll follows a collection's pages from link and returns every value,
+// each decoded into T (json.RawMessage keeps them as Graph served them).
+func listAll[T any](ctx context.Context, c *Client, op, link string, headers ...[2]string) ([]T, error) {
+	var out []T
+	for link != "" {
+		a, err := c.send(ctx, op, rawCall{method: abs.GET, url: link, headers: headers})
+		if err != nil {
+			return nil, err
+		}
+		var page struct {
+			Value []T    `json:"value"`
+			Next  string `json:"@odata.nextLink"`
+		}
+		if err := json.Unmarshal(a.body, &page); err != nil {
+			return nil, fmt.Errorf("%s: unreadable answer: %w", op, err)
+		}
+		out = append(out, page.Value...)
+		link = page.Next
+	}
+	return out, nil
+}

@@ -29,12 +29,12 @@ func resourceUnits(req *http.Request) int {
 	switch kind {
 	case "drive.permissions", "drive.invite", "drive.createLink":
 		return 5
-	case "drive.delta":
+	case "drive.delta", "lists.items.delta":
 		if deltaHasToken(req) {
 			return 1
 		}
 		return 2
-	case "drive.children":
+	case "drive.children", "lists.list", "lists.columns", "lists.items", "lists.item.versions":
 		return 2
 	}
 	if req.Method == http.MethodGet || req.Method == http.MethodHead {

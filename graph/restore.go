@@ -220,6 +220,8 @@ func (c *Client) ExistingItems(ctx context.Context, mailboxID string, cat Catego
 		out, err = c.existingContacts(forMailbox(ctx, mailboxID, "contacts.list"), mailboxID, containerID)
 	case Events:
 		out, err = c.existingEvents(forMailbox(ctx, mailboxID, "events.list"), mailboxID, containerID)
+	case m365.ListItems:
+		out, err = c.existingListItems(ctx, mailboxID, containerID)
 	default:
 		return nil, fmt.Errorf("%s: unknown category", op)
 	}
@@ -347,6 +349,8 @@ func (c *Client) RestoreItem(ctx context.Context, mailboxID string, cat Category
 		id, err = c.restoreContact(ctx, op, mailboxID, containerID, stored)
 	case Events:
 		id, err = c.restoreEvent(ctx, op, mailboxID, containerID, stored)
+	case m365.ListItems:
+		id, err = c.restoreListItem(ctx, op, mailboxID, containerID, stored)
 	default:
 		return "", fmt.Errorf("%s: unknown category", op)
 	}
@@ -703,6 +707,9 @@ func zonedOf(raw json.RawMessage) time.Time {
 // DeleteItem deletes an item; one already gone counts as deleted.
 func (c *Client) DeleteItem(ctx context.Context, mailboxID string, cat Category, itemID string) error {
 	op := fmt.Sprintf("delete %s item %s of %s", cat, itemID, mailboxID)
+	if cat == m365.ListItems {
+		return c.deleteListItem(ctx, op, mailboxID, itemID)
+	}
 	return c.deleteOf(ctx, mailboxID, op, cat, itemID,
 		map[Category]string{Email: "messages", Contacts: "contacts", Events: "events"},
 		map[Category]string{Email: "message.delete", Contacts: "contact.delete", Events: "event.delete"})

@@ -52,9 +52,9 @@ func tokenTransport(base http.RoundTripper, target *url.URL, st *stats) http.Rou
 }
 
 // graphTransport is the transport under kiota's middleware for Graph calls.
-func graphTransport(base http.RoundTripper, target *url.URL, st *stats, lim, drives *limiter, budget DriveBudget, idle time.Duration) *transientRetry {
+func graphTransport(base http.RoundTripper, target *url.URL, st *stats, lim, drives *limiter, budget DriveBudget, teams teamPacing, idle time.Duration) *transientRetry {
 	base = &idleTransport{base: base, idle: idle}
-	rt := &limitTransport{base: &statsTransport{base: routed(base, target), stats: st}, lim: lim, drives: drives, budget: budget}
+	rt := &limitTransport{base: &statsTransport{base: routed(base, target), stats: st}, lim: lim, drives: drives, budget: budget, teams: teams}
 	return &transientRetry{base: rt, stats: st, attempts: transientAttempts, backoff: transientBackoff}
 }
 
@@ -217,6 +217,9 @@ func (c *Client) shouldRetryThrottled(spent time.Duration, attempt int, req *htt
 	throttled := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable
 	if throttled && c.cfg.DriveBudget != nil && req != nil && driveOf(req.Context()) != "" {
 		c.cfg.DriveBudget.Throttled(wait)
+	}
+	if throttled {
+		c.teams.throttled(req, wait)
 	}
 	if wait > maxInlineWait || spent+wait > maxInlineWaitTotal {
 		return false

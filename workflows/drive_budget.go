@@ -98,7 +98,8 @@ type DriveBudgetState struct {
 }
 
 // DriveBudgetWorkflow shares a tenant's SharePoint and OneDrive budget
-// among the workers spending it. Workers start it with their first lease
+// among the workers spending it; under TeamsBudgetWorkflowID, the same
+// workflow shares the tenant's Teams channel message reads. Workers start it with their first lease
 // (update-with-start); it completes once no lease is held and none has
 // come for DriveBudgetLeaseTTL.
 func DriveBudgetWorkflow(ctx workflow.Context, st DriveBudgetState) error {
