@@ -43,6 +43,9 @@ type config struct {
 	// postgresCompare runs it on SQLite too.
 	postgresUsers   int
 	postgresCompare bool
+	// channelMessages is about how many channel threads the groups
+	// section's team holds.
+	channelMessages int
 	// only names the one section to run; empty runs them all.
 	only string
 }
@@ -59,6 +62,7 @@ const (
 	onlyTenantScale         = "tenant-scale"
 	onlyMaintenance         = "maintenance"
 	onlyPostgres            = "postgres"
+	onlyGroups              = "groups"
 )
 
 func main() {
@@ -74,6 +78,7 @@ func main() {
 	flag.DurationVar(&c.maintEvery, "maint-every", 30*time.Second, "interval of the quick maintenance schedule in the maintenance section")
 	flag.IntVar(&c.postgresUsers, "postgres-users", 500, "users in the postgres section's tenant (2 small items each)")
 	flag.BoolVar(&c.postgresCompare, "postgres-compare", true, "in the postgres section, back up the same tenant with Temporal on SQLite too")
+	flag.IntVar(&c.channelMessages, "channel-messages", 400, "about how many channel threads the groups section's team holds")
 	flag.IntVar(&c.driveFiles, "drive-files", 400, "files per user in the drive tenant")
 	flag.Int64Var(&c.maxFile, "max-file-mib", 512, "size cap, in MiB, of the few large files per drive")
 	flag.Int64Var(&c.largeFile, "large-file-mib", 1024, "size, in MiB, of the one file whose cost in worker memory the drive run measures")
@@ -82,16 +87,21 @@ func main() {
 		onlyRealTenant+" (full backup with a real tenant's persistent faults against a clean tenant) or "+
 		onlyTenantScale+" (every mailbox of a tenant of -tenant-users users: payload and history sizes) or "+
 		onlyMaintenance+" (-maint-backups incremental backups of one mailbox, without and with scheduled quick maintenance) or "+
-		onlyPostgres+" (every mailbox of a tenant of -postgres-users users with 4 workers and Temporal on PostgreSQL, which scripts/postgres.sh installs and starts, against SQLite; only run when asked)")
+		onlyPostgres+" (every mailbox of a tenant of -postgres-users users with 4 workers and Temporal on PostgreSQL, which scripts/postgres.sh installs and starts, against SQLite; only run when asked) or "+
+		onlyGroups+" (a team of about -channel-messages threads under Teams' rate limits: throughput, and requests per change of the incremental)")
 	flag.Parse()
 	switch c.only {
-	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres:
+	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres, onlyGroups:
 	default:
-		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres)
+		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s, %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres, onlyGroups)
 		os.Exit(2)
 	}
 	if c.postgresUsers < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -postgres-users must be 1 or more")
+		os.Exit(2)
+	}
+	if c.channelMessages < 5 {
+		fmt.Fprintln(os.Stderr, "bench: -channel-messages must be 5 or more")
 		os.Exit(2)
 	}
 	if c.tenantUsers < 1 {

@@ -121,6 +121,8 @@ func run(c config, rep *report) error {
 		return maintenanceRun(rep, stack, c)
 	case onlyPostgres:
 		return postgresRun(ctx, rep, stack, conns, c)
+	case onlyGroups:
+		return groupsRun(rep, stack, c)
 	}
 
 	// 1. Full backup throughput against raw kopia ingest of the same items.
@@ -237,7 +239,12 @@ func run(c config, rep *report) error {
 		return err
 	}
 
-	// 9. Every mailbox of a large tenant: payloads and histories.
+	// 9. A team's channel messages under Teams' rate limits.
+	if err := groupsRun(rep, stack, c); err != nil {
+		return err
+	}
+
+	// 10. Every mailbox of a large tenant: payloads and histories.
 	return tenantScaleRun(rep, stack, c)
 }
 
