@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"strings"
 
@@ -23,6 +24,9 @@ type MailboxSource interface {
 	ListPage(ctx context.Context, mailboxID string, cat m365.Category, containerID, link string) (m365.Page, error)
 	// FetchItemIn reads what a backup stores of an item of a container.
 	FetchItemIn(ctx context.Context, resourceID string, cat m365.Category, containerID, itemID string) (io.ReadCloser, error)
+	// ListSchema reads a list's schema (its columns): what a backup
+	// stores of a container of m365.ListItems beside its items.
+	ListSchema(ctx context.Context, siteID, listID string) (json.RawMessage, error)
 }
 
 // Exchange holds the activities of Exchange backups and restores.

@@ -92,6 +92,9 @@ type collection struct {
 // directory and details. It checkpoints through heartbeats, so a retry on
 // another worker resumes where the last flushed checkpoint left off.
 func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupCollectionInput) (workflows.CollectionResult, error) {
+	// Its share of the resource's request budget also paces its requests
+	// on a resource limited by rate, a team (m365.RequestShare).
+	ctx = m365.WithRequestShare(ctx, in.Concurrency, workflows.MailboxRequestBudget)
 	src, err := a.client(ctx, in.Graph)
 	if err != nil {
 		return workflows.CollectionResult{}, err
@@ -248,7 +251,12 @@ func (c *collection) run(ctx context.Context) (workflows.CollectionResult, error
 		// The first page to read is the previous backup's delta link, so a
 		// retry before the first checkpoint resumes from it too.
 		c.cp.Started = true
-		if prev := c.in.Plan.Previous; prev != nil && !c.cp.Reset {
+		switch prev := c.in.Plan.Previous; {
+		case !cont.Category.HasDelta():
+			// Graph has no delta for the category: every backup lists
+			// the container, reusing stored items that did not change.
+			c.startListing(ctx)
+		case prev != nil && !c.cp.Reset:
 			c.cp.Link = prev.DeltaLink
 		}
 		c.heartbeat(ctx, true)
@@ -433,7 +441,7 @@ func (c *collection) retryFailed(ctx context.Context) error {
 func retriable(ie backup.ItemError) bool { return ie.Cause == "" && !ie.Kept }
 
 // startListing turns the collection into a listing round: Graph refused
-// delta for it.
+// delta for it, or has none for its category.
 func (c *collection) startListing(ctx context.Context) {
 	c.restart(ctx, checkpoint{Started: true, Reset: c.cp.Reset, Listed: true})
 }
@@ -772,8 +780,12 @@ func (c *collection) renamed() bool {
 // finish writes the collection's directory and details.
 func (c *collection) finish(ctx context.Context, deltaLink string) (workflows.CollectionResult, error) {
 	cont := c.in.Plan.Container
+	schemaID, err := c.schema(ctx)
+	if err != nil {
+		return workflows.CollectionResult{}, err
+	}
 	if c.unchanged() {
-		return c.reuse(deltaLink)
+		return c.reuse(ctx, deltaLink, schemaID)
 	}
 	if err := c.previousDetails(ctx); err != nil {
 		return workflows.CollectionResult{}, err
@@ -815,14 +827,21 @@ func (c *collection) finish(ctx context.Context, deltaLink string) (workflows.Co
 	return workflows.CollectionResult{
 		Container: cont, DirEntry: dirJSON, DetailsID: detailsID.String(), DeltaLink: deltaLink,
 		Items: int64(len(entries)), Bytes: bytes, Fetched: c.cp.Fetched, Reused: c.cp.Reused,
-		Removed: c.cp.Removed, Reset: c.cp.Reset, Listed: c.cp.Listed, Errors: c.reportedErrors(), Skipped: c.cp.Skipped,
+		Removed: c.cp.Removed, Reset: c.cp.Reset, Listed: c.cp.Listed && cont.Category.HasDelta(), Errors: c.reportedErrors(), Skipped: c.cp.Skipped,
+		SchemaID: schemaID,
 	}, nil
 }
 
 // reuse reports the previous backup's directory and details for a
-// collection in which nothing changed: nothing to write or flush.
-func (c *collection) reuse(deltaLink string) (workflows.CollectionResult, error) {
+// collection in which nothing changed: nothing to write or flush but its
+// schema, when it has one.
+func (c *collection) reuse(ctx context.Context, deltaLink, schemaID string) (workflows.CollectionResult, error) {
 	prev := c.in.Plan.Previous
+	if schemaID != "" && !c.together {
+		if err := c.flush(ctx); err != nil {
+			return workflows.CollectionResult{}, repositoryError(err)
+		}
+	}
 	oid, err := object.ParseID(prev.DirID)
 	if err != nil {
 		return workflows.CollectionResult{}, fmt.Errorf("previous directory: %w", err)
@@ -839,6 +858,6 @@ func (c *collection) reuse(deltaLink string) (workflows.CollectionResult, error)
 	}
 	return workflows.CollectionResult{
 		Container: c.in.Plan.Container, DirEntry: dirJSON, DetailsID: prev.DetailsID, DeltaLink: deltaLink,
-		Items: int64(len(c.entries)), Bytes: bytes,
+		Items: int64(len(c.entries)), Bytes: bytes, SchemaID: schemaID,
 	}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/kopia/kopia/snapshot"
 	"go.temporal.io/sdk/activity"
 
+	"github.com/corso-temporal/corso/m365"
 	"github.com/corso-temporal/corso/workflows"
 )
 
@@ -49,6 +50,9 @@ type collections struct {
 // are the whole mailbox and the activity also records the backup, before
 // the one flush at the end.
 func (a *Exchange) BackupCollections(ctx context.Context, in workflows.BackupCollectionsInput) (workflows.BackupCollectionsResult, error) {
+	// Its share of the resource's request budget also paces its requests
+	// on a resource limited by rate, a team (m365.RequestShare).
+	ctx = m365.WithRequestShare(ctx, in.Concurrency, workflows.MailboxRequestBudget)
 	src, err := a.client(ctx, in.Graph)
 	if err != nil {
 		return workflows.BackupCollectionsResult{}, err

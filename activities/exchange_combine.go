@@ -68,6 +68,7 @@ func writeBackup(ctx context.Context, r *repository.Repository, sess *repository
 		index.Collections = append(index.Collections, repository.Collection{
 			Category: string(c.Container.Category), ContainerID: c.Container.ID, Path: c.Container.Path,
 			DirID: dir.ObjectID.String(), DetailsID: c.DetailsID, DeltaLink: c.DeltaLink, Items: c.Items, Bytes: c.Bytes,
+			SchemaID: c.SchemaID,
 		})
 		index.Errors = append(index.Errors, c.Errors...)
 		// Items kept with a warning are in the backup: neither skipped

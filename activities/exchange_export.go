@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,8 +17,12 @@ import (
 // ExportExchange writes the selected items of an Exchange backup: mail as
 // .eml (the stored MIME, byte for byte), contacts as .vcf and events as
 // .ics, under email/, contacts/ and events/ in folders mirroring the
-// mailbox. Items stream from the repository one at a time, so memory does
-// not grow with the backup. With Archive the same tree goes into one zip,
+// mailbox; or of a groups backup: channel threads under messages/, and
+// conversation posts as .eml under conversations/<topic>/<thread>/; or of
+// a SharePoint lists backup: each item as JSON under lists/<list>/ and
+// each list as lists/<list>.csv. Items
+// stream from the repository one at a time, so memory does not grow with
+// the backup. With Archive the same tree goes into one zip,
 // which appears under its name only when complete.
 func (x *Exporter) ExportExchange(ctx context.Context, in workflows.ExportInput) (workflows.ExportResult, error) {
 	res := workflows.ExportResult{BackupID: in.BackupID, Path: in.Dir}
@@ -65,6 +70,8 @@ type exchangeExport struct {
 	// threadFormat is how channel threads are written: export.ThreadAsJSON
 	// (the default) or export.ThreadAsHTML.
 	threadFormat string
+	// table, while a list's items are written, collects its CSV rows.
+	table *export.ListTable
 }
 
 func (ex *exchangeExport) run(ctx context.Context, idx repository.BackupIndex, sel backup.Selector) error {
@@ -78,6 +85,9 @@ func (ex *exchangeExport) run(ctx context.Context, idx repository.BackupIndex, s
 			dirObjects map[string]string
 			dirErr     error
 		)
+		if err := ex.startTable(ctx, c); err != nil {
+			return err
+		}
 		for _, e := range entries {
 			if !sel.Matches(e) {
 				continue
@@ -99,6 +109,9 @@ func (ex *exchangeExport) run(ctx context.Context, idx repository.BackupIndex, s
 				return err
 			}
 			ex.progress.handled(e)
+		}
+		if err := ex.finishTable(c); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -159,14 +172,24 @@ func (ex *exchangeExport) item(ctx context.Context, cat m365.Category, path []st
 	}
 	dir := append([]string{string(cat)}, path...)
 	name := export.FileName(string(cat), title)
-	if cat == m365.ChannelMessages {
+	switch cat {
+	case m365.ChannelMessages:
 		name = export.ThreadFileName(title, ex.threadFormat)
+	case m365.Conversations:
+		name = export.PostFileName(e.Received, e.Sender)
+	case m365.ListItems:
+		name = export.ListItemFileName(e.ItemID)
 	}
 	w, err := ex.sink.Create(dir, name)
 	if err != nil {
 		return invalidInput("write the export: " + err.Error())
 	}
-	n, convErr, ioErr := writeItem(w, cat, ex.threadFormat, rd)
+	var src io.Reader = rd
+	var kept bytes.Buffer // a list item's document, for its CSV row
+	if ex.table != nil {
+		src = io.TeeReader(rd, &kept)
+	}
+	n, convErr, ioErr := writeItem(w, cat, ex.threadFormat, e.Subject, src)
 	if ioErr != nil || convErr != nil || rd.err != nil {
 		export.Abort(w)
 	} else if err := w.Close(); err != nil {
@@ -184,14 +207,22 @@ func (ex *exchangeExport) item(ctx context.Context, cat m365.Category, path []st
 		ex.failed(cat, path, e, convErr.Error())
 		return nil
 	}
+	if ex.table != nil {
+		if err := ex.table.Add(kept.Bytes()); err != nil {
+			ex.failed(cat, path, e, err.Error())
+			return nil
+		}
+	}
 	c.Restored++
 	c.Bytes += n
 	return nil
 }
 
-// writeItem converts one stored item into its file format. It tells a
-// conversion error (the item) from a write error (the disk).
-func writeItem(w io.Writer, cat m365.Category, threadFormat string, rd io.Reader) (n int64, convErr, ioErr error) {
+// writeItem converts one stored item into its file format; subject is
+// what details recorded of it (a post's conversation topic, which the
+// post does not carry). It tells a conversion error (the item) from a
+// write error (the disk).
+func writeItem(w io.Writer, cat m365.Category, threadFormat, subject string, rd io.Reader) (n int64, convErr, ioErr error) {
 	if cat == m365.Email {
 		n, err := io.Copy(w, rd)
 		return n, nil, err
@@ -210,6 +241,10 @@ func writeItem(w io.Writer, cat m365.Category, threadFormat string, rd io.Reader
 		} else {
 			err = export.ThreadJSON(cw, raw)
 		}
+	case m365.Conversations:
+		err = export.PostEML(cw, raw, subject)
+	case m365.ListItems:
+		err = export.ListItemJSON(cw, raw)
 	case m365.Events:
 		err = export.EventICS(cw, raw)
 	default:

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,26 @@ type MailboxTarget interface {
 	// RestoreItem creates an item from its stored bytes, whole or not at all.
 	RestoreItem(ctx context.Context, mailboxID string, cat m365.Category, containerID string, stored []byte, state m365.MessageState) (string, error)
 	DeleteItem(ctx context.Context, mailboxID string, cat m365.Category, itemID string) error
+	// EnsureSchemaContainer is EnsureContainer for a category with a
+	// schema (m365.Category.HasSchema): a missing container is created
+	// from the stored schema.
+	EnsureSchemaContainer(ctx context.Context, resourceID string, cat m365.Category, path []string, schema json.RawMessage) (string, error)
+}
+
+// ensureTarget prepares a collection's target container: from its stored
+// schema when its category has one, a list.
+func ensureTarget(ctx context.Context, r *repository.Repository, tgt MailboxTarget, resourceID string, c workflows.RestoreCollectionPlan) (string, error) {
+	if !c.Category.HasSchema() {
+		return tgt.EnsureContainer(ctx, resourceID, c.Category, c.TargetPath)
+	}
+	if c.SchemaID == "" {
+		return "", invalidInput(fmt.Sprintf("the backup holds no schema of %s %s to re-create it from", c.Category, strings.Join(c.Path, "/")))
+	}
+	var schema json.RawMessage
+	if err := r.ReadJSON(ctx, c.SchemaID, &schema); err != nil {
+		return "", repositoryError(fmt.Errorf("read the schema of %s: %w", strings.Join(c.Path, "/"), err))
+	}
+	return tgt.EnsureSchemaContainer(ctx, resourceID, c.Category, c.TargetPath, schema)
 }
 
 // PlanRestore finds the backup's collections with selected items, resolves
@@ -47,7 +68,7 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 	if err != nil {
 		return plan, err
 	}
-	r, b, idx, err := a.Repos.openBackup(ctx, in.Repo, in.BackupID, "exchange")
+	r, b, idx, err := a.Repos.openBackup(ctx, in.Repo, in.BackupID, workflows.ContainerService(in.Service))
 	if err != nil {
 		return plan, err
 	}
@@ -61,12 +82,16 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 	if who == "" {
 		who = b.Resource
 	}
-	mbs, err := tgt.ResolveMailboxes(ctx, []string{who})
+	resolve, noun := tgt.ResolveMailboxes, "mailbox"
+	if in.Service == m365.SharePointLists {
+		resolve, noun = tgt.ResolveSites, "site"
+	}
+	mbs, err := resolve(ctx, []string{who})
 	if err != nil {
 		return plan, graphError(err)
 	}
 	if len(mbs) != 1 {
-		return plan, temporal.NewNonRetryableApplicationError("no mailbox matches "+who, workflows.ErrTypeUnknownMailbox, nil)
+		return plan, temporal.NewNonRetryableApplicationError("no "+noun+" matches "+who, workflows.ErrTypeUnknownMailbox, nil)
 	}
 	plan.Target = mbs[0]
 
@@ -76,7 +101,7 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 			return plan, err
 		}
 		p := workflows.RestoreCollectionPlan{
-			Category: m365.Category(c.Category), Path: c.Path, DirID: c.DirID, DetailsID: c.DetailsID,
+			Category: m365.Category(c.Category), Path: c.Path, DirID: c.DirID, DetailsID: c.DetailsID, SchemaID: c.SchemaID,
 			TargetPath: restorePath(m365.Category(c.Category), c.Path, in.Destination),
 		}
 		for _, e := range entries {
@@ -110,7 +135,7 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 			continue
 		}
 		heartbeat(ctx, i)
-		id, err := tgt.EnsureContainer(ctx, plan.Target.ID, c.Category, c.TargetPath)
+		id, err := ensureTarget(ctx, r, tgt, plan.Target.ID, *c)
 		if err != nil {
 			return plan, graphError(fmt.Errorf("prepare %s folder %s: %w", c.Category, strings.Join(c.TargetPath, "/"), err))
 		}
@@ -139,6 +164,10 @@ func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInpu
 // destination. In place, each goes back to the container of its name.
 func restorePath(cat m365.Category, path []string, dest string) []string {
 	switch {
+	case cat == m365.ListItems && dest != workflows.InPlace:
+		// A list is re-created beside the original: several lists
+		// cannot share one, their columns differ.
+		return []string{path[len(path)-1] + " " + dest}
 	case dest == workflows.InPlace && cat == m365.Events:
 		return []string{path[len(path)-1]}
 	case dest == workflows.InPlace:

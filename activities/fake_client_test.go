@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"time"
@@ -24,6 +25,14 @@ func (unfaked) ResolveMailboxes(context.Context, []string) ([]m365.Mailbox, erro
 }
 
 func (unfaked) ResolveGroups(context.Context, []string) ([]m365.Mailbox, error) {
+	return nil, errNotFaked
+}
+
+func (unfaked) ResolveSites(context.Context, []string) ([]m365.Mailbox, error) {
+	return nil, errNotFaked
+}
+
+func (unfaked) ListSchema(context.Context, string, string) (json.RawMessage, error) {
 	return nil, errNotFaked
 }
 
@@ -52,6 +61,10 @@ func (unfaked) ExistingItems(context.Context, string, m365.Category, string) ([]
 }
 
 func (unfaked) RestoreItem(context.Context, string, m365.Category, string, []byte, m365.MessageState) (string, error) {
+	return "", errNotFaked
+}
+
+func (unfaked) EnsureSchemaContainer(context.Context, string, m365.Category, []string, json.RawMessage) (string, error) {
 	return "", errNotFaked
 }
 

@@ -15,7 +15,7 @@ import (
 type Client interface {
 	MailboxSource
 	MailboxTarget
-	GroupSource
+	ContainerResourceSource
 	DriveSource
 	DriveTarget
 }

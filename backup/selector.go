@@ -37,12 +37,21 @@ type Selector struct {
 	ModifiedBefore time.Time `json:"modifiedBefore,omitzero"`
 	// Channel messages (Groups): channels by name, who posted the
 	// thread's message, text in its subject or first words, and when it
-	// was posted.
+	// was posted. Sender, text and time select conversation posts too
+	// (their text is their conversation's topic); Conversations selects
+	// posts by topic.
 	Channels      []string  `json:"channels,omitempty"`
+	Conversations []string  `json:"conversations,omitempty"`
 	MessageSender string    `json:"messageSender,omitempty"`
 	MessageText   string    `json:"messageText,omitempty"`
 	PostedAfter   time.Time `json:"postedAfter,omitzero"`
 	PostedBefore  time.Time `json:"postedBefore,omitzero"`
+	// SharePoint list items: lists by name, text in the item's title,
+	// and when it was last modified.
+	Lists              []string  `json:"lists,omitempty"`
+	ItemTitle          string    `json:"itemTitle,omitempty"`
+	ItemModifiedAfter  time.Time `json:"itemModifiedAfter,omitzero"`
+	ItemModifiedBefore time.Time `json:"itemModifiedBefore,omitzero"`
 }
 
 // Validate reports contradictory selections.
@@ -62,9 +71,12 @@ func (s Selector) Validate() error {
 	if !s.PostedAfter.IsZero() && !s.PostedBefore.IsZero() && !s.PostedAfter.Before(s.PostedBefore) {
 		return errors.New("--message-created-after must be earlier than --message-created-before")
 	}
+	if !s.ItemModifiedAfter.IsZero() && !s.ItemModifiedBefore.IsZero() && !s.ItemModifiedAfter.Before(s.ItemModifiedBefore) {
+		return errors.New("--item-modified-after must be earlier than --item-modified-before")
+	}
 	for _, c := range s.Categories {
-		if c != "email" && c != "contacts" && c != "events" && c != ChannelMessagesCategory {
-			return fmt.Errorf("unknown data category %q (want email, contacts, events or messages)", c)
+		if c != "email" && c != "contacts" && c != "events" && c != ChannelMessagesCategory && c != ConversationsCategory {
+			return fmt.Errorf("unknown data category %q (want email, contacts, events, messages or conversations)", c)
 		}
 	}
 	return nil
@@ -101,6 +113,16 @@ func (s Selector) Matches(e Entry) bool {
 			substring(e.Subject, s.MessageText) &&
 			substring(e.Sender, s.MessageSender) &&
 			within(e.Received, s.PostedAfter, s.PostedBefore)
+	case ConversationsCategory:
+		return s.onlyCategory(ConversationsCategory) &&
+			topicMatches(s.Conversations, e.Path) &&
+			substring(e.Subject, s.MessageText) &&
+			substring(e.Sender, s.MessageSender) &&
+			within(e.Received, s.PostedAfter, s.PostedBefore)
+	case ListItemsCategory:
+		return folderMatches(s.Lists, e.Path) &&
+			substring(e.Subject, s.ItemTitle) &&
+			within(e.ModTime, s.ItemModifiedAfter, s.ItemModifiedBefore)
 	case FilesCategory:
 		return driveFolderMatches(s.Folders, e.Path) &&
 			(len(s.Files) == 0 || containsFold(s.Files, e.Name)) &&
@@ -114,8 +136,33 @@ func (s Selector) Matches(e Entry) bool {
 // FilesCategory is the category of drive files in details.
 const FilesCategory = "files"
 
+// ListItemsCategory is the category of SharePoint list items in details;
+// an item's path is its list's name, its subject its title.
+const ListItemsCategory = "lists"
+
 // ChannelMessagesCategory is the category of channel threads in details.
 const ChannelMessagesCategory = "messages"
+
+// ConversationsCategory is the category of group conversation posts in
+// details; a post's path is its conversation's topic, then its thread.
+const ConversationsCategory = "conversations"
+
+// topicMatches selects a post whose conversation's topic (its path's
+// first name) contains one of topics (case-insensitive).
+func topicMatches(topics []string, path []string) bool {
+	if len(topics) == 0 {
+		return true
+	}
+	if len(path) == 0 {
+		return false
+	}
+	for _, t := range topics {
+		if substring(path[0], t) {
+			return true
+		}
+	}
+	return false
+}
 
 // driveFolderMatches follows Corso's --folder: "/a/b" selects the folder
 // a/b from the root and everything below; "b" any folder path containing
@@ -156,13 +203,20 @@ func (s Selector) onlyCategory(cat string) bool {
 	email := len(s.EmailFolders) > 0 || s.EmailSubject != "" || s.EmailSender != "" || !s.ReceivedAfter.IsZero() || !s.ReceivedBefore.IsZero()
 	events := len(s.EventCalendars) > 0 || s.EventSubject != "" || s.EventOrganizer != "" || !s.StartsAfter.IsZero() || !s.StartsBefore.IsZero()
 	contacts := len(s.ContactFolders) > 0 || s.ContactName != ""
-	messages := len(s.Channels) > 0 || s.MessageSender != "" || s.MessageText != "" || !s.PostedAfter.IsZero() || !s.PostedBefore.IsZero()
-	if !email && !events && !contacts && !messages {
+	// Sender, text and time select channel threads and posts alike; a
+	// channel selects only threads, a conversation only posts.
+	posted := s.MessageSender != "" || s.MessageText != "" || !s.PostedAfter.IsZero() || !s.PostedBefore.IsZero()
+	channels, conversations := len(s.Channels) > 0, len(s.Conversations) > 0
+	messages := channels || posted && !conversations
+	posts := conversations || posted && !channels
+	if !email && !events && !contacts && !messages && !posts {
 		return true
 	}
 	switch cat {
 	case ChannelMessagesCategory:
 		return messages
+	case ConversationsCategory:
+		return posts
 	case "email":
 		return email
 	case "events":

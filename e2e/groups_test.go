@@ -108,7 +108,7 @@ func TestGroupsBackupMatchesTenantThroughChanges(t *testing.T) {
 	a := newExchangeAdmin(t, tenant, "groups")
 	c := &simClient{sim: tenant}
 
-	first := a.create(t, "groups", "--group", "*")
+	first := a.create(t, "groups", "--group", "*", "--data", "messages")
 	if len(first) == 0 {
 		t.Fatal("no team backed up")
 	}
@@ -175,7 +175,7 @@ func TestGroupsBackupMatchesTenantThroughChanges(t *testing.T) {
 	c.post(t, "/v1.0/teams/"+team.Resource+"/channels/"+url.PathEscape(channel)+"/messages/"+replied+"/replies",
 		`{"body":{"contentType":"html","content":"<p>A reply after the first backup</p>"}}`)
 
-	r := a.run(t, "backup", "create", "groups", "--group", team.Resource, "--json")
+	r := a.run(t, "backup", "create", "groups", "--group", team.Resource, "--data", "messages", "--json")
 	mustSucceed(t, r)
 	var out createJSON
 	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
@@ -192,7 +192,7 @@ func TestGroupsBackupMatchesTenantThroughChanges(t *testing.T) {
 	}
 	replayHistories(t, execs, []string{a.passphrase, tenant.CLIEnv("")["AZURE_CLIENT_SECRET"]}, func(e execution) string {
 		if e.id == out.Workflow.WorkflowID {
-			return "GroupsBackupWorkflow-Completed.json"
+			return "ContainersBackupWorkflow-Completed.json"
 		}
 		return ""
 	})

@@ -12,9 +12,11 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/corso-temporal/corso/graphsim"
 	"github.com/corso-temporal/corso/m365/m365test"
@@ -149,6 +151,11 @@ func (c *simClient) do(t *testing.T, method, url string, body []byte, contentTyp
 			t.Fatalf("%s %s: %v", method, url, err)
 		}
 		if graph && attempt == 0 && resp.StatusCode == http.StatusUnauthorized && bytes.Contains(b, []byte("InvalidAuthenticationToken")) {
+			continue
+		}
+		if wait, err := strconv.Atoi(resp.Header.Get("Retry-After")); graph && err == nil && resp.StatusCode == http.StatusTooManyRequests && attempt < 10 {
+			// Rate limits (Teams') apply to the test's own reads too.
+			time.Sleep(time.Duration(wait) * time.Second)
 			continue
 		}
 		return resp.StatusCode, b

@@ -40,6 +40,12 @@ func ThreadJSON(w io.Writer, stored []byte) error {
 	if err := json.Unmarshal(stored, &t); err != nil || len(t.Message) == 0 {
 		return fmt.Errorf("not a stored channel thread")
 	}
+	return writeIndented(w, stored)
+}
+
+// writeIndented writes a stored JSON document indented, each value as
+// stored.
+func writeIndented(w io.Writer, stored []byte) error {
 	var b bytes.Buffer
 	if err := json.Indent(&b, stored, "", "  "); err != nil {
 		return err

@@ -35,8 +35,11 @@ type Collection struct {
 	// StateID, for drives, is the object listing every item of the drive
 	// with its stored object: what the next incremental backup starts from.
 	StateID string `json:"stateID,omitempty"`
-	Items   int64  `json:"items"`
-	Bytes   int64  `json:"bytes"`
+	// SchemaID, for containers with a schema (a list's columns), is the
+	// object holding it, which a restore re-creates the container from.
+	SchemaID string `json:"schemaID,omitempty"`
+	Items    int64  `json:"items"`
+	Bytes    int64  `json:"bytes"`
 }
 
 // BackupIndex is the object a Backup's IndexID names.

@@ -36,6 +36,10 @@ func newBackupCommand(g *globals) *cobra.Command {
 	details.AddCommand(newBackupDetailsGroupsCommand(g))
 	del.AddCommand(newBackupDeleteCommand(g, m365.Groups))
 	prune.AddCommand(newBackupPruneCommand(g, m365.Groups))
+	list.AddCommand(newBackupListCommand(g, m365.SharePointLists))
+	details.AddCommand(newBackupDetailsListsCommand(g))
+	del.AddCommand(newBackupDeleteCommand(g, m365.SharePointLists))
+	prune.AddCommand(newBackupPruneCommand(g, m365.SharePointLists))
 	cmd.AddCommand(create, list, details, del, prune, verify, newBackupScheduleCommand(g))
 	return cmd
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -172,8 +173,18 @@ type backupSelection interface {
 }
 
 func runBackupCreate(ctx context.Context, g *globals, sel backupSelection, wait bool, cf credentialFlags, out io.Writer) error {
-	if err := sel.validate(); err != nil {
-		return err
+	return runBackupCreates(ctx, g, []backupSelection{sel}, wait, cf, out)
+}
+
+// runBackupCreates makes the requests of the selections one after the
+// other, each printed as runBackupRequest prints it (with --json, one
+// document per request, one per line); a request that fails does not
+// keep the next from running.
+func runBackupCreates(ctx context.Context, g *globals, sels []backupSelection, wait bool, cf credentialFlags, out io.Writer) error {
+	for _, sel := range sels {
+		if err := sel.validate(); err != nil {
+			return err
+		}
 	}
 	s, err := connectedSession(ctx, g, cf)
 	if err != nil {
@@ -183,13 +194,31 @@ func runBackupCreate(ctx context.Context, g *globals, sel backupSelection, wait 
 	if err := loadGraph(s); err != nil {
 		return err
 	}
-	return runBackupRequest(ctx, g, s, sel.service(), sel.request(s, nil), wait, out)
+	var errs []error
+	for i, sel := range sels {
+		if i > 0 && !g.json {
+			fmt.Fprintln(out)
+		}
+		if err := runBackupRequest(ctx, g, s, sel.service(), sel.request(s, nil), wait, len(sels) > 1, out); err != nil {
+			if len(sels) > 1 {
+				err = fmt.Errorf("%s: %w", sel.service(), err)
+			}
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // runBackupRequest submits a backup request and, with wait, shows its
 // progress, prints its totals and the backups its result lists (the
 // failed ones at least, up to a bound) and fails if any backup failed.
-func runBackupRequest(ctx context.Context, g *globals, s *session, service string, req request, wait bool, out io.Writer) error {
+// oneLine prints --json's document on one line, for requests printed one
+// after another.
+func runBackupRequest(ctx context.Context, g *globals, s *session, service string, req request, wait, oneLine bool, out io.Writer) error {
+	printJSON := printJSON
+	if oneLine {
+		printJSON = func(out io.Writer, v any) error { return json.NewEncoder(out).Encode(v) }
+	}
 	if !wait {
 		sub, err := start(ctx, s.client, g, req)
 		if err != nil {

@@ -154,7 +154,7 @@ func runBackupDetails(ctx context.Context, g *globals, service, id string, sel b
 func printDetails(out io.Writer, d workflows.BackupDetailsResult) {
 	fmt.Fprintf(out, "Backup %s of %s, %s, %d items selected\n\n", d.Backup.BackupID, d.Backup.ResourceName, when(d.Backup.Completed), d.Total)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	for _, cat := range []string{"email", "events", "contacts", backup.FilesCategory, backup.ChannelMessagesCategory} {
+	for _, cat := range []string{"email", "events", "contacts", backup.FilesCategory, backup.ChannelMessagesCategory, backup.ConversationsCategory} {
 		var rows []backup.Entry
 		for _, e := range d.Entries {
 			if e.Category == cat {
@@ -174,6 +174,11 @@ func printDetails(out io.Writer, d workflows.BackupDetailsResult) {
 			fmt.Fprintln(tw, "ID\tCHANNEL\tMESSAGE\tSENDER\tPOSTED\tSIZE")
 			for _, e := range rows {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", short(e.ItemID), strings.Join(e.Path, "/"), clip(e.Subject), e.Sender, when(e.Received), humanBytes(e.Size))
+			}
+		case backup.ConversationsCategory:
+			fmt.Fprintln(tw, "ID\tCONVERSATION\tSENDER\tRECEIVED\tSIZE")
+			for _, e := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", short(e.ItemID), clip(strings.Join(e.Path, "/")), e.Sender, when(e.Received), humanBytes(e.Size))
 			}
 		case "events":
 			fmt.Fprintln(tw, "ID\tCALENDAR\tSUBJECT\tORGANIZER\tSTARTS\tENDS")

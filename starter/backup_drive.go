@@ -33,7 +33,19 @@ type driveSelection struct {
 	groups   []string
 	failFast bool
 	perRun   resourcesPerRun
+	// data (SharePoint) names what of the sites to back up: libraries,
+	// lists, or both, each in a request of its own.
+	data []string
+	// listsOnly marks the selection of a lists request, which has no
+	// --data.
+	listsOnly bool
 }
+
+// SharePoint's --data names.
+const (
+	dataLibraries = "libraries"
+	dataLists     = "lists"
+)
 
 func (f *driveSelection) service() string { return f.svc }
 
@@ -43,6 +55,9 @@ func (f *driveSelection) add(cmd *cobra.Command) {
 	fl.StringSliceVar(&f.resources, flag, nil, help)
 	if f.svc == m365.SharePoint {
 		fl.StringSliceVar(&f.groups, "group", nil, "Microsoft 365 groups (teams) whose sites to back up: ids, names or addresses, or '*' for every group")
+		if !f.listsOnly {
+			fl.StringSliceVar(&f.data, "data", nil, "data to back up: libraries, lists, or both (default libraries)")
+		}
 	}
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first file that cannot be backed up")
 	f.perRun.add(cmd)
@@ -54,6 +69,11 @@ func (f *driveSelection) validate() error {
 		return validateResources(flag, f.resources)
 	}
 	f.resources = siteIDsRejoined(f.resources)
+	for _, d := range f.data {
+		if d != dataLibraries && d != dataLists {
+			return fmt.Errorf("--data: unknown data %q (want %s, %s or both)", d, dataLibraries, dataLists)
+		}
+	}
 	if len(f.resources) == 0 && len(f.groups) == 0 {
 		return errors.New("--site or --group is required (or '*' for all)")
 	}
@@ -87,10 +107,46 @@ func (f *driveSelection) flags() []string {
 	if len(f.groups) > 0 {
 		out = append(out, "--group", strings.Join(f.groups, ","))
 	}
+	if len(f.data) > 0 {
+		out = append(out, "--data", strings.Join(f.data, ","))
+	}
 	if f.failFast {
 		out = append(out, "--fail-fast")
 	}
 	return append(out, f.perRun.flags()...)
+}
+
+// wants reports whether --data names d, libraries being the default.
+func (f *driveSelection) wants(d string) bool {
+	return slices.Contains(f.data, d) || (d == dataLibraries && len(f.data) == 0)
+}
+
+// selections are the requests `backup create` makes of the selection:
+// the libraries' (drives) and the lists' (m365.SharePointLists), as
+// --data names them.
+func (f *driveSelection) selections() []backupSelection {
+	if f.svc != m365.SharePoint {
+		return []backupSelection{f}
+	}
+	var out []backupSelection
+	if f.wants(dataLibraries) {
+		out = append(out, f)
+	}
+	if f.wants(dataLists) {
+		lists := *f
+		lists.data, lists.listsOnly = nil, true
+		out = append(out, &listsSelection{driveSelection: lists})
+	}
+	return out
+}
+
+// schedulable refuses what a schedule, which starts one request, cannot
+// carry: the lists of `--data lists`, which are a request of their own.
+func (f *driveSelection) schedulable() error {
+	if f.wants(dataLists) {
+		return errors.New("--data lists cannot be scheduled with the libraries: schedule the lists with `corso backup schedule create " + m365.SharePointLists + "`")
+	}
+	return nil
 }
 
 func (f *driveSelection) request(s *session, policy *backup.Retention) request {
@@ -117,11 +173,14 @@ func newBackupCreateDriveCommand(g *globals, service string) *cobra.Command {
 		Short: short,
 		Example: map[string]string{
 			m365.OneDrive:   "  corso backup create onedrive --user ann@contoso.com\n  corso backup create onedrive --user '*'",
-			m365.SharePoint: "  corso backup create sharepoint --site https://contoso.sharepoint.com/sites/finance\n  corso backup create sharepoint --site '*'",
+			m365.SharePoint: "  corso backup create sharepoint --site https://contoso.sharepoint.com/sites/finance\n  corso backup create sharepoint --site '*'\n  corso backup create sharepoint --group Marketing --data libraries,lists",
 		}[service],
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBackupCreate(cmd.Context(), g, &sel, wait, creds, cmd.OutOrStdout())
+			if err := sel.validate(); err != nil {
+				return err
+			}
+			return runBackupCreates(cmd.Context(), g, sel.selections(), wait, creds, cmd.OutOrStdout())
 		},
 	}
 	sel.add(cmd)

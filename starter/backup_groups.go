@@ -14,7 +14,7 @@ import (
 )
 
 // groupsSelection is what a Groups backup request backs up: teams' channel
-// messages, each message with its replies.
+// messages, each message with its replies, and the groups' conversations.
 type groupsSelection struct {
 	groups     []string
 	categories []string
@@ -25,7 +25,7 @@ type groupsSelection struct {
 func (f *groupsSelection) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.groups, "group", nil, "groups to back up: ids, names or addresses, comma separated, or '*' for every team")
-	fl.StringSliceVar(&f.categories, "data", nil, "data to back up: messages (channel messages with their replies; the default)")
+	fl.StringSliceVar(&f.categories, "data", nil, "data to back up: messages (channel messages with their replies), conversations (the group mailbox's posts); default both")
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first item that cannot be backed up")
 	f.perRun.add(cmd)
 }
@@ -66,10 +66,10 @@ func (f *groupsSelection) flags() []string {
 func (f *groupsSelection) request(s *session, policy *backup.Retention) request {
 	return request{
 		idPrefix: "corso-backup-groups",
-		workflow: workflows.GroupsBackupWorkflow,
+		workflow: workflows.ContainersBackupWorkflow,
 		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
-			return workflows.GroupsBackupInput{
-				Repo: repo, Graph: gr, Groups: f.groups, Categories: f.categories, FailFast: f.failFast, Retention: policy,
+			return workflows.ContainersBackupInput{
+				Repo: repo, Graph: gr, Service: m365.Groups, Resources: f.groups, Categories: f.categories, FailFast: f.failFast, Retention: policy,
 				ResourcesPerRun: int(f.perRun),
 			}
 		}),
@@ -86,7 +86,7 @@ func newBackupCreateGroupsCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     m365.Groups,
 		Aliases: []string{"teams"},
-		Short:   "Back up Microsoft 365 groups' teams (channel messages with their replies)",
+		Short:   "Back up Microsoft 365 groups' teams (channel messages with their replies) and conversations",
 		Example: `  corso backup create groups --group Marketing
   corso backup create teams --group '*'`,
 		Args: cobra.NoArgs,
@@ -100,27 +100,30 @@ func newBackupCreateGroupsCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-// messageSelectorFlags select channel threads in details and export.
+// messageSelectorFlags select channel threads and conversation posts in
+// details and export.
 type messageSelectorFlags struct {
 	messages              []string
 	channels              []string
+	conversations         []string
 	sender, text          string
 	createdAfter, created string
 }
 
 func (f *messageSelectorFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringSliceVar(&f.messages, "message", nil, "message ids (of a thread's first message)")
-	fl.StringSliceVar(&f.channels, "channel", nil, "channels, by name")
-	fl.StringVar(&f.sender, "message-sender", "", "threads whose first message's sender contains this")
-	fl.StringVar(&f.text, "message-text", "", "threads whose subject or first words contain this")
-	fl.StringVar(&f.createdAfter, "message-created-after", "", "threads started after this time (RFC 3339 or YYYY-MM-DD)")
-	fl.StringVar(&f.created, "message-created-before", "", "threads started before this time")
+	fl.StringSliceVar(&f.messages, "message", nil, "message ids (of a thread's first message, or of a post)")
+	fl.StringSliceVar(&f.channels, "channel", nil, "channels, by name (selects no conversation posts)")
+	fl.StringSliceVar(&f.conversations, "conversation", nil, "conversation posts whose topic contains this (selects no channel threads)")
+	fl.StringVar(&f.sender, "message-sender", "", "threads whose first message's sender, and posts whose sender, contains this")
+	fl.StringVar(&f.text, "message-text", "", "threads whose subject or first words, and posts whose topic, contain this")
+	fl.StringVar(&f.createdAfter, "message-created-after", "", "threads started, and posts received, after this time (RFC 3339 or YYYY-MM-DD)")
+	fl.StringVar(&f.created, "message-created-before", "", "threads started, and posts received, before this time")
 }
 
 func (f messageSelectorFlags) selector() (backup.Selector, error) {
-	s := backup.Selector{Categories: []string{backup.ChannelMessagesCategory}, ItemIDs: f.messages,
-		Channels: f.channels, MessageSender: f.sender, MessageText: f.text}
+	s := backup.Selector{Categories: []string{backup.ChannelMessagesCategory, backup.ConversationsCategory}, ItemIDs: f.messages,
+		Channels: f.channels, Conversations: f.conversations, MessageSender: f.sender, MessageText: f.text}
 	var err error
 	if s.PostedAfter, err = parseWhen("message-created-after", f.createdAfter); err != nil {
 		return s, err
@@ -132,66 +135,25 @@ func (f messageSelectorFlags) selector() (backup.Selector, error) {
 }
 
 func newBackupDetailsGroupsCommand(g *globals) *cobra.Command {
-	var (
-		id       string
-		sel      messageSelectorFlags
-		problems problemFlags
-		creds    credentialFlags
-	)
-	cmd := &cobra.Command{
-		Use:     m365.Groups,
-		Aliases: []string{"teams"},
-		Short:   "Show the channel threads of a groups backup, optionally selected",
-		Example: `  corso backup details groups --backup ID --channel General --message-sender Ann`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if id == "" {
-				return errors.New("--backup is required")
-			}
-			s, err := sel.selector()
-			if err != nil {
-				return err
-			}
-			return runBackupDetails(cmd.Context(), g, m365.Groups, id, s, problems, creds, cmd.OutOrStdout())
-		},
-	}
-	cmd.Flags().StringVar(&id, "backup", "", "id of the backup (see `corso backup list groups`)")
-	sel.add(cmd)
-	problems.add(cmd)
-	addPassphraseFlags(cmd, &creds)
-	return cmd
+	return newServiceDetailsCommand(g, serviceCommand{service: m365.Groups, use: m365.Groups, aliases: []string{"teams"},
+		short:   "Show the channel threads and conversation posts of a groups backup, optionally selected",
+		example: `  corso backup details groups --backup ID --channel General --message-sender Ann`,
+	}, &messageSelectorFlags{})
 }
 
 func newExportGroupsCommand(g *globals) *cobra.Command {
-	var (
-		f   exportFlags
-		sel messageSelectorFlags
-	)
-	cmd := &cobra.Command{
-		Use:     m365.Groups + " DIR",
-		Aliases: []string{"teams"},
-		Short:   "Export channel threads of a groups backup as JSON or readable HTML",
-		Example: `  corso export groups ./export --backup ID
+	var f exportFlags
+	cmd := newServiceExportCommand(g, serviceCommand{service: m365.Groups, use: m365.Groups, aliases: []string{"teams"},
+		short: "Export channel threads of a groups backup as JSON or readable HTML, and conversation posts as .eml",
+		example: `  corso export groups ./export --backup ID
   corso export groups ./export --backup ID --channel General --format html`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.id == "" {
-				return errors.New("--backup is required")
-			}
+		checkBeforeStart: func() error {
 			if f.format != export.ThreadAsJSON && f.format != export.ThreadAsHTML {
 				return fmt.Errorf("--format %q: want json or html", f.format)
 			}
-			s, err := sel.selector()
-			if err != nil {
-				return err
-			}
-			return runExport(cmd.Context(), g, m365.Groups, f, s, args[0], cmd.OutOrStdout())
+			return nil
 		},
-	}
-	cmd.Flags().StringVar(&f.id, "backup", "", "id of the backup to export from (see `corso backup list groups`)")
-	sel.add(cmd)
-	cmd.Flags().StringVar(&f.format, "format", export.ThreadAsJSON, "json (each message as Graph served it) or html (one readable page per thread)")
-	cmd.Flags().BoolVar(&f.archive, "archive", false, "write one zip file, Corso_Export_<time>.zip, in DIR")
-	addPassphraseFlags(cmd, &f.creds)
+	}, &messageSelectorFlags{}, &f)
+	cmd.Flags().StringVar(&f.format, "format", export.ThreadAsJSON, "channel threads as json (each message as Graph served it) or html (one readable page per thread); posts are always .eml")
 	return cmd
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ func newBackupScheduleCommand(g *globals) *cobra.Command {
 	for _, service := range []string{m365.OneDrive, m365.SharePoint} {
 		create.AddCommand(newBackupScheduleCreateCommand(g, &driveSelection{svc: service}))
 	}
+	create.AddCommand(newBackupScheduleCreateCommand(g, newListsSelection()))
 	list := &cobra.Command{
 		Use: "list", Short: "List backup schedules", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -123,13 +125,18 @@ func newBackupScheduleCreateCommand(g *globals, sel backupSelection) *cobra.Comm
 	service := sel.service()
 	cmd := &cobra.Command{
 		Use:   service,
-		Short: "Back up " + service + " on a schedule, as `corso backup create " + service + "` does, and apply a retention policy after each run",
+		Short: "Back up " + service + " on a schedule, as `corso backup create " + cmp.Or(scheduledCreate[service], service) + "` does, and apply a retention policy after each run",
 		Example: "  corso backup schedule create " + service + " --id nightly " + strings.Join(exampleSelection[service], " ") + ` --cron "0 2 * * *" --keep-daily 7 --keep-weekly 4
   corso backup schedule create ` + service + " --id every-4h " + strings.Join(exampleSelection[service], " ") + " --every 4h --keep-last 6",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sel.validate(); err != nil {
 				return err
+			}
+			if c, ok := sel.(interface{ schedulable() error }); ok {
+				if err := c.schedulable(); err != nil {
+					return err
+				}
 			}
 			st, err := f.settings(service)
 			if err != nil {
@@ -145,10 +152,15 @@ func newBackupScheduleCreateCommand(g *globals, sel backupSelection) *cobra.Comm
 }
 
 var exampleSelection = map[string][]string{
-	"exchange":      {"--mailbox", "'*'"},
-	m365.OneDrive:   {"--user", "'*'"},
-	m365.SharePoint: {"--site", "'*'"},
+	"exchange":           {"--mailbox", "'*'"},
+	m365.OneDrive:        {"--user", "'*'"},
+	m365.SharePoint:      {"--site", "'*'"},
+	m365.SharePointLists: {"--site", "'*'"},
 }
+
+// scheduledCreate is the `backup create` a schedule of a service runs,
+// when it is not `backup create SERVICE`.
+var scheduledCreate = map[string]string{m365.SharePointLists: m365.SharePoint + " --data lists"}
 
 // Memo fields of a backup schedule, which the Web UI's Schedules page and
 // `schedule describe` show. They hold no secret.

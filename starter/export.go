@@ -37,7 +37,7 @@ type exportFlags struct {
 func newExportCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "export", Short: "Export backed-up items as files"}
 	cmd.AddCommand(newExportExchangeCommand(g), newExportDriveCommand(g, m365.OneDrive), newExportDriveCommand(g, m365.SharePoint),
-		newExportGroupsCommand(g))
+		newExportGroupsCommand(g), newExportListsCommand(g))
 	return cmd
 }
 

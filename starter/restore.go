@@ -29,7 +29,8 @@ type restoreFlags struct {
 
 func newRestoreCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "restore", Short: "Restore backed-up items into Microsoft 365"}
-	cmd.AddCommand(newRestoreExchangeCommand(g), newRestoreDriveCommand(g, m365.OneDrive), newRestoreDriveCommand(g, m365.SharePoint))
+	cmd.AddCommand(newRestoreExchangeCommand(g), newRestoreDriveCommand(g, m365.OneDrive), newRestoreDriveCommand(g, m365.SharePoint),
+		newRestoreListsCommand(g))
 	return cmd
 }
 
@@ -175,7 +176,14 @@ func runRestoreExchange(ctx context.Context, g *globals, f restoreFlags, out io.
 	if err != nil {
 		return err
 	}
-	s, err := connectedSession(ctx, g, f.creds)
+	return runContainerRestore(ctx, g, in, f.creds, out)
+}
+
+// runContainerRestore runs the restore of a backup of containers of
+// items: Exchange's (in.Service empty), or SharePoint lists'.
+func runContainerRestore(ctx context.Context, g *globals, in workflows.ExchangeRestoreInput, cf credentialFlags, out io.Writer) error {
+	service := workflows.ContainerService(in.Service)
+	s, err := connectedSession(ctx, g, cf)
 	if err != nil {
 		return err
 	}
@@ -185,7 +193,7 @@ func runRestoreExchange(ctx context.Context, g *globals, f restoreFlags, out io.
 	}
 	var res workflows.RestoreResult
 	sub, err := execute(ctx, s.client, g, request{
-		idPrefix: "corso-restore-exchange",
+		idPrefix: "corso-restore-" + service,
 		workflow: workflows.ExchangeRestoreWorkflow,
 		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
 			in.Repo, in.Graph = repo, gr
@@ -193,7 +201,7 @@ func runRestoreExchange(ctx context.Context, g *globals, f restoreFlags, out io.
 		}),
 		attrs: []temporal.SearchAttributeUpdate{
 			workflows.AttrOperation.ValueSet("restore"),
-			workflows.AttrService.ValueSet("exchange"),
+			workflows.AttrService.ValueSet(service),
 			workflows.AttrTenant.ValueSet(s.graph.tenant),
 			workflows.AttrRepository.ValueSet(s.repo.Storage.String()),
 			workflows.AttrBackupID.ValueSet(in.BackupID),

@@ -186,9 +186,11 @@ func run(ctx context.Context, o options) error {
 		// interceptor tells them which request that is.
 		Interceptors: []interceptor.WorkerInterceptor{workflows.RequestInterceptor(), activities.LivenessInterceptor(activities.LivenessEvery)},
 	})
-	driveBudget := budget.New(budget.TemporalLeaser(c, o.queue), o.temporal.Identity, o.driveRU, logger)
+	driveBudget := budget.New(budget.TemporalLeaser(c, o.queue), o.temporal.Identity, o.driveRU, logger.With("budget", "drive"))
 	defer driveBudget.Close()
-	register(w, deps{connections: conns, sealer: sealer, graphEndpoint: o.graphEndpoint, driveBudget: driveBudget, metrics: metrics})
+	teamsBudget := budget.New(budget.TemporalTeamsLeaser(c, o.queue), o.temporal.Identity, workflows.TeamsMessageReadsPerMinute, logger.With("budget", "teams"))
+	defer teamsBudget.Close()
+	register(w, deps{connections: conns, sealer: sealer, graphEndpoint: o.graphEndpoint, driveBudget: driveBudget, teamsBudget: teamsBudget, metrics: metrics})
 	logger.Info("corso-worker polling", "temporal", o.temporal.Address, "namespace", o.temporal.Namespace,
 		"taskQueue", o.queue, "identity", o.identity)
 	if err := w.Run(worker.InterruptCh()); err != nil {

@@ -23,6 +23,8 @@ type deps struct {
 	// driveBudget shares each tenant's SharePoint resource units with the
 	// rest of the fleet.
 	driveBudget *budget.Fleet
+	// teamsBudget shares each tenant's Teams channel message reads.
+	teamsBudget *budget.Fleet
 	// metrics counts Graph traffic and budget use per tenant; nil
 	// without --metrics-listen.
 	metrics *workerMetrics
@@ -56,6 +58,9 @@ func register(r worker.Registry, d deps) {
 			if d.driveBudget != nil {
 				cfg.DriveBudget = d.metrics.meterBudget(tenantID, d.driveBudget.Tenant(tenantID, clientID))
 			}
+			if d.teamsBudget != nil {
+				cfg.TeamsBudget = d.teamsBudget.Tenant(tenantID, clientID)
+			}
 			c, err := graph.New(cfg)
 			if err != nil {
 				return nil, err
@@ -67,7 +72,7 @@ func register(r worker.Registry, d deps) {
 	ex := &activities.Exchange{Tenants: tenants}
 	r.RegisterActivityWithOptions(ex.ResolveMailboxes, activity.RegisterOptions{Name: workflows.ActivityResolveMailboxes})
 	r.RegisterActivityWithOptions(ex.ResolveMailboxList, activity.RegisterOptions{Name: workflows.ActivityResolveMailboxList})
-	r.RegisterActivityWithOptions(ex.ResolveGroupList, activity.RegisterOptions{Name: workflows.ActivityResolveGroupList})
+	r.RegisterActivityWithOptions(ex.ResolveContainerResources, activity.RegisterOptions{Name: workflows.ActivityResolveContainerResources})
 	r.RegisterActivityWithOptions(ex.PlanMailboxBackup, activity.RegisterOptions{Name: workflows.ActivityPlanMailbox})
 	r.RegisterActivityWithOptions(ex.BackupCollection, activity.RegisterOptions{Name: workflows.ActivityBackupCollection})
 	r.RegisterActivityWithOptions(ex.BackupCollections, activity.RegisterOptions{Name: workflows.ActivityBackupCollections})

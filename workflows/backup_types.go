@@ -61,7 +61,8 @@ type MailboxBackupInput struct {
 	Categories []string     `json:"categories"`
 	FailFast   bool         `json:"failFast,omitempty"`
 	// Service is the backup's service: "exchange" when empty, or
-	// "groups" (the resource a team, its containers channels).
+	// "groups" (the resource a team, its containers channels), or
+	// "sharepoint-lists" (the resource a site, its containers lists).
 	Service string `json:"service,omitempty"`
 }
 
@@ -177,6 +178,9 @@ type CollectionResult struct {
 	// Listed: Graph refused delta for the container (a mailbox over its
 	// quota), which was listed instead.
 	Listed bool `json:"listed,omitempty"`
+	// SchemaID is the stored schema of a container whose category has
+	// one (m365.Category.HasSchema): a list's columns.
+	SchemaID string `json:"schemaID,omitempty"`
 }
 
 // CombineInput turns collection results into one backup.

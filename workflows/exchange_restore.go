@@ -32,7 +32,7 @@ func (r *exchangeRestore) run(ctx workflow.Context) (RestoreResult, error) {
 	var plan RestorePlan
 	err := workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityPlanRestore, PlanRestoreInput{
 		Repo: r.in.Repo, Graph: r.in.Graph, BackupID: r.in.BackupID, Selector: r.in.Selector,
-		Destination: r.in.Destination, ToResource: r.in.ToResource,
+		Destination: r.in.Destination, ToResource: r.in.ToResource, Service: r.in.Service,
 	}).Get(ctx, &plan)
 	if err != nil {
 		return RestoreResult{}, err

@@ -97,5 +97,5 @@ func TestMaintenanceOwnedElsewhereIsNotRetried(t *testing.T) {
 }
 
 func TestBackupRequestTypesAreTheBackupRequests(t *testing.T) {
-	require.Equal(t, []string{"DriveBackupWorkflow", "ExchangeBackupWorkflow", "GroupsBackupWorkflow"}, BackupRequestTypes())
+	require.Equal(t, []string{"ContainersBackupWorkflow", "DriveBackupWorkflow", "ExchangeBackupWorkflow"}, BackupRequestTypes())
 }

@@ -5,7 +5,7 @@ package workflows
 func All() []any {
 	return []any{
 		RepoInitWorkflow, RepoConnectWorkflow, RepoMaintenanceWorkflow, RepoPassphraseWorkflow,
-		ExchangeBackupWorkflow, MailboxBackupWorkflow, GroupsBackupWorkflow,
+		ExchangeBackupWorkflow, MailboxBackupWorkflow, ContainersBackupWorkflow,
 		BackupListWorkflow, BackupDetailsWorkflow, BackupDeleteWorkflow,
 		ExchangeRestoreWorkflow, ExchangeExportWorkflow,
 		DriveBackupWorkflow, ResourceDrivesBackupWorkflow, DriveExportWorkflow, DriveRestoreWorkflow,

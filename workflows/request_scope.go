@@ -34,21 +34,21 @@ const (
 // purpose. Child workflows are absent: started on their own, they are not
 // a request and credentials do not open in them.
 var purposes = map[string]string{
-	workflowName(RepoInitWorkflow):        PurposeRepo,
-	workflowName(RepoConnectWorkflow):     PurposeRepo,
-	workflowName(RepoMaintenanceWorkflow): PurposeRepo,
-	workflowName(RepoPassphraseWorkflow):  PurposePassphrase,
-	workflowName(ExchangeBackupWorkflow):  PurposeBackup,
-	workflowName(DriveBackupWorkflow):     PurposeBackup,
-	workflowName(GroupsBackupWorkflow):    PurposeBackup,
-	workflowName(BackupListWorkflow):      PurposeList,
-	workflowName(BackupDetailsWorkflow):   PurposeList,
-	workflowName(BackupDeleteWorkflow):    PurposeDelete,
-	workflowName(ExchangeRestoreWorkflow): PurposeRestore,
-	workflowName(DriveRestoreWorkflow):    PurposeRestore,
-	workflowName(ExchangeExportWorkflow):  PurposeExport,
-	workflowName(DriveExportWorkflow):     PurposeExport,
-	workflowName(VerifyBackupWorkflow):    PurposeVerify,
+	workflowName(RepoInitWorkflow):         PurposeRepo,
+	workflowName(RepoConnectWorkflow):      PurposeRepo,
+	workflowName(RepoMaintenanceWorkflow):  PurposeRepo,
+	workflowName(RepoPassphraseWorkflow):   PurposePassphrase,
+	workflowName(ExchangeBackupWorkflow):   PurposeBackup,
+	workflowName(DriveBackupWorkflow):      PurposeBackup,
+	workflowName(ContainersBackupWorkflow): PurposeBackup,
+	workflowName(BackupListWorkflow):       PurposeList,
+	workflowName(BackupDetailsWorkflow):    PurposeList,
+	workflowName(BackupDeleteWorkflow):     PurposeDelete,
+	workflowName(ExchangeRestoreWorkflow):  PurposeRestore,
+	workflowName(DriveRestoreWorkflow):     PurposeRestore,
+	workflowName(ExchangeExportWorkflow):   PurposeExport,
+	workflowName(DriveExportWorkflow):      PurposeExport,
+	workflowName(VerifyBackupWorkflow):     PurposeVerify,
 }
 
 // PurposeOf returns the purpose of a request whose root workflow is wf (a

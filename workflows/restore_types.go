@@ -32,6 +32,9 @@ type ExchangeRestoreInput struct {
 	// backed-up one.
 	ToResource string `json:"toResource,omitempty"`
 	FailFast   bool   `json:"failFast,omitempty"`
+	// Service is the backup's service: "exchange" when empty, or
+	// "sharepoint-lists" (the resource a site, its containers lists).
+	Service string `json:"service,omitempty"`
 }
 
 // PlanRestoreInput asks which collections of a backup a restore touches and
@@ -43,6 +46,7 @@ type PlanRestoreInput struct {
 	Selector    backup.Selector `json:"selector"`
 	Destination string          `json:"destination"`
 	ToResource  string          `json:"toResource,omitempty"`
+	Service     string          `json:"service,omitempty"`
 }
 
 // RestoreCollectionPlan is one backed-up collection with selected items and
@@ -58,8 +62,11 @@ type RestoreCollectionPlan struct {
 	ExistingID string `json:"existingID,omitempty"`
 	DirID      string `json:"dirID"`
 	DetailsID  string `json:"detailsID"`
-	Selected   int64  `json:"selected"`
-	Bytes      int64  `json:"bytes"`
+	// SchemaID is the collection's stored schema (a list's columns), which
+	// the target container was created from when missing.
+	SchemaID string `json:"schemaID,omitempty"`
+	Selected int64  `json:"selected"`
+	Bytes    int64  `json:"bytes"`
 }
 
 // RestorePlan is the work of one restore.
