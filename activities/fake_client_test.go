@@ -24,7 +24,7 @@ func (unfaked) ResolveMailboxes(context.Context, []string) ([]m365.Mailbox, erro
 	return nil, errNotFaked
 }
 
-func (unfaked) ResolveGroups(context.Context, []string) ([]m365.Mailbox, error) {
+func (unfaked) ResolveGroups(context.Context, []string, bool) ([]m365.Mailbox, error) {
 	return nil, errNotFaked
 }
 

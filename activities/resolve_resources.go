@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/temporal"
@@ -14,8 +15,9 @@ import (
 // than Exchange read beyond the containers and items they share with
 // mailboxes: which resources the selectors name.
 type ContainerResourceSource interface {
-	// ResolveGroups resolves group selectors into teams.
-	ResolveGroups(ctx context.Context, selectors []string) ([]m365.Mailbox, error)
+	// ResolveGroups resolves group selectors into groups; with teamsOnly
+	// into teams.
+	ResolveGroups(ctx context.Context, selectors []string, teamsOnly bool) ([]m365.Mailbox, error)
 	// ResolveSites resolves site selectors into sites.
 	ResolveSites(ctx context.Context, selectors []string) ([]m365.Mailbox, error)
 }
@@ -35,7 +37,15 @@ func (a *Exchange) ResolveContainerResources(ctx context.Context, in workflows.R
 	)
 	switch in.Service {
 	case m365.Groups:
-		resolve, noun = src.ResolveGroups, "team"
+		// A group without a team has a mailbox: only a backup of channel
+		// messages alone needs a team.
+		teamsOnly := len(in.Categories) > 0 && !slices.ContainsFunc(in.Categories, func(c string) bool { return c != string(m365.ChannelMessages) })
+		resolve, noun = func(ctx context.Context, sels []string) ([]m365.Mailbox, error) {
+			return src.ResolveGroups(ctx, sels, teamsOnly)
+		}, "group"
+		if teamsOnly {
+			noun = "team"
+		}
 	case m365.SharePointLists:
 		resolve, noun = src.ResolveSites, "site"
 	default:

@@ -99,7 +99,7 @@ func TestTeamThreadsThroughTheSDK(t *testing.T) {
 	// The simulator's clock stands still: Teams' rates would never refill.
 	e.sim.SetThrottle(graphsim.ThrottleOptions{Teams: graphsim.TeamsLimits{Disabled: true}})
 	c := e.client(nil)
-	groups, err := c.ResolveGroups(context.Background(), []string{"*"})
+	groups, err := c.ResolveGroups(context.Background(), []string{"*"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,9 +188,10 @@ func TestTeamThreadsThroughTheSDK(t *testing.T) {
 // address or id; a group without a team or an unknown name fails, naming
 // why.
 func TestResolveGroupsNamesTeamsAndRefusesOthers(t *testing.T) {
-	e := newEnv(t, nil)
+	// Groups 0 and 1 have a team, group 2 none.
+	e := newDriveEnv(t, graphsim.TenantOptions{Seed: 10, Users: 2, Groups: 3, Sites: -1, ItemsPerUser: 5}, nil, nil)
 	c := e.client(nil)
-	all, err := c.ResolveGroups(context.Background(), []string{"*"})
+	all, err := c.ResolveGroups(context.Background(), []string{"*"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,21 +207,33 @@ func TestResolveGroupsNamesTeamsAndRefusesOthers(t *testing.T) {
 		t.Fatal("no team in the tenant")
 	}
 	for _, sel := range []string{team.DisplayName, team.UPN, team.ID} {
-		got, err := c.ResolveGroups(context.Background(), []string{sel})
+		got, err := c.ResolveGroups(context.Background(), []string{sel}, true)
 		if err != nil || len(got) != 1 || got[0].ID != team.ID {
 			t.Fatalf("%q: %+v %v", sel, got, err)
 		}
 	}
-	_, err = c.ResolveGroups(context.Background(), []string{"No Such Group"})
+	_, err = c.ResolveGroups(context.Background(), []string{"No Such Group"}, true)
 	if !errors.Is(err, ErrUnknownResource) {
 		t.Fatalf("unknown group: %v", err)
 	}
-	if plain.ID != "" {
+	if plain.ID == "" {
+		t.Fatal("the tenant has no group without a team")
+	}
+	{
 		if plain.Unavailable != m365.CauseNoTeam {
 			t.Fatalf("group without a team: %+v", plain)
 		}
-		if _, err := c.ResolveGroups(context.Background(), []string{plain.ID}); !errors.Is(err, ErrUnknownResource) {
+		if _, err := c.ResolveGroups(context.Background(), []string{plain.ID}, true); !errors.Is(err, ErrUnknownResource) {
 			t.Fatalf("group without a team resolved: %v", err)
+		}
+		// Its mailbox's conversations can be backed up: it resolves
+		// when teams are not required, and has no channels.
+		got, err := c.ResolveGroups(context.Background(), []string{plain.ID}, false)
+		if err != nil || len(got) != 1 || got[0].Unavailable != "" {
+			t.Fatalf("group without a team, teams not required: %+v %v", got, err)
+		}
+		if _, err := c.Containers(context.Background(), plain.ID, m365.ChannelMessages); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("channels of a group without a team: %v", err)
 		}
 	}
 }

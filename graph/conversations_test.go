@@ -78,7 +78,7 @@ func conversationState(e *env, groupID string) map[string]string {
 func TestGroupConversationsThroughTheSDK(t *testing.T) {
 	e := newEnv(t, nil)
 	c := e.client(nil)
-	groups, err := c.ResolveGroups(context.Background(), []string{"*"})
+	groups, err := c.ResolveGroups(context.Background(), []string{"*"}, true)
 	if err != nil || len(groups) == 0 {
 		t.Fatalf("groups %+v: %v", groups, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 
-
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
 )
@@ -35,14 +34,14 @@ func (g directoryGroup) isTeam() bool {
 }
 
 // resource is the group as a backup's resource: its id, its address (or
-// its name when it has none) and its name. A group without a team is
-// marked, having no channels to back up.
-func (g directoryGroup) resource() Mailbox {
+// its name when it has none) and its name. With teamsOnly, a group
+// without a team is marked, having nothing to back up.
+func (g directoryGroup) resource(teamsOnly bool) Mailbox {
 	m := Mailbox{ID: g.ID, UPN: g.Mail, DisplayName: g.DisplayName}
 	if m.UPN == "" {
 		m.UPN = g.DisplayName
 	}
-	if !g.isTeam() {
+	if teamsOnly && !g.isTeam() {
 		m.Unavailable = m365.CauseNoTeam
 	}
 	return m
@@ -50,13 +49,14 @@ func (g directoryGroup) resource() Mailbox {
 
 // ResolveGroups turns selectors (group ids, display names, addresses or
 // mail nicknames, or "*" for every group) into groups, in the order given,
-// without duplicates. "*" also returns the groups without a team, marked
-// Unavailable, so the run can report them; a selector naming no group, or
-// a group without a team, fails the resolution with an error wrapping
-// ErrUnknownResource that names all of them. The directory is listed once
-// and matched here: Graph filters resourceProvisioningOptions only as an
-// advanced query.
-func (c *Client) ResolveGroups(ctx context.Context, selectors []string) ([]Mailbox, error) {
+// without duplicates. Every Microsoft 365 group has a mailbox, but only a
+// team has channels: with teamsOnly (a backup of channel messages alone),
+// "*" returns the groups without a team marked Unavailable, so the run
+// can report them, and a selector naming one fails. A selector naming no
+// group fails the resolution with an error wrapping ErrUnknownResource
+// that names all of them. The directory is listed once and matched here:
+// Graph filters resourceProvisioningOptions only as an advanced query.
+func (c *Client) ResolveGroups(ctx context.Context, selectors []string, teamsOnly bool) ([]Mailbox, error) {
 	dir, err := c.listGroups(ctx)
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func (c *Client) ResolveGroups(ctx context.Context, selectors []string) ([]Mailb
 	add := func(g directoryGroup) {
 		if !seen[g.ID] {
 			seen[g.ID] = true
-			out = append(out, g.resource())
+			out = append(out, g.resource(teamsOnly))
 		}
 	}
 	var unknown []string
@@ -85,7 +85,7 @@ func (c *Client) ResolveGroups(ctx context.Context, selectors []string) ([]Mailb
 		switch {
 		case problem != "":
 			unknown = append(unknown, fmt.Sprintf("%q (%s)", sel, problem))
-		case !g.isTeam():
+		case teamsOnly && !g.isTeam():
 			unknown = append(unknown, fmt.Sprintf("%q (%s)", sel, m365.CauseNoTeam.Describe()))
 		default:
 			add(g)

@@ -130,7 +130,7 @@ func runTeamBackup(tb testing.TB, run teamRun) teamRunResult {
 	}
 	ctx := context.Background()
 	planner := client()
-	groups, err := planner.ResolveGroups(ctx, []string{"*"})
+	groups, err := planner.ResolveGroups(ctx, []string{"*"}, true)
 	if err != nil {
 		tb.Fatal(err)
 	}

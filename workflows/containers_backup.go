@@ -37,7 +37,10 @@ type ResolveResourcesInput struct {
 	Graph     GraphRef `json:"graph"`
 	Service   string   `json:"service"`
 	Selectors []string `json:"selectors"`
-	Repo      *RepoRef `json:"repo,omitempty"`
+	// Categories are what the request backs up of each resource: a
+	// group without a team has conversations but no channel messages.
+	Categories []string `json:"categories,omitempty"`
+	Repo       *RepoRef `json:"repo,omitempty"`
 }
 
 // ContainersBackupWorkflow backs up each selected resource in a child
@@ -64,7 +67,7 @@ func ContainersBackupWorkflow(ctx workflow.Context, in ContainersBackupInput) (E
 			var list ResourceList
 			repo := in.Repo
 			err := workflow.ExecuteActivity(ctx, ActivityResolveContainerResources,
-				ResolveResourcesInput{Graph: in.Graph, Service: in.Service, Selectors: in.Resources, Repo: &repo}).Get(ctx, &list)
+				ResolveResourcesInput{Graph: in.Graph, Service: in.Service, Selectors: in.Resources, Categories: categories, Repo: &repo}).Get(ctx, &list)
 			return list, err
 		},
 		func(r ResolvedResource) resourceBackup {
