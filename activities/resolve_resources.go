@@ -26,7 +26,7 @@ type ContainerResourceSource interface {
 // its resources and stores them in the repository, for the request to
 // read a page at a time: teams for Groups, sites for SharePoint lists.
 // Resources a "*" finds nothing to back up in are stored as left out.
-func (a *Exchange) ResolveContainerResources(ctx context.Context, in workflows.ResolveResourcesInput) (workflows.ResourceList, error) {
+func (a *Containers) ResolveContainerResources(ctx context.Context, in workflows.ResolveResourcesInput) (workflows.ResourceList, error) {
 	src, err := a.client(ctx, in.Graph)
 	if err != nil {
 		return workflows.ResourceList{}, err

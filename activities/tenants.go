@@ -13,8 +13,8 @@ import (
 // Microsoft Graph in production, the simulator in tests (through the same
 // client).
 type Client interface {
-	MailboxSource
-	MailboxTarget
+	ContainerSource
+	ContainerTarget
 	ContainerResourceSource
 	DriveSource
 	DriveTarget

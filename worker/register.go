@@ -69,7 +69,7 @@ func register(r worker.Registry, d deps) {
 			return c, nil
 		},
 	}
-	ex := &activities.Exchange{Tenants: tenants}
+	ex := &activities.Containers{Tenants: tenants}
 	r.RegisterActivityWithOptions(ex.ResolveMailboxes, activity.RegisterOptions{Name: workflows.ActivityResolveMailboxes})
 	r.RegisterActivityWithOptions(ex.ResolveMailboxList, activity.RegisterOptions{Name: workflows.ActivityResolveMailboxList})
 	r.RegisterActivityWithOptions(ex.ResolveContainerResources, activity.RegisterOptions{Name: workflows.ActivityResolveContainerResources})

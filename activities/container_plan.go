@@ -15,7 +15,7 @@ import (
 // PlanMailboxBackup lists the mailbox's containers and pairs each with the
 // same container in the mailbox's latest backup, whose delta link and items
 // the incremental backup starts from.
-func (a *Exchange) PlanMailboxBackup(ctx context.Context, in workflows.PlanMailboxInput) (workflows.MailboxPlan, error) {
+func (a *Containers) PlanMailboxBackup(ctx context.Context, in workflows.PlanMailboxInput) (workflows.MailboxPlan, error) {
 	src, err := a.client(ctx, in.Graph)
 	if err != nil {
 		return workflows.MailboxPlan{}, err

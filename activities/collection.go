@@ -45,7 +45,7 @@ type segment struct {
 // collection is the state of one container's backup in progress.
 type collection struct {
 	in      workflows.BackupCollectionInput
-	src     MailboxSource
+	src     ContainerSource
 	repo    *repository.Repository
 	session *repository.Session
 
@@ -91,7 +91,7 @@ type collection struct {
 // previous backup, drops removed ones, and writes the container's
 // directory and details. It checkpoints through heartbeats, so a retry on
 // another worker resumes where the last flushed checkpoint left off.
-func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupCollectionInput) (workflows.CollectionResult, error) {
+func (a *Containers) BackupCollection(ctx context.Context, in workflows.BackupCollectionInput) (workflows.CollectionResult, error) {
 	// Its share of the resource's request budget also paces its requests
 	// on a resource limited by rate, a team (m365.RequestShare).
 	ctx = m365.WithRequestShare(ctx, in.Concurrency, workflows.MailboxRequestBudget)
@@ -137,7 +137,7 @@ func (a *Exchange) BackupCollection(ctx context.Context, in workflows.BackupColl
 	return c.run(ctx)
 }
 
-func (a *Exchange) checkpointItems() int {
+func (a *Containers) checkpointItems() int {
 	if a.CheckpointItems > 0 {
 		return a.CheckpointItems
 	}

@@ -25,7 +25,7 @@ import (
 // and the Exchange activities wired to both.
 type exchangeFixture struct {
 	t    *testing.T
-	a    *Exchange
+	a    *Containers
 	src  *fakeMailbox
 	repo workflows.RepoRef
 	gr   workflows.GraphRef
@@ -44,7 +44,7 @@ func newExchangeFixture(t *testing.T, items int) *exchangeFixture {
 	r.Release(context.Background())
 	graphCreds := sealForTest(t, sealer, workflows.GraphCredentials{ClientID: "app", ClientSecret: "s"})
 	f.gr = workflows.GraphRef{TenantID: "tenant", Credentials: graphCreds}
-	f.a = &Exchange{Tenants: &Tenants{Repos: repos, CheckpointItems: 4, NewClient: func(string, string, string) (Client, error) { return f.src, nil }}}
+	f.a = &Containers{Tenants: &Tenants{Repos: repos, CheckpointItems: 4, NewClient: func(string, string, string) (Client, error) { return f.src, nil }}}
 	return f
 }
 

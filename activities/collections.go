@@ -49,7 +49,7 @@ type collections struct {
 // worker resumes each from where it was. With in.Record, the collections
 // are the whole mailbox and the activity also records the backup, before
 // the one flush at the end.
-func (a *Exchange) BackupCollections(ctx context.Context, in workflows.BackupCollectionsInput) (workflows.BackupCollectionsResult, error) {
+func (a *Containers) BackupCollections(ctx context.Context, in workflows.BackupCollectionsInput) (workflows.BackupCollectionsResult, error) {
 	// Its share of the resource's request budget also paces its requests
 	// on a resource limited by rate, a team (m365.RequestShare).
 	ctx = m365.WithRequestShare(ctx, in.Concurrency, workflows.MailboxRequestBudget)

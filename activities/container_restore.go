@@ -19,9 +19,9 @@ import (
 	"github.com/corso-temporal/corso/workflows"
 )
 
-// MailboxTarget is what Exchange restores write to: Microsoft Graph in
+// ContainerTarget is what Exchange restores write to: Microsoft Graph in
 // production, the simulator in tests (through the same client).
-type MailboxTarget interface {
+type ContainerTarget interface {
 	// EnsureContainer returns the container at path, creating what is
 	// missing; calling it again creates nothing.
 	EnsureContainer(ctx context.Context, mailboxID string, cat m365.Category, path []string) (string, error)
@@ -38,7 +38,7 @@ type MailboxTarget interface {
 
 // ensureTarget prepares a collection's target container: from its stored
 // schema when its category has one, a list.
-func ensureTarget(ctx context.Context, r *repository.Repository, tgt MailboxTarget, resourceID string, c workflows.RestoreCollectionPlan) (string, error) {
+func ensureTarget(ctx context.Context, r *repository.Repository, tgt ContainerTarget, resourceID string, c workflows.RestoreCollectionPlan) (string, error) {
 	if !c.Category.HasSchema() {
 		return tgt.EnsureContainer(ctx, resourceID, c.Category, c.TargetPath)
 	}
@@ -56,7 +56,7 @@ func ensureTarget(ctx context.Context, r *repository.Repository, tgt MailboxTarg
 // the mailbox to restore into and prepares every target container, one
 // after another, so parallel collection restores never race to create the
 // same folder.
-func (a *Exchange) PlanRestore(ctx context.Context, in workflows.PlanRestoreInput) (workflows.RestorePlan, error) {
+func (a *Containers) PlanRestore(ctx context.Context, in workflows.PlanRestoreInput) (workflows.RestorePlan, error) {
 	var plan workflows.RestorePlan
 	if err := in.Selector.Validate(); err != nil {
 		return plan, invalidInput(err.Error())
@@ -189,7 +189,7 @@ func restorePath(cat m365.Category, path []string, dest string) []string {
 // this restore's own, and an item whose collision key matches one of those
 // is counted as restored instead of being written again. What was there
 // before is what the collision policy is about.
-func (a *Exchange) RestoreCollection(ctx context.Context, in workflows.RestoreCollectionInput) (workflows.RestoreCollectionResult, error) {
+func (a *Containers) RestoreCollection(ctx context.Context, in workflows.RestoreCollectionInput) (workflows.RestoreCollectionResult, error) {
 	var res workflows.RestoreCollectionResult
 	tgt, err := a.client(ctx, in.Graph)
 	if err != nil {
@@ -251,7 +251,7 @@ func (a *Exchange) RestoreCollection(ctx context.Context, in workflows.RestoreCo
 
 type collectionRestore struct {
 	in      workflows.RestoreCollectionInput
-	tgt     MailboxTarget
+	tgt     ContainerTarget
 	repo    *repository.Repository
 	objects map[string]string // kopia object of each backed-up item
 	// dirErr: the backed-up folder's listing is lost, so is every item.

@@ -18,7 +18,7 @@ import (
 // tenant/service/resource/category/folder-path/item, and records the
 // backup with its index (delta links, directories, details) so the next
 // backup can be incremental.
-func (a *Exchange) CombineBackup(ctx context.Context, in workflows.CombineInput) (backup.Summary, error) {
+func (a *Containers) CombineBackup(ctx context.Context, in workflows.CombineInput) (backup.Summary, error) {
 	r, err := a.Repos.open(ctx, in.Repo)
 	if err != nil {
 		return backup.Summary{}, err
