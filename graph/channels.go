@@ -211,11 +211,5 @@ func (c *Client) fetchThread(ctx context.Context, teamID, channelID, messageID s
 		return nil, err
 	}
 	thread.Replies = append(thread.Replies, replies...)
-	b, err := encodeVerbatim(thread)
-	if err != nil {
-		return nil, err
-	}
-	meta := msg.meta()
-	meta.Size = int64(len(b))
-	return newStoredReader(b, meta), nil
+	return storedDocument(thread, msg.meta())
 }

@@ -181,13 +181,7 @@ func (c *Client) fetchListItem(ctx context.Context, siteID, listID, itemID strin
 		return nil, err
 	}
 	doc.Versions = append(doc.Versions, versions...)
-	b, err := encodeVerbatim(doc)
-	if err != nil {
-		return nil, err
-	}
-	meta := it.meta()
-	meta.Size = int64(len(b))
-	return newStoredReader(b, meta), nil
+	return storedDocument(doc, it.meta())
 }
 
 // ListSchema returns the list with its columns as Graph serves

@@ -19,6 +19,17 @@ func newStoredReader(b []byte, meta ItemMeta) *storedReader {
 func (s *storedReader) Close() error       { return nil }
 func (s *storedReader) ItemMeta() ItemMeta { return s.meta }
 
+// storedDocument encodes a document of what Graph served (a thread, a
+// list item with its versions) as a backup stores it, with its details.
+func storedDocument(doc any, meta ItemMeta) (*storedReader, error) {
+	b, err := encodeVerbatim(doc)
+	if err != nil {
+		return nil, err
+	}
+	meta.Size = int64(len(b))
+	return newStoredReader(b, meta), nil
+}
+
 // encodeVerbatim encodes v as JSON without escaping '<', '>' and '&',
 // which json.Marshal would do inside raw messages too, changing the bytes
 // Graph served.

@@ -52,14 +52,21 @@ func (f *exchangeSelection) service() string { return "exchange" }
 
 // flags are the selection as the command line gives it.
 func (f *exchangeSelection) flags() []string {
-	out := []string{"--mailbox", strings.Join(f.mailboxes, ",")}
-	if len(f.categories) > 0 {
-		out = append(out, "--data", strings.Join(f.categories, ","))
+	return selectionFlags("--mailbox", f.mailboxes, f.categories, f.failFast, f.perRun)
+}
+
+// selectionFlags are a container service's selection as flags: the
+// resources under flag, then --data, --fail-fast and the resources per
+// run.
+func selectionFlags(flag string, resources, categories []string, failFast bool, perRun resourcesPerRun) []string {
+	out := []string{flag, strings.Join(resources, ",")}
+	if len(categories) > 0 {
+		out = append(out, "--data", strings.Join(categories, ","))
 	}
-	if f.failFast {
+	if failFast {
 		out = append(out, "--fail-fast")
 	}
-	return append(out, f.perRun.flags()...)
+	return append(out, perRun.flags()...)
 }
 
 // request is the Exchange backup request of the selection, with the

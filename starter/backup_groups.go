@@ -53,14 +53,7 @@ func (f *groupsSelection) validate() error {
 func (f *groupsSelection) service() string { return m365.Groups }
 
 func (f *groupsSelection) flags() []string {
-	out := []string{"--group", strings.Join(f.groups, ",")}
-	if len(f.categories) > 0 {
-		out = append(out, "--data", strings.Join(f.categories, ","))
-	}
-	if f.failFast {
-		out = append(out, "--fail-fast")
-	}
-	return append(out, f.perRun.flags()...)
+	return selectionFlags("--group", f.groups, f.categories, f.failFast, f.perRun)
 }
 
 func (f *groupsSelection) request(s *session, policy *backup.Retention) request {
