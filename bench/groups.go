@@ -77,7 +77,7 @@ func groupsRun(rep *report, stack *localstack.Stack, c config) error {
 	var threads []graphsim.StateItem
 	messages := 0
 	for _, it := range st.Items {
-		if it.ResourceID == team.ID {
+		if it.ResourceID == team.ID && it.Kind != "hostedContent" {
 			messages++
 			if it.Kind == "channelMessage" {
 				threads = append(threads, it)

@@ -18,7 +18,8 @@ import (
 
 // storedThreads reads a groups backup straight from the repository:
 // channel id/message id → SHA-256 of the message as stored, for every
-// thread's message and each of its replies.
+// thread's message and each of its replies, and channel id/message
+// id/hosted content id → SHA-256 of each inline image's bytes.
 func (a exchangeAdmin) storedThreads(t *testing.T, backupID string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
@@ -59,13 +60,17 @@ func (a exchangeAdmin) storedThreads(t *testing.T, backupID string) map[string]s
 				sum := sha256.Sum256(m)
 				out[c.ContainerID+"/"+id.ID] = hex.EncodeToString(sum[:])
 			}
+			for _, hc := range th.HostedContents {
+				sum := sha256.Sum256(hc.ContentBytes)
+				out[c.ContainerID+"/"+hc.MessageID+"/"+hc.ID] = hex.EncodeToString(sum[:])
+			}
 		}
 	}
 	return out
 }
 
-// channelTruth is the simulator's channel messages and replies of one
-// team in the same shape.
+// channelTruth is the simulator's channel messages, replies and hosted
+// contents of one team in the same shape.
 func channelTruth(t *testing.T, sim *simTenant, teamID string) map[string]string {
 	t.Helper()
 	st, err := sim.State(graphsim.StateFilter{Category: "channels"})

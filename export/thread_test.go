@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -66,4 +67,47 @@ func jsonEqual(t *testing.T, a, b json.RawMessage) bool {
 	xa, _ := json.Marshal(x)
 	ya, _ := json.Marshal(y)
 	return bytes.Equal(xa, ya)
+}
+
+// TestThreadHTMLShowsInlineImages: the stored inline images of a message
+// and of a reply are shown under their own message as data: URIs, which
+// the page's policy allows as images and nothing else; an image of a
+// type the page does not show (SVG) is named, not shown; the messages'
+// markup, the <img> tags of their bodies included, stays text.
+func TestThreadHTMLShowsInlineImages(t *testing.T) {
+	png := []byte("\x89PNG\r\n\x1a\nsome pixels")
+	var th map[string]any
+	_ = json.Unmarshal([]byte(storedThread), &th)
+	th["message"].(map[string]any)["body"].(map[string]any)["content"] =
+		`<p>See <img src="https://graph.microsoft.com/v1.0/teams/t/channels/c/messages/1/hostedContents/aGM/$value" onerror="alert(1)"></p>`
+	th["hostedContents"] = []m365.HostedContent{
+		{MessageID: "2", ID: "cmVwbHk", ContentType: "image/jpeg", ContentBytes: []byte("\xff\xd8\xff\xe0reply")},
+		{MessageID: "1", ID: "aGM", ContentType: "image/png", ContentBytes: png},
+		{MessageID: "1", ID: "c3Zn", ContentType: "image/svg+xml", ContentBytes: []byte("<svg onload='alert(1)'/>")},
+	}
+	stored, _ := json.Marshal(th)
+	var b bytes.Buffer
+	if err := ThreadHTML(&b, stored); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	msgImg := `<img src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(png) + `"`
+	replyImg := `<img src="data:image/jpeg;base64,`
+	if !strings.Contains(page, msgImg) || !strings.Contains(page, replyImg) {
+		t.Fatalf("page lacks the inline images:\n%s", page)
+	}
+	if i, j, k := strings.Index(page, msgImg), strings.Index(page, "Bob Roy"), strings.Index(page, replyImg); !(i < j && j < k) {
+		t.Errorf("images not under their messages: message image at %d, reply at %d, reply image at %d", i, j, k)
+	}
+	if !strings.Contains(page, "default-src 'none'; style-src 'unsafe-inline'; img-src data:\"") {
+		t.Errorf("page policy does not allow data: images only:\n%s", page)
+	}
+	if strings.Count(page, "<img ") != 2 || strings.Contains(page, "<svg") || !strings.Contains(page, "inline image: image/svg+xml") {
+		t.Errorf("page shows other images or markup:\n%s", page)
+	}
+	for _, bad := range []string{"<script", "<p>", "onerror", "graph.microsoft.com"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page holds markup %q:\n%s", bad, page)
+		}
+	}
 }

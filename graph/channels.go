@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,7 +26,8 @@ import (
 // https://learn.microsoft.com/graph/api/chatmessage-list-replies). A
 // deleted message stays in the channel with deletedDateTime set, and delta
 // reports it so rather than as @removed; the backup drops it, as Teams
-// shows it only as "This message has been deleted".
+// shows it only as "This message has been deleted". Inline images pasted
+// into a message (hosted contents) are stored in its thread.
 //
 // Teams allows an app four requests per second on one team or channel
 // and twenty channel message reads per second in a tenant: a team's
@@ -189,7 +192,7 @@ func (c *Client) takeServed(teamID, channelID, messageID string) json.RawMessage
 
 // fetchThread reads a top-level message and all its replies into one
 // thread document. The message and each reply are kept as Graph sent
-// them.
+// them, with the inline images their bodies show.
 func (c *Client) fetchThread(ctx context.Context, teamID, channelID, messageID string) (io.ReadCloser, error) {
 	op := fmt.Sprintf("fetch message %s of channel %s of team %s", messageID, channelID, teamID)
 	body := c.takeServed(teamID, channelID, messageID)
@@ -211,5 +214,62 @@ func (c *Client) fetchThread(ctx context.Context, teamID, channelID, messageID s
 		return nil, err
 	}
 	thread.Replies = append(thread.Replies, replies...)
+	messages := c.v1("teams", teamID, "channels", channelID, "messages", messageID)
+	if thread.HostedContents, err = c.hostedContents(ctx, teamID, op, msg, messages); err != nil {
+		return nil, err
+	}
+	for _, raw := range replies {
+		var reply channelMessage
+		if err := json.Unmarshal(raw, &reply); err != nil {
+			return nil, fmt.Errorf("%s: unreadable reply: %w", op, err)
+		}
+		hcs, err := c.hostedContents(ctx, teamID, op, reply, messages+"/replies/"+url.PathEscape(reply.ID))
+		if err != nil {
+			return nil, err
+		}
+		thread.HostedContents = append(thread.HostedContents, hcs...)
+	}
 	return storedDocument(thread, msg.meta())
+}
+
+// hostedContentsMarker is what a body holds where it shows an inline
+// image: the address of the image's bytes, .../hostedContents/{id}/$value.
+const hostedContentsMarker = "/hostedContents/"
+
+// hostedContents reads the inline images of a message or reply at its
+// address msgURL, asking only when its body shows one: "list hosted
+// contents" names them, $value serves each one's bytes
+// (https://learn.microsoft.com/graph/api/chatmessage-list-hostedcontents,
+// https://learn.microsoft.com/graph/api/chatmessagehostedcontent-get).
+func (c *Client) hostedContents(ctx context.Context, teamID, op string, m channelMessage, msgURL string) ([]m365.HostedContent, error) {
+	if !strings.Contains(m.Body.Content, hostedContentsMarker) {
+		return nil, nil
+	}
+	ctx = forTeam(ctx, teamID, "teams.hostedContents")
+	op += ": hosted contents of " + m.ID
+	type entry struct {
+		ID          string  `json:"id"`
+		ContentType *string `json:"contentType"`
+	}
+	list, err := listAll[entry](ctx, c, op, msgURL+"/hostedContents")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]m365.HostedContent, 0, len(list))
+	for _, e := range list {
+		a, err := c.send(ctx, op, rawCall{method: abs.GET, url: msgURL + "/hostedContents/" + url.PathEscape(e.ID) + "/$value"})
+		if err != nil {
+			return nil, err
+		}
+		hc := m365.HostedContent{MessageID: m.ID, ID: e.ID, ContentBytes: a.body}
+		if e.ContentType != nil {
+			hc.ContentType = *e.ContentType
+		}
+		if hc.ContentType == "" {
+			// Graph may list a hosted content without its type.
+			hc.ContentType = http.DetectContentType(a.body)
+		}
+		out = append(out, hc)
+	}
+	return out, nil
 }

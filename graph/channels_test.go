@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/corso-temporal/corso/graphsim"
@@ -16,7 +17,8 @@ import (
 // readThreads enumerates every channel of a team by delta, from link (one
 // per channel; empty: a new round), or with listed by listing it, reads
 // each thread reported, and returns channel id/message id → SHA-256 of
-// each stored message and reply, the deleted messages the rounds
+// each stored message and reply (and channel id/message id/hosted content
+// id → SHA-256 of each stored inline image), the deleted messages the rounds
 // reported, and each channel's new delta link.
 func readThreads(t *testing.T, c *Client, teamID string, links map[string]string, listed bool) (map[string]string, []string, map[string]string) {
 	t.Helper()
@@ -67,6 +69,13 @@ func readThreads(t *testing.T, c *Client, teamID string, links map[string]string
 					_ = json.Unmarshal(m, &id)
 					sum := sha256.Sum256(m)
 					got[ch.ID+"/"+id.ID] = hex.EncodeToString(sum[:])
+				}
+				for _, hc := range th.HostedContents {
+					if hc.ContentType == "" || len(hc.ContentBytes) == 0 {
+						t.Fatalf("thread %s: hosted content %s of %s has %d bytes of type %q", chg.ID, hc.ID, hc.MessageID, len(hc.ContentBytes), hc.ContentType)
+					}
+					sum := sha256.Sum256(hc.ContentBytes)
+					got[ch.ID+"/"+hc.MessageID+"/"+hc.ID] = hex.EncodeToString(sum[:])
 				}
 			}
 			if p.DeltaLink != "" || listed && p.NextLink == "" {
@@ -124,6 +133,19 @@ func TestTeamThreadsThroughTheSDK(t *testing.T) {
 	if st["teams.message"] != 0 || threads == 0 {
 		t.Fatalf("requests %v", st)
 	}
+	// Inline images are stored with their thread, byte for byte (compared
+	// with the rest below); only a message or reply that shows one asks
+	// for them: one listing for it and one read of each image.
+	images, withImages := 0, map[string]bool{}
+	for _, it := range e.state("", "channels").Items {
+		if it.ResourceID == team.ID && it.Kind == "hostedContent" {
+			images++
+			withImages[it.CollectionID+"/"+it.ID[:strings.IndexByte(it.ID, '/')]] = true
+		}
+	}
+	if images == 0 || st["teams.hostedContents"] != int64(len(withImages)+images) {
+		t.Fatalf("%d hosted content requests for %d images in %d messages, want one listing a message and one read an image", st["teams.hostedContents"], images, len(withImages))
+	}
 	chans, _ := c.Containers(context.Background(), team.ID, m365.ChannelMessages)
 	p, err := c.ListPage(context.Background(), team.ID, m365.ChannelMessages, chans[0].ID, "")
 	if err != nil {
@@ -149,7 +171,7 @@ func TestTeamThreadsThroughTheSDK(t *testing.T) {
 		t.Fatalf("a first delta round reported all %d messages and replies; its horizon is eight months", len(want))
 	}
 	if len(got) != len(want) {
-		t.Fatalf("read %d messages and replies, the tenant has %d", len(got), len(want))
+		t.Fatalf("read %d messages, replies and inline images, the tenant has %d", len(got), len(want))
 	}
 	for k, h := range want {
 		if got[k] != h {

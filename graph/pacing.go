@@ -51,13 +51,16 @@ func teamOf(ctx context.Context) string {
 }
 
 // channelMessageRead tells the request kinds Teams counts as "GET channel
-// message": a message, its replies, a channel's message list or delta.
+// message": a message, its replies, a channel's message list or delta,
+// and the hosted contents (inline images) of a message, which are read
+// at a message's address and with its permission (ChannelMessage.Read),
+// so they are counted too rather than risk the tenant's rate.
 func channelMessageRead(req *http.Request) bool {
 	if req.Method != http.MethodGet {
 		return false
 	}
 	switch kindOf(req.Context()) {
-	case "teams.message", "teams.replies", "teams.messages.list", "teams.messages.delta":
+	case "teams.message", "teams.replies", "teams.messages.list", "teams.messages.delta", "teams.hostedContents":
 		return true
 	}
 	return false

@@ -38,6 +38,12 @@ func (s *Server) routes() []*route {
 		r(get, "teams/{group}/channels/{channel}/messages/{message}/replies", "teams.replies", tm, (*request).listReplies),
 		r(post, "teams/{group}/channels/{channel}/messages/{message}/replies", "teams.message.create", tm, (*request).postChannelMessage),
 		r(get, "teams/{group}/channels/{channel}/messages/{message}/replies/{reply}", "teams.reply", tm, (*request).getReply),
+		r(get, "teams/{group}/channels/{channel}/messages/{message}/hostedContents", "teams.hostedContents", tm, (*request).listHostedContents),
+		r(get, "teams/{group}/channels/{channel}/messages/{message}/hostedContents/{hosted}", "teams.hostedContent", tm, (*request).getHostedContent),
+		r(get, "teams/{group}/channels/{channel}/messages/{message}/hostedContents/{hosted}/$value", "teams.hostedContent.value", tm, (*request).getHostedContentValue),
+		r(get, "teams/{group}/channels/{channel}/messages/{message}/replies/{reply}/hostedContents", "teams.hostedContents", tm, (*request).listHostedContents),
+		r(get, "teams/{group}/channels/{channel}/messages/{message}/replies/{reply}/hostedContents/{hosted}", "teams.hostedContent", tm, (*request).getHostedContent),
+		r(get, "teams/{group}/channels/{channel}/messages/{message}/replies/{reply}/hostedContents/{hosted}/$value", "teams.hostedContent.value", tm, (*request).getHostedContentValue),
 		// A group's mailbox conversations (conversations_api.go).
 		r(get, "groups/{group}/conversations", "groups.conversations", gm, (*request).listConversations),
 		r(post, "groups/{group}/conversations", "groups.conversation.create", gm, (*request).createConversation),

@@ -188,17 +188,10 @@ func (s *Server) channelObject(g *group, c ref) object {
 func (s *Server) chatMessageObject(v view) object {
 	g := s.t.groups[v.ref.Owner]
 	created, modified := time.UnixMilli(mustInt(s.chatMessageID(v.ref))), time.Time{}
-	r := newRNG(s.t.seed, tagChannel, uint64(v.ref.Owner), uint64(v.ref.Coll), uint64(v.ref.Index), uint64(v.ref.Sub), uint64(v.ref.Serial))
 	modified = created
-	author := s.t.users[r.intn(s.t.nRegular)]
-	msgType := "message"
-	body := "<p>" + htmlEscape(capitalize(pickWords(r, r.between(3, 40)))) + "</p>"
-	if v.ref.Sub == 0 && r.chance(0.03) {
-		msgType, body = "systemEventMessage", "<systemEventMessage/>"
-	}
-	var subject any
-	if v.ref.Sub == 0 && r.chance(0.3) {
-		subject = capitalize(pickWords(r, 3))
+	author, msgType, body, subject := s.chatMessageText(v.ref)
+	for _, hc := range s.hostedContents(v) {
+		body += hc.markup
 	}
 	if v.st != nil {
 		if c, ok := v.st.doc["body"].(map[string]any); ok {
@@ -255,6 +248,22 @@ func (s *Server) chatMessageObject(v view) object {
 		{"mentions", []any{}},
 		{"reactions", []any{}},
 	}
+}
+
+// chatMessageText is a generated message's author, type, body and
+// subject.
+func (s *Server) chatMessageText(m ref) (author *user, msgType, body string, subject any) {
+	r := newRNG(s.t.seed, tagChannel, uint64(m.Owner), uint64(m.Coll), uint64(m.Index), uint64(m.Sub), uint64(m.Serial))
+	author = s.t.users[r.intn(s.t.nRegular)]
+	msgType = "message"
+	body = "<p>" + htmlEscape(capitalize(pickWords(r, r.between(3, 40)))) + "</p>"
+	if m.Sub == 0 && r.chance(0.03) {
+		msgType, body = "systemEventMessage", "<systemEventMessage/>"
+	}
+	if m.Sub == 0 && r.chance(0.3) {
+		subject = capitalize(pickWords(r, 3))
+	}
+	return author, msgType, body, subject
 }
 
 func mustInt(s string) int64 {
@@ -481,7 +490,8 @@ func (rq *request) postChannelMessage() error {
 	return nil
 }
 
-// stateChannels adds a team's channel messages and replies to the truth.
+// stateChannels adds a team's channel messages and replies, and the
+// hosted contents of each, to the truth.
 func (s *Server) stateChannels(st *State, g *group, noHash bool) {
 	l := s.t.chatLayout(g)
 	for i := range l.channels {
@@ -499,6 +509,7 @@ func (s *Server) stateChannels(st *State, g *group, noHash bool) {
 					it.Hash, it.Size = sha256Hex(b), int64(len(b))
 				}
 				st.Items = append(st.Items, it)
+				s.stateHostedContents(st, it, mv, noHash)
 			}
 		}
 	}

@@ -72,7 +72,8 @@ func teamsTenantClass(rq *request) string {
 		return ""
 	}
 	switch rq.route.class {
-	case "teams.messages", "teams.messages.delta", "teams.message", "teams.replies", "teams.reply":
+	case "teams.messages", "teams.messages.delta", "teams.message", "teams.replies", "teams.reply",
+		"teams.hostedContents", "teams.hostedContent", "teams.hostedContent.value":
 		return "channelMessages"
 	case "teams.channels":
 		return "channels"

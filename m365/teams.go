@@ -13,6 +13,18 @@ import (
 type ChannelThread struct {
 	Message json.RawMessage   `json:"message"`
 	Replies []json.RawMessage `json:"replies"`
+	// HostedContents are the inline images of the message and its
+	// replies, which their bodies refer to by Graph address.
+	HostedContents []HostedContent `json:"hostedContents,omitempty"`
+}
+
+// HostedContent is an inline image of a channel message or reply
+// (Graph's chatMessageHostedContent) with its bytes.
+type HostedContent struct {
+	MessageID    string `json:"messageId"` // the message or reply that shows it
+	ID           string `json:"id"`
+	ContentType  string `json:"contentType"`
+	ContentBytes []byte `json:"contentBytes"` // base64 in JSON
 }
 
 // ChatMessage is what an export reads of a stored channel message.
