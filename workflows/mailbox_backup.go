@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -30,6 +31,11 @@ const (
 	// activity, run within the workflow task that goes on to schedule the
 	// backup.
 	incrementalsTogetherChange = "incrementals-together"
+	// New collections whose sizes are all unknown (a team's channels, a
+	// site's lists) are backed up together too: their shares of the
+	// budget cannot be weighed, and together each takes what the
+	// finished ones leave.
+	unknownSizesTogetherChange = "unknown-sizes-together"
 )
 
 // downloadShares returns how many concurrent downloads the i-th collection
@@ -158,7 +164,8 @@ func (b *mailboxBackup) backupEach(ctx workflow.Context, plans []CollectionPlan)
 
 // backupIncrementalsTogether backs up the collections that resume from a
 // delta link together, in one activity, and each other collection (new,
-// or without a link) in an activity of its own. An incremental collection
+// or without a link) in an activity of its own, unless none of those has
+// a known size (unknownSizesTogetherChange). An incremental collection
 // mostly finds a handful of changes or none, so an activity for each would
 // spend more on scheduling and on its own repository flush than on the
 // changes; together they share one session, one flush and the mailbox's
@@ -178,6 +185,9 @@ func (b *mailboxBackup) backupIncrementalsTogether(ctx workflow.Context, plans [
 		} else {
 			each = append(each, i)
 		}
+	}
+	if workflow.GetVersion(ctx, unknownSizesTogetherChange, workflow.DefaultVersion, 1) >= 1 && len(each) > 1 && !slices.ContainsFunc(each, func(i int) bool { return plans[i].Container.ItemCount > 0 }) {
+		together, each = append(together, each...), nil
 	}
 	actx := collectionActivityOptions(ctx)
 	togetherInput := func(c int) BackupCollectionsInput {

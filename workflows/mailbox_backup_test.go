@@ -100,7 +100,11 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 		f.mu.Unlock()
 		var res BackupCollectionsResult
 		for _, p := range in.Plans {
-			res.Collections = append(res.Collections, CollectionResult{Container: p.Container, Items: 10, Bytes: 100, DirEntry: []byte(`{}`), DeltaLink: p.Previous.DeltaLink + "+"})
+			link := "new"
+			if p.Previous != nil {
+				link = p.Previous.DeltaLink
+			}
+			res.Collections = append(res.Collections, CollectionResult{Container: p.Container, Items: 10, Bytes: 100, DirEntry: []byte(`{}`), DeltaLink: link + "+"})
 		}
 		if r := in.Record; r != nil {
 			f.mu.Lock()
@@ -126,7 +130,7 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 func TestMailboxBackupBoundsConcurrencyAndCombinesEveryCollection(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	f := &fakeBackupActivities{containers: 11}
+	f := &fakeBackupActivities{containers: 11, sizes: []int64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}
 	f.register(env)
 	env.RegisterWorkflow(MailboxBackupWorkflow)
 	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
@@ -153,7 +157,7 @@ func TestMailboxBackupBoundsConcurrencyAndCombinesEveryCollection(t *testing.T) 
 func TestMailboxBackupFailsOnACollectionsFinalError(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	f := &fakeBackupActivities{containers: 3}
+	f := &fakeBackupActivities{containers: 3, sizes: []int64{5, 3, 1}}
 	f.register(env)
 	env.RegisterWorkflow(MailboxBackupWorkflow)
 	env.OnActivity(ActivityBackupCollection, mock.Anything, mock.Anything).Return(CollectionResult{},
@@ -168,7 +172,7 @@ func TestMailboxBackupFailsOnACollectionsFinalError(t *testing.T) {
 func TestExchangeBackupRunsOneChildPerMailboxAndIsolatesFailures(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	f := &fakeBackupActivities{containers: 2, failMailbox: "bob@x"}
+	f := &fakeBackupActivities{containers: 2, sizes: []int64{2, 1}, failMailbox: "bob@x"}
 	f.register(env)
 	env.RegisterWorkflow(ExchangeBackupWorkflow)
 	env.RegisterWorkflow(MailboxBackupWorkflow)
@@ -288,4 +292,23 @@ func TestMailboxBackupOfAnIncrementalMailboxIsOneActivity(t *testing.T) {
 	var p BackupProgress
 	require.NoError(t, v.Get(&p))
 	require.Equal(t, BackupProgress{BackupID: "b1", Resource: "ann@x", Stage: "done", CollectionsTotal: 3, CollectionsDone: 3, Items: 30}, p)
+}
+
+// TestMailboxBackupOfUnknownSizesGoesTogether: new collections none of
+// whose sizes is known (a team's channels) are backed up together in one
+// activity holding the whole budget, which records the backup.
+func TestMailboxBackupOfUnknownSizesGoesTogether(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	f := &fakeBackupActivities{containers: 3}
+	f.register(env)
+	env.RegisterWorkflow(MailboxBackupWorkflow)
+	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
+	require.NoError(t, env.GetWorkflowError())
+	require.Empty(t, f.single, "no collection backed up alone")
+	require.Len(t, f.together, 1)
+	require.Len(t, f.together[0].Plans, 3)
+	require.Equal(t, MailboxRequestBudget, f.together[0].Concurrency)
+	require.NotNil(t, f.together[0].Record, "the one activity records the backup")
+	require.Empty(t, f.combined)
 }
