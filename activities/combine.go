@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kopia/kopia/snapshot"
 	"go.temporal.io/sdk/activity"
@@ -57,6 +58,20 @@ func recordedBackup(ctx context.Context, r *repository.Repository, backupID stri
 		return backup.Summary{}, false, repositoryError(err)
 	}
 	return b.Summary, true, nil
+}
+
+// putBackup writes a backup's snapshot tree and records the backup,
+// completed now, with its index.
+func putBackup(ctx context.Context, sess *repository.Session, b *repository.Backup, root *treeNode, index repository.BackupIndex) (backup.Summary, error) {
+	rootEntry, err := root.write(ctx, sess, "", "")
+	if err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	b.Completed = time.Now().UTC()
+	if err := sess.PutBackup(ctx, b, rootEntry, index); err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	return b.Summary, nil
 }
 
 // treeNode is a directory being assembled: its own items and subfolders.

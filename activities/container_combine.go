@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/kopia/kopia/snapshot"
 
@@ -87,13 +86,5 @@ func writeBackup(ctx context.Context, r *repository.Repository, sess *repository
 			b.Listed = append(b.Listed, string(c.Container.Category)+"/"+strings.Join(c.Container.Path, "/"))
 		}
 	}
-	rootEntry, err := root.write(ctx, sess, "", "")
-	if err != nil {
-		return backup.Summary{}, repositoryError(err)
-	}
-	b.Completed = time.Now().UTC()
-	if err := sess.PutBackup(ctx, b, rootEntry, index); err != nil {
-		return backup.Summary{}, repositoryError(err)
-	}
-	return b.Summary, nil
+	return putBackup(ctx, sess, b, root, index)
 }

@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
@@ -66,15 +65,7 @@ func (d *Drives) writeDrives(ctx context.Context, r *repository.Repository, sess
 		}
 	}
 	b.Errors = backup.Failures(index.Errors)
-	rootEntry, err := root.write(ctx, sess, "", "")
-	if err != nil {
-		return backup.Summary{}, repositoryError(err)
-	}
-	b.Completed = time.Now().UTC()
-	if err := sess.PutBackup(ctx, b, rootEntry, index); err != nil {
-		return backup.Summary{}, repositoryError(err)
-	}
-	return b.Summary, nil
+	return putBackup(ctx, sess, b, root, index)
 }
 
 // combineDrive fills the drive's state with the downloaded files, lays the
