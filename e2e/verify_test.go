@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -221,6 +222,10 @@ func damageTwoPacks(t *testing.T, a exchangeAdmin, backupID string) ([]string, s
 	addPacks(b.IndexID)
 	byPack := map[string][]string{}
 	ranges := map[string]repository.ContentRange{}
+	// Items of the same content share its range: flipping a byte of it
+	// damages every one of them.
+	users := map[string]int{}
+	rangeKey := func(c repository.ContentRange) string { return fmt.Sprint(c.Pack, "@", c.Offset) }
 	for _, c := range idx.Collections {
 		addPacks(c.DirID)
 		addPacks(c.DetailsID)
@@ -232,6 +237,7 @@ func damageTwoPacks(t *testing.T, a exchangeAdmin, backupID string) ([]string, s
 			}
 			for _, c := range rs {
 				byPack[string(c.Pack)] = append(byPack[string(c.Pack)], id)
+				users[rangeKey(c)]++
 			}
 			if len(rs) == 1 {
 				ranges[id] = rs[0]
@@ -266,13 +272,13 @@ func damageTwoPacks(t *testing.T, a exchangeAdmin, backupID string) ([]string, s
 	var flipped string
 	for _, p := range packs[1:] {
 		for _, id := range slices.Sorted(slices.Values(byPack[p])) {
-			if rg, ok := ranges[id]; ok && flipped == "" && !slices.Contains(deleted, id) && string(rg.Pack) == p {
+			if rg, ok := ranges[id]; ok && flipped == "" && !slices.Contains(deleted, id) && string(rg.Pack) == p && users[rangeKey(rg)] == 1 {
 				flipped = id
 			}
 		}
 	}
 	if flipped == "" {
-		t.Fatalf("no item of one content in the packs %v", packs[1:])
+		t.Fatalf("no item of a content of its own in the packs %v", packs[1:])
 	}
 	rg := ranges[flipped]
 	key := keyOf(string(rg.Pack))
