@@ -239,25 +239,17 @@ func firstPost(in map[string]any) (string, map[string]any, *apiError) {
 
 // createConversation starts a conversation ({"topic", "threads": [{"posts": [...]}]}).
 func (rq *request) createConversation() error {
-	g, err := rq.mailGroup()
-	if err != nil {
-		return err
-	}
-	in, err := rq.readJSONBody()
-	if err != nil {
-		return err
-	}
-	topic, doc, err := firstPost(in)
-	if err != nil {
-		return err
-	}
-	c, _ := rq.s.addConversation(g, topic, doc)
-	rq.sendJSON(http.StatusCreated, rq.s.conversationObject(c))
-	return nil
+	return rq.startConversation(func(conv, _ ref) object { return rq.s.conversationObject(conv) })
 }
 
 // createThread starts a conversation by its thread ({"topic", "posts": [...]}).
 func (rq *request) createThread() error {
+	return rq.startConversation(func(_, thread ref) object { return rq.s.threadObject(thread) })
+}
+
+// startConversation adds the conversation a POST body describes to the
+// group and answers with what created renders of it.
+func (rq *request) startConversation(created func(conv, thread ref) object) error {
 	g, err := rq.mailGroup()
 	if err != nil {
 		return err
@@ -270,7 +262,7 @@ func (rq *request) createThread() error {
 	if err != nil {
 		return err
 	}
-	_, th := rq.s.addConversation(g, topic, doc)
-	rq.sendJSON(http.StatusCreated, rq.s.threadObject(th))
+	c, th := rq.s.addConversation(g, topic, doc)
+	rq.sendJSON(http.StatusCreated, created(c, th))
 	return nil
 }

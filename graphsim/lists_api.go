@@ -481,14 +481,7 @@ func (rq *request) deleteListItem() error {
 	if err != nil {
 		return err
 	}
-	m := rq.s.model
-	m.mu.Lock()
-	if v, ok := m.viewLocked(v.ref); ok && m.aliveLocked(v) {
-		m.deleteLocked(v)
-	}
-	m.mu.Unlock()
-	rq.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return rq.deleteIfAlive(v.ref)
 }
 
 // deleteList serves DELETE /sites/{site}/lists/{list}: the list and its
@@ -504,9 +497,14 @@ func (rq *request) deleteList() error {
 	if li.system {
 		return newError(http.StatusForbidden, "accessDenied", "Access denied. You do not have permission to perform this action or access this resource.")
 	}
+	return rq.deleteIfAlive(li.ref)
+}
+
+// deleteIfAlive deletes what r names if it still lives, and answers 204.
+func (rq *request) deleteIfAlive(r ref) error {
 	m := rq.s.model
 	m.mu.Lock()
-	if v, ok := m.viewLocked(li.ref); ok && m.aliveLocked(v) {
+	if v, ok := m.viewLocked(r); ok && m.aliveLocked(v) {
 		m.deleteLocked(v)
 	}
 	m.mu.Unlock()
