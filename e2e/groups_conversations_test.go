@@ -2,50 +2,27 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"net/mail"
-	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/graphsim"
 	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
 )
 
 // storedPosts reads a groups backup's conversation posts straight from
 // the repository: thread id/post id → SHA-256 of the post as stored.
 func (a exchangeAdmin) storedPosts(t *testing.T, backupID string) map[string]string {
 	t.Helper()
-	ctx := context.Background()
-	r, idx := a.openBackup(t, backupID)
 	out := map[string]string{}
-	for _, c := range idx.Collections {
-		if c.Category != string(m365.Conversations) {
-			t.Fatalf("collection %q of category %q in a conversations backup", c.Path, c.Category)
-		}
-		ents, err := r.ReadDir(ctx, c.DirID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range ents {
-			rd, err := r.OpenItem(ctx, e.ObjectID.String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := io.ReadAll(rd)
-			rd.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			id, _ := url.PathUnescape(e.Name)
-			sum := sha256.Sum256(b)
-			out[c.ContainerID+"/"+id] = hex.EncodeToString(sum[:])
-		}
-	}
+	a.eachStoredItem(t, backupID, m365.Conversations, func(_ *repository.Repository, c repository.Collection, id string, b []byte) {
+		sum := sha256.Sum256(b)
+		out[c.ContainerID+"/"+id] = hex.EncodeToString(sum[:])
+	})
 	return out
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/graphsim"
 	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/workflows"
 )
 
@@ -22,12 +23,45 @@ import (
 // id/hosted content id → SHA-256 of each inline image's bytes.
 func (a exchangeAdmin) storedThreads(t *testing.T, backupID string) map[string]string {
 	t.Helper()
+	out := map[string]string{}
+	a.eachStoredItem(t, backupID, m365.ChannelMessages, func(_ *repository.Repository, c repository.Collection, name string, b []byte) {
+		var th m365.ChannelThread
+		if err := json.Unmarshal(b, &th); err != nil {
+			t.Fatalf("thread %s: %v", name, err)
+		}
+		for i, m := range append([]json.RawMessage{th.Message}, th.Replies...) {
+			var id struct {
+				ID string `json:"id"`
+			}
+			if err := json.Unmarshal(m, &id); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 && id.ID != name {
+				t.Fatalf("thread %s holds message %s first", name, id.ID)
+			}
+			sum := sha256.Sum256(m)
+			out[c.ContainerID+"/"+id.ID] = hex.EncodeToString(sum[:])
+		}
+		for _, hc := range th.HostedContents {
+			sum := sha256.Sum256(hc.ContentBytes)
+			out[c.ContainerID+"/"+hc.MessageID+"/"+hc.ID] = hex.EncodeToString(sum[:])
+		}
+	})
+	return out
+}
+
+// eachStoredItem reads a backup straight from the repository, as a worker
+// would, and calls fn with each stored item: its collection, its id and
+// its bytes. Every collection must be of category cat.
+func (a exchangeAdmin) eachStoredItem(t *testing.T, backupID string, cat m365.Category,
+	fn func(r *repository.Repository, c repository.Collection, id string, b []byte),
+) {
+	t.Helper()
 	ctx := context.Background()
 	r, idx := a.openBackup(t, backupID)
-	out := map[string]string{}
 	for _, c := range idx.Collections {
-		if c.Category != string(m365.ChannelMessages) {
-			t.Fatalf("collection %q of category %q in a groups backup", c.Path, c.Category)
+		if c.Category != string(cat) {
+			t.Fatalf("collection %q of category %q in a backup of %s", c.Path, c.Category, cat)
 		}
 		ents, err := r.ReadDir(ctx, c.DirID)
 		if err != nil {
@@ -43,30 +77,10 @@ func (a exchangeAdmin) storedThreads(t *testing.T, backupID string) map[string]s
 			if err != nil {
 				t.Fatal(err)
 			}
-			var th m365.ChannelThread
-			if err := json.Unmarshal(b, &th); err != nil {
-				t.Fatalf("thread %s: %v", e.Name, err)
-			}
-			for i, m := range append([]json.RawMessage{th.Message}, th.Replies...) {
-				var id struct {
-					ID string `json:"id"`
-				}
-				if err := json.Unmarshal(m, &id); err != nil {
-					t.Fatal(err)
-				}
-				if name, _ := url.PathUnescape(e.Name); i == 0 && id.ID != name {
-					t.Fatalf("thread %s holds message %s first", name, id.ID)
-				}
-				sum := sha256.Sum256(m)
-				out[c.ContainerID+"/"+id.ID] = hex.EncodeToString(sum[:])
-			}
-			for _, hc := range th.HostedContents {
-				sum := sha256.Sum256(hc.ContentBytes)
-				out[c.ContainerID+"/"+hc.MessageID+"/"+hc.ID] = hex.EncodeToString(sum[:])
-			}
+			id, _ := url.PathUnescape(e.Name)
+			fn(r, c, id, b)
 		}
 	}
-	return out
 }
 
 // channelTruth is the simulator's channel messages, replies and hosted

@@ -8,8 +8,6 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"net/url"
 	"path"
 	"slices"
 	"sort"
@@ -20,6 +18,7 @@ import (
 	"github.com/corso-temporal/corso/export"
 	"github.com/corso-temporal/corso/graphsim"
 	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/workflows"
 )
 
@@ -29,40 +28,23 @@ import (
 // columns.
 func (a exchangeAdmin) storedListItems(t *testing.T, backupID string) map[string]string {
 	t.Helper()
-	ctx := context.Background()
-	r, idx := a.openBackup(t, backupID)
 	out := map[string]string{}
-	for _, c := range idx.Collections {
-		if c.Category != string(m365.ListItems) {
-			t.Fatalf("collection %q of category %q in a lists backup", c.Path, c.Category)
-		}
-		var schema struct {
-			Columns []json.RawMessage `json:"columns"`
-		}
-		if c.SchemaID == "" {
-			t.Fatalf("list %q: no schema stored", c.Path)
-		}
-		if err := r.ReadJSON(ctx, c.SchemaID, &schema); err != nil || len(schema.Columns) == 0 {
-			t.Fatalf("list %q: stored schema has %d columns (%v)", c.Path, len(schema.Columns), err)
-		}
-		ents, err := r.ReadDir(ctx, c.DirID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range ents {
-			rd, err := r.OpenItem(ctx, e.ObjectID.String())
-			if err != nil {
-				t.Fatal(err)
+	schemaRead := map[string]bool{}
+	a.eachStoredItem(t, backupID, m365.ListItems, func(r *repository.Repository, c repository.Collection, id string, b []byte) {
+		if !schemaRead[c.ContainerID] {
+			schemaRead[c.ContainerID] = true
+			var schema struct {
+				Columns []json.RawMessage `json:"columns"`
 			}
-			b, err := io.ReadAll(rd)
-			rd.Close()
-			if err != nil {
-				t.Fatal(err)
+			if c.SchemaID == "" {
+				t.Fatalf("list %q: no schema stored", c.Path)
 			}
-			id, _ := url.PathUnescape(e.Name)
-			out[c.ContainerID+"/"+id] = listItemHash(t, b)
+			if err := r.ReadJSON(context.Background(), c.SchemaID, &schema); err != nil || len(schema.Columns) == 0 {
+				t.Fatalf("list %q: stored schema has %d columns (%v)", c.Path, len(schema.Columns), err)
+			}
 		}
-	}
+		out[c.ContainerID+"/"+id] = listItemHash(t, b)
+	})
 	return out
 }
 
