@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"path"
 	"slices"
 	"sort"
@@ -264,6 +265,49 @@ func TestSharePointListsBackupRestoreExport(t *testing.T) {
 	if len(want) == 0 || !slices.Equal(got, want) {
 		t.Fatalf("the restored list's items have the writable fields\n%q\nthe source's have\n%q", got, want)
 	}
+
+	// In place with --collisions replace: an item changed since the
+	// backup gets its backed-up fields back, and no item is doubled.
+	changeListItem(t, c, site, list, keys)
+	if slices.Equal(listFields(t, c, site, list, keys), want) {
+		t.Fatal("the change of a list item does not show in its fields")
+	}
+	mustSucceed(t, a.run(t, "restore", m365.SharePointLists, "--backup", b.BackupID, "--list", names[list], "--destination", "/", "--collisions", "replace"))
+	if got := listFields(t, c, site, list, keys); !slices.Equal(got, want) {
+		t.Fatalf("after an in-place restore replacing what is there, the list's items have\n%q\nthe backup's have\n%q", got, want)
+	}
+}
+
+// changeListItem gives one item of a list another item's value of a
+// writable column other than Title, through Graph.
+func changeListItem(t *testing.T, c *simClient, site, list string, keys []string) {
+	t.Helper()
+	var page struct {
+		Value []struct {
+			ID     string                     `json:"id"`
+			Fields map[string]json.RawMessage `json:"fields"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal(c.get(t, "/v1.0/sites/"+site+"/lists/"+list+"/items?$expand=fields"), &page); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k == "Title" {
+			continue
+		}
+		for _, x := range page.Value {
+			for _, y := range page.Value {
+				vx, okx := x.Fields[k]
+				vy, oky := y.Fields[k]
+				if okx && oky && !bytes.Equal(vx, vy) {
+					body, _ := json.Marshal(map[string]json.RawMessage{k: vy})
+					c.send(t, http.MethodPatch, c.sim.Endpoint+"/v1.0/sites/"+site+"/lists/"+list+"/items/"+x.ID+"/fields", body, "application/json")
+					return
+				}
+			}
+		}
+	}
+	t.Fatal("no two items of the list differ in a writable column")
 }
 
 // writableKeys are the field keys of a list's columns a restore writes:
