@@ -2,13 +2,16 @@ package activities
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/kopia/kopia/snapshot"
 	"go.temporal.io/sdk/activity"
 
+	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/workflows"
 )
 
@@ -48,7 +51,10 @@ type collections struct {
 // checkpoint and the collections already finished, so a retry on another
 // worker resumes each from where it was. With in.Record, the collections
 // are the whole mailbox and the activity also records the backup, before
-// the one flush at the end.
+// the one flush at the end. With in.PlansID, a group of a mailbox of many
+// collections, the plans are read from the repository and the results
+// stored there, flushed with the rest, so that neither travels in a
+// payload.
 func (a *Containers) BackupCollections(ctx context.Context, in workflows.BackupCollectionsInput) (workflows.BackupCollectionsResult, error) {
 	// Its share of the resource's request budget also paces its requests
 	// on a resource limited by rate, a team (m365.RequestShare).
@@ -65,6 +71,11 @@ func (a *Containers) BackupCollections(ctx context.Context, in workflows.BackupC
 	if in.Record != nil {
 		if s, done, err := recordedBackup(ctx, r, in.BackupID); err != nil || done {
 			return workflows.BackupCollectionsResult{Backup: &s}, err
+		}
+	}
+	if in.PlansID != "" {
+		if err := r.ReadJSON(ctx, in.PlansID, &in.Plans); err != nil {
+			return workflows.BackupCollectionsResult{}, repositoryError(fmt.Errorf("read the collections' plans: %w", err))
 		}
 	}
 	ctx, sess, err := r.NewSession(ctx, "backup "+in.BackupID)
@@ -162,10 +173,31 @@ func (a *Containers) BackupCollections(ctx context.Context, in workflows.BackupC
 		}
 		out.Backup = &s
 	}
+	if in.PlansID != "" {
+		if out, err = storeResults(ctx, sess, out.Collections); err != nil {
+			return workflows.BackupCollectionsResult{}, err
+		}
+	}
 	if err := cs.flush(ctx); err != nil {
 		return workflows.BackupCollectionsResult{}, repositoryError(err)
 	}
 	return out, nil
+}
+
+// storeResults stores the results of a group of collections (its plans
+// were stored), flushed with them, and returns their id and totals.
+func storeResults(ctx context.Context, sess *repository.Session, results []workflows.CollectionResult) (workflows.BackupCollectionsResult, error) {
+	id, err := sess.WriteJSON(ctx, "BACKUP-RESULTS", results)
+	if err != nil {
+		return workflows.BackupCollectionsResult{}, repositoryError(err)
+	}
+	t := &workflows.CollectionTotals{Collections: len(results)}
+	for _, res := range results {
+		t.Items += res.Items
+		t.Bytes += res.Bytes
+		t.Errors += backup.Failures(res.Errors)
+	}
+	return workflows.BackupCollectionsResult{ResultsID: id.String(), Totals: t}, nil
 }
 
 // beat heartbeats every collection's checkpoint.

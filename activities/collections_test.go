@@ -23,9 +23,11 @@ import (
 type fakeFolders struct {
 	unfaked
 	folders map[string]*fakeMailbox
-	mu      sync.Mutex
-	fetches int
-	breakAt int // after this many fetches across folders, fail the activity
+	// containers are what Containers lists.
+	containers []m365.Container
+	mu         sync.Mutex
+	fetches    int
+	breakAt    int // after this many fetches across folders, fail the activity
 }
 
 func newFakeFolders(sizes map[string]int) *fakeFolders {
@@ -45,7 +47,7 @@ func (f *fakeFolders) ResolveMailboxes(context.Context, []string) ([]m365.Mailbo
 }
 
 func (f *fakeFolders) Containers(context.Context, string, m365.Category) ([]m365.Container, error) {
-	return nil, nil
+	return f.containers, nil
 }
 
 func (f *fakeFolders) DeltaPage(ctx context.Context, mbx string, cat m365.Category, id, link string) (m365.Page, error) {

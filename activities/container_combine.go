@@ -24,6 +24,13 @@ func (a *Containers) CombineBackup(ctx context.Context, in workflows.CombineInpu
 	}
 	defer r.Release(ctx)
 	return recordOnce(ctx, r, in.BackupID, func(ctx context.Context, sess *repository.Session) (backup.Summary, error) {
+		for _, id := range in.ResultsIDs {
+			var stored []workflows.CollectionResult
+			if err := r.ReadJSON(ctx, id, &stored); err != nil {
+				return backup.Summary{}, repositoryError(fmt.Errorf("read collection results: %w", err))
+			}
+			in.Collections = append(in.Collections, stored...)
+		}
 		return writeBackup(ctx, r, sess, in, nil)
 	})
 }

@@ -94,5 +94,32 @@ func (a *Containers) PlanMailboxBackup(ctx context.Context, in workflows.PlanMai
 		}
 		return strings.Join(a.Path, "/") < strings.Join(b.Path, "/")
 	})
+	if in.InlineCollections > 0 && len(plan.Collections) > in.InlineCollections {
+		return storePlan(ctx, r, in.Mailbox.ID, plan)
+	}
 	return plan, nil
+}
+
+// storePlan stores the plan of a mailbox of many collections in groups
+// (workflows.PackCollections), one repository object each, and returns
+// the groups in its place.
+func storePlan(ctx context.Context, r *repository.Repository, mailboxID string, plan workflows.MailboxPlan) (workflows.MailboxPlan, error) {
+	ctx, sess, err := r.NewSession(ctx, "plan "+mailboxID)
+	if err != nil {
+		return workflows.MailboxPlan{}, repositoryError(err)
+	}
+	defer sess.Close(ctx)
+	groups, weights := workflows.PackCollections(plan.Collections)
+	out := workflows.MailboxPlan{PreviousBackupID: plan.PreviousBackupID, Groups: make([]workflows.CollectionGroup, len(groups))}
+	for i, g := range groups {
+		id, err := sess.WriteJSON(ctx, "BACKUP-PLAN", g)
+		if err != nil {
+			return workflows.MailboxPlan{}, repositoryError(err)
+		}
+		out.Groups[i] = workflows.CollectionGroup{PlansID: id.String(), Collections: len(g), Weight: weights[i]}
+	}
+	if err := sess.Flush(ctx); err != nil {
+		return workflows.MailboxPlan{}, repositoryError(err)
+	}
+	return out, nil
 }

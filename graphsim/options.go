@@ -84,6 +84,10 @@ type TenantOptions struct {
 	MaxAttachmentSize int64
 	// Mix splits ItemsPerUser across services; zero fields use the defaults.
 	Mix ItemMix
+	// MailFolders, when set, is the number of custom mail folders of every
+	// mailbox, instead of 3 plus one per 200 messages, at most 40 (see
+	// mailLayout).
+	MailFolders int
 	// Clean leaves out the special resources that fail the way real tenants
 	// do (see the package documentation): no special users, no Quirks site,
 	// no personal or search site in GET /sites. For throughput benchmarks.

@@ -452,6 +452,13 @@ func (t *tenant) mailLayout(u *user) *folderLayout {
 	}
 	inbox := 1
 	nCustom := min(3+u.mailN/200, 40)
+	if t.opts.MailFolders > 0 {
+		// Exchange Online allows up to 10,000 subfolders per mailbox folder
+		// and a hierarchy 300 deep ("Mailbox folder limits",
+		// learn.microsoft.com/office365/servicedescriptions/exchange-online-service-description/exchange-online-limits),
+		// so a mailbox of thousands of folders is real.
+		nCustom = t.opts.MailFolders
+	}
 	bigOne := r.chance(0.25)
 	for c := 0; c < nCustom; c++ {
 		parent := mailRootIndex

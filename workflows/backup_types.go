@@ -82,6 +82,10 @@ type PlanMailboxInput struct {
 	Mailbox    m365.Mailbox `json:"mailbox"`
 	Categories []string     `json:"categories"`
 	Service    string       `json:"service,omitempty"`
+	// InlineCollections, when set, is how many collections a plan may hold
+	// inline: a plan of more is stored in the repository in groups
+	// (MailboxPlan.Groups), each backed up by one activity.
+	InlineCollections int `json:"inlineCollections,omitempty"`
 }
 
 // PreviousCollection is a collection in the previous backup of the same
@@ -106,10 +110,26 @@ type CollectionPlan struct {
 	Previous  *PreviousCollection `json:"previous,omitempty"`
 }
 
-// MailboxPlan is the work for one mailbox backup.
+// MailboxPlan is the work for one mailbox backup: its collections, or,
+// when they are more than PlanMailboxInput.InlineCollections, the groups
+// of them stored in the repository.
 type MailboxPlan struct {
-	Collections      []CollectionPlan `json:"collections"`
-	PreviousBackupID string           `json:"previousBackupID,omitempty"`
+	Collections      []CollectionPlan  `json:"collections"`
+	PreviousBackupID string            `json:"previousBackupID,omitempty"`
+	Groups           []CollectionGroup `json:"groups,omitempty"`
+}
+
+// CollectionGroup is collections of a large mailbox backed up in one
+// activity, whose plans are stored in the repository: the workflow carries
+// their number and weight only, so neither its history nor any payload
+// grows with the mailbox's folders.
+type CollectionGroup struct {
+	// PlansID is the repository object of the group's []CollectionPlan.
+	PlansID     string `json:"plansID"`
+	Collections int    `json:"collections"`
+	// Weight is the group's share of the mailbox's work: the items of its
+	// new collections, one per collection resuming from a delta link.
+	Weight int64 `json:"weight"`
 }
 
 // BackupCollectionInput backs up one container.
@@ -126,7 +146,8 @@ type BackupCollectionInput struct {
 }
 
 // BackupCollectionsInput backs up several containers of one mailbox in one
-// activity: those an incremental backup resumes from a delta link.
+// activity: those an incremental backup resumes from a delta link, or a
+// group of a mailbox of many (CollectionGroup).
 type BackupCollectionsInput struct {
 	Repo      RepoRef          `json:"repo"`
 	Graph     GraphRef         `json:"graph"`
@@ -142,6 +163,10 @@ type BackupCollectionsInput struct {
 	// activity also record the backup, as CombineBackup would, in the
 	// same repository session.
 	Record *BackupRecord `json:"record,omitempty"`
+	// PlansID, instead of Plans, names the group's plans in the repository
+	// (CollectionGroup); the activity then stores its results there too
+	// and returns their id and totals.
+	PlansID string `json:"plansID,omitempty"`
 }
 
 // BackupRecord is what a backup's record says beside its collections.
@@ -158,6 +183,18 @@ type BackupRecord struct {
 type BackupCollectionsResult struct {
 	Collections []CollectionResult `json:"collections"`
 	Backup      *backup.Summary    `json:"backup,omitempty"`
+	// ResultsID names the stored []CollectionResult of a group whose plans
+	// were stored (BackupCollectionsInput.PlansID); Totals sums them.
+	ResultsID string            `json:"resultsID,omitempty"`
+	Totals    *CollectionTotals `json:"totals,omitempty"`
+}
+
+// CollectionTotals sums the results of collections backed up together.
+type CollectionTotals struct {
+	Collections int   `json:"collections"`
+	Items       int64 `json:"items"`
+	Bytes       int64 `json:"bytes"`
+	Errors      int64 `json:"errors"`
 }
 
 // CollectionResult is a backed-up container, ready to combine. DirEntry
@@ -193,6 +230,9 @@ type CombineInput struct {
 	Started     time.Time          `json:"started"`
 	Collections []CollectionResult `json:"collections"`
 	Workflow    string             `json:"workflow"`
+	// ResultsIDs name stored results (BackupCollectionsResult.ResultsID)
+	// of further collections, combined after Collections.
+	ResultsIDs []string `json:"resultsIDs,omitempty"`
 }
 
 // BackupProgress answers the "progress" query of one resource's backup

@@ -36,6 +36,11 @@ const (
 	// budget cannot be weighed, and together each takes what the
 	// finished ones leave.
 	unknownSizesTogetherChange = "unknown-sizes-together"
+	// The plan of a mailbox of more than InlineCollections collections is
+	// stored in the repository in bounded groups, each backed up by one
+	// activity that stores its results there too, which combine reads:
+	// no payload or history grows with the mailbox's folders.
+	collectionGroupsChange = "collection-groups"
 )
 
 // downloadShares returns how many concurrent downloads the i-th collection
@@ -80,7 +85,9 @@ func budgetShares(sizes []int64) func(i, used int) int {
 // them up on whichever workers are free (new ones each on its own, those
 // resuming from a delta link together), then combine them into one backup.
 // When every collection resumes from a delta link, the usual incremental
-// backup, that one activity also records the backup.
+// backup, that one activity also records the backup. A mailbox of more
+// than InlineCollections collections is planned into groups stored in the
+// repository, each backed up by one activity (collectionGroupsChange).
 func MailboxBackupWorkflow(ctx workflow.Context, in MailboxBackupInput) (backup.Summary, error) {
 	b := &mailboxBackup{in: in, progress: BackupProgress{BackupID: in.BackupID, Resource: in.Mailbox.UPN, Stage: "planning"}}
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (BackupProgress, error) { return b.progress, nil }); err != nil {
@@ -101,6 +108,9 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 	planIn := PlanMailboxInput{Repo: b.in.Repo, Graph: b.in.Graph, Mailbox: b.in.Mailbox, Categories: b.in.Categories, Service: b.in.Service}
 	var err error
 	if incrementalsTogether {
+		if workflow.GetVersion(ctx, collectionGroupsChange, workflow.DefaultVersion, 1) >= 1 {
+			planIn.InlineCollections = InlineCollections
+		}
 		err = workflow.ExecuteLocalActivity(planActivityOptions(ctx), ActivityPlanMailbox, planIn).Get(ctx, &plan)
 	} else {
 		err = workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityPlanMailbox, planIn).Get(ctx, &plan)
@@ -110,7 +120,10 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 	}
 
 	var results []CollectionResult
-	if !incrementalsTogether {
+	var stored []string // results stored by groups
+	if len(plan.Groups) > 0 {
+		stored, err = b.backupGroups(ctx, plan.Groups)
+	} else if !incrementalsTogether {
 		results, err = b.backupEach(ctx, plan.Collections)
 	} else {
 		var recorded *backup.Summary
@@ -128,7 +141,7 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 	var summary backup.Summary
 	err = workflow.ExecuteActivity(shortActivityOptions(ctx), ActivityCombineBackup, CombineInput{
 		Repo: b.in.Repo, BackupID: b.in.BackupID, TenantID: b.in.Graph.TenantID, Service: b.in.Service, Mailbox: b.in.Mailbox,
-		Started: started, Collections: results, Workflow: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		Started: started, Collections: results, Workflow: workflow.GetInfo(ctx).WorkflowExecution.ID, ResultsIDs: stored,
 	}).Get(ctx, &summary)
 	if err != nil {
 		return backup.Summary{}, err
@@ -261,6 +274,44 @@ func (b *mailboxBackup) backupIncrementalsTogether(ctx workflow.Context, plans [
 			return nil
 		})
 	return results, nil, err
+}
+
+// backupGroups backs up the groups of a stored plan, each in one
+// activity, biggest first, each with its share of the request budget by
+// its weight, and returns the ids of their stored results, in group order.
+func (b *mailboxBackup) backupGroups(ctx workflow.Context, groups []CollectionGroup) ([]string, error) {
+	b.progress.Stage = "backing up"
+	weights := make([]int64, len(groups))
+	for i, g := range groups {
+		b.progress.CollectionsTotal += g.Collections
+		weights[i] = g.Weight
+	}
+	ids := make([]string, len(groups))
+	actx := collectionActivityOptions(ctx)
+	err := fanOut(ctx, len(groups), MailboxRequestBudget, budgetShares(weights),
+		func(i, c int) workflow.Future {
+			return workflow.ExecuteActivity(actx, ActivityBackupCollections, BackupCollectionsInput{
+				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
+				PlansID: groups[i].PlansID, FailFast: b.in.FailFast, Concurrency: c,
+			})
+		},
+		func(i int, f workflow.Future) error {
+			var res BackupCollectionsResult
+			if err := f.Get(ctx, &res); err != nil {
+				return err
+			}
+			if res.ResultsID == "" || res.Totals == nil || res.Totals.Collections != groups[i].Collections {
+				return fmt.Errorf("a group of %d collections was backed up without its stored results", groups[i].Collections)
+			}
+			ids[i] = res.ResultsID
+			t := res.Totals
+			b.progress.CollectionsDone += t.Collections
+			b.progress.Items += t.Items
+			b.progress.Bytes += t.Bytes
+			b.progress.Errors += t.Errors
+			return nil
+		})
+	return ids, err
 }
 
 // collected counts a backed-up collection into the progress.

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -38,6 +39,31 @@ type fakeBackupActivities struct {
 	single      []string
 	recorded    []BackupCollectionsInput
 	store       *resourceStore
+	// stored are the plans and results of groups, by id, as the
+	// repository would hold them; payload is the largest encoded input or
+	// result of an activity.
+	stored  map[string]any
+	payload int
+}
+
+// sized notes the encoded size of an activity's input or result.
+func (f *fakeBackupActivities) sized(v any) {
+	b, _ := json.Marshal(v)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.payload = max(f.payload, len(b))
+}
+
+// store keeps v as the repository would, and returns its id.
+func (f *fakeBackupActivities) put(v any) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stored == nil {
+		f.stored = map[string]any{}
+	}
+	id := fmt.Sprint("k", len(f.stored))
+	f.stored[id] = v
+	return id
 }
 
 func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) {
@@ -51,11 +77,11 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 		}
 		return out, nil
 	})
-	env.RegisterActivityWithOptions(func(_ context.Context, in PlanMailboxInput) (MailboxPlan, error) {
+	env.RegisterActivityWithOptions(func(_ context.Context, in PlanMailboxInput) (p MailboxPlan, err error) {
+		defer func() { f.sized(p) }()
 		if in.Mailbox.UPN == f.failMailbox {
 			return MailboxPlan{}, temporal.NewNonRetryableApplicationError("mailbox gone", ErrTypeUnknownMailbox, nil)
 		}
-		var p MailboxPlan
 		for i := range f.containers {
 			var n int64
 			if i < len(f.sizes) {
@@ -66,6 +92,13 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 				cp.Previous = &PreviousCollection{BackupID: "b0", DirID: "d", DetailsID: "x", DeltaLink: "link-" + fmt.Sprint(i)}
 			}
 			p.Collections = append(p.Collections, cp)
+		}
+		if in.InlineCollections > 0 && len(p.Collections) > in.InlineCollections {
+			groups, weights := PackCollections(p.Collections)
+			p.Collections = nil
+			for i, g := range groups {
+				p.Groups = append(p.Groups, CollectionGroup{PlansID: f.put(g), Collections: len(g), Weight: weights[i]})
+			}
 		}
 		return p, nil
 	}, activity.RegisterOptions{Name: ActivityPlanMailbox})
@@ -88,17 +121,24 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 		f.mu.Unlock()
 		return CollectionResult{Container: in.Plan.Container, Items: 10, Bytes: 100, DirEntry: []byte(`{}`)}, nil
 	}, activity.RegisterOptions{Name: ActivityBackupCollection})
-	env.RegisterActivityWithOptions(func(_ context.Context, in BackupCollectionsInput) (BackupCollectionsResult, error) {
+	env.RegisterActivityWithOptions(func(_ context.Context, in BackupCollectionsInput) (res BackupCollectionsResult, err error) {
+		f.sized(in)
+		defer func() { f.sized(res) }()
+		asked := in
+		if in.PlansID != "" {
+			f.mu.Lock()
+			in.Plans = f.stored[in.PlansID].([]CollectionPlan)
+			f.mu.Unlock()
+		}
 		f.mu.Lock()
 		f.inFlight += in.Concurrency
 		f.maxInFlight = max(f.maxInFlight, f.inFlight)
-		f.together = append(f.together, in)
+		f.together = append(f.together, asked)
 		f.mu.Unlock()
 		time.Sleep(5 * time.Millisecond)
 		f.mu.Lock()
 		f.inFlight -= in.Concurrency
 		f.mu.Unlock()
-		var res BackupCollectionsResult
 		for _, p := range in.Plans {
 			link := "new"
 			if p.Previous != nil {
@@ -113,14 +153,23 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 			res.Backup = &backup.Summary{BackupID: in.BackupID, Resource: r.Mailbox.ID, ResourceName: r.Mailbox.UPN, Status: backup.StatusCompleted,
 				Items: 10 * int64(len(in.Plans)), Started: r.Started, Workflow: r.Workflow}
 		}
+		if in.PlansID != "" {
+			res = BackupCollectionsResult{ResultsID: f.put(res.Collections),
+				Totals: &CollectionTotals{Collections: len(in.Plans), Items: 10 * int64(len(in.Plans)), Bytes: 100 * int64(len(in.Plans))}}
+		}
 		return res, nil
 	}, activity.RegisterOptions{Name: ActivityBackupCollections})
 	env.RegisterActivityWithOptions(func(_ context.Context, in CombineInput) (backup.Summary, error) {
+		f.sized(in)
 		f.mu.Lock()
+		all := in.Collections
+		for _, id := range in.ResultsIDs {
+			all = append(all, f.stored[id].([]CollectionResult)...)
+		}
 		f.combined = append(f.combined, in)
 		f.mu.Unlock()
 		var items int64
-		for _, c := range in.Collections {
+		for _, c := range all {
 			items += c.Items
 		}
 		return backup.Summary{BackupID: in.BackupID, Resource: in.Mailbox.ID, ResourceName: in.Mailbox.UPN, Status: backup.StatusCompleted, Items: items}, nil
@@ -311,4 +360,92 @@ func TestMailboxBackupOfUnknownSizesGoesTogether(t *testing.T) {
 	require.Equal(t, MailboxRequestBudget, f.together[0].Concurrency)
 	require.NotNil(t, f.together[0].Record, "the one activity records the backup")
 	require.Empty(t, f.combined)
+}
+
+// TestMailboxBackupOfManyFoldersGoesInStoredGroups: a mailbox of 3,000
+// folders is planned into groups stored in the repository; each group is
+// one activity given the id of its plans, whose results combine reads by
+// id, so no payload grows with the folders and the activities are few.
+func TestMailboxBackupOfManyFoldersGoesInStoredGroups(t *testing.T) {
+	const folders = 3000
+	for _, incremental := range []bool{false, true} {
+		t.Run(map[bool]string{false: "first", true: "incremental"}[incremental], func(t *testing.T) {
+			var s testsuite.WorkflowTestSuite
+			env := s.NewTestWorkflowEnvironment()
+			f := &fakeBackupActivities{containers: folders, sizes: make([]int64, folders), incremental: map[int]bool{}}
+			for i := range folders {
+				f.sizes[i] = int64(1 + i%5)
+				f.incremental[i] = incremental
+			}
+			f.sizes[7], f.sizes[8] = 5000, 1200 // big folders
+			f.register(env)
+			env.RegisterWorkflow(MailboxBackupWorkflow)
+			env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
+			require.NoError(t, env.GetWorkflowError())
+			var sum backup.Summary
+			require.NoError(t, env.GetWorkflowResult(&sum))
+			require.Equal(t, int64(10*folders), sum.Items)
+
+			require.Empty(t, f.single)
+			require.LessOrEqual(t, len(f.together), folders/groupCollections+4, "a bounded number of activities")
+			for _, in := range f.together {
+				require.NotEmpty(t, in.PlansID, "plans go by reference")
+				require.Empty(t, in.Plans)
+			}
+			if !incremental {
+				alone := map[string]int{} // folder → concurrency of its own activity
+				for _, in := range f.together {
+					if ps := f.stored[in.PlansID].([]CollectionPlan); len(ps) == 1 {
+						alone[ps[0].Container.ID] = in.Concurrency
+					}
+				}
+				require.Contains(t, alone, "7", "big folders are backed up each in its own activity")
+				require.Contains(t, alone, "8")
+				require.Greater(t, alone["7"], 1, "the biggest with its share of the budget")
+			}
+			require.LessOrEqual(t, f.maxInFlight, MailboxRequestBudget)
+			require.Len(t, f.combined, 1)
+			require.Empty(t, f.combined[0].Collections, "combine reads the stored results")
+			require.Len(t, f.combined[0].ResultsIDs, len(f.together))
+			seen := map[string]int{}
+			for _, id := range f.combined[0].ResultsIDs {
+				for _, c := range f.stored[id].([]CollectionResult) {
+					seen[c.Container.ID]++
+				}
+			}
+			require.Len(t, seen, folders, "every folder is combined")
+			for id, n := range seen {
+				require.Equal(t, 1, n, "folder %s combined once", id)
+			}
+			require.Less(t, f.payload, 64<<10, "no payload grows with the folders")
+
+			v, err := env.QueryWorkflow(ProgressQuery)
+			require.NoError(t, err)
+			var p BackupProgress
+			require.NoError(t, v.Get(&p))
+			require.Equal(t, BackupProgress{BackupID: "b1", Resource: "ann@x", Stage: "done", CollectionsTotal: folders, CollectionsDone: folders,
+				Items: 10 * folders, Bytes: 100 * folders}, p)
+		})
+	}
+}
+
+// TestMailboxBackupOfAFewFoldersKeepsItsPlanInline: a mailbox of up to
+// 100 folders keeps its plan, results and combine input inline, as
+// before, so it costs no repository object more.
+func TestMailboxBackupOfAFewFoldersKeepsItsPlanInline(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	const folders = 100
+	f := &fakeBackupActivities{containers: folders, sizes: make([]int64, folders)}
+	for i := range f.sizes {
+		f.sizes[i] = 3
+	}
+	f.register(env)
+	env.RegisterWorkflow(MailboxBackupWorkflow)
+	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
+	require.NoError(t, env.GetWorkflowError())
+	require.Empty(t, f.stored, "nothing stored by reference")
+	require.Len(t, f.single, folders)
+	require.Len(t, f.combined, 1)
+	require.Len(t, f.combined[0].Collections, folders)
 }
