@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 
@@ -50,8 +51,13 @@ func (a *Repositories) ListBackups(ctx context.Context, in workflows.BackupListI
 	return res, nil
 }
 
-// maxDetailsPage keeps a details answer well under Temporal's payload limit.
-const maxDetailsPage = 2000
+// A details answer holds at most maxDetailsPage entries and, past its
+// first entry, at most maxDetailsPageBytes of them as JSON: well under
+// Temporal's payload limit however long the entries' paths and names.
+const (
+	maxDetailsPage      = 2000
+	maxDetailsPageBytes = 256 << 10
+)
 
 // BackupDetails returns the selected entries of a backup's details, one
 // page at a time.
@@ -69,6 +75,7 @@ func (a *Repositories) BackupDetails(ctx context.Context, in workflows.BackupDet
 		limit = maxDetailsPage
 	}
 	res := workflows.BackupDetailsResult{Backup: b.Summary, Errors: idx.Errors}
+	size, full := 0, false
 	for _, c := range idx.Collections {
 		var entries []backup.Entry
 		if err := r.ReadJSON(ctx, c.DetailsID, &entries); err != nil {
@@ -78,8 +85,18 @@ func (a *Repositories) BackupDetails(ctx context.Context, in workflows.BackupDet
 			if !in.Selector.Matches(e) {
 				continue
 			}
-			if res.Total >= in.Offset && len(res.Entries) < limit {
-				res.Entries = append(res.Entries, e)
+			if res.Total >= in.Offset && !full {
+				b, err := json.Marshal(e)
+				if err != nil {
+					return workflows.BackupDetailsResult{}, err
+				}
+				if len(res.Entries) > 0 && size+len(b) > maxDetailsPageBytes {
+					full = true
+				} else {
+					res.Entries = append(res.Entries, e)
+					size += len(b)
+					full = len(res.Entries) == limit
+				}
 			}
 			res.Total++
 		}
