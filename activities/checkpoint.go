@@ -3,9 +3,10 @@ package activities
 // checkpoint is the heartbeat of a long backup activity, of every service:
 // it names only flushed data, so a retry on any worker resumes from it.
 // Segments are what was written so far (a drive batch's stored files, a
-// collection's changes). A collection enumerated by delta or listing also
-// has the page to read next (Link) and its counts; a drive batch has
-// segments only.
+// collection's changes, a drive enumeration's sorted runs). A collection
+// enumerated by delta or listing also has the page to read next (Link) and
+// its counts; a drive enumeration has Link, Reset and, once every page
+// was read, DeltaLink; a drive batch has segments only.
 //
 // Drive batches recorded {"segments": [...]} before this type was shared;
 // that shape decodes as is, the other fields zero. Fields a drive batch

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/corso-temporal/corso/backup"
@@ -86,12 +87,49 @@ func (t driveTree) path(e *driveEntry) ([]string, bool) {
 	return names, true
 }
 
-// prune drops items whose ancestors are gone: Graph may report a deleted
-// folder without each of its children.
-func (t driveTree) prune() {
-	for id, e := range t {
-		if _, ok := t.path(e); !ok {
-			delete(t, id)
-		}
+// driveFolder is what a path needs of an item that holds others.
+type driveFolder struct {
+	parent, name string
+	root         bool
+}
+
+// driveFolders are a drive's folders (and package items, which hold
+// items too) by id: the part of its tree an enumeration keeps in memory,
+// whatever the number of its files, to name paths and to leave out items
+// cut off from the root.
+type driveFolders map[string]driveFolder
+
+// holdsItems says whether other items can have it as their parent.
+func holdsItems(it *m365.DriveItem) bool { return it.Folder || it.Root || it.Package != "" }
+
+// apply records an item as an enumeration reports it.
+func (f driveFolders) apply(it *m365.DriveItem) {
+	if !it.Deleted && holdsItems(it) {
+		f[it.ID] = driveFolder{parent: it.ParentID, name: it.Name, root: it.Root}
+		return
 	}
+	delete(f, it.ID)
+}
+
+// path returns the folder names from the drive's root down to it's
+// parent, and false when it is cut off from the root (an ancestor was
+// deleted), as driveTree.path does.
+func (f driveFolders) path(it *m365.DriveItem) ([]string, bool) {
+	if it.Root {
+		return nil, true
+	}
+	var names []string
+	for id, hops := it.ParentID, 0; ; hops++ {
+		p, ok := f[id]
+		if !ok || hops > 4096 {
+			return nil, false
+		}
+		if p.root {
+			break
+		}
+		names = append(names, p.name)
+		id = p.parent
+	}
+	slices.Reverse(names)
+	return names, true
 }

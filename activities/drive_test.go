@@ -39,6 +39,7 @@ type fakeDrive struct {
 	served   map[string]string     // bytes served instead of the listed ones, in full (drift)
 	short    map[string]bool       // downloads that end before the listed size
 	deltaErr error                 // every delta page fails so
+	expired  bool                  // delta tokens are expired (410 resyncRequired)
 	resolve  func() ([]m365.Drive, []backup.LeftOut, error)
 }
 
@@ -84,6 +85,9 @@ func (f *fakeDrive) ResolveDrives(context.Context, string, []string) ([]m365.Dri
 func (f *fakeDrive) DriveDeltaPageUnreadable(ctx context.Context, driveID, link string) (m365.DrivePage, map[string]m365.Cause, error) {
 	if f.deltaErr != nil {
 		return m365.DrivePage{}, nil, f.deltaErr
+	}
+	if f.expired && strings.HasPrefix(link, "delta:") {
+		return m365.DrivePage{}, nil, m365.ErrDeltaExpired
 	}
 	p, err := f.DriveDeltaPage(ctx, driveID, link)
 	var flags map[string]m365.Cause
@@ -308,6 +312,25 @@ func TestDriveBackupFullThenIncremental(t *testing.T) {
 	require.Equal(t, map[string]int{"new": 1, "f02": 1}, f.drive.downloads)
 	require.Equal(t, int64(2), inc.Fetched)
 	require.Equal(t, int64(25), inc.Items)
+}
+
+// Graph expired the delta token: the drive is enumerated anew, the
+// backup says so, and files whose content did not change keep their
+// stored objects; one deleted meanwhile, which no delta reported, is gone.
+func TestDriveBackupStartsOverWhenTheDeltaTokenExpired(t *testing.T) {
+	f := newDriveFixture(t)
+	_, err := f.backup("b1")
+	require.NoError(t, err)
+	f.drive.downloads = map[string]int{}
+	f.drive.putFile("f02", "root", "file 2.txt", "edited")
+	delete(f.drive.items, "f05")
+	f.drive.expired = true
+	inc, err := f.backup("b2")
+	require.NoError(t, err)
+	require.Equal(t, []string{"OneDrive"}, inc.Resets)
+	require.Equal(t, map[string]int{"f02": 1}, f.drive.downloads)
+	require.Equal(t, int64(24), inc.Items)
+	require.Equal(t, f.drive.truth(), f.stored("b2"))
 }
 
 // oneBatch enumerates the drive for backup id, expecting one batch, and

@@ -18,7 +18,7 @@ import (
 	"github.com/corso-temporal/corso/workflows"
 )
 
-func newRepositories(t *testing.T) (*Repositories, *codec.Sealer) {
+func newRepositories(t testing.TB) (*Repositories, *codec.Sealer) {
 	t.Helper()
 	key, _ := codec.GenerateKey()
 	sealer, err := codec.NewSealer(key)
@@ -37,7 +37,7 @@ func newRepositories(t *testing.T) (*Repositories, *codec.Sealer) {
 var testRequest = workflows.Request{WorkflowID: "corso-test-request", WorkflowType: "ExchangeBackupWorkflow"}
 
 // sealForTest seals v for testRequest.
-func sealForTest(t *testing.T, s *codec.Sealer, v any) codec.Sealed {
+func sealForTest(t testing.TB, s *codec.Sealer, v any) codec.Sealed {
 	t.Helper()
 	sealed, err := s.Seal(v, codec.Binding{WorkflowID: testRequest.WorkflowID, Purpose: testRequest.Purpose(), Expires: time.Now().Add(time.Hour)})
 	if err != nil {
@@ -46,7 +46,7 @@ func sealForTest(t *testing.T, s *codec.Sealer, v any) codec.Sealed {
 	return sealed
 }
 
-func ref(t *testing.T, s *codec.Sealer, path, pass string) workflows.RepoRef {
+func ref(t testing.TB, s *codec.Sealer, path, pass string) workflows.RepoRef {
 	sealed := sealForTest(t, s, workflows.RepoCredentials{Passphrase: pass})
 	return workflows.RepoRef{Storage: workflows.Storage{Provider: workflows.ProviderFilesystem, Path: path}, Credentials: sealed}
 }

@@ -139,11 +139,18 @@ type contentHashes struct {
 }
 
 // hashCache remembers hashes of generated content: computing them reads
-// the whole (generated) content once.
+// the whole (generated) content once. Only content that costs more to
+// hash than to remember is kept, at most hashCacheEntries of them, so a
+// library of a million small files costs the simulator nothing per file.
 type hashCache struct {
 	mu sync.Mutex
 	m  map[[3]uint64]contentHashes
 }
+
+const (
+	hashCacheMinSize = 64 << 10
+	hashCacheEntries = 1 << 16
+)
 
 func newHashCache() *hashCache { return &hashCache{m: map[[3]uint64]contentHashes{}} }
 
@@ -160,8 +167,11 @@ func (h *hashCache) of(c content) contentHashes {
 	s := sha256.New()
 	_ = c.WriteRange(io.MultiWriter(q, s), 0, c.size)
 	v := contentHashes{quickXor: base64.StdEncoding.EncodeToString(q.Sum(nil)), sha256: hex.EncodeToString(s.Sum(nil))}
-	if c.stored == nil {
+	if c.stored == nil && c.size >= hashCacheMinSize {
 		h.mu.Lock()
+		if len(h.m) >= hashCacheEntries {
+			clear(h.m)
+		}
 		h.m[c.id()] = v
 		h.mu.Unlock()
 	}
