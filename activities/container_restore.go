@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -34,6 +35,21 @@ type ContainerTarget interface {
 	// schema (m365.Category.HasSchema): a missing container is created
 	// from the stored schema.
 	EnsureSchemaContainer(ctx context.Context, resourceID string, cat m365.Category, path []string, schema json.RawMessage) (string, error)
+}
+
+// ContainerSession is implemented by a ContainerTarget whose containers
+// must be opened before a restore writes into them and closed after (a
+// Teams channel takes imported messages only in migration mode, which
+// must then be completed). RestoreCollection opens the target container
+// before writing and closes it when the attempt ends, unless the attempt
+// is to be retried, whose retry opens and closes it again.
+type ContainerSession interface {
+	// OpenContainer prepares a container for items created no earlier
+	// than oldest (zero: unknown).
+	OpenContainer(ctx context.Context, resourceID string, cat m365.Category, containerID string, oldest time.Time) error
+	// CloseContainer ends what OpenContainer began; closing a container
+	// already closed does nothing.
+	CloseContainer(ctx context.Context, resourceID string, cat m365.Category, containerID string) error
 }
 
 // ensureTarget prepares a collection's target container: from its stored
@@ -83,8 +99,14 @@ func (a *Containers) PlanRestore(ctx context.Context, in workflows.PlanRestoreIn
 		who = b.Resource
 	}
 	resolve, noun := tgt.ResolveMailboxes, "mailbox"
-	if in.Service == m365.SharePointLists {
+	switch in.Service {
+	case m365.SharePointLists:
 		resolve, noun = tgt.ResolveSites, "site"
+	case m365.Groups:
+		// Only channel messages can be restored: into a team.
+		resolve, noun = func(ctx context.Context, sels []string) ([]m365.Mailbox, error) {
+			return tgt.ResolveGroups(ctx, sels, true)
+		}, "team"
 	}
 	mbs, err := resolve(ctx, []string{who})
 	if err != nil {
@@ -156,17 +178,18 @@ func (a *Containers) PlanRestore(ctx context.Context, in workflows.PlanRestoreIn
 	return plan, nil
 }
 
-// restorePath is where a backed-up container's items go. Mail folders
-// keep their tree under the destination folder. Contact folders can only
+// restorePath is where a backed-up container's items go. A list or a
+// channel is re-created beside the original, named after it and the
+// destination. Mail folders keep their tree under the destination folder. Contact folders can only
 // live inside the default contacts folder (the first name of their path),
 // so the destination is made there and the tree kept under it. Calendars
 // are flat: every calendar's events go into one calendar named after the
 // destination. In place, each goes back to the container of its name.
 func restorePath(cat m365.Category, path []string, dest string) []string {
 	switch {
-	case cat == m365.ListItems && dest != workflows.InPlace:
-		// A list is re-created beside the original: several lists
-		// cannot share one, their columns differ.
+	case (cat == m365.ListItems || cat == m365.ChannelMessages) && dest != workflows.InPlace:
+		// Several lists cannot share one, their columns differ; a team's
+		// channels do not nest.
 		return []string{path[len(path)-1] + " " + dest}
 	case dest == workflows.InPlace && cat == m365.Events:
 		return []string{path[len(path)-1]}
@@ -243,10 +266,38 @@ func (a *Containers) RestoreCollection(ctx context.Context, in workflows.Restore
 			rc.theirs[it.Key] = append(rc.theirs[it.Key], it.ID)
 		}
 	}
-	if err := rc.run(ctx, todo); err != nil {
+	if err := rc.runInSession(ctx, todo); err != nil {
 		return res, err
 	}
 	return rc.res, nil
+}
+
+// runInSession runs the restore inside the target container's session,
+// when its target has them (ContainerSession).
+func (rc *collectionRestore) runInSession(ctx context.Context, todo []backup.Entry) error {
+	sess, ok := rc.tgt.(ContainerSession)
+	if !ok || len(todo) == 0 {
+		return rc.run(ctx, todo)
+	}
+	cat, where := rc.in.Plan.Category, strings.Join(rc.in.Plan.TargetPath, "/")
+	var oldest time.Time
+	for _, e := range todo {
+		if oldest.IsZero() || (!e.Received.IsZero() && e.Received.Before(oldest)) {
+			oldest = e.Received
+		}
+	}
+	if err := sess.OpenContainer(ctx, rc.in.MailboxID, cat, rc.in.Plan.TargetID, oldest); err != nil {
+		return graphError(fmt.Errorf("open %s %s for the restore: %w", cat, where, err))
+	}
+	err := rc.run(ctx, todo)
+	var ae *temporal.ApplicationError
+	if err != nil && !(errors.As(err, &ae) && ae.NonRetryable()) {
+		return err // the retry closes it
+	}
+	if cerr := sess.CloseContainer(ctx, rc.in.MailboxID, cat, rc.in.Plan.TargetID); cerr != nil && err == nil {
+		return graphError(fmt.Errorf("close %s %s after the restore: %w", cat, where, cerr))
+	}
+	return err
 }
 
 type collectionRestore struct {

@@ -57,11 +57,24 @@ func (a exchangeAdmin) eachStoredItem(t *testing.T, backupID string, cat m365.Ca
 	fn func(r *repository.Repository, c repository.Collection, id string, b []byte),
 ) {
 	t.Helper()
+	a.eachStoredItemWhere(t, backupID, func(c repository.Collection) bool {
+		if c.Category != string(cat) {
+			t.Fatalf("collection %q of category %q in a backup of %s", c.Path, c.Category, cat)
+		}
+		return true
+	}, fn)
+}
+
+// eachStoredItemWhere is eachStoredItem over the collections keep accepts.
+func (a exchangeAdmin) eachStoredItemWhere(t *testing.T, backupID string, keep func(repository.Collection) bool,
+	fn func(r *repository.Repository, c repository.Collection, id string, b []byte),
+) {
+	t.Helper()
 	ctx := context.Background()
 	r, idx := a.openBackup(t, backupID)
 	for _, c := range idx.Collections {
-		if c.Category != string(cat) {
-			t.Fatalf("collection %q of category %q in a backup of %s", c.Path, c.Category, cat)
+		if !keep(c) {
+			continue
 		}
 		ents, err := r.ReadDir(ctx, c.DirID)
 		if err != nil {
@@ -117,9 +130,37 @@ func teamChannels(t *testing.T, c *simClient, teamID string) []string {
 	return out
 }
 
+// channelHosts lists the channels of a team and those shared with it
+// (allChannels): channel id → its membershipType and whether the team
+// hosts it, as its @odata.id says.
+func channelHosts(t *testing.T, c *simClient, teamID string) map[string]hostedChannel {
+	var page struct {
+		Value []struct {
+			ID   string `json:"id"`
+			Link string `json:"@odata.id"`
+			Type string `json:"membershipType"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal(c.get(t, "/v1.0/teams/"+teamID+"/allChannels"), &page); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]hostedChannel{}
+	for _, ch := range page.Value {
+		out[ch.ID] = hostedChannel{membership: ch.Type, hosted: strings.Contains(ch.Link, "/teams/"+teamID+"/channels/")}
+	}
+	return out
+}
+
+type hostedChannel struct {
+	membership string // shared reads unknownFutureValue without Prefer
+	hosted     bool
+}
+
 // TestGroupsBackupMatchesTenantThroughChanges backs up every team of the
 // tenant: each backup holds every channel message and reply, as Graph
-// serves them. After a new message, an edit, a deletion and a new reply,
+// serves them, of every channel the team hosts, standard, private or
+// shared, and none of a channel another team shares with it, which its
+// host's backup holds. After a new message, an edit, a deletion and a new reply,
 // the incremental backup matches the tenant again, having read only the
 // threads that changed. The export writes one JSON file and one HTML page
 // per thread that say what the tenant says.
@@ -132,6 +173,7 @@ func TestGroupsBackupMatchesTenantThroughChanges(t *testing.T) {
 		t.Fatal("no team backed up")
 	}
 	var team backup.Summary
+	backedUp, shared := map[string]string{}, map[string]bool{} // channel id → membershipType; shared with another team
 	for _, b := range first {
 		if b.Status != backup.StatusCompleted {
 			t.Fatalf("backup of %s: %s %s", b.ResourceName, b.Status, b.Error)
@@ -140,9 +182,37 @@ func TestGroupsBackupMatchesTenantThroughChanges(t *testing.T) {
 		if len(want) == 0 {
 			t.Fatalf("team %s has no channel messages in the tenant", b.ResourceName)
 		}
-		assertSameItems(t, a.storedThreads(t, b.BackupID), want)
+		stored := a.storedThreads(t, b.BackupID)
+		assertSameItems(t, stored, want)
 		if b.Items > team.Items {
 			team = b
+		}
+		chans := channelHosts(t, c, b.Resource)
+		for k := range stored {
+			id := k[:strings.Index(k, "/")]
+			if ch := chans[id]; !ch.hosted {
+				t.Fatalf("the backup of %s holds channel %s, which it does not host (%+v)", b.ResourceName, id, ch)
+			}
+			backedUp[id] = chans[id].membership
+		}
+		for id, ch := range chans {
+			if !ch.hosted {
+				shared[id] = true
+			}
+		}
+	}
+	// Every type was backed up, and each channel shared with another team
+	// under its host.
+	types := map[string]bool{}
+	for _, typ := range backedUp {
+		types[typ] = true
+	}
+	if !types["standard"] || !types["private"] || !types["unknownFutureValue"] || len(shared) == 0 {
+		t.Fatalf("backed up channels of types %v; %d channels shared with another team", types, len(shared))
+	}
+	for id := range shared {
+		if backedUp[id] == "" {
+			t.Fatalf("channel %s, shared with another team, is in no backup", id)
 		}
 	}
 
@@ -182,17 +252,18 @@ func TestGroupsBackupMatchesTenantThroughChanges(t *testing.T) {
 	if edited == "" || deleted == "" || replied == "" {
 		t.Fatalf("channel %s: no message to edit, delete and reply to among %d", channel, len(msgs))
 	}
+	// An app cannot post in a channel outside migration mode: the new
+	// reply is a user's.
 	for _, op := range []graphsim.MutateOp{
 		{Op: "add", Kind: "channelMessage", Team: team.Resource, Channel: channel},
 		{Op: "modify", ID: edited, Team: team.Resource, Channel: channel},
 		{Op: "delete", ID: deleted, Team: team.Resource, Channel: channel},
+		{Op: "add", Kind: "channelMessage", Team: team.Resource, Channel: channel, Parent: replied},
 	} {
 		if res := tenant.Mutate([]graphsim.MutateOp{op}); len(res) != 1 || res[0].Error != "" {
 			t.Fatalf("%+v: %+v", op, res)
 		}
 	}
-	c.post(t, "/v1.0/teams/"+team.Resource+"/channels/"+url.PathEscape(channel)+"/messages/"+replied+"/replies",
-		`{"body":{"contentType":"html","content":"<p>A reply after the first backup</p>"}}`)
 
 	r := a.run(t, "backup", "create", "groups", "--group", team.Resource, "--data", "messages", "--json")
 	mustSucceed(t, r)

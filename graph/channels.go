@@ -37,8 +37,15 @@ import (
 // 50 channel messages a page.
 const channelPageSize = 50
 
-// channels lists a team's channels: standard, private and shared, each a
-// container whose path is its name.
+// channels lists the channels a team hosts: standard, private and shared,
+// each a container whose path is its name. "List channels" gives an
+// application every channel "in this team", private and shared ones
+// included (members only see theirs), and not the channels other teams
+// share with it, which allChannels and incomingChannels add
+// (https://learn.microsoft.com/graph/api/channel-list,
+// https://learn.microsoft.com/graph/api/team-list-allchannels): so a
+// shared channel is backed up once, under its host team, however many
+// teams it is shared with.
 func (c *Client) channels(ctx context.Context, teamID string) ([]Container, error) {
 	ctx = forTeam(ctx, teamID, "teams.channels")
 	op := "list channels of team " + teamID

@@ -259,3 +259,58 @@ func TestResolveGroupsNamesTeamsAndRefusesOthers(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelsAreTheTeamsOwnWhateverTheirType: a team's channels are
+// every channel it hosts, standard, private or shared, and none that
+// another team shares with it, which is backed up under its host.
+func TestChannelsAreTheTeamsOwnWhateverTheirType(t *testing.T) {
+	e := newEnv(t, nil)
+	e.sim.SetThrottle(graphsim.ThrottleOptions{Teams: graphsim.TeamsLimits{Disabled: true}})
+	c := e.client(nil)
+	ctx := context.Background()
+	teams, err := c.ResolveGroups(ctx, []string{"*"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]int{} // membershipType of the channels listed
+	incoming := 0
+	for _, team := range teams {
+		if team.Unavailable != "" {
+			continue
+		}
+		chans, err := c.Containers(ctx, team.ID, m365.ChannelMessages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, ch := range chans {
+			got[ch.ID] = true
+		}
+		// allChannels names each channel's host team in its @odata.id.
+		all, _ := e.graphGet("teams/" + team.ID + "/allChannels")["value"].([]any)
+		for _, raw := range all {
+			ch := raw.(map[string]any)
+			id, _ := ch["id"].(string)
+			link, _ := ch["@odata.id"].(string)
+			hosted := strings.Contains(link, "/teams/"+team.ID+"/channels/")
+			if !hosted {
+				incoming++
+			}
+			if got[id] != hosted {
+				t.Errorf("team %s: channel %s (%v, hosted: %v) listed: %v", team.ID, ch["displayName"], ch["membershipType"], hosted, got[id])
+			}
+			if hosted {
+				types[ch["membershipType"].(string)]++
+			}
+			delete(got, id)
+		}
+		for id := range got {
+			t.Errorf("team %s: channel %s listed, not among its channels", team.ID, id)
+		}
+	}
+	// A shared channel shows as unknownFutureValue without Prefer:
+	// include-unknown-enum-members.
+	if types["standard"] == 0 || types["private"] == 0 || types["unknownFutureValue"] == 0 || incoming == 0 {
+		t.Fatalf("the tenant's teams host channels %v and %d are shared with another: want each type and some shared", types, incoming)
+	}
+}

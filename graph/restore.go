@@ -80,6 +80,8 @@ func (c *Client) EnsureContainer(ctx context.Context, mailboxID string, cat Cate
 	}
 	user := c.v1("users", mailboxID)
 	switch cat {
+	case m365.ChannelMessages:
+		return c.ensureChannel(ctx, op, mailboxID, path)
 	case Email:
 		parent := ""
 		for _, name := range path {
@@ -222,6 +224,8 @@ func (c *Client) ExistingItems(ctx context.Context, mailboxID string, cat Catego
 		out, err = c.existingEvents(forMailbox(ctx, mailboxID, "events.list"), mailboxID, containerID)
 	case m365.ListItems:
 		out, err = c.existingListItems(ctx, mailboxID, containerID)
+	case m365.ChannelMessages:
+		out, err = c.existingThreads(ctx, op, mailboxID, containerID)
 	default:
 		return nil, fmt.Errorf("%s: unknown category", op)
 	}
@@ -351,6 +355,8 @@ func (c *Client) RestoreItem(ctx context.Context, mailboxID string, cat Category
 		id, err = c.restoreEvent(ctx, op, mailboxID, containerID, stored)
 	case m365.ListItems:
 		id, err = c.restoreListItem(ctx, op, mailboxID, containerID, stored)
+	case m365.ChannelMessages:
+		id, err = c.restoreThread(ctx, op, mailboxID, containerID, stored)
 	default:
 		return "", fmt.Errorf("%s: unknown category", op)
 	}
@@ -707,8 +713,11 @@ func zonedOf(raw json.RawMessage) time.Time {
 // DeleteItem deletes an item; one already gone counts as deleted.
 func (c *Client) DeleteItem(ctx context.Context, mailboxID string, cat Category, itemID string) error {
 	op := fmt.Sprintf("delete %s item %s of %s", cat, itemID, mailboxID)
-	if cat == m365.ListItems {
+	switch cat {
+	case m365.ListItems:
 		return c.deleteListItem(ctx, op, mailboxID, itemID)
+	case m365.ChannelMessages:
+		return deleteThread(op)
 	}
 	return c.deleteOf(ctx, mailboxID, op, cat, itemID,
 		map[Category]string{Email: "messages", Contacts: "contacts", Events: "events"},

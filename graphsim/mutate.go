@@ -33,7 +33,8 @@ type MutateOp struct {
 	// Count repeats an add (default 1).
 	Count int `json:"count,omitempty"`
 	// Team and Channel address channel messages (their ids are only unique
-	// within a channel) for add (kind channelMessage), modify and delete.
+	// within a channel) for add (kind channelMessage; with Parent, a reply
+	// to that message), modify and delete.
 	Team    string `json:"team,omitempty"`
 	Channel string `json:"channel,omitempty"`
 	// Site (id) and List (id or title) address list items (kind
@@ -245,6 +246,12 @@ func (s *Server) addOne(op MutateOp) (ref, error) {
 		_, c, err := s.findChannel(op.Team, op.Channel)
 		if err != nil {
 			return ref{}, fmt.Errorf("%s", err.message)
+		}
+		if !s.channelAcceptsSends(c) {
+			return ref{}, fmt.Errorf("channel %s is in migration mode: nobody can post in it", op.Channel)
+		}
+		if op.Parent != "" {
+			return s.addChannelReply(c, op.Parent)
 		}
 		m.mu.Lock()
 		defer m.mu.Unlock()

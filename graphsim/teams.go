@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -14,14 +16,37 @@ import (
 // as @removed, and a changed reply re-sends its parent message.
 
 type chatLayout struct {
-	channels []chatChannel
+	// mu guards the list (a restore adds channels) and each channel's
+	// migration state.
+	mu       sync.RWMutex
+	channels []*chatChannel
 }
 
 type chatChannel struct {
-	name    string
-	count   int
-	created time.Time
+	name  string
+	count int // generated messages
+	// membership is the channel's membershipType: standard, private or
+	// shared (teams_shared.go).
+	membership string
+	// sharedWith are the teams (group indexes) other than its host that a
+	// shared channel is shared with.
+	sharedWith []int
+	// base is what message ids count from: the channel's creation, fixed
+	// even when a migration moves createdDateTime back.
+	base    time.Time
+	created time.Time // createdDateTime
+	migration
 }
+
+// list is the team's channels now.
+func (l *chatLayout) list() []*chatChannel {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.channels
+}
+
+// channel is channel i of the team.
+func (l *chatLayout) channel(i uint32) *chatChannel { return l.list()[i] }
 
 // Message ids: base + index·97 s + reply·1 s, so a reply number and an index
 // can be read back from the id given its channel.
@@ -50,8 +75,10 @@ func (t *tenant) chatLayout(g *group) *chatLayout {
 	counts := split(max(t.opts.ItemsPerSite/4, 5), weights)
 	l := &chatLayout{}
 	for i := 0; i < n; i++ {
-		l.channels = append(l.channels, chatChannel{name: names[i], count: counts[i], created: g.created.Add(time.Duration(i) * time.Hour)})
+		created := g.created.Add(time.Duration(i) * time.Hour)
+		l.channels = append(l.channels, &chatChannel{name: names[i], count: counts[i], base: created, created: created, membership: membershipStandard})
 	}
+	l.channels = append(l.channels, t.restrictedChannels(g, n)...)
 	t.chats[g.idx] = l
 	return l
 }
@@ -87,12 +114,13 @@ func (t *tenant) chatBaseView(r ref) (view, bool) {
 	v := view{ref: r, src: r}
 	switch r.Kind {
 	case kChannel:
-		if r.Coll != 0 || r.Sub != 0 || int(r.Index) >= len(l.channels) {
+		if r.Coll != 0 || r.Sub != 0 || int(r.Index) >= len(l.list()) {
 			return view{}, false
 		}
 		return v, true
 	case kChatMessage:
-		if int(r.Coll) >= len(l.channels) || int(r.Index) >= l.channels[r.Coll].count {
+		chans := l.list()
+		if int(r.Coll) >= len(chans) || int(r.Index) >= chans[r.Coll].count {
 			return view{}, false
 		}
 		if r.Sub == 0 {
@@ -120,8 +148,7 @@ func (s *Server) findChannel(team, channel string) (*group, ref, *apiError) {
 	if !ok || !g.isTeam {
 		return nil, ref{}, newError(http.StatusNotFound, "NotFound", "No team found with Group Id %s", team)
 	}
-	l := s.t.chatLayout(g)
-	for i := range l.channels {
+	for i := range s.t.chatLayout(g).list() {
 		c := ref{Kind: kChannel, Owner: uint32(g.idx), Index: uint32(i)}
 		if s.t.channelID(c) == channel {
 			return g, c, nil
@@ -137,8 +164,7 @@ func (rq *request) resolveChannel() (*group, view, *apiError) {
 }
 
 func (s *Server) chatBase(c ref) int64 {
-	l := s.t.chatLayout(s.t.groups[c.Owner])
-	return l.channels[c.Index].created.UnixMilli()
+	return s.t.chatLayout(s.t.groups[c.Owner]).channel(c.Index).base.UnixMilli()
 }
 
 func (s *Server) chatMessageID(r ref) string {
@@ -168,20 +194,41 @@ func (s *Server) parseChatMessageID(channel ref, id string) (ref, bool) {
 	return r, true
 }
 
-func (s *Server) channelObject(g *group, c ref) object {
+// channelObject renders a channel as a request asks for it; migrationMode
+// is a beta property
+// (https://learn.microsoft.com/graph/api/resources/channel?view=graph-rest-beta).
+func (rq *request) channelObject(g *group, c ref) object {
+	return rq.s.channelObject(g, c, rq.version == "beta", rq.pref.has(preferAllEnums))
+}
+
+// channelObject renders a channel. allEnums: the request's Prefer asks
+// for evolvable enum members (membershipType, teams_shared.go).
+func (s *Server) channelObject(g *group, c ref, beta, allEnums bool) object {
 	l := s.t.chatLayout(g)
-	ch := l.channels[c.Index]
+	ch := l.channel(c.Index)
+	l.mu.RLock()
+	created, mode := ch.created, ch.mode
+	l.mu.RUnlock()
+	var migrationMode any
+	if mode != "" {
+		migrationMode = mode
+	}
+	var betaOnly object
+	if beta {
+		betaOnly = object{{"migrationMode", migrationMode}}
+	}
 	id := s.t.channelID(c)
-	return object{
+	return append(object{
 		{"id", id},
-		{"createdDateTime", ts(ch.created)},
+		{"createdDateTime", tsMillis(created)},
 		{"displayName", ch.name},
 		{"description", ch.name + " channel"},
 		{"email", ""},
 		{"isFavoriteByDefault", c.Index == 0},
-		{"membershipType", "standard"},
+		{"membershipType", membershipReported(ch.membership, allEnums)},
+		{"tenantId", s.opts.TenantID},
 		{"webUrl", "https://teams.microsoft.com/l/channel/" + escapeQuery(id) + "/" + escapeQuery(ch.name) + "?groupId=" + g.id + "&tenantId=" + s.opts.TenantID},
-	}
+	}, betaOnly...)
 }
 
 // chatMessageObject renders a channel message or reply.
@@ -193,13 +240,12 @@ func (s *Server) chatMessageObject(v view) object {
 	for _, hc := range s.hostedContents(v) {
 		body += hc.markup
 	}
+	var imported *importedMessage
 	if v.st != nil {
-		if c, ok := v.st.doc["body"].(map[string]any); ok {
-			body, _ = c["content"].(string)
-		}
-		if sub, ok := v.st.doc["subject"].(string); ok {
-			subject = sub
-		}
+		imported, _ = v.st.doc[importedKey].(*importedMessage)
+	}
+	if imported != nil {
+		msgType, body, subject, created, modified = "message", imported.body, imported.subject, imported.created, v.st.createdAt
 	}
 	var lastEdited, deleted any
 	if v.version > 0 && v.st != nil {
@@ -218,10 +264,19 @@ func (s *Server) chatMessageObject(v view) object {
 	}
 	channelID := s.t.channelID(v.ref.chatChannel())
 	var from any
+	if imported != nil {
+		author = imported.author
+	}
 	if msgType == "message" {
 		from = map[string]any{"application": nil, "device": nil, "user": map[string]any{
 			"@odata.type": "#microsoft.graph.teamworkUserIdentity", "id": author.id, "displayName": author.displayName,
 			"userIdentityType": "aadUser", "tenantId": s.opts.TenantID}}
+	}
+	importance, attachments, bodyType, createdAt := any("normal"), any([]any{}), "html", ts(created)
+	if imported != nil {
+		// An import keeps the creation time to the millisecond: it is
+		// what makes a message unique in its channel.
+		importance, attachments, bodyType, createdAt = imported.importance, imported.attachments, imported.contentType, tsMillis(created)
 	}
 	id := s.chatMessageID(v.ref)
 	return object{
@@ -229,22 +284,22 @@ func (s *Server) chatMessageObject(v view) object {
 		{"replyToId", replyTo},
 		{"etag", strconv.FormatInt(modified.UnixMilli(), 10)},
 		{"messageType", msgType},
-		{"createdDateTime", ts(created)},
+		{"createdDateTime", createdAt},
 		{"lastModifiedDateTime", ts(modified)},
 		{"lastEditedDateTime", lastEdited},
 		{"deletedDateTime", deleted},
 		{"subject", subject},
 		{"summary", nil},
 		{"chatId", nil},
-		{"importance", "normal"},
+		{"importance", importance},
 		{"locale", "en-us"},
 		{"webUrl", "https://teams.microsoft.com/l/message/" + escapeQuery(channelID) + "/" + id + "?groupId=" + g.id},
 		{"policyViolation", nil},
 		{"eventDetail", nil},
 		{"from", from},
-		{"body", map[string]any{"contentType": "html", "content": body}},
+		{"body", map[string]any{"contentType": bodyType, "content": body}},
 		{"channelIdentity", map[string]any{"teamId": g.id, "channelId": channelID}},
-		{"attachments", []any{}},
+		{"attachments", attachments},
 		{"mentions", []any{}},
 		{"reactions", []any{}},
 	}
@@ -277,17 +332,14 @@ var chatMessageKnownProps = object{{"id", nil}, {"replyToId", nil}, {"etag", nil
 	{"locale", nil}, {"webUrl", nil}, {"policyViolation", nil}, {"eventDetail", nil}, {"from", nil},
 	{"body", nil}, {"channelIdentity", nil}, {"attachments", nil}, {"mentions", nil}, {"reactions", nil}}
 
+// listChannels lists the channels a team hosts, whatever their
+// membershipType (teams_shared.go).
 func (rq *request) listChannels() error {
-	g, ok := rq.s.t.groupByID(rq.params["group"])
-	if !ok || !g.isTeam {
-		return newError(http.StatusNotFound, "NotFound", "No team found with Group Id %s", rq.params["group"])
+	g, aerr := rq.team()
+	if aerr != nil {
+		return aerr
 	}
-	l := rq.s.t.chatLayout(g)
-	items := make([]any, len(l.channels))
-	for i := range l.channels {
-		items[i] = rq.s.channelObject(g, ref{Kind: kChannel, Owner: uint32(g.idx), Index: uint32(i)})
-	}
-	return rq.writeList("teams/"+g.id+"/channels", "teams('"+g.id+"')/channels", &listToken{}, items, 1000)
+	return rq.writeChannels("teams/"+g.id+"/channels", "teams('"+g.id+"')/channels", hostedChannels(rq.s.t, g), false)
 }
 
 func (rq *request) getChannel() error {
@@ -295,18 +347,17 @@ func (rq *request) getChannel() error {
 	if err != nil {
 		return err
 	}
-	rq.sendJSON(http.StatusOK, rq.s.channelObject(g, c.ref))
+	rq.sendJSON(http.StatusOK, rq.channelObject(g, c.ref))
 	return nil
 }
 
 // channelCollection is the delta collection of a channel's top-level messages.
 func (s *Server) channelCollection(c ref) collection {
 	m := s.model
-	l := s.t.chatLayout(s.t.groups[c.Owner])
 	return collection{
 		key:     c,
 		service: "teams",
-		baseLen: l.channels[c.Index].count,
+		baseLen: s.t.chatLayout(s.t.groups[c.Owner]).channel(c.Index).count,
 		base: func(i int) ref {
 			return ref{Kind: kChatMessage, Owner: c.Owner, Coll: c.Index, Index: uint32(i)}
 		},
@@ -327,14 +378,34 @@ func (rq *request) listChannelMessages() error {
 	if err != nil {
 		return err
 	}
+	// $expand=replies is the one expansion: "By default, the response can
+	// contain up to 1000 replies" (https://learn.microsoft.com/graph/api/channel-list-messages).
+	if t.Expand != "" && !strings.EqualFold(t.Expand, "replies") {
+		return errBadRequest("Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.chatMessage'.", t.Expand)
+	}
 	members := rq.s.folderMembers(rq.s.channelCollection(c.ref))
 	size := rq.listPageSize(t, 20, 50)
 	items := make([]any, len(members))
 	for i := t.Off; i < min(t.Off+size, len(members)); i++ {
-		items[i] = rq.s.chatMessageObject(members[i]).project(sel)
+		o := rq.s.chatMessageObject(members[i]).project(sel)
+		if t.Expand != "" {
+			replies := []any{}
+			for _, r := range rq.s.replies(members[i]) {
+				if len(replies) == maxExpandedReplies {
+					break
+				}
+				replies = append(replies, rq.s.chatMessageObject(r))
+			}
+			o = append(o, kv{"replies", replies})
+		}
+		items[i] = o
 	}
 	return rq.writeList("teams/"+g.id+"/channels/"+escapeSeg(rq.s.t.channelID(c.ref))+"/messages", "messages", t, items, size)
 }
+
+// maxExpandedReplies is how many replies $expand=replies shows of a
+// message.
+const maxExpandedReplies = 1000
 
 // channelDeltaMonths is how far back an initial round of channel message
 // delta reaches: "Delta will only return messages within the last eight
@@ -452,55 +523,16 @@ func (rq *request) getReply() error {
 	return nil
 }
 
-// postChannelMessage creates a message (or a reply when {message} is set).
-func (rq *request) postChannelMessage() error {
-	s := rq.s
-	_, c, err := rq.resolveChannel()
-	if err != nil {
-		return err
-	}
-	doc, err := rq.readJSONBody()
-	if err != nil {
-		return err
-	}
-	m := s.model
-	var parent view
-	isReply := rq.params["message"] != ""
-	if isReply {
-		if parent, err = rq.lookupChatMessage(c.ref, rq.params["message"], false); err != nil {
-			return err
-		}
-	}
-	m.mu.Lock()
-	var st *itemState
-	base := ref{Kind: kChatMessage, Owner: c.ref.Owner, Coll: c.ref.Index}
-	if isReply {
-		base.Sub = 1
-		st = m.createRefLocked(base, parent.ref, ref{})
-		pst := m.touchLocked(parent)
-		pst.replies = append(pst.replies, st.ref)
-	} else {
-		st = m.createRefLocked(base, c.ref, ref{})
-	}
-	st.doc = doc
-	st.src = st.ref
-	m.mu.Unlock()
-	v, _ := m.view(st.ref)
-	rq.sendJSON(http.StatusCreated, s.chatMessageObject(v))
-	return nil
-}
-
 // stateChannels adds a team's channel messages and replies, and the
 // hosted contents of each, to the truth.
 func (s *Server) stateChannels(st *State, g *group, noHash bool) {
-	l := s.t.chatLayout(g)
-	for i := range l.channels {
+	for i, ch := range s.t.chatLayout(g).list() {
 		c := ref{Kind: kChannel, Owner: uint32(g.idx), Index: uint32(i)}
 		cid := s.t.channelID(c)
 		for _, v := range s.folderMembers(s.channelCollection(c)) {
 			for _, mv := range append([]view{v}, s.replies(v)...) {
 				it := StateItem{Resource: g.displayName, ResourceID: g.id, Category: "channels", Kind: "channelMessage",
-					CollectionID: cid, Path: l.channels[i].name, ID: s.chatMessageID(mv.ref), Version: mv.version}
+					CollectionID: cid, Path: ch.name, ID: s.chatMessageID(mv.ref), Version: mv.version}
 				if mv.ref.Sub != 0 {
 					it.Kind = "channelReply"
 				}

@@ -39,12 +39,20 @@ var hostedContentKinds = []struct {
 	{"image/jpeg", []byte("\xff\xd8\xff\xe0")},
 }
 
-// hostedContents is what a generated message or reply carries inline,
-// nil for a system event, a deleted message and one posted through the
-// API.
+// hostedContents is what a message or reply carries inline: a generated
+// one's drawn images, an imported one's own (teams_migration.go); nil for
+// a system event and a deleted message.
 func (s *Server) hostedContents(v view) []hostedContent {
 	m := v.ref
-	if m.Kind != kChatMessage || m.Serial != 0 || v.deleted || (v.st != nil && v.st.doc != nil) {
+	if m.Kind != kChatMessage || v.deleted {
+		return nil
+	}
+	if v.st != nil {
+		if im, ok := v.st.doc[importedKey].(*importedMessage); ok {
+			return im.hosted
+		}
+	}
+	if m.Serial != 0 {
 		return nil
 	}
 	r := newRNG(s.t.seed, tagChannel, uint64(m.Owner), uint64(m.Coll), uint64(m.Index), uint64(m.Sub), uint64(m.Serial), 2)

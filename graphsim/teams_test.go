@@ -65,14 +65,14 @@ func TestTeamsChannelsMessagesRepliesAndDelta(t *testing.T) {
 	victim := msgs[0]["id"].(string)
 	h.mutate(MutateOp{Op: "delete", Team: team, Channel: ch, ID: victim},
 		MutateOp{Op: "modify", Team: team, Channel: ch, ID: msgs[1]["id"].(string)})
-	posted := h.sendJSON(http.MethodPost, base+"/messages/"+msgs[2]["id"].(string)+"/replies",
-		map[string]any{"body": map[string]any{"content": "restored reply"}}, http.StatusCreated)
+	posted := h.mutate(MutateOp{Op: "add", Kind: "channelMessage", Team: team, Channel: ch, Parent: msgs[2]["id"].(string)})[0]
+	reply := h.getJSON(base+"/messages/"+msgs[2]["id"].(string)+"/replies/"+posted.ID, http.StatusOK)
 	up, _, _ := h.deltaRound(dl)
 	if up[victim]["deletedDateTime"] == nil || up[msgs[1]["id"].(string)]["lastEditedDateTime"] == nil || up[msgs[2]["id"].(string)] == nil {
 		t.Fatalf("channel delta after changes: %v", up)
 	}
-	if posted["replyToId"] != msgs[2]["id"] {
-		t.Fatalf("posted reply %v", posted)
+	if reply["replyToId"] != msgs[2]["id"] {
+		t.Fatalf("posted reply %v", reply)
 	}
 	h.getJSON(base+"/messages/"+victim, http.StatusNotFound)
 	// Ground truth: live messages and their live replies.

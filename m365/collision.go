@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"net/mail"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,6 +81,8 @@ func StoredItemKey(cat Category, stored []byte) (string, error) {
 		return storedMailKey(stored)
 	case ListItems:
 		return storedListItemKey(stored)
+	case ChannelMessages:
+		return storedThreadKey(stored)
 	case Contacts:
 		var c struct {
 			GivenName      string `json:"givenName"`
@@ -121,6 +124,82 @@ func StoredItemKey(cat Category, stored []byte) (string, error) {
 		return EventKey(e.Subject, e.Type, e.Start.time(), e.End.time(), rec, e.IsDraft, e.IsCancelled), nil
 	}
 	return "", fmt.Errorf("collision key: unknown category %q", cat)
+}
+
+// ThreadKey is the collision key of a channel thread: its first
+// message's author (user id), creation time to the millisecond and body,
+// and how many replies it has. A restore imports each message as its
+// author at its time, so all of these survive it; the reply count tells a
+// thread whose replies are not all there yet from a whole one. The body
+// is hashed without its inline images' addresses, which an import
+// assigns anew.
+func ThreadKey(authorID string, created time.Time, body string, replies int) string {
+	sum := sha256.Sum256([]byte(hostedContentAddress.ReplaceAllString(body, "hostedContents")))
+	return collisionKey("thread", authorID, created.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z"),
+		hex.EncodeToString(sum[:]), strconv.Itoa(replies))
+}
+
+// hostedContentAddress is an inline image's address in a message body:
+// Graph's .../hostedContents/{id}/$value, or an import's
+// ../hostedContents/{temporary id}/$value.
+var hostedContentAddress = regexp.MustCompile(`[^"'\s]*hostedContents/[^/"'\s]+/\$value`)
+
+// ThreadMessage is what a restore reads of a stored channel message or
+// reply.
+type ThreadMessage struct {
+	ID          string     `json:"id"`
+	MessageType string     `json:"messageType"`
+	Created     time.Time  `json:"createdDateTime"`
+	Deleted     *time.Time `json:"deletedDateTime"`
+	From        *struct {
+		User *struct {
+			ID          string `json:"id"`
+			DisplayName string `json:"displayName"`
+		} `json:"user"`
+	} `json:"from"`
+	Body struct {
+		ContentType string `json:"contentType"`
+		Content     string `json:"content"`
+	} `json:"body"`
+}
+
+// Author is the id of the user who wrote the message; empty for a
+// system event or an application's message, which no import can post.
+func (m ThreadMessage) Author() string {
+	if m.From == nil || m.From.User == nil {
+		return ""
+	}
+	return m.From.User.ID
+}
+
+// Importable reports whether a restore can post the message: a live
+// message a user wrote.
+func (m ThreadMessage) Importable() bool {
+	return m.Deleted == nil && m.Author() != "" && (m.MessageType == "" || m.MessageType == "message")
+}
+
+// storedThreadKey is the collision key of a stored ChannelThread: the
+// replies counted are those a restore posts.
+func storedThreadKey(stored []byte) (string, error) {
+	var th ChannelThread
+	if err := json.Unmarshal(stored, &th); err != nil {
+		return "", fmt.Errorf("collision key of a stored thread: %w", err)
+	}
+	var top ThreadMessage
+	if err := json.Unmarshal(th.Message, &top); err != nil {
+		return "", fmt.Errorf("collision key of a stored thread: %w", err)
+	}
+	n := 0
+	for _, raw := range th.Replies {
+		var r ThreadMessage
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return "", fmt.Errorf("collision key of a stored thread: %w", err)
+		}
+		if r.Importable() {
+			n++
+		}
+	}
+	return ThreadKey(top.Author(), top.Created, top.Body.Content, n), nil
 }
 
 // storedMailKey reads Subject and Date from a message's header, which is

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -149,4 +152,101 @@ func newExportGroupsCommand(g *globals) *cobra.Command {
 	}, &messageSelectorFlags{}, &f)
 	cmd.Flags().StringVar(&f.format, "format", export.ThreadAsJSON, "channel threads as json (each message as Graph served it) or html (one readable page per thread); posts are always .eml")
 	return cmd
+}
+
+// Conversation posts cannot be restored: Graph lets only a signed-in user
+// reply to a group conversation or start one ("Application: Not
+// supported", https://learn.microsoft.com/graph/api/conversationthread-reply,
+// .../post-reply, .../group-post-conversations), and corso runs as an
+// application.
+const conversationsNotRestorable = "Graph lets only a signed-in user, not an application, post to a group conversation; " +
+	"export them as .eml files with `corso export groups` instead"
+
+// groupsRestoreInput checks what `restore groups` can do: channel threads
+// restored as new ones, never over or beside the same thread in a channel.
+func groupsRestoreInput(f restoreFlags, sel messageSelectorFlags) (workflows.ExchangeRestoreInput, error) {
+	if len(sel.conversations) > 0 {
+		return workflows.ExchangeRestoreInput{}, errors.New("--conversation: conversation posts cannot be restored: " + conversationsNotRestorable)
+	}
+	switch f.collisions {
+	case workflows.CollisionReplace:
+		return workflows.ExchangeRestoreInput{}, errors.New("--collisions replace: Graph lets no application delete a channel message, " +
+			"so a thread cannot be replaced; use skip, or restore into a new channel (the default --destination)")
+	case workflows.CollisionCopy:
+		return workflows.ExchangeRestoreInput{}, errors.New("--collisions copy: Teams keeps one message per creation time in a channel, " +
+			"so a thread cannot be restored twice into one channel; use skip, or restore into a new channel (the default --destination)")
+	}
+	// Teams channel names cannot hold a colon.
+	in, err := f.common(time.Now(), "15-04-05")
+	if err != nil {
+		return in, err
+	}
+	if in.Selector, err = sel.selector(); err != nil {
+		return in, err
+	}
+	in.Selector.Categories = []string{backup.ChannelMessagesCategory}
+	in.Service = m365.Groups
+	return in, nil
+}
+
+func newRestoreGroupsCommand(g *globals) *cobra.Command {
+	var (
+		f   restoreFlags
+		sel messageSelectorFlags
+	)
+	cmd := &cobra.Command{
+		Use:     m365.Groups,
+		Aliases: []string{"teams"},
+		Short:   "Restore the channel threads of a groups backup into new channels, or into the original ones",
+		Long: "Restores each channel thread (its message, then its replies, with inline images) as its authors wrote it and when, " +
+			"through Teams' message import: each target channel is in migration mode during the restore and completed after it.\n" +
+			"Conversation posts are not restored: " + conversationsNotRestorable + ".",
+		Example: `  corso restore groups --backup ID
+  corso restore teams --backup ID --channel General --destination /`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in, err := groupsRestoreInput(f, sel)
+			if err != nil {
+				return err
+			}
+			notes := cmd.OutOrStdout()
+			if g.json {
+				notes = cmd.ErrOrStderr()
+			}
+			return runContainerRestore(cmd.Context(), g, in, f.creds, cmd.OutOrStdout(), func(ctx context.Context, s *session) error {
+				return noteConversationsLeft(ctx, g, s, in.BackupID, notes)
+			})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.id, "backup", "", "id of the backup to restore from (see `corso backup list groups`)")
+	sel.add(cmd)
+	fl.StringVar(&f.destination, "destination", "", "each channel is restored into a new channel named `<channel> <destination>` (default Corso_Restore_<time>); / restores into the original channels")
+	fl.StringVar(&f.collisions, "collisions", workflows.CollisionSkip, "a thread already in the target channel is skipped (the only choice: Graph can neither delete a channel message nor hold two of the same time)")
+	fl.StringVar(&f.toResource, "to-resource", "", "restore into this team instead of the backed-up one")
+	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first thread that cannot be restored")
+	addPassphraseFlags(cmd, &f.creds)
+	return cmd
+}
+
+// noteConversationsLeft says so when the backup holds conversation posts,
+// which the restore left out.
+func noteConversationsLeft(ctx context.Context, g *globals, s *session, backupID string, out io.Writer) error {
+	var page workflows.BackupDetailsResult
+	_, err := execute(ctx, s.client, g, request{
+		idPrefix: "corso-backup-details",
+		workflow: workflows.BackupDetailsWorkflow,
+		input: s.input(func(repo workflows.RepoRef, _ workflows.GraphRef) any {
+			return workflows.BackupDetailsInput{Repo: repo, Service: m365.Groups, BackupID: backupID,
+				Selector: backup.Selector{Categories: []string{backup.ConversationsCategory}}, Limit: 1}
+		}),
+		attrs: repoAttrs("backup details", s.repo),
+	}, &page)
+	if err != nil {
+		return err
+	}
+	if page.Total > 0 {
+		fmt.Fprintf(out, "\n%d conversation posts of the backup were not restored: %s.\n", page.Total, conversationsNotRestorable)
+	}
+	return nil
 }

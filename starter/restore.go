@@ -30,7 +30,7 @@ type restoreFlags struct {
 func newRestoreCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "restore", Short: "Restore backed-up items into Microsoft 365"}
 	cmd.AddCommand(newRestoreExchangeCommand(g), newRestoreDriveCommand(g, m365.OneDrive), newRestoreDriveCommand(g, m365.SharePoint),
-		newRestoreListsCommand(g))
+		newRestoreListsCommand(g), newRestoreGroupsCommand(g))
 	return cmd
 }
 
@@ -180,8 +180,11 @@ func runRestoreExchange(ctx context.Context, g *globals, f restoreFlags, out io.
 }
 
 // runContainerRestore runs the restore of a backup of containers of
-// items: Exchange's (in.Service empty), or SharePoint lists'.
-func runContainerRestore(ctx context.Context, g *globals, in workflows.ExchangeRestoreInput, cf credentialFlags, out io.Writer) error {
+// items: Exchange's (in.Service empty), SharePoint lists' or Groups'.
+// After a restore that ran, each note may tell more of the backup.
+func runContainerRestore(ctx context.Context, g *globals, in workflows.ExchangeRestoreInput, cf credentialFlags, out io.Writer,
+	notes ...func(context.Context, *session) error,
+) error {
 	service := workflows.ContainerService(in.Service)
 	s, err := connectedSession(ctx, g, cf)
 	if err != nil {
@@ -210,7 +213,16 @@ func runContainerRestore(ctx context.Context, g *globals, in workflows.ExchangeR
 			return restoreProgress(ctx, s.client, sub, "restoring")
 		},
 	}, &res)
-	return printRestoreOutcome(g, out, sub, res, err)
+	outcome := printRestoreOutcome(g, out, sub, res, err)
+	if err != nil {
+		return outcome
+	}
+	for _, note := range notes {
+		if err := note(ctx, s); err != nil {
+			return err
+		}
+	}
+	return outcome
 }
 
 func printRestoreOutcome(g *globals, out io.Writer, sub submitted, res workflows.RestoreResult, err error) error {
