@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
 
+	"github.com/corso-temporal/corso/m365"
 	"github.com/corso-temporal/corso/workflows"
 )
 
@@ -46,10 +47,15 @@ func (l *livenessInbound) Init(outbound interceptor.ActivityOutboundInterceptor)
 }
 
 func (l *livenessInbound) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
+	resumed := activity.HasHeartbeatDetails(ctx)
+	beat := func() { l.out.repeat(ctx, resumed) }
 	if activity.GetInfo(ctx).HeartbeatTimeout == workflows.ShortHeartbeatTimeout {
-		resumed := activity.HasHeartbeatDetails(ctx)
-		stop := keepAlive(ctx, l.every, func() { l.out.repeat(ctx, resumed) })
+		stop := keepAlive(ctx, l.every, beat)
 		defer stop()
+	} else if activity.GetInfo(ctx).HeartbeatTimeout > 0 {
+		// A request waiting for its share of a resource's rate keeps the
+		// activity alive as long as it waits (m365.KeepAlive).
+		ctx = m365.WithKeepAlive(ctx, func() func() { return keepAlive(ctx, l.every, beat) })
 	}
 	return l.Next.ExecuteActivity(ctx, in)
 }

@@ -91,6 +91,11 @@ type Config struct {
 	// TeamsBudget, when set, meters reads of channel messages per tenant;
 	// nil leaves them to Retry-After.
 	TeamsBudget TeamsBudget
+	// MailboxRequestsPerMinute, when positive, is the rate of requests
+	// on one mailbox that a whole request budget stands for (Exchange's:
+	// DefaultMailboxRequestsPerMinute); zero leaves mailboxes to their
+	// slots and Retry-After. See pacing.go.
+	MailboxRequestsPerMinute float64
 }
 
 const (
@@ -117,7 +122,7 @@ type Client struct {
 	// mailboxes.
 	driveLimiter *limiter
 	retry        *transientRetry
-	teams        teamPacing
+	teams        resourcePacing
 	// betaRoot is where the few beta calls go (event delta, event content
 	// and event restores), derived from the adapter's v1.0 base URL.
 	betaRoot string
@@ -180,7 +185,8 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph: authentication provider: %w", err)
 	}
-	c.teams = teamPacing{perSecond: cfg.TeamRequestsPerSecond, budget: cfg.TeamsBudget}
+	c.teams = resourcePacing{perSecond: cfg.TeamRequestsPerSecond, budget: cfg.TeamsBudget, mailboxPerSecond: cfg.MailboxRequestsPerMinute / 60,
+		unshared: sharedMailboxPace(limiterKey(cfg, target))}
 	c.retry = graphTransport(base, target, c.stats, c.limiter, c.driveLimiter, cfg.DriveBudget, c.teams, cfg.IdleTimeout)
 	hc := &http.Client{
 		Transport: &reauth{

@@ -97,12 +97,13 @@ type limitTransport struct {
 	// budget, when set, is charged each drive request's resource units
 	// once it holds its slot, just before it is sent.
 	budget DriveBudget
-	// teams paces a team's requests before they take a slot (pacing.go).
-	teams teamPacing
+	// pacing paces a team's or a mailbox's requests before they take a
+	// slot (pacing.go).
+	pacing resourcePacing
 }
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := t.teams.wait(req); err != nil {
+	if err := t.pacing.wait(req); err != nil {
 		return nil, err
 	}
 	lim, key := t.lim, mailboxOf(req.Context())

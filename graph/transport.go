@@ -52,9 +52,9 @@ func tokenTransport(base http.RoundTripper, target *url.URL, st *stats) http.Rou
 }
 
 // graphTransport is the transport under kiota's middleware for Graph calls.
-func graphTransport(base http.RoundTripper, target *url.URL, st *stats, lim, drives *limiter, budget DriveBudget, teams teamPacing, idle time.Duration) *transientRetry {
+func graphTransport(base http.RoundTripper, target *url.URL, st *stats, lim, drives *limiter, budget DriveBudget, pacing resourcePacing, idle time.Duration) *transientRetry {
 	base = &idleTransport{base: base, idle: idle}
-	rt := &limitTransport{base: &statsTransport{base: routed(base, target), stats: st}, lim: lim, drives: drives, budget: budget, teams: teams}
+	rt := &limitTransport{base: &statsTransport{base: routed(base, target), stats: st}, lim: lim, drives: drives, budget: budget, pacing: pacing}
 	return &transientRetry{base: rt, stats: st, attempts: transientAttempts, backoff: transientBackoff}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ type exchangeSelection struct {
 	categories []string
 	failFast   bool
 	perRun     resourcesPerRun
+	inFlight   resourcesInFlight
 }
 
 func (f *exchangeSelection) add(cmd *cobra.Command) {
@@ -34,6 +36,7 @@ func (f *exchangeSelection) add(cmd *cobra.Command) {
 	fl.StringSliceVar(&f.categories, "data", nil, "data to back up: email, contacts, events (default all)")
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first item that cannot be backed up")
 	f.perRun.add(cmd)
+	f.inFlight.add(cmd)
 }
 
 func (f *exchangeSelection) validate() error {
@@ -52,13 +55,13 @@ func (f *exchangeSelection) service() string { return "exchange" }
 
 // flags are the selection as the command line gives it.
 func (f *exchangeSelection) flags() []string {
-	return selectionFlags("--mailbox", f.mailboxes, f.categories, f.failFast, f.perRun)
+	return selectionFlags("--mailbox", f.mailboxes, f.categories, f.failFast, f.perRun, f.inFlight)
 }
 
 // selectionFlags are a container service's selection as flags: the
-// resources under flag, then --data, --fail-fast and the resources per
-// run.
-func selectionFlags(flag string, resources, categories []string, failFast bool, perRun resourcesPerRun) []string {
+// resources under flag, then --data, --fail-fast, the resources per run
+// and in flight.
+func selectionFlags(flag string, resources, categories []string, failFast bool, perRun resourcesPerRun, inFlight resourcesInFlight) []string {
 	out := []string{flag, strings.Join(resources, ",")}
 	if len(categories) > 0 {
 		out = append(out, "--data", strings.Join(categories, ","))
@@ -66,7 +69,7 @@ func selectionFlags(flag string, resources, categories []string, failFast bool, 
 	if failFast {
 		out = append(out, "--fail-fast")
 	}
-	return append(out, perRun.flags()...)
+	return slices.Concat(out, perRun.flags(), inFlight.flags())
 }
 
 // request is the Exchange backup request of the selection, with the
@@ -78,7 +81,7 @@ func (f *exchangeSelection) request(s *session, policy *backup.Retention) reques
 		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
 			return workflows.ExchangeBackupInput{
 				Repo: repo, Graph: gr, Mailboxes: f.mailboxes, Categories: f.categories, FailFast: f.failFast, Retention: policy,
-				ResourcesPerRun: int(f.perRun),
+				ResourcesPerRun: int(f.perRun), ResourcesInFlight: int(f.inFlight),
 			}
 		}),
 		attrs: backupAttrs(s, f.service()),

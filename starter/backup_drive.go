@@ -33,6 +33,7 @@ type driveSelection struct {
 	groups   []string
 	failFast bool
 	perRun   resourcesPerRun
+	inFlight resourcesInFlight
 	// data (SharePoint) names what of the sites to back up: libraries,
 	// lists, or both, each in a request of its own.
 	data []string
@@ -61,6 +62,7 @@ func (f *driveSelection) add(cmd *cobra.Command) {
 	}
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first file that cannot be backed up")
 	f.perRun.add(cmd)
+	f.inFlight.add(cmd)
 }
 
 func (f *driveSelection) validate() error {
@@ -113,7 +115,7 @@ func (f *driveSelection) flags() []string {
 	if f.failFast {
 		out = append(out, "--fail-fast")
 	}
-	return append(out, f.perRun.flags()...)
+	return slices.Concat(out, f.perRun.flags(), f.inFlight.flags())
 }
 
 // wants reports whether --data names d, libraries being the default.
@@ -155,7 +157,7 @@ func (f *driveSelection) request(s *session, policy *backup.Retention) request {
 		workflow: workflows.DriveBackupWorkflow,
 		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
 			return workflows.DriveBackupInput{Repo: repo, Graph: gr, Service: f.svc, Resources: f.selectors(), FailFast: f.failFast, Retention: policy,
-				ResourcesPerRun: int(f.perRun)}
+				ResourcesPerRun: int(f.perRun), ResourcesInFlight: int(f.inFlight)}
 		}),
 		attrs: backupAttrs(s, f.svc),
 	}

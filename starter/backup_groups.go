@@ -23,6 +23,7 @@ type groupsSelection struct {
 	categories []string
 	failFast   bool
 	perRun     resourcesPerRun
+	inFlight   resourcesInFlight
 }
 
 func (f *groupsSelection) add(cmd *cobra.Command) {
@@ -31,6 +32,7 @@ func (f *groupsSelection) add(cmd *cobra.Command) {
 	fl.StringSliceVar(&f.categories, "data", nil, "data to back up: messages (channel messages with their replies), conversations (the group mailbox's posts); default both")
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first item that cannot be backed up")
 	f.perRun.add(cmd)
+	f.inFlight.add(cmd)
 }
 
 func (f *groupsSelection) validate() error {
@@ -56,7 +58,7 @@ func (f *groupsSelection) validate() error {
 func (f *groupsSelection) service() string { return m365.Groups }
 
 func (f *groupsSelection) flags() []string {
-	return selectionFlags("--group", f.groups, f.categories, f.failFast, f.perRun)
+	return selectionFlags("--group", f.groups, f.categories, f.failFast, f.perRun, f.inFlight)
 }
 
 func (f *groupsSelection) request(s *session, policy *backup.Retention) request {
@@ -66,7 +68,7 @@ func (f *groupsSelection) request(s *session, policy *backup.Retention) request 
 		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
 			return workflows.ContainersBackupInput{
 				Repo: repo, Graph: gr, Service: m365.Groups, Resources: f.groups, Categories: f.categories, FailFast: f.failFast, Retention: policy,
-				ResourcesPerRun: int(f.perRun),
+				ResourcesPerRun: int(f.perRun), ResourcesInFlight: int(f.inFlight),
 			}
 		}),
 		attrs: backupAttrs(s, f.service()),

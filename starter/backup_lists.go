@@ -32,7 +32,7 @@ func (f *listsSelection) request(s *session, policy *backup.Retention) request {
 		input: s.input(func(repo workflows.RepoRef, gr workflows.GraphRef) any {
 			return workflows.ContainersBackupInput{
 				Repo: repo, Graph: gr, Service: m365.SharePointLists, Resources: f.selectors(), FailFast: f.failFast,
-				Retention: policy, ResourcesPerRun: int(f.perRun),
+				Retention: policy, ResourcesPerRun: int(f.perRun), ResourcesInFlight: int(f.inFlight),
 			}
 		}),
 		attrs: backupAttrs(s, m365.SharePointLists),

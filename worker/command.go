@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	_ "net/http/pprof"
 	"os"
@@ -44,6 +45,9 @@ type options struct {
 
 	graphEndpoint string
 	driveRU       int
+	// mailboxRPM is each mailbox's request budget per minute that the
+	// fleet paces its requests to (graph.Config.MailboxRequestsPerMinute).
+	mailboxRPM float64
 }
 
 func newCommand() *cobra.Command {
@@ -77,6 +81,8 @@ func newCommand() *cobra.Command {
 		"decode payloads that are not encrypted with CORSO_CODEC_KEY, e.g. of runs from before encryption (env CORSO_ACCEPT_UNENCRYPTED_PAYLOADS=true); off, they are refused")
 	f.IntVar(&o.driveRU, "drive-ru-per-minute", envInt("CORSO_DRIVE_RU_PER_MINUTE", defaultDriveRU),
 		"SharePoint and OneDrive resource units per minute the whole fleet may spend per tenant: 1250 up to 1,000 licences, 2500 up to 5,000, 3750 up to 15,000, 5000 up to 50,000, 6250 above (env CORSO_DRIVE_RU_PER_MINUTE; 0: unmetered, Retry-After only)")
+	f.Float64Var(&o.mailboxRPM, "mailbox-requests-per-minute", envFloat("CORSO_MAILBOX_REQUESTS_PER_MINUTE", 0),
+		fmt.Sprintf("pace each mailbox's requests across the fleet to this many a minute, Exchange's budget per app and mailbox (%d: 10,000 per 10 minutes), when mailboxes outgrow it; 0 (default) leaves them to Retry-After (env CORSO_MAILBOX_REQUESTS_PER_MINUTE)", graph.DefaultMailboxRequestsPerMinute))
 	return cmd
 }
 
@@ -92,6 +98,14 @@ func run(ctx context.Context, o options) error {
 	}
 	if o.driveRU < 0 {
 		return fmt.Errorf("--drive-ru-per-minute must be 0 or more, not %d", o.driveRU)
+	}
+	if v := os.Getenv("CORSO_MAILBOX_REQUESTS_PER_MINUTE"); v != "" {
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			return fmt.Errorf("CORSO_MAILBOX_REQUESTS_PER_MINUTE=%q is not a number", v)
+		}
+	}
+	if o.mailboxRPM < 0 || math.IsNaN(o.mailboxRPM) || math.IsInf(o.mailboxRPM, 0) {
+		return fmt.Errorf("--mailbox-requests-per-minute must be 0 or more, not %v", o.mailboxRPM)
 	}
 	if o.memMiB > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		// Item buffers and SDK allocations come and go per request; a soft
@@ -190,7 +204,8 @@ func run(ctx context.Context, o options) error {
 	defer driveBudget.Close()
 	teamsBudget := budget.New(budget.TemporalTeamsLeaser(c, o.queue), o.temporal.Identity, workflows.TeamsMessageReadsPerMinute, logger.With("budget", "teams"))
 	defer teamsBudget.Close()
-	register(w, deps{connections: conns, sealer: sealer, graphEndpoint: o.graphEndpoint, driveBudget: driveBudget, teamsBudget: teamsBudget, metrics: metrics})
+	register(w, deps{connections: conns, sealer: sealer, graphEndpoint: o.graphEndpoint, driveBudget: driveBudget, teamsBudget: teamsBudget, metrics: metrics,
+		mailboxRPM: o.mailboxRPM})
 	logger.Info("corso-worker polling", "temporal", o.temporal.Address, "namespace", o.temporal.Namespace,
 		"taskQueue", o.queue, "identity", o.identity)
 	if err := w.Run(worker.InterruptCh()); err != nil {
@@ -207,6 +222,15 @@ const defaultDriveRU = 1250
 // or not a number; run reports the latter.
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// envFloat reads a number setting from the environment, or def when unset
+// or not a number; run reports the latter.
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
 		return v
 	}
 	return def

@@ -28,6 +28,9 @@ type deps struct {
 	// metrics counts Graph traffic and budget use per tenant; nil
 	// without --metrics-listen.
 	metrics *workerMetrics
+	// mailboxRPM paces each mailbox's requests
+	// (graph.Config.MailboxRequestsPerMinute).
+	mailboxRPM float64
 }
 
 // register puts every corso workflow and activity on the worker, activities
@@ -54,7 +57,7 @@ func register(r worker.Registry, d deps) {
 		Repos: repos,
 		NewClient: func(tenantID, clientID, clientSecret string) (activities.Client, error) {
 			cfg := graph.Config{TenantID: tenantID, ClientID: clientID, ClientSecret: clientSecret, Endpoint: d.graphEndpoint,
-				IdleTimeout: graphIdleTimeout()}
+				IdleTimeout: graphIdleTimeout(), MailboxRequestsPerMinute: d.mailboxRPM}
 			if d.driveBudget != nil {
 				cfg.DriveBudget = d.metrics.meterBudget(tenantID, d.driveBudget.Tenant(tenantID, clientID))
 			}

@@ -51,11 +51,18 @@ type pagedBackup struct {
 	req    backupRequest
 	policy *backup.Retention
 	perRun int
-	state  BackupPages
+	// inFlight is how many of the page's resources are backed up at once.
+	inFlight int
+	state    BackupPages
 }
 
-func newPagedBackup(req backupRequest, policy *backup.Retention, perRun int, state *BackupPages) *pagedBackup {
-	p := &pagedBackup{req: req, policy: policy, perRun: ResourcesPerRun}
+// newPagedBackup is a run of a request that asked for perRun resources
+// per run and inFlight at once (zero for the defaults). A run's page is
+// ResourcesPerRun resources, or as many as are in flight when more, so
+// that the run holds them all.
+func newPagedBackup(req backupRequest, policy *backup.Retention, perRun, inFlight int, state *BackupPages) *pagedBackup {
+	p := &pagedBackup{req: req, policy: policy, inFlight: resourcesInFlight(inFlight)}
+	p.perRun = max(ResourcesPerRun, p.inFlight)
 	if perRun > 0 && perRun < ResourcesPerRun {
 		p.perRun = perRun
 	}
@@ -107,7 +114,7 @@ func (p *pagedBackup) run(ctx workflow.Context, resolve func(workflow.Context) (
 		}
 		rs = append(rs, child(r))
 	}
-	backups, err := backUpEach(ctx, p.req, MaxResourcesInFlight, rs)
+	backups, err := backUpEach(ctx, p.req, p.inFlight, rs)
 	for _, b := range slices.Concat(backups, denied) {
 		if b.Status != "" { // a child that never started has no summary
 			p.state.Summary.addBackup(b)

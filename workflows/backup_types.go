@@ -35,6 +35,9 @@ type ExchangeBackupInput struct {
 	// one run backs up before continuing as new (tests take the path with
 	// a few).
 	ResourcesPerRun int `json:"resourcesPerRun,omitempty"`
+	// ResourcesInFlight is how many mailboxes are backed up at once
+	// (resourcesInFlight: DefaultResourcesInFlight when zero).
+	ResourcesInFlight int `json:"resourcesInFlight,omitempty"`
 	// Pages is where the request stands when a run continues it.
 	Pages *BackupPages `json:"pages,omitempty"`
 }

@@ -28,7 +28,10 @@ type ContainersBackupInput struct {
 	// Retention, when set, is applied to each backed-up resource's backups.
 	Retention       *backup.Retention `json:"retention,omitempty"`
 	ResourcesPerRun int               `json:"resourcesPerRun,omitempty"`
-	Pages           *BackupPages      `json:"pages,omitempty"`
+	// ResourcesInFlight is how many resources are backed up at once
+	// (resourcesInFlight).
+	ResourcesInFlight int          `json:"resourcesInFlight,omitempty"`
+	Pages             *BackupPages `json:"pages,omitempty"`
 }
 
 // ResolveResourcesInput asks which resources of a service the selectors
@@ -61,7 +64,7 @@ func ContainersBackupWorkflow(ctx workflow.Context, in ContainersBackupInput) (E
 			categories = append(categories, string(c))
 		}
 	}
-	p := newPagedBackup(backupRequest{service: in.Service, repo: in.Repo, graph: in.Graph}, in.Retention, in.ResourcesPerRun, in.Pages)
+	p := newPagedBackup(backupRequest{service: in.Service, repo: in.Repo, graph: in.Graph}, in.Retention, in.ResourcesPerRun, in.ResourcesInFlight, in.Pages)
 	more, err := p.run(ctx,
 		func(ctx workflow.Context) (ResourceList, error) {
 			var list ResourceList

@@ -30,7 +30,7 @@ func DriveBackupWorkflow(ctx workflow.Context, in DriveBackupInput) (DriveBackup
 	if in.Pages == nil && workflow.GetVersion(ctx, backupPagesChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return driveBackupInOneRun(ctx, in)
 	}
-	p := newPagedBackup(backupRequest{service: in.Service, repo: in.Repo, graph: in.Graph}, in.Retention, in.ResourcesPerRun, in.Pages)
+	p := newPagedBackup(backupRequest{service: in.Service, repo: in.Repo, graph: in.Graph}, in.Retention, in.ResourcesPerRun, in.ResourcesInFlight, in.Pages)
 	more, err := p.run(ctx,
 		func(ctx workflow.Context) (ResourceList, error) {
 			var list ResourceList
@@ -77,7 +77,7 @@ func driveBackupInOneRun(ctx workflow.Context, in DriveBackupInput) (DriveBackup
 	for i, ds := range owners {
 		rs[i] = in.ownerBackup(ds)
 	}
-	backups, err := backUpEach(ctx, backupRequest{service: in.Service, repo: in.Repo, graph: in.Graph}, MaxResourcesInFlight, rs)
+	backups, err := backUpEach(ctx, backupRequest{service: in.Service, repo: in.Repo, graph: in.Graph}, DefaultResourcesInFlight, rs)
 	res := DriveBackupResult{Backups: backups, LeftOut: leftOut}
 	if err != nil {
 		return res, err

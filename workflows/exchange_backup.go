@@ -8,7 +8,7 @@ import (
 )
 
 // moreMailboxesInFlightChange raised the bound on mailboxes in flight from
-// 8 to MaxResourcesInFlight; runs started before keep 8 on replay.
+// 8 to DefaultResourcesInFlight; runs started before keep 8 on replay.
 const moreMailboxesInFlightChange = "more-mailboxes-in-flight"
 
 // ExchangeBackupWorkflow backs up each selected mailbox in its own child
@@ -23,7 +23,7 @@ func ExchangeBackupWorkflow(ctx workflow.Context, in ExchangeBackupInput) (Excha
 		return exchangeBackupInOneRun(ctx, in)
 	}
 	categories := requestCategories(in.Categories)
-	p := newPagedBackup(backupRequest{service: "exchange", repo: in.Repo, graph: in.Graph}, in.Retention, in.ResourcesPerRun, in.Pages)
+	p := newPagedBackup(backupRequest{service: "exchange", repo: in.Repo, graph: in.Graph}, in.Retention, in.ResourcesPerRun, in.ResourcesInFlight, in.Pages)
 	more, err := p.run(ctx,
 		func(ctx workflow.Context) (ResourceList, error) {
 			var list ResourceList
@@ -78,7 +78,7 @@ func exchangeBackupInOneRun(ctx workflow.Context, in ExchangeBackupInput) (Excha
 	mailboxes, leftOut := availableMailboxes(resolved)
 	categories := requestCategories(in.Categories)
 
-	maxInFlight := MaxResourcesInFlight
+	maxInFlight := DefaultResourcesInFlight
 	if workflow.GetVersion(ctx, moreMailboxesInFlightChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		maxInFlight = 8
 	}

@@ -11,8 +11,35 @@ import (
 	"github.com/corso-temporal/corso/backup"
 )
 
-// MaxResourcesInFlight bounds the child backups one request runs at once.
-const MaxResourcesInFlight = 64
+// How many resources' backups (child workflows) one request runs at once.
+// With Exchange's limits per mailbox (four requests at once, about 10,000
+// per 10 minutes), what a request may use of the tenant's budget is the
+// sum of its mailboxes' ceilings in flight: DefaultResourcesInFlight
+// mailboxes are more than a small fleet of workers keeps busy, and a
+// larger fleet raises the request's ResourcesInFlight up to
+// MaxResourcesInFlight.
+//
+// A run holds every resource in flight among its children, so a request
+// with more in flight than ResourcesPerRun backs up that many per run
+// instead. MaxResourcesInFlight keeps such a run within Temporal's limits
+// with room to spare: at most 8 to 10 history events per child (its id,
+// start, end and the workflow tasks they wake), so about 10,000 events of
+// the 51,200 allowed, and half of the 2,000 pending children allowed.
+const (
+	DefaultResourcesInFlight = 64
+	MaxResourcesInFlight     = 1000
+)
+
+// resourcesInFlight is the number of resources a request with the given
+// ResourcesInFlight backs up at once: DefaultResourcesInFlight when
+// unset (requests, and recorded histories, from before the field),
+// MaxResourcesInFlight at most.
+func resourcesInFlight(requested int) int {
+	if requested <= 0 {
+		return DefaultResourcesInFlight
+	}
+	return min(requested, MaxResourcesInFlight)
+}
 
 // backupRequest is what every resource's backup of one request shares.
 type backupRequest struct {
