@@ -63,6 +63,10 @@ const (
 	onlyMaintenance         = "maintenance"
 	onlyPostgres            = "postgres"
 	onlyGroups              = "groups"
+	onlyFolders             = "folders"
+	onlyDriveEnumeration    = "drive-enumeration"
+	onlyFleetCeiling        = "fleet-ceiling"
+	onlyPerItem             = "per-item"
 )
 
 func main() {
@@ -88,12 +92,18 @@ func main() {
 		onlyTenantScale+" (every mailbox of a tenant of -tenant-users users: payload and history sizes) or "+
 		onlyMaintenance+" (-maint-backups incremental backups of one mailbox, without and with scheduled quick maintenance) or "+
 		onlyPostgres+" (every mailbox of a tenant of -postgres-users users with 4 workers and Temporal on PostgreSQL, which scripts/postgres.sh installs and starts, against SQLite; only run when asked) or "+
-		onlyGroups+" (a team of about -channel-messages threads under Teams' rate limits: throughput, and requests per change of the incremental)")
+		onlyGroups+" (a team of about -channel-messages threads under Teams' rate limits: throughput, and requests per change of the incremental) or "+
+		onlyFolders+" (one mailbox of many folders: largest payload and history) or "+
+		onlyDriveEnumeration+" (one library of many files: worker memory and resumed enumeration) or "+
+		onlyPerItem+" (full backup against raw kopia ingest of the same items: processor time per item) or "+
+		onlyFleetCeiling+" (a tenant under per-mailbox limits: throughput against the sum of the mailboxes' ceilings, share of requests throttled)")
 	flag.Parse()
 	switch c.only {
-	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres, onlyGroups:
+	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres, onlyGroups,
+		onlyFolders, onlyDriveEnumeration, onlyFleetCeiling, onlyPerItem:
 	default:
-		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s, %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres, onlyGroups)
+		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres, onlyGroups,
+			onlyFolders, onlyDriveEnumeration, onlyFleetCeiling, onlyPerItem)
 		os.Exit(2)
 	}
 	if c.postgresUsers < 1 {
