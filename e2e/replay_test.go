@@ -233,6 +233,27 @@ func TestPathHistoriesReplay(t *testing.T) {
 	budgetID := workflows.DriveBudgetWorkflowID(budgetTenant, budgetApp)
 	paths["continue-as-new"] = []string{budgetID}
 
+	// A mailbox of more folders than a plan carries inline: its
+	// collections are backed up in groups whose plans and results travel
+	// through the repository.
+	many := ownTenant(t, graphsim.TenantOptions{Seed: 18, Users: 1, ItemsPerUser: 6, Groups: -1, Sites: -1, MailFolders: 150, Clean: true})
+	manyQueue := queue + "-folders"
+	wm, err := dev.StartWorker("e2e-replay-folders", many.WorkerEnv(), "--task-queue", manyQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { localstack.Terminate(wm) })
+	am := newExchangeAdmin(t, many, "replay-folders", "--task-queue", manyQueue)
+	r := am.run(t, "backup", "create", "exchange", "--mailbox", "*", "--json")
+	var grouped createJSON
+	if err := json.Unmarshal([]byte(r.Stdout), &grouped); err != nil {
+		t.Fatalf("parse: %v\nstdout: %s\nstderr: %s", err, r.Stdout, r.Stderr)
+	}
+	if st := byStatus(grouped.Backups); len(grouped.Backups) != 1 || len(st[string(backup.StatusCompleted)]) != 1 {
+		t.Fatalf("want the mailbox of many folders backed up: %+v", grouped.Backups)
+	}
+	paths["collection-groups"] = childIDs([]string{grouped.Backups[0].BackupID})
+
 	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +265,7 @@ func TestPathHistoriesReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := []string{a.passphrase, sim.CLIEnv("")["AZURE_CLIENT_SECRET"], dev.Env["AWS_SECRET_ACCESS_KEY"], dev.Env["CORSO_CODEC_KEY"]}
+	secrets := []string{a.passphrase, am.passphrase, sim.CLIEnv("")["AZURE_CLIENT_SECRET"], many.CLIEnv("")["AZURE_CLIENT_SECRET"], dev.Env["AWS_SECRET_ACCESS_KEY"], dev.Env["CORSO_CODEC_KEY"]}
 	record := os.Getenv("CORSO_RECORD_HISTORIES")
 	raw := rawClient(t)
 	for path, ids := range paths {

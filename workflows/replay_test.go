@@ -219,6 +219,26 @@ var requiredPaths = []struct {
 		}
 		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED)
 	}},
+	{"MailboxBackupWorkflow", "collection-groups", func(r recording) error {
+		stored := 0
+		for _, e := range r.history.GetEvents() {
+			a := e.GetActivityTaskScheduledEventAttributes()
+			if a == nil || a.GetActivityType().GetName() != ActivityBackupCollections {
+				continue
+			}
+			var in BackupCollectionsInput
+			if err := r.dc.FromPayloads(a.GetInput(), &in); err != nil {
+				return err
+			}
+			if in.PlansID != "" && len(in.Plans) == 0 {
+				stored++
+			}
+		}
+		if stored < 2 {
+			return fmt.Errorf("%d groups of collections backed up from stored plans, want 2+", stored)
+		}
+		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
+	}},
 	{"ResourceDrivesBackupWorkflow", "drive-batches", func(r recording) error {
 		if n := countActivities(r.history, ActivityBackupDriveBatch, enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED); n < 2 {
 			return fmt.Errorf("%d drive batches backed up, want 2+", n)
