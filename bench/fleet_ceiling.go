@@ -15,7 +15,6 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/corso-temporal/corso/codec"
 	"github.com/corso-temporal/corso/graphsim"
 	"github.com/corso-temporal/corso/localstack"
 	"github.com/corso-temporal/corso/workflows"
@@ -112,11 +111,7 @@ func fleetCeilingRun(rep *report, stack *localstack.Stack, c config) error {
 	if err != nil {
 		return err
 	}
-	dc, err := codec.NewDataConverter(stack.Env["CORSO_CODEC_KEY"])
-	if err != nil {
-		return err
-	}
-	tc, err := client.Dial(client.Options{HostPort: stack.Env["TEMPORAL_ADDRESS"], Namespace: "default", DataConverter: dc})
+	tc, err := dialTemporal(stack)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/corso-temporal/corso/backup"
-	"github.com/corso-temporal/corso/codec"
 	"github.com/corso-temporal/corso/graphsim"
 	"github.com/corso-temporal/corso/localstack"
 	"github.com/corso-temporal/corso/m365"
@@ -58,11 +57,7 @@ func foldersRun(rep *report, stack *localstack.Stack, c config) error {
 	if err != nil {
 		return err
 	}
-	dc, err := codec.NewDataConverter(stack.Env["CORSO_CODEC_KEY"])
-	if err != nil {
-		return err
-	}
-	tc, err := client.Dial(client.Options{HostPort: stack.Env["TEMPORAL_ADDRESS"], Namespace: "default", DataConverter: dc})
+	tc, err := dialTemporal(stack)
 	if err != nil {
 		return err
 	}

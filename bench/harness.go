@@ -11,7 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/corso-temporal/corso/backup"
+	"github.com/corso-temporal/corso/codec"
 	"github.com/corso-temporal/corso/localstack"
 	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/workflows"
@@ -184,4 +187,14 @@ func (a *admin) export(dir string, args ...string) (workflows.ExportResult, time
 		return res, 0, err
 	}
 	return res, r.Took, json.Unmarshal([]byte(r.Stdout), &res)
+}
+
+// dialTemporal connects to the stack's Temporal with its codec, to read
+// histories and describe workflows.
+func dialTemporal(stack *localstack.Stack) (client.Client, error) {
+	dc, err := codec.NewDataConverter(stack.Env["CORSO_CODEC_KEY"])
+	if err != nil {
+		return nil, err
+	}
+	return client.Dial(client.Options{HostPort: stack.Env["TEMPORAL_ADDRESS"], Namespace: "default", DataConverter: dc})
 }

@@ -16,7 +16,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/corso-temporal/corso/backup"
-	"github.com/corso-temporal/corso/codec"
 	"github.com/corso-temporal/corso/graphsim"
 	"github.com/corso-temporal/corso/localstack"
 	"github.com/corso-temporal/corso/workflows"
@@ -56,11 +55,7 @@ func tenantScaleRun(rep *report, stack *localstack.Stack, c config) error {
 	if err != nil {
 		return err
 	}
-	dc, err := codec.NewDataConverter(stack.Env["CORSO_CODEC_KEY"])
-	if err != nil {
-		return err
-	}
-	tc, err := client.Dial(client.Options{HostPort: stack.Env["TEMPORAL_ADDRESS"], Namespace: "default", DataConverter: dc})
+	tc, err := dialTemporal(stack)
 	if err != nil {
 		return err
 	}
