@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,7 +30,7 @@ type groupsSelection struct {
 func (f *groupsSelection) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.groups, "group", nil, "groups to back up: ids, names or addresses, comma separated, or '*' for every team")
-	fl.StringSliceVar(&f.categories, "data", nil, "data to back up: messages (channel messages with their replies), conversations (the group mailbox's posts); default both")
+	fl.StringSliceVar(&f.categories, "data", nil, "data to back up: messages (channel messages with their replies), conversations (the group mailbox's posts), libraries (the group site's document libraries, in a SharePoint request of its own); default messages and conversations")
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first item that cannot be backed up")
 	f.perRun.add(cmd)
 	f.inFlight.add(cmd)
@@ -48,9 +49,39 @@ func (f *groupsSelection) validate() error {
 		}
 	}
 	for _, c := range f.categories {
+		if c == dataLibraries {
+			continue
+		}
 		if _, err := m365.ParseServiceCategory(m365.Groups, c); err != nil {
 			return fmt.Errorf("--data: %w", err)
 		}
+	}
+	return nil
+}
+
+// selections are the requests `backup create` makes of the selection: the
+// groups' channel messages and conversations, and, with --data libraries,
+// their sites' libraries, which are SharePoint's (backed up, listed and
+// restored as any site's).
+func (f *groupsSelection) selections() []backupSelection {
+	if !slices.Contains(f.categories, dataLibraries) {
+		return []backupSelection{f}
+	}
+	var out []backupSelection
+	if rest := slices.DeleteFunc(slices.Clone(f.categories), func(c string) bool { return c == dataLibraries }); len(rest) > 0 {
+		groups := *f
+		groups.categories = rest
+		out = append(out, &groups)
+	}
+	return append(out, &driveSelection{svc: m365.SharePoint, groups: f.groups, failFast: f.failFast, perRun: f.perRun, inFlight: f.inFlight})
+}
+
+// schedulable refuses what a schedule, which starts one request, cannot
+// carry: the libraries of --data libraries, which are a request of their
+// own.
+func (f *groupsSelection) schedulable() error {
+	if slices.Contains(f.categories, dataLibraries) {
+		return errors.New("--data libraries cannot be scheduled with the messages: schedule the group sites' libraries with `corso backup schedule create " + m365.SharePoint + " --group ...`")
 	}
 	return nil
 }
@@ -86,10 +117,11 @@ func newBackupCreateGroupsCommand(g *globals) *cobra.Command {
 		Aliases: []string{"teams"},
 		Short:   "Back up Microsoft 365 groups' teams (channel messages with their replies) and conversations",
 		Example: `  corso backup create groups --group Marketing
-  corso backup create teams --group '*'`,
+  corso backup create teams --group '*'
+  corso backup create groups --group Marketing --data messages,conversations,libraries`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBackupCreate(cmd.Context(), g, &sel, wait, creds, cmd.OutOrStdout())
+			return runBackupCreates(cmd.Context(), g, sel.selections(), wait, creds, cmd.OutOrStdout())
 		},
 	}
 	sel.add(cmd)
