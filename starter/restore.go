@@ -252,12 +252,31 @@ func printRestoreOutcome(g *globals, out io.Writer, sub submitted, res workflows
 // restoreErrorsShown is how many item errors the table output lists.
 const restoreErrorsShown = 15
 
-func printRestore(out io.Writer, res workflows.RestoreResult) {
-	where := "into folders named " + res.Destination
-	if res.Destination == workflows.InPlace {
-		where = "into the original folders"
+// restoredWhere says where a restore wrote: mail, contact and calendar
+// items into folders named after the destination; a list's items and a
+// channel's threads into a new list or channel beside the original,
+// named after both (see the restore plan).
+func restoredWhere(res workflows.RestoreResult) string {
+	noun := "folders"
+	for _, c := range res.Categories {
+		switch c.Category {
+		case m365.ListItems:
+			noun = "lists"
+		case m365.ChannelMessages:
+			noun = "channels"
+		}
 	}
-	fmt.Fprintf(out, "Restored backup %s to %s, %s\n\n", res.BackupID, res.Mailbox.UPN, where)
+	switch {
+	case res.Destination == workflows.InPlace:
+		return "into the original " + noun
+	case noun == "folders":
+		return "into folders named " + res.Destination
+	}
+	return fmt.Sprintf("into new %s named after each with %q appended", noun, " "+res.Destination)
+}
+
+func printRestore(out io.Writer, res workflows.RestoreResult) {
+	fmt.Fprintf(out, "Restored backup %s to %s, %s\n\n", res.BackupID, res.Mailbox.UPN, restoredWhere(res))
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CATEGORY\tRESTORED\tSKIPPED\tREPLACED\tFAILED\tSIZE")
 	row := func(name string, c workflows.RestoreCounts) {

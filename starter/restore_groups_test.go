@@ -45,3 +45,26 @@ func TestRestoreGroupsInput(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoredWhereNamesTheContainersOfTheCategory: the summary says a
+// channel's threads went into a new channel, a list's items into a new
+// list, mail into folders, or the originals in place.
+func TestRestoredWhereNamesTheContainersOfTheCategory(t *testing.T) {
+	of := func(cat m365.Category, dest string) string {
+		return restoredWhere(workflows.RestoreResult{Destination: dest, Categories: []workflows.CategoryCounts{{Category: cat}}})
+	}
+	for _, tc := range []struct {
+		cat        m365.Category
+		dest, want string
+	}{
+		{m365.ChannelMessages, "R1", `into new channels named after each with " R1" appended`},
+		{m365.ListItems, "R1", `into new lists named after each with " R1" appended`},
+		{m365.Email, "R1", "into folders named R1"},
+		{m365.ChannelMessages, workflows.InPlace, "into the original channels"},
+		{m365.Contacts, workflows.InPlace, "into the original folders"},
+	} {
+		if got := of(tc.cat, tc.dest); got != tc.want {
+			t.Errorf("%s to %q: %q, want %q", tc.cat, tc.dest, got, tc.want)
+		}
+	}
+}
