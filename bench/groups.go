@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,16 +38,19 @@ func groupsRun(rep *report, stack *localstack.Stack, c config) error {
 		return err
 	}
 	team := t.Info().Groups[0]
-	teamsRequests := func() int64 {
+	// teamsRequests counts the Teams requests served, by kind.
+	teamsRequests := func() (int64, map[string]int64) {
 		var n int64
+		kinds := map[string]int64{}
 		for class, byStatus := range t.Stats().Requests {
 			if strings.HasPrefix(class, "teams.") {
 				for _, v := range byStatus {
 					n += v
+					kinds[class] += v
 				}
 			}
 		}
-		return n
+		return n, kinds
 	}
 	create := func() (backup.Summary, time.Duration, error) {
 		r, err := a.run("backup", "create", "groups", "--group", team.ID, "--data", "messages", "--json")
@@ -64,12 +68,20 @@ func groupsRun(rep *report, stack *localstack.Stack, c config) error {
 	}
 
 	fmt.Fprintf(os.Stderr, "groups: full backup of a team of about %d channel threads\n", c.channelMessages)
-	before := teamsRequests()
+	before, kindsBefore := teamsRequests()
 	full, took, err := create()
 	if err != nil {
 		return err
 	}
-	fullRequests := teamsRequests() - before
+	after, kinds := teamsRequests()
+	fullRequests := after - before
+	var byKind []string
+	for k, v := range kinds {
+		if d := v - kindsBefore[k]; d > 0 {
+			byKind = append(byKind, fmt.Sprintf("%s %d", strings.TrimPrefix(k, "teams."), d))
+		}
+	}
+	slices.Sort(byKind)
 	st, err := t.State(graphsim.StateFilter{Category: "channels", NoHashes: true})
 	if err != nil {
 		return err
@@ -89,6 +101,7 @@ func groupsRun(rep *report, stack *localstack.Stack, c config) error {
 		full.Items, messages, took.Round(time.Second), float64(full.Items)/secs, float64(messages)/secs))
 	rep.add("groups full backup requests", fmt.Sprintf("%d Teams requests, %.1f/s against the team's ceiling of 4/s, %d answered 429",
 		fullRequests, float64(fullRequests)/secs, t.Stats().Throttled429))
+	rep.add("groups full backup requests by kind", strings.Join(byKind, ", "))
 
 	// A tenth of the threads change: new ones, edits and deletions.
 	changes := max(len(threads)/10, 3)
@@ -109,12 +122,13 @@ func groupsRun(rep *report, stack *localstack.Stack, c config) error {
 			return fmt.Errorf("change the team: %s", r.Error)
 		}
 	}
-	before = teamsRequests()
+	before, _ = teamsRequests()
 	inc, took, err := create()
 	if err != nil {
 		return err
 	}
-	incRequests := teamsRequests() - before
+	after, _ = teamsRequests()
+	incRequests := after - before
 	ratio := float64(incRequests) / float64(changes)
 	detail, _ := json.Marshal(map[string]int64{"fetched": inc.Fetched, "items": inc.Items})
 	rep.check("groups incremental requests per change", fmt.Sprintf("%.2f (%d requests for %d changes, %s, in %s)",

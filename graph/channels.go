@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -243,40 +245,57 @@ func (c *Client) fetchThread(ctx context.Context, teamID, channelID, messageID s
 // image: the address of the image's bytes, .../hostedContents/{id}/$value.
 const hostedContentsMarker = "/hostedContents/"
 
+// hostedContentRef finds where a body shows an inline image: the address
+// of the image's bytes, .../hostedContents/{id}/$value, in an <img>'s src
+// (https://learn.microsoft.com/graph/api/chatmessagehostedcontent-get:
+// "the hosted content ... is referenced in the body of the message").
+var hostedContentRef = regexp.MustCompile(`/hostedContents/([^/"'\s]+)/\$value`)
+
 // hostedContents reads the inline images of a message or reply at its
-// address msgURL, asking only when its body shows one: "list hosted
-// contents" names them, $value serves each one's bytes
-// (https://learn.microsoft.com/graph/api/chatmessage-list-hostedcontents,
-// https://learn.microsoft.com/graph/api/chatmessagehostedcontent-get).
+// address msgURL: each one its body shows, read from its address, in the
+// order shown and once however often shown. Reading them from the body
+// spares the listing of hosted contents
+// (https://learn.microsoft.com/graph/api/chatmessage-list-hostedcontents),
+// a request per message under Teams' rate limits.
 func (c *Client) hostedContents(ctx context.Context, teamID, op string, m channelMessage, msgURL string) ([]m365.HostedContent, error) {
-	if !strings.Contains(m.Body.Content, hostedContentsMarker) {
+	ids := hostedContentIDs(m.Body.Content)
+	if len(ids) == 0 {
 		return nil, nil
 	}
 	ctx = forTeam(ctx, teamID, "teams.hostedContents")
 	op += ": hosted contents of " + m.ID
-	type entry struct {
-		ID          string  `json:"id"`
-		ContentType *string `json:"contentType"`
-	}
-	list, err := listAll[entry](ctx, c, op, msgURL+"/hostedContents")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]m365.HostedContent, 0, len(list))
-	for _, e := range list {
-		a, err := c.send(ctx, op, rawCall{method: abs.GET, url: msgURL + "/hostedContents/" + url.PathEscape(e.ID) + "/$value"})
+	out := make([]m365.HostedContent, 0, len(ids))
+	for _, id := range ids {
+		a, err := c.send(ctx, op, rawCall{method: abs.GET, url: msgURL + "/hostedContents/" + url.PathEscape(id) + "/$value"})
 		if err != nil {
 			return nil, err
 		}
-		hc := m365.HostedContent{MessageID: m.ID, ID: e.ID, ContentBytes: a.body}
-		if e.ContentType != nil {
-			hc.ContentType = *e.ContentType
+		hc := m365.HostedContent{MessageID: m.ID, ID: id, ContentBytes: a.body, ContentType: a.contentType}
+		if mt, _, err := mime.ParseMediaType(hc.ContentType); err == nil {
+			hc.ContentType = mt
 		}
-		if hc.ContentType == "" {
-			// Graph may list a hosted content without its type.
+		if hc.ContentType == "" || hc.ContentType == "application/octet-stream" {
+			// Graph may serve a hosted content without its type.
 			hc.ContentType = http.DetectContentType(a.body)
 		}
 		out = append(out, hc)
 	}
 	return out, nil
+}
+
+// hostedContentIDs are the ids of the hosted contents a body shows, in
+// the order shown, each once; the body's HTML and the address may escape
+// an id's characters.
+func hostedContentIDs(body string) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, ref := range hostedContentRef.FindAllStringSubmatch(body, -1) {
+		id, err := url.PathUnescape(html.UnescapeString(ref[1]))
+		if err != nil || id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		ids = append(ids, id)
+	}
+	return ids
 }

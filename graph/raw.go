@@ -31,8 +31,9 @@ type rawCall struct {
 
 // rawAnswer is a successful answer, read whole (answers here are small).
 type rawAnswer struct {
-	status int
-	body   []byte
+	status      int
+	body        []byte
+	contentType string
 }
 
 // send makes a raw call. Failed answers become the package's errors.
@@ -77,7 +78,7 @@ func (c *Client) send(ctx context.Context, op string, rc rawCall) (rawAnswer, er
 	if err != nil {
 		return rawAnswer{}, classify(op, err)
 	}
-	return rawAnswer{status: resp.StatusCode, body: b}, nil
+	return rawAnswer{status: resp.StatusCode, body: b, contentType: resp.Header.Get("Content-Type")}, nil
 }
 
 // createdID reads the id of what a POST created.
