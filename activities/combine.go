@@ -67,6 +67,12 @@ func putBackup(ctx context.Context, sess *repository.Session, b *repository.Back
 	if err != nil {
 		return backup.Summary{}, repositoryError(err)
 	}
+	return recordBackup(ctx, sess, b, rootEntry, index)
+}
+
+// recordBackup records the backup, completed now, with its snapshot's
+// root directory and its index.
+func recordBackup(ctx context.Context, sess *repository.Session, b *repository.Backup, rootEntry *snapshot.DirEntry, index repository.BackupIndex) (backup.Summary, error) {
 	b.Completed = time.Now().UTC()
 	if err := sess.PutBackup(ctx, b, rootEntry, index); err != nil {
 		return backup.Summary{}, repositoryError(err)

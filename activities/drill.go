@@ -283,19 +283,21 @@ func (dc *drillCheck) drive(ctx context.Context, failedRestore map[string]string
 		return unknownResource([]string{dc.backup.Resource})
 	}
 	dc.res.Target = drives[0].OwnerName
+	// The drilled files only, read an entry at a time.
+	drilled := make(map[string]bool, len(dc.in.Plan.Items))
+	for _, it := range dc.in.Plan.Items {
+		drilled[it.ItemID] = true
+	}
 	stored := map[string]*driveEntry{}
 	for _, c := range dc.idx.Collections {
 		if c.StateID == "" {
 			continue
 		}
-		var state []*driveEntry
-		err := dc.repo.ReadJSON(ctx, c.StateID, &state)
+		state, err := selectedState(ctx, dc.repo, c.StateID, func(e *driveEntry) bool { return drilled[e.ID] })
 		if err != nil && !errors.Is(err, repository.ErrUnreadable) {
 			return repositoryError(err)
 		}
-		for _, e := range state {
-			stored[e.ID] = e
-		}
+		maps.Copy(stored, state)
 	}
 	dest := dc.in.Plan.Destination
 	scratch := map[string]string{} // drive → scratch folder

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
@@ -27,6 +28,8 @@ func (d *Drives) CombineDrives(ctx context.Context, in workflows.CombineDrivesIn
 	if err := r.Refresh(ctx); err != nil {
 		return backup.Summary{}, repositoryError(err)
 	}
+	// A library of a million files takes minutes to combine.
+	defer keepAlive(ctx, keepAliveEvery, func() { heartbeat(ctx) })()
 	return recordOnce(ctx, r, in.BackupID, func(ctx context.Context, sess *repository.Session) (backup.Summary, error) {
 		return d.writeDrives(ctx, r, sess, in)
 	})
@@ -41,10 +44,9 @@ func (d *Drives) writeDrives(ctx context.Context, r *repository.Repository, sess
 		ResourceName: owner.OwnerName, Status: backup.StatusCompleted, Started: in.Started, Workflow: in.Workflow,
 	}}
 	var index repository.BackupIndex
-	root := newTreeNode()
-	prefix := []string{pathName(in.TenantID), in.Service, pathName(owner.Owner), backup.FilesCategory}
+	tree := newDriveSnapshotTree(sess)
 	for i, e := range in.Drives {
-		c, err := d.combineDrive(ctx, r, sess, e, in.Results[i], root.at(append(append([]string{}, prefix...), pathName(e.Drive.Name))))
+		c, err := d.combineDrive(ctx, r, sess, e, in.Results[i], tree)
 		if err != nil {
 			return backup.Summary{}, err
 		}
@@ -65,24 +67,33 @@ func (d *Drives) writeDrives(ctx context.Context, r *repository.Repository, sess
 		}
 	}
 	b.Errors = backup.Failures(index.Errors)
-	return putBackup(ctx, sess, b, root, index)
+	prefix := []string{pathName(in.TenantID), in.Service, pathName(owner.Owner), backup.FilesCategory}
+	root, err := tree.write(ctx, sess, prefix)
+	if err != nil {
+		return backup.Summary{}, repositoryError(err)
+	}
+	return recordBackup(ctx, sess, b, root, index)
 }
 
 // combineDrive fills the drive's state with the downloaded files, lays the
-// files out under node and writes the drive's details and final state.
+// files out in tree and writes the drive's details and final state.
 // Files that could not be downloaded are left out of the backup, not out
-// of its state.
+// of its state. The state, the downloads and what is written stream an
+// entry at a time, in id order: a worker holds the drive's folders, not
+// its files.
 func (d *Drives) combineDrive(ctx context.Context, r *repository.Repository, sess *repository.Session,
-	e workflows.DriveEnumeration, results []workflows.DriveBatchResult, node *treeNode,
+	e workflows.DriveEnumeration, results []workflows.DriveBatchResult, tree *driveSnapshotTree,
 ) (repository.Collection, error) {
 	c := repository.Collection{Category: backup.FilesCategory, ContainerID: e.Drive.ID, Path: []string{e.Drive.Name}, DeltaLink: e.DeltaLink}
-	var entries []*driveEntry
-	if err := r.ReadJSON(ctx, e.StateID, &entries); err != nil {
+	folders := driveFolders{}
+	err := eachEntry(ctx, r, e.StateID, func(de *driveEntry) error {
+		if holdsItems(&de.DriveItem) {
+			folders.apply(&de.DriveItem)
+		}
+		return nil
+	})
+	if err != nil {
 		return c, repositoryError(fmt.Errorf("read drive state: %w", err))
-	}
-	tree := make(driveTree, len(entries))
-	for _, de := range entries {
-		tree[de.ID] = de
 	}
 	// Files Microsoft 365 refused for good (malware, OneNote) are not
 	// asked for again until they change.
@@ -94,67 +105,105 @@ func (d *Drives) combineDrive(ctx context.Context, r *repository.Repository, ses
 			}
 		}
 	}
-	for _, res := range results {
-		var files []driveFileResult
-		if err := r.ReadJSON(ctx, res.ResultsID, &files); err != nil {
-			return c, repositoryError(fmt.Errorf("read downloaded files: %w", err))
-		}
-		for _, f := range files {
-			if de, ok := tree[f.ID]; ok {
+	downloaded, err := downloadedFiles(ctx, r, sess, results)
+	if err != nil {
+		return c, err
+	}
+	defer downloaded.close()
+	library := pathName(e.Drive.Name)
+	if err := tree.add(ctx, snapshotFile{Dir: []string{library}}); err != nil {
+		return c, repositoryError(err)
+	}
+	details := sess.NewJSONArray(ctx, "BACKUP-DETAILS")
+	defer details.Close()
+	state := sess.NewJSONArray(ctx, "DRIVE-STATE")
+	defer state.Close()
+	err = eachEntry(ctx, r, e.StateID, func(de *driveEntry) error {
+		// The downloads of de, a later batch's winning.
+		for {
+			f, ok := downloaded.peek()
+			if !ok || f.ID > de.ID {
+				break
+			}
+			if _, _, err := downloaded.next(); err != nil {
+				return fmt.Errorf("read downloaded files: %w", err)
+			}
+			if f.ID == de.ID {
 				de.ObjectID, de.PermsID, de.StoredSize, de.SHA256 = f.ObjectID, f.PermsID, nil, f.SHA256
 				if f.Size != de.Size {
 					de.StoredSize = &f.Size
 				}
 			}
 		}
-	}
-	var details []backup.Entry
-	var kept []*driveEntry
-	for _, de := range tree.sorted() {
 		if de.Folder || de.Root {
-			kept = append(kept, de)
-			continue
+			return state.Add(de)
 		}
 		if de.ObjectID == "" {
 			// Failed, or gone before it could be downloaded: not in this
 			// backup, but kept in its state so that the next backup tries
 			// it again, changed or not (delta will not list it again).
 			de.Skip = refused[de.ID]
-			kept = append(kept, de)
-			continue
+			return state.Add(de)
 		}
-		path, ok := tree.path(de)
+		path, ok := folders.path(&de.DriveItem)
 		if !ok {
-			continue
+			return nil
 		}
-		kept = append(kept, de)
-		oid, err := repository.ParseObjectID(de.ObjectID)
-		if err != nil {
-			return c, repositoryError(err)
+		if err := state.Add(de); err != nil {
+			return err
 		}
-		segs := make([]string, len(path))
-		for i, p := range path {
-			segs[i] = pathName(p)
+		if _, err := repository.ParseObjectID(de.ObjectID); err != nil {
+			return err
+		}
+		segs := make([]string, 0, len(path)+1)
+		segs = append(segs, library)
+		for _, p := range path {
+			segs = append(segs, pathName(p))
 		}
 		size := de.storedSize()
-		n := node.at(segs)
-		n.items = append(n.items, repository.ItemEntry(pathName(de.Name), oid, size, de.Modified))
-		details = append(details, backup.Entry{
+		err := tree.add(ctx, snapshotFile{Dir: segs, Name: pathName(de.Name), ObjectID: de.ObjectID, Size: size, Modified: de.Modified})
+		if err != nil {
+			return err
+		}
+		c.Items++
+		c.Bytes += size
+		return details.Add(backup.Entry{
 			ItemID: de.ID, Category: backup.FilesCategory, Path: path, Name: de.Name, Library: e.Drive.Name,
 			Size: size, ModTime: de.Modified, Created: de.Created, CreatedBy: de.CreatedBy, ModifiedBy: de.ModifiedBy,
 			SHA256: de.SHA256,
 		})
-		c.Items++
-		c.Bytes += size
+	})
+	if err != nil {
+		return c, repositoryError(fmt.Errorf("combine drive %s: %w", e.Drive.Name, err))
 	}
-	detailsID, err := sess.WriteJSON(ctx, "BACKUP-DETAILS", details)
+	detailsID, err := details.Result()
 	if err != nil {
 		return c, repositoryError(err)
 	}
-	stateID, err := sess.WriteJSON(ctx, "DRIVE-STATE", kept)
+	stateID, err := state.Result()
 	if err != nil {
 		return c, repositoryError(err)
 	}
 	c.DetailsID, c.StateID = detailsID.String(), stateID.String()
 	return c, nil
+}
+
+// downloadedFiles reads the files a drive's batches stored, sorted by id;
+// of a file stored by two batches, the later comes last. Close it when
+// done.
+func downloadedFiles(ctx context.Context, r *repository.Repository, sess *repository.Session,
+	results []workflows.DriveBatchResult,
+) (*sortedMerge[driveFileResult], error) {
+	byID := newSortedSpill(sess, "DRIVE-COMBINE-FILES-RUN", func(a, b driveFileResult) int { return strings.Compare(a.ID, b.ID) })
+	for _, res := range results {
+		err := repository.EachJSON(ctx, r, res.ResultsID, func(f driveFileResult) error { return byID.add(ctx, f) })
+		if err != nil {
+			return nil, repositoryError(fmt.Errorf("read downloaded files: %w", err))
+		}
+	}
+	m, err := byID.sorted(ctx)
+	if err != nil {
+		return nil, repositoryError(fmt.Errorf("read downloaded files: %w", err))
+	}
+	return m, nil
 }

@@ -79,7 +79,13 @@ func exportDrives(ctx context.Context, r *repository.Repository, sink export.Sin
 		if err != nil {
 			return err
 		}
-		objects, err := driveObjects(ctx, r, c.StateID)
+		selected := map[string]bool{}
+		for _, e := range entries {
+			if in.Selector.Matches(e) {
+				selected[e.ItemID] = true
+			}
+		}
+		objects, err := driveObjectsOf(ctx, r, c.StateID, func(id string) bool { return selected[id] })
 		if err != nil {
 			return err
 		}
@@ -117,15 +123,14 @@ func exportDrives(ctx context.Context, r *repository.Repository, sink export.Sin
 
 // driveObjects maps a drive's file ids to their stored objects.
 func driveObjects(ctx context.Context, r *repository.Repository, stateID string) (map[string]string, error) {
-	var state []*driveEntry
-	if err := r.ReadJSON(ctx, stateID, &state); err != nil {
+	return driveObjectsOf(ctx, r, stateID, func(string) bool { return true })
+}
+
+// driveObjectsOf maps the file ids want selects to their stored objects.
+func driveObjectsOf(ctx context.Context, r *repository.Repository, stateID string, want func(id string) bool) (map[string]string, error) {
+	out, err := storedObjects(ctx, r, stateID, want)
+	if err != nil {
 		return nil, repositoryError(fmt.Errorf("read drive state: %w", err))
-	}
-	out := make(map[string]string, len(state))
-	for _, e := range state {
-		if e.ObjectID != "" {
-			out[e.ID] = e.ObjectID
-		}
 	}
 	return out, nil
 }

@@ -54,19 +54,16 @@ type folderPermissions struct {
 // backed-up drive state.
 func sharedFolders(ctx context.Context, r *repository.Repository, stateID string) (folderPermissions, error) {
 	fp := folderPermissions{byPath: map[string]string{}, done: map[string]bool{}}
-	var state []*driveEntry
-	if err := r.ReadJSON(ctx, stateID, &state); err != nil {
+	// Paths need the folders only: a drive's files are never held.
+	tree, err := selectedState(ctx, r, stateID, func(e *driveEntry) bool { return holdsItems(&e.DriveItem) })
+	if err != nil {
 		return fp, repositoryError(fmt.Errorf("read drive state: %w", err))
 	}
-	tree := make(driveTree, len(state))
-	for _, e := range state {
-		tree[e.ID] = e
-	}
-	for _, e := range state {
+	for _, e := range tree {
 		if !e.Folder || e.Root || e.PermsID == "" {
 			continue
 		}
-		if p, ok := tree.path(e); ok {
+		if p, ok := driveTree(tree).path(e); ok {
 			fp.byPath[strings.Join(append(p, e.Name), "/")] = e.PermsID
 		}
 	}

@@ -209,24 +209,27 @@ func (d *Drives) RestoreDriveBatch(ctx context.Context, in workflows.RestoreDriv
 		return res, err
 	}
 	defer r.Release(ctx)
-	entries, err := readDetails(ctx, r, in.Batch.DetailsID)
-	if err != nil {
-		return res, err
-	}
-	var state []*driveEntry
-	if err := r.ReadJSON(ctx, in.Batch.StateID, &state); err != nil {
-		return res, repositoryError(fmt.Errorf("read drive state: %w", err))
-	}
-	stored := make(map[string]*driveEntry, len(state))
-	for _, e := range state {
-		stored[e.ID] = e
+	// The batch's own files, read an entry at a time: a batch holds its
+	// files, not the library's.
+	inBatch := make(map[string]bool, len(in.Batch.Folders))
+	for _, f := range in.Batch.Folders {
+		inBatch[strings.Join(f.Path, "/")] = true
 	}
 	byFolder := map[string][]backup.Entry{}
-	for _, e := range entries {
-		if in.Selector.Matches(e) {
-			k := strings.Join(e.Path, "/")
+	selected := map[string]bool{}
+	err = repository.EachJSON(ctx, r, in.Batch.DetailsID, func(e backup.Entry) error {
+		if k := strings.Join(e.Path, "/"); inBatch[k] && in.Selector.Matches(e) {
 			byFolder[k] = append(byFolder[k], e)
+			selected[e.ItemID] = true
 		}
+		return nil
+	})
+	if err != nil {
+		return res, repositoryError(fmt.Errorf("read backup details: %w", err))
+	}
+	stored, err := selectedState(ctx, r, in.Batch.StateID, func(e *driveEntry) bool { return selected[e.ID] })
+	if err != nil {
+		return res, repositoryError(fmt.Errorf("read drive state: %w", err))
 	}
 	dr := &driveRestore{in: in, tgt: tgt, repo: r, stored: stored}
 	defer keepAlive(ctx, keepAliveEvery, func() { heartbeat(ctx, dr.counts()) })()

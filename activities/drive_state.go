@@ -1,11 +1,13 @@
 package activities
 
 import (
+	"context"
 	"slices"
 	"sort"
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
+	"github.com/corso-temporal/corso/repository"
 )
 
 // driveEntry is one item of a drive as a backup keeps it: what Graph said
@@ -132,4 +134,31 @@ func (f driveFolders) path(it *m365.DriveItem) ([]string, bool) {
 	}
 	slices.Reverse(names)
 	return names, true
+}
+
+// selectedState reads the entries of a stored drive state that keep
+// selects, by id, an entry at a time: a reader holds what it selects, not
+// the drive. States of any age read so, streamed or not.
+func selectedState(ctx context.Context, r *repository.Repository, stateID string, keep func(*driveEntry) bool) (map[string]*driveEntry, error) {
+	out := map[string]*driveEntry{}
+	err := repository.EachJSON(ctx, r, stateID, func(e *driveEntry) error {
+		if e != nil && keep(e) {
+			out[e.ID] = e
+		}
+		return nil
+	})
+	return out, err
+}
+
+// storedObjects maps the stored files of a drive state that want selects
+// to their objects, reading it an entry at a time.
+func storedObjects(ctx context.Context, r *repository.Repository, stateID string, want func(id string) bool) (map[string]string, error) {
+	out := map[string]string{}
+	err := repository.EachJSON(ctx, r, stateID, func(e *driveEntry) error {
+		if e != nil && e.ObjectID != "" && want(e.ID) {
+			out[e.ID] = e.ObjectID
+		}
+		return nil
+	})
+	return out, err
 }

@@ -1,7 +1,6 @@
 package activities
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"slices"
@@ -33,21 +32,21 @@ func openEntries(ctx context.Context, r *repository.Repository, id string, stale
 	return &storedEntries{id: id, rd: rd, stale: stale}, nil
 }
 
-// next returns the next entry, nil at the end.
-func (s *storedEntries) next() (*driveEntry, error) {
+// next returns the next entry; false at the end.
+func (s *storedEntries) next() (*driveEntry, bool, error) {
 	e := new(driveEntry)
 	ok, err := s.rd.Next(e)
 	if err != nil || !ok {
-		return nil, err
+		return nil, false, err
 	}
 	if e.ID <= s.last && s.last != "" {
-		return nil, fmt.Errorf("%w: drive entries %s out of order at %q", repository.ErrDamaged, s.id, e.ID)
+		return nil, false, fmt.Errorf("%w: drive entries %s out of order at %q", repository.ErrDamaged, s.id, e.ID)
 	}
 	s.last = e.ID
 	if s.stale {
 		e.DownloadURL = ""
 	}
-	return e, nil
+	return e, true, nil
 }
 
 func (s *storedEntries) close() { s.rd.Close() }
@@ -60,8 +59,8 @@ func eachEntry(ctx context.Context, r *repository.Repository, id string, fn func
 	}
 	defer s.close()
 	for {
-		e, err := s.next()
-		if err != nil || e == nil {
+		e, ok, err := s.next()
+		if err != nil || !ok {
 			return err
 		}
 		if err := fn(e); err != nil {
@@ -70,82 +69,44 @@ func eachEntry(ctx context.Context, r *repository.Repository, id string, fn func
 	}
 }
 
-// entryCursor is a stored array being merged, at its current entry.
-type entryCursor struct {
-	src   *storedEntries
-	head  *driveEntry
-	order int // later runs win over earlier ones; the base is -1
-}
-
-type entryHeap []*entryCursor
-
-func (h entryHeap) Len() int { return len(h) }
-func (h entryHeap) Less(i, j int) bool {
-	if c := strings.Compare(h[i].head.ID, h[j].head.ID); c != 0 {
-		return c < 0
-	}
-	return h[i].order < h[j].order
-}
-func (h entryHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *entryHeap) Push(x any)   { *h = append(*h, x.(*entryCursor)) }
-func (h *entryHeap) Pop() any {
-	old := *h
-	c := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return c
-}
-
 // mergeEntries reads base (a backup's state; may be nil) and runs (each
 // sorted by id, later ones newer) side by side, and calls fn once per id,
 // in id order, with base's entry and the newest run's (either nil when
 // it holds none). Every source is closed on return.
 func mergeEntries(base *storedEntries, runs []*storedEntries, fn func(base, newest *driveEntry) error) error {
-	var h entryHeap
-	defer func() {
-		for _, c := range h {
-			c.src.close()
-		}
-	}()
-	add := func(src *storedEntries, order int) error {
-		e, err := src.next()
-		if err != nil || e == nil {
-			src.close()
-			return err
-		}
-		heap.Push(&h, &entryCursor{src: src, head: e, order: order})
-		return nil
-	}
+	m := newSortedMerge(func(a, b *driveEntry) int { return strings.Compare(a.ID, b.ID) })
+	defer m.close()
+	srcs := runs
 	if base != nil {
-		if err := add(base, -1); err != nil {
-			closeAll(runs)
+		srcs = append([]*storedEntries{base}, runs...)
+	}
+	for i, src := range srcs {
+		if err := m.add(src); err != nil {
+			closeAll(srcs[i+1:])
 			return err
 		}
 	}
-	for i, r := range runs {
-		if err := add(r, i); err != nil {
-			closeAll(runs[i+1:])
-			return err
+	for {
+		head, ok := m.peek()
+		if !ok {
+			return nil
 		}
-	}
-	for h.Len() > 0 {
-		id := h[0].head.ID
 		var old, newest *driveEntry
-		for h.Len() > 0 && h[0].head.ID == id {
-			c := heap.Pop(&h).(*entryCursor)
-			if c.order < 0 {
-				old = c.head
-			} else {
-				newest = c.head // popped in order: the last is the newest
-			}
-			if err := add(c.src, c.order); err != nil {
+		for id := head.ID; ok && head.ID == id; head, ok = m.peek() {
+			e, run, _, err := m.nextOfRun()
+			if err != nil {
 				return err
+			}
+			if base != nil && run == 0 {
+				old = e
+			} else {
+				newest = e // taken in run order: the last is the newest
 			}
 		}
 		if err := fn(old, newest); err != nil {
 			return err
 		}
 	}
-	return nil
 }
 
 func closeAll(srcs []*storedEntries) {

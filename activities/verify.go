@@ -198,12 +198,12 @@ func (v *verifier) collection(ctx context.Context, c repository.Collection) erro
 	p := where
 	if c.StateID != "" {
 		p.Object = "drive state"
-		var state []*driveEntry
-		if listErr = v.r.ReadJSON(ctx, c.StateID, &state); listErr == nil {
-			for _, e := range state {
-				objects[e.ID] = e.ObjectID
-			}
+		// The details' files only, read an entry at a time.
+		listed := make(map[string]bool, len(entries))
+		for _, e := range entries {
+			listed[e.ItemID] = true
 		}
+		objects, listErr = storedObjects(ctx, v.r, c.StateID, func(id string) bool { return listed[id] })
 	} else {
 		p.Object = "folder"
 		var dir []*snapshot.DirEntry

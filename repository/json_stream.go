@@ -141,3 +141,38 @@ func (a *JSONArrayReader) bad(err error) error {
 
 // Close releases the reader.
 func (a *JSONArrayReader) Close() { _ = a.rd.Close() }
+
+// OpenJSONArray opens for reading an array object this session wrote,
+// flushed or not. Close it when done.
+func (s *Session) OpenJSONArray(ctx context.Context, id string) (*JSONArrayReader, error) {
+	oid, err := object.ParseID(id)
+	if err != nil {
+		return nil, fmt.Errorf("invalid object id %q: %w", id, err)
+	}
+	rd, err := s.w.OpenObject(ctx, oid)
+	if err != nil {
+		return nil, unreadable(fmt.Errorf("open object %s: %w", id, err))
+	}
+	return &JSONArrayReader{id: id, rd: rd, dec: json.NewDecoder(checkedReader{rd})}, nil
+}
+
+// EachJSON calls fn with every element of an array object, whoever wrote
+// it, decoded one at a time, in order: a reader holds one element, not the
+// array.
+func EachJSON[T any](ctx context.Context, r *Repository, id string, fn func(T) error) error {
+	rd, err := r.OpenJSONArray(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	for {
+		var v T
+		ok, err := rd.Next(&v)
+		if err != nil || !ok {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+}
