@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -126,20 +125,12 @@ func driveEnumerationRun(rep *report, stack *localstack.Stack, c config) error {
 // backup. during runs every 50 ms meanwhile.
 func enumerateLibrary(tc client.Client, a *admin, t *localstack.Tenant, during func() error) (time.Duration, error) {
 	start := time.Now()
-	r, err := a.run("backup", "create", "sharepoint", "--site", "*", "--wait=false", "--json")
+	workflowID, err := a.submit("backup", "create", "sharepoint", "--site", "*", "--wait=false", "--json")
 	if err != nil {
 		return 0, err
 	}
-	var sub struct {
-		Workflow struct {
-			WorkflowID string `json:"workflowID"`
-		} `json:"workflow"`
-	}
-	if err := json.Unmarshal([]byte(r.Stdout), &sub); err != nil {
-		return 0, fmt.Errorf("read the backup's workflow id: %w", err)
-	}
 	defer func() {
-		_ = tc.TerminateWorkflow(context.Background(), sub.Workflow.WorkflowID, "", "bench: enumeration measured")
+		_ = tc.TerminateWorkflow(context.Background(), workflowID, "", "bench: enumeration measured")
 	}()
 	downloads := func() int64 {
 		st := t.Stats()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -123,17 +122,9 @@ func fleetCeilingRun(rep *report, stack *localstack.Stack, c config) error {
 	}
 	before := t.Stats()
 	started := time.Now()
-	r, err := a.run(args...)
+	workflowID, err := a.submit(args...)
 	if err != nil {
 		return err
-	}
-	var sub struct {
-		Workflow struct {
-			WorkflowID string `json:"workflowID"`
-		} `json:"workflow"`
-	}
-	if err := json.Unmarshal([]byte(r.Stdout), &sub); err != nil {
-		return fmt.Errorf("read the submitted request: %w", err)
 	}
 	stop := make(chan struct{})
 	var samples []fleetSample
@@ -142,20 +133,20 @@ func fleetCeilingRun(rep *report, stack *localstack.Stack, c config) error {
 
 	wctx, cancel := context.WithTimeout(ctx, *fleetLimit)
 	var res workflows.ExchangeBackupResult
-	err = tc.GetWorkflow(wctx, sub.Workflow.WorkflowID, "").Get(wctx, &res)
+	err = tc.GetWorkflow(wctx, workflowID, "").Get(wctx, &res)
 	cancel()
 	cutShort := false
 	if err != nil {
 		// The wait ends with the limit, as the context's or as the
 		// server's deadline: the request still runs.
-		d, derr := tc.DescribeWorkflowExecution(ctx, sub.Workflow.WorkflowID, "")
+		d, derr := tc.DescribeWorkflowExecution(ctx, workflowID, "")
 		cutShort = derr == nil && d.WorkflowExecutionInfo.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 	}
 	took := time.Since(started)
 	close(stop)
 	sampling.Wait()
 	if cutShort {
-		if err := tc.TerminateWorkflow(ctx, sub.Workflow.WorkflowID, "", "bench time limit"); err != nil {
+		if err := tc.TerminateWorkflow(ctx, workflowID, "", "bench time limit"); err != nil {
 			return err
 		}
 	} else if err != nil {
@@ -211,7 +202,7 @@ func fleetCeilingRun(rep *report, stack *localstack.Stack, c config) error {
 	steadyShare := float64(steadyThrottled) / float64(max(s.to.ok-s.from.ok+steadyThrottled, 1))
 	rep.check("mailbox requests answered 429 (P3)", fmt.Sprintf("%.4f (%d of %d over the run; %.4f in the steady state)", share, throttled, ok+throttled, steadyShare),
 		"<= 0.01", share <= fleetThrottleTarget)
-	return reportRequestHistory(ctx, rep, tc, sub.Workflow.WorkflowID)
+	return reportRequestHistory(ctx, rep, tc, workflowID)
 }
 
 // reportRequestHistory reports the length of the request's last run's

@@ -137,26 +137,18 @@ func foldersRun(rep *report, stack *localstack.Stack, c config) error {
 // foldersLimit.
 func foldersBackup(ctx context.Context, a *admin, tc client.Client, upn string) (backup.Summary, time.Duration, error) {
 	started := time.Now()
-	r, err := a.run("backup", "create", "exchange", "--mailbox", upn, "--wait=false", "--json")
+	workflowID, err := a.submit("backup", "create", "exchange", "--mailbox", upn, "--wait=false", "--json")
 	if err != nil {
 		return backup.Summary{}, 0, err
-	}
-	var sub struct {
-		Workflow struct {
-			WorkflowID string `json:"workflowID"`
-		} `json:"workflow"`
-	}
-	if err := json.Unmarshal([]byte(r.Stdout), &sub); err != nil {
-		return backup.Summary{}, 0, fmt.Errorf("read the submitted request: %w", err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, foldersLimit)
 	defer cancel()
 	var res workflows.ExchangeBackupResult
-	err = tc.GetWorkflow(wctx, sub.Workflow.WorkflowID, "").Get(wctx, &res)
+	err = tc.GetWorkflow(wctx, workflowID, "").Get(wctx, &res)
 	took := time.Since(started)
 	if err != nil {
 		if wctx.Err() != nil || took >= foldersLimit {
-			_ = tc.TerminateWorkflow(ctx, sub.Workflow.WorkflowID, "", "bench time limit")
+			_ = tc.TerminateWorkflow(ctx, workflowID, "", "bench time limit")
 			return backup.Summary{}, took, fmt.Errorf("not done after %s", foldersLimit)
 		}
 		return backup.Summary{}, took, err

@@ -198,3 +198,21 @@ func dialTemporal(stack *localstack.Stack) (client.Client, error) {
 	}
 	return client.Dial(client.Options{HostPort: stack.Env["TEMPORAL_ADDRESS"], Namespace: "default", DataConverter: dc})
 }
+
+// submit makes a request without waiting for it (the args carry
+// --wait=false --json) and returns its workflow id.
+func (a *admin) submit(args ...string) (string, error) {
+	r, err := a.run(args...)
+	if err != nil {
+		return "", err
+	}
+	var sub struct {
+		Workflow struct {
+			WorkflowID string `json:"workflowID"`
+		} `json:"workflow"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &sub); err != nil {
+		return "", fmt.Errorf("read the submitted request: %w", err)
+	}
+	return sub.Workflow.WorkflowID, nil
+}

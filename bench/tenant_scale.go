@@ -64,28 +64,20 @@ func tenantScaleRun(rep *report, stack *localstack.Stack, c config) error {
 	// The CLI submits; the bench waits, since the CLI's own wait would
 	// outlast the harness's command timeout.
 	started := time.Now()
-	r, err := a.run("backup", "create", "exchange", "--mailbox", "*", "--wait=false", "--json")
+	workflowID, err := a.submit("backup", "create", "exchange", "--mailbox", "*", "--wait=false", "--json")
 	if err != nil {
 		return err
-	}
-	var sub struct {
-		Workflow struct {
-			WorkflowID string `json:"workflowID"`
-		} `json:"workflow"`
-	}
-	if err := json.Unmarshal([]byte(r.Stdout), &sub); err != nil {
-		return fmt.Errorf("read the submitted request: %w", err)
 	}
 	stop := make(chan struct{})
 	var polls sync.WaitGroup
 	var done int
-	polls.Go(func() { done = reportScaleProgress(ctx, tc, sub.Workflow.WorkflowID, started, stop) })
+	polls.Go(func() { done = reportScaleProgress(ctx, tc, workflowID, started, stop) })
 	wctx, cancel := ctx, context.CancelFunc(func() {})
 	if c.tenantLimit > 0 {
 		wctx, cancel = context.WithTimeout(ctx, c.tenantLimit)
 	}
 	var res workflows.ExchangeBackupResult
-	err = tc.GetWorkflow(wctx, sub.Workflow.WorkflowID, "").Get(wctx, &res)
+	err = tc.GetWorkflow(wctx, workflowID, "").Get(wctx, &res)
 	cancel()
 	took := time.Since(started)
 	close(stop)
@@ -95,7 +87,7 @@ func tenantScaleRun(rep *report, stack *localstack.Stack, c config) error {
 		rep.add("tenant scale backup (cut short)", fmt.Sprintf("%d mailboxes backed up in %s of %d users x 2 items, 2 workers: %.2f mailboxes/s",
 			done, took.Round(time.Second), c.tenantUsers, float64(done)/took.Seconds()))
 		rep.check("tenant scale request completes", fmt.Sprintf("stopped after %s (-tenant-limit)", took.Round(time.Second)), "all", false)
-		if terr := tc.TerminateWorkflow(ctx, sub.Workflow.WorkflowID, "", "bench time limit"); terr != nil {
+		if terr := tc.TerminateWorkflow(ctx, workflowID, "", "bench time limit"); terr != nil {
 			return terr
 		}
 		if err := reportScaleList(rep, a, started, took); err != nil {
