@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -420,4 +421,39 @@ func TestDriveStateReadersReadEveryFormat(t *testing.T) {
 	objects, err := driveObjects(ctx, r, empty.String())
 	require.NoError(t, err)
 	require.Empty(t, objects)
+}
+
+// driveTree is a drive's items by id, with paths from the root.
+type driveTree map[string]*driveEntry
+
+func (t driveTree) sorted() []*driveEntry {
+	out := make([]*driveEntry, 0, len(t))
+	for _, e := range t {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// path returns the folder names from the drive's root down to e's parent,
+// and false when e is cut off from the root (an ancestor was deleted).
+func (t driveTree) path(e *driveEntry) ([]string, bool) {
+	var names []string
+	for hops := 0; ; hops++ {
+		if e.Root {
+			break
+		}
+		p, ok := t[e.ParentID]
+		if !ok || hops > 4096 {
+			return nil, false
+		}
+		if !p.Root {
+			names = append(names, p.Name)
+		}
+		e = p
+	}
+	for i, j := 0, len(names)-1; i < j; i, j = i+1, j-1 {
+		names[i], names[j] = names[j], names[i]
+	}
+	return names, true
 }

@@ -59,11 +59,15 @@ func sharedFolders(ctx context.Context, r *repository.Repository, stateID string
 	if err != nil {
 		return fp, repositoryError(fmt.Errorf("read drive state: %w", err))
 	}
+	folders := driveFolders{}
+	for _, e := range tree {
+		folders.apply(&e.DriveItem)
+	}
 	for _, e := range tree {
 		if !e.Folder || e.Root || e.PermsID == "" {
 			continue
 		}
-		if p, ok := driveTree(tree).path(e); ok {
+		if p, ok := folders.path(&e.DriveItem); ok {
 			fp.byPath[strings.Join(append(p, e.Name), "/")] = e.PermsID
 		}
 	}

@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"slices"
-	"sort"
 
 	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
@@ -54,41 +53,6 @@ type driveFileResult struct {
 	Warning  *backup.ItemError `json:"warning,omitempty"`
 }
 
-// driveTree is a drive's items by id, with paths from the root.
-type driveTree map[string]*driveEntry
-
-func (t driveTree) sorted() []*driveEntry {
-	out := make([]*driveEntry, 0, len(t))
-	for _, e := range t {
-		out = append(out, e)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// path returns the folder names from the drive's root down to e's parent,
-// and false when e is cut off from the root (an ancestor was deleted).
-func (t driveTree) path(e *driveEntry) ([]string, bool) {
-	var names []string
-	for hops := 0; ; hops++ {
-		if e.Root {
-			break
-		}
-		p, ok := t[e.ParentID]
-		if !ok || hops > 4096 {
-			return nil, false
-		}
-		if !p.Root {
-			names = append(names, p.Name)
-		}
-		e = p
-	}
-	for i, j := 0, len(names)-1; i < j; i, j = i+1, j-1 {
-		names[i], names[j] = names[j], names[i]
-	}
-	return names, true
-}
-
 // driveFolder is what a path needs of an item that holds others.
 type driveFolder struct {
 	parent, name string
@@ -115,7 +79,7 @@ func (f driveFolders) apply(it *m365.DriveItem) {
 
 // path returns the folder names from the drive's root down to it's
 // parent, and false when it is cut off from the root (an ancestor was
-// deleted), as driveTree.path does.
+// deleted).
 func (f driveFolders) path(it *m365.DriveItem) ([]string, bool) {
 	if it.Root {
 		return nil, true
