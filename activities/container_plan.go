@@ -26,7 +26,7 @@ func (a *Containers) PlanMailboxBackup(ctx context.Context, in workflows.PlanMai
 	}
 	defer r.Release(ctx)
 	// Backups written by other workers become visible after a refresh.
-	if err := r.Refresh(ctx); err != nil {
+	if err := r.RefreshSince(ctx, in.RecordedBefore); err != nil {
 		return workflows.MailboxPlan{}, err
 	}
 

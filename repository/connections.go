@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/kopia/kopia/repo"
 	"github.com/kopia/kopia/repo/blob"
@@ -51,6 +52,30 @@ type Repository struct {
 	entry *handle
 }
 
+// RefreshSince makes visible everything written to the repository before
+// t, by any writer: t is a moment already past when it is called, such as
+// the start of the request the caller works for. A refresh made for t, or
+// for a later moment, began after t, so it serves; otherwise it refreshes
+// the view this process shares. A request's resources then cost one
+// refresh a worker, not one each: a refresh lists every index blob and
+// reloads every backup record, work that grows with the repository. A
+// zero t always refreshes.
+func (r *Repository) RefreshSince(ctx context.Context, t time.Time) error {
+	h := r.entry
+	h.refreshing.Lock()
+	defer h.refreshing.Unlock()
+	if !t.IsZero() && !t.After(h.refreshedFor) {
+		return nil
+	}
+	if err := r.Refresh(ctx); err != nil {
+		return err
+	}
+	if t.After(h.refreshedFor) {
+		h.refreshedFor = t
+	}
+	return nil
+}
+
 // Release returns the handle to its pool.
 func (r *Repository) Release(ctx context.Context) { r.entry.release(ctx) }
 
@@ -65,6 +90,11 @@ type handle struct {
 	// formatBlob is the repository's format blob as it was when the
 	// handle opened; a passphrase change rewrites it.
 	formatBlob []byte
+
+	// refreshing serialises RefreshSince; refreshedFor is the latest
+	// moment it refreshed for.
+	refreshing   sync.Mutex
+	refreshedFor time.Time
 }
 
 func (h *handle) release(ctx context.Context) {

@@ -67,6 +67,9 @@ type MailboxBackupInput struct {
 	// "groups" (the resource a team, its containers channels), or
 	// "sharepoint-lists" (the resource a site, its containers lists).
 	Service string `json:"service,omitempty"`
+	// RequestStarted is when the request's run began: the previous
+	// backup of the mailbox was recorded before it.
+	RequestStarted time.Time `json:"requestStarted,omitzero"`
 }
 
 // ResolveMailboxesInput asks which mailboxes the selectors name.
@@ -89,6 +92,10 @@ type PlanMailboxInput struct {
 	// inline: a plan of more is stored in the repository in groups
 	// (MailboxPlan.Groups), each backed up by one activity.
 	InlineCollections int `json:"inlineCollections,omitempty"`
+	// RecordedBefore, when set, is a time before which the previous
+	// backup was recorded: a view of the repository refreshed after it
+	// serves (repository.RefreshSince).
+	RecordedBefore time.Time `json:"recordedBefore,omitzero"`
 }
 
 // PreviousCollection is a collection in the previous backup of the same

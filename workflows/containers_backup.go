@@ -79,7 +79,8 @@ func ContainersBackupWorkflow(ctx workflow.Context, in ContainersBackupInput) (E
 				child: func(ctx workflow.Context, backupID string) workflow.ChildWorkflowFuture {
 					return workflow.ExecuteChildWorkflow(ctx, MailboxBackupWorkflow, MailboxBackupInput{
 						Repo: in.Repo, Graph: in.Graph, BackupID: backupID, Mailbox: res,
-						Categories: categories, FailFast: in.FailFast, Service: in.Service,
+						Categories: categories, FailFast: in.FailFast,
+						RequestStarted: workflow.GetInfo(ctx).WorkflowStartTime, Service: in.Service,
 					})
 				}}
 		})

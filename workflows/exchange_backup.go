@@ -50,6 +50,7 @@ func (in ExchangeBackupInput) mailboxBackup(mb m365.Mailbox, categories []string
 			return workflow.ExecuteChildWorkflow(ctx, MailboxBackupWorkflow, MailboxBackupInput{
 				Repo: in.Repo, Graph: in.Graph, BackupID: backupID, Mailbox: mb,
 				Categories: categories, FailFast: in.FailFast,
+				RequestStarted: workflow.GetInfo(ctx).WorkflowStartTime,
 			})
 		}}
 }

@@ -105,7 +105,8 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 	started := workflow.Now(ctx)
 	incrementalsTogether := workflow.GetVersion(ctx, incrementalsTogetherChange, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	var plan MailboxPlan
-	planIn := PlanMailboxInput{Repo: b.in.Repo, Graph: b.in.Graph, Mailbox: b.in.Mailbox, Categories: b.in.Categories, Service: b.in.Service}
+	planIn := PlanMailboxInput{Repo: b.in.Repo, Graph: b.in.Graph, Mailbox: b.in.Mailbox, Categories: b.in.Categories, Service: b.in.Service,
+		RecordedBefore: b.in.RequestStarted}
 	var err error
 	if incrementalsTogether {
 		if workflow.GetVersion(ctx, collectionGroupsChange, workflow.DefaultVersion, 1) >= 1 {
