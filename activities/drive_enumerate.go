@@ -61,7 +61,7 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 		return workflows.DriveEnumeration{Drive: in.Drive}, err
 	}
 	defer r.Release(ctx)
-	if err := r.Refresh(ctx); err != nil {
+	if err := r.RefreshSince(ctx, in.RecordedBefore); err != nil {
 		return workflows.DriveEnumeration{Drive: in.Drive}, repositoryError(err)
 	}
 	ctx, sess, err := r.NewSession(ctx, "enumerate drive "+in.Drive.ID)

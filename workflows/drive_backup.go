@@ -57,6 +57,7 @@ func (in DriveBackupInput) ownerBackup(ds []m365.Drive) resourceBackup {
 		child: func(ctx workflow.Context, backupID string) workflow.ChildWorkflowFuture {
 			return workflow.ExecuteChildWorkflow(ctx, ResourceDrivesBackupWorkflow, ResourceDrivesBackupInput{
 				Repo: in.Repo, Graph: in.Graph, BackupID: backupID, Service: in.Service, Drives: ds, FailFast: in.FailFast,
+				RequestStarted: workflow.GetInfo(ctx).WorkflowStartTime,
 			})
 		}}
 }
@@ -127,7 +128,7 @@ func ResourceDrivesBackupWorkflow(ctx workflow.Context, in ResourceDrivesBackupI
 	futures := make([]workflow.Future, len(in.Drives))
 	for i, d := range in.Drives {
 		futures[i] = workflow.ExecuteActivity(actx, ActivityEnumerateDrive, EnumerateDriveInput{
-			Repo: in.Repo, Graph: in.Graph, BackupID: in.BackupID, Drive: d,
+			Repo: in.Repo, Graph: in.Graph, BackupID: in.BackupID, Drive: d, RecordedBefore: in.RequestStarted,
 		})
 	}
 	for i, f := range futures {

@@ -71,6 +71,9 @@ type ResourceDrivesBackupInput struct {
 	Service  string       `json:"service"`
 	Drives   []m365.Drive `json:"drives"` // all of one owner
 	FailFast bool         `json:"failFast,omitempty"`
+	// RequestStarted is when the request's run began: the owner's
+	// previous backup was recorded before it.
+	RequestStarted time.Time `json:"requestStarted,omitzero"`
 }
 
 // EnumerateDriveInput enumerates one drive's changes since the previous
@@ -80,6 +83,9 @@ type EnumerateDriveInput struct {
 	Graph    GraphRef   `json:"graph"`
 	BackupID string     `json:"backupID"`
 	Drive    m365.Drive `json:"drive"`
+	// RecordedBefore, when set, is a time before which the previous
+	// backup was recorded (repository.RefreshSince).
+	RecordedBefore time.Time `json:"recordedBefore,omitzero"`
 }
 
 // DriveBatch is a unit of download work: files listed in a repository
