@@ -168,6 +168,9 @@ func TestPathHistoriesReplay(t *testing.T) {
 		t.Fatalf("want 2+ mailboxes failed and the others backed up: %+v", out.Backups)
 	}
 	paths["mailboxes-failing"] = append([]string{out.Workflow.WorkflowID}, childIDs(st[string(backup.StatusFailed)])...)
+	// A first backup of a small mailbox: one activity backs up its new
+	// collections together and records the backup.
+	paths["packed-collections"] = childIDs(st[string(backup.StatusCompleted)][:1])
 	sim.SetFaults(graphsim.FaultOptions{})
 
 	// A library of more files than one batch holds (beside the Quirks

@@ -38,29 +38,42 @@ const (
 // number of groups is at most about collections/groupCollections +
 // 2·items/ownGroupItems.
 func PackCollections(plans []CollectionPlan) (groups [][]CollectionPlan, weights []int64) {
+	packed, weights := packCollections(plans)
+	for _, g := range packed {
+		gp := make([]CollectionPlan, len(g))
+		for k, i := range g {
+			gp[k] = plans[i]
+		}
+		groups = append(groups, gp)
+	}
+	return groups, weights
+}
+
+// packCollections is PackCollections by plan index.
+func packCollections(plans []CollectionPlan) (groups [][]int, weights []int64) {
 	type group struct {
-		plans  []CollectionPlan
+		plans  []int
 		weight int64
 	}
 	var out []group
 	resuming, packing := -1, -1 // the groups being filled
-	for _, p := range plans {
+	for i, p := range plans {
 		switch {
 		case p.Previous != nil && p.Previous.DeltaLink != "":
 			if resuming < 0 || len(out[resuming].plans) == groupCollections {
 				out = append(out, group{})
 				resuming = len(out) - 1
 			}
-			out[resuming].plans = append(out[resuming].plans, p)
+			out[resuming].plans = append(out[resuming].plans, i)
 			out[resuming].weight++
 		case p.Container.ItemCount >= ownGroupItems:
-			out = append(out, group{plans: []CollectionPlan{p}, weight: p.Container.ItemCount})
+			out = append(out, group{plans: []int{i}, weight: p.Container.ItemCount})
 		default:
 			if packing < 0 || len(out[packing].plans) == groupCollections || out[packing].weight+p.Container.ItemCount > groupItems {
 				out = append(out, group{})
 				packing = len(out) - 1
 			}
-			out[packing].plans = append(out[packing].plans, p)
+			out[packing].plans = append(out[packing].plans, i)
 			out[packing].weight += p.Container.ItemCount
 		}
 	}

@@ -41,6 +41,11 @@ const (
 	// activity that stores its results there too, which combine reads:
 	// no payload or history grows with the mailbox's folders.
 	collectionGroupsChange = "collection-groups"
+	// The collections of an inline plan are packed as a stored plan's
+	// groups are: small new ones together, so that a small mailbox is one
+	// activity, which also records the backup, instead of one activity a
+	// folder and a combine.
+	packedCollectionsChange = "packed-collections"
 )
 
 // downloadShares returns how many concurrent downloads the i-th collection
@@ -82,12 +87,14 @@ func budgetShares(sizes []int64) func(i, used int) int {
 }
 
 // MailboxBackupWorkflow backs up one mailbox: plan its collections, back
-// them up on whichever workers are free (new ones each on its own, those
-// resuming from a delta link together), then combine them into one backup.
-// When every collection resumes from a delta link, the usual incremental
-// backup, that one activity also records the backup. A mailbox of more
-// than InlineCollections collections is planned into groups stored in the
-// repository, each backed up by one activity (collectionGroupsChange).
+// them up on whichever workers are free, packed into activities (a big
+// new one on its own, small new ones together, those resuming from a
+// delta link together: packedCollectionsChange), then combine them into
+// one backup. A mailbox whose collections pack into one activity, a small
+// one or the usual incremental, is that activity alone, which also
+// records the backup. A mailbox of more than InlineCollections
+// collections is planned into groups stored in the repository, each
+// backed up by one activity (collectionGroupsChange).
 func MailboxBackupWorkflow(ctx workflow.Context, in MailboxBackupInput) (backup.Summary, error) {
 	b := &mailboxBackup{in: in, progress: BackupProgress{BackupID: in.BackupID, Resource: in.Mailbox.UPN, Stage: "planning"}}
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (BackupProgress, error) { return b.progress, nil }); err != nil {
@@ -128,7 +135,11 @@ func (b *mailboxBackup) run(ctx workflow.Context) (backup.Summary, error) {
 		results, err = b.backupEach(ctx, plan.Collections)
 	} else {
 		var recorded *backup.Summary
-		results, recorded, err = b.backupIncrementalsTogether(ctx, plan.Collections, started)
+		if workflow.GetVersion(ctx, packedCollectionsChange, workflow.DefaultVersion, 1) >= 1 {
+			results, recorded, err = b.backupPacked(ctx, plan.Collections, started)
+		} else {
+			results, recorded, err = b.backupIncrementalsTogether(ctx, plan.Collections, started)
+		}
 		if err == nil && recorded != nil {
 			b.progress.Stage = "done"
 			return *recorded, nil
@@ -216,19 +227,7 @@ func (b *mailboxBackup) backupIncrementalsTogether(ctx workflow.Context, plans [
 	}
 
 	if len(together) > 0 && len(each) == 0 {
-		in := togetherInput(MailboxRequestBudget)
-		in.Record = &BackupRecord{TenantID: b.in.Graph.TenantID, Service: b.in.Service, Mailbox: b.in.Mailbox, Started: started,
-			Workflow: workflow.GetInfo(ctx).WorkflowExecution.ID}
-		var res BackupCollectionsResult
-		if err := workflow.ExecuteActivity(actx, ActivityBackupCollections, in).Get(ctx, &res); err != nil {
-			return nil, nil, err
-		}
-		if res.Backup == nil {
-			return nil, nil, errors.New("the collections were backed up but the backup was not recorded")
-		}
-		b.progress.CollectionsDone = len(plans)
-		b.progress.Items, b.progress.Bytes, b.progress.Errors = res.Backup.Items, res.Backup.Bytes, res.Backup.Errors
-		return res.Collections, res.Backup, nil
+		return b.backupAndRecord(ctx, togetherInput(MailboxRequestBudget), started)
 	}
 
 	// Units of work: the collections together (if any), then each other.
@@ -254,18 +253,7 @@ func (b *mailboxBackup) backupIncrementalsTogether(ctx workflow.Context, plans [
 		},
 		func(u int, f workflow.Future) error {
 			if u < first {
-				var res BackupCollectionsResult
-				if err := f.Get(ctx, &res); err != nil {
-					return err
-				}
-				if len(res.Collections) != len(together) {
-					return fmt.Errorf("%d collections backed up together, %d results", len(together), len(res.Collections))
-				}
-				for k, i := range together {
-					results[i] = res.Collections[k]
-					b.collected(results[i])
-				}
-				return nil
+				return b.collectedTogether(ctx, f, together, results)
 			}
 			i := each[u-first]
 			if err := f.Get(ctx, &results[i]); err != nil {
@@ -275,6 +263,94 @@ func (b *mailboxBackup) backupIncrementalsTogether(ctx workflow.Context, plans [
 			return nil
 		})
 	return results, nil, err
+}
+
+// backupPacked backs up an inline plan's collections packed as a stored
+// plan's groups are (packCollections): those resuming from a delta link
+// together, each new one of many items on its own, the other new ones
+// together. A group of one collection is a BackupCollection activity,
+// any other a BackupCollections. A mailbox that packs into one group, a
+// small one or the usual incremental, is that one activity, which also
+// records the backup, and its summary is returned; unless the group is
+// one big collection.
+func (b *mailboxBackup) backupPacked(ctx workflow.Context, plans []CollectionPlan, started time.Time) ([]CollectionResult, *backup.Summary, error) {
+	b.progress.Stage = "backing up"
+	b.progress.CollectionsTotal = len(plans)
+	groups, weights := packCollections(plans)
+	input := func(g []int, c int) BackupCollectionsInput {
+		in := BackupCollectionsInput{
+			Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
+			FailFast: b.in.FailFast, Concurrency: c, Plans: make([]CollectionPlan, len(g)),
+		}
+		for k, i := range g {
+			in.Plans[k] = plans[i]
+		}
+		return in
+	}
+	// The activity that records keeps every item's entry until then: a
+	// lone big collection is combined after its own activity instead.
+	if len(groups) == 1 && (len(groups[0]) > 1 || plans[groups[0][0]].Container.ItemCount < ownGroupItems) {
+		return b.backupAndRecord(ctx, input(groups[0], MailboxRequestBudget), started)
+	}
+
+	results := make([]CollectionResult, len(plans))
+	actx := collectionActivityOptions(ctx)
+	err := fanOut(ctx, len(groups), MailboxRequestBudget, budgetShares(weights),
+		func(u, c int) workflow.Future {
+			if g := groups[u]; len(g) == 1 {
+				return workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
+					Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
+					Plan: plans[g[0]], FailFast: b.in.FailFast, Concurrency: c,
+				})
+			}
+			return workflow.ExecuteActivity(actx, ActivityBackupCollections, input(groups[u], c))
+		},
+		func(u int, f workflow.Future) error {
+			if g := groups[u]; len(g) > 1 {
+				return b.collectedTogether(ctx, f, g, results)
+			}
+			i := groups[u][0]
+			if err := f.Get(ctx, &results[i]); err != nil {
+				return err
+			}
+			b.collected(results[i])
+			return nil
+		})
+	return results, nil, err
+}
+
+// backupAndRecord backs up all of a mailbox's collections in one
+// activity that also records the backup, and returns its summary.
+func (b *mailboxBackup) backupAndRecord(ctx workflow.Context, in BackupCollectionsInput, started time.Time) ([]CollectionResult, *backup.Summary, error) {
+	in.Record = &BackupRecord{TenantID: b.in.Graph.TenantID, Service: b.in.Service, Mailbox: b.in.Mailbox, Started: started,
+		Workflow: workflow.GetInfo(ctx).WorkflowExecution.ID}
+	var res BackupCollectionsResult
+	if err := workflow.ExecuteActivity(collectionActivityOptions(ctx), ActivityBackupCollections, in).Get(ctx, &res); err != nil {
+		return nil, nil, err
+	}
+	if res.Backup == nil {
+		return nil, nil, errors.New("the collections were backed up but the backup was not recorded")
+	}
+	b.progress.CollectionsDone = len(in.Plans)
+	b.progress.Items, b.progress.Bytes, b.progress.Errors = res.Backup.Items, res.Backup.Bytes, res.Backup.Errors
+	return res.Collections, res.Backup, nil
+}
+
+// collectedTogether takes the results of a BackupCollections of the
+// plans at the given indexes into results, by plan index.
+func (b *mailboxBackup) collectedTogether(ctx workflow.Context, f workflow.Future, plans []int, results []CollectionResult) error {
+	var res BackupCollectionsResult
+	if err := f.Get(ctx, &res); err != nil {
+		return err
+	}
+	if len(res.Collections) != len(plans) {
+		return fmt.Errorf("%d collections backed up together, %d results", len(plans), len(res.Collections))
+	}
+	for k, i := range plans {
+		results[i] = res.Collections[k]
+		b.collected(results[i])
+	}
+	return nil
 }
 
 // backupGroups backs up the groups of a stored plan, each in one

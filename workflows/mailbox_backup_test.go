@@ -179,7 +179,8 @@ func (f *fakeBackupActivities) register(env *testsuite.TestWorkflowEnvironment) 
 func TestMailboxBackupBoundsConcurrencyAndCombinesEveryCollection(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	f := &fakeBackupActivities{containers: 11, sizes: []int64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}
+	// Folders of 1,000 items each have an activity of their own.
+	f := &fakeBackupActivities{containers: 11, sizes: []int64{1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000}}
 	f.register(env)
 	env.RegisterWorkflow(MailboxBackupWorkflow)
 	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
@@ -206,7 +207,7 @@ func TestMailboxBackupBoundsConcurrencyAndCombinesEveryCollection(t *testing.T) 
 func TestMailboxBackupFailsOnACollectionsFinalError(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	f := &fakeBackupActivities{containers: 3, sizes: []int64{5, 3, 1}}
+	f := &fakeBackupActivities{containers: 3, sizes: []int64{5000, 3000, 1000}}
 	f.register(env)
 	env.RegisterWorkflow(MailboxBackupWorkflow)
 	env.OnActivity(ActivityBackupCollection, mock.Anything, mock.Anything).Return(CollectionResult{},
@@ -238,10 +239,10 @@ func TestExchangeBackupRunsOneChildPerMailboxAndIsolatesFailures(t *testing.T) {
 	}
 	require.Len(t, ids, 3, "every mailbox gets its own backup id")
 	require.Equal(t, "mailbox gone", res.Backups[1].Error)
-	require.Len(t, f.combined, 2)
-	for _, c := range f.combined {
+	require.Len(t, f.recorded, 2, "each small mailbox is recorded by its one activity")
+	for _, c := range f.recorded {
 		require.NotEmpty(t, c.BackupID)
-		require.Equal(t, "t", c.TenantID)
+		require.Equal(t, "t", c.Record.TenantID)
 	}
 }
 
@@ -262,13 +263,13 @@ func TestExchangeBackupReportsUsersWithoutAMailboxAndBacksUpTheOthers(t *testing
 		{Resource: "guest@x", ResourceID: "id-guest@x", Cause: "noMailbox", Reason: m365.CauseNoMailbox.Describe()},
 		{Resource: "temp@x", ResourceID: "id-temp@x", Cause: "unlicensed", Reason: m365.CauseUnlicensed.Describe()},
 	}, res.LeftOut)
-	require.Len(t, f.combined, 1, "no backup is started for a user without a mailbox")
+	require.Len(t, f.recorded, 1, "no backup is started for a user without a mailbox")
 }
 
 func TestMailboxBackupSharesDownloadsBySize(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	f := &fakeBackupActivities{containers: 5, sizes: []int64{600, 100, 100, 100, 100}}
+	f := &fakeBackupActivities{containers: 5, sizes: []int64{6000, 1000, 1000, 1000, 1000}}
 	f.register(env)
 	env.RegisterWorkflow(MailboxBackupWorkflow)
 	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
@@ -282,7 +283,7 @@ func TestMailboxBackupSharesDownloadsBySize(t *testing.T) {
 func TestMailboxBackupBacksUpIncrementalCollectionsTogether(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	f := &fakeBackupActivities{containers: 6, sizes: []int64{900, 500, 300, 40, 20, 10},
+	f := &fakeBackupActivities{containers: 6, sizes: []int64{900, 1500, 300, 40, 20, 10},
 		incremental: map[int]bool{0: true, 2: true, 3: true, 5: true}}
 	f.register(env)
 	env.RegisterWorkflow(MailboxBackupWorkflow)
@@ -313,6 +314,77 @@ func TestMailboxBackupBacksUpIncrementalCollectionsTogether(t *testing.T) {
 	var p BackupProgress
 	require.NoError(t, v.Get(&p))
 	require.Equal(t, 6, p.CollectionsDone)
+}
+
+// TestMailboxBackupOfASmallMailboxIsOneActivity: a first backup of a
+// mailbox of a few small folders is one activity holding the whole
+// budget, which also records the backup: no activity per folder, no
+// combine.
+func TestMailboxBackupOfASmallMailboxIsOneActivity(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	f := &fakeBackupActivities{containers: 12, sizes: []int64{2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}}
+	f.register(env)
+	env.RegisterWorkflow(MailboxBackupWorkflow)
+	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
+	require.NoError(t, env.GetWorkflowError())
+	var sum backup.Summary
+	require.NoError(t, env.GetWorkflowResult(&sum))
+	require.Equal(t, int64(120), sum.Items)
+	require.Empty(t, f.single)
+	require.Len(t, f.recorded, 1, "the activity records the backup itself")
+	require.Len(t, f.recorded[0].Plans, 12)
+	require.Equal(t, MailboxRequestBudget, f.recorded[0].Concurrency, "the whole budget")
+	require.Empty(t, f.combined, "no separate combine")
+}
+
+// TestMailboxBackupOfOneBigCollectionCombinesIt: a mailbox of one big
+// new collection backs it up in an activity of its own and combines it,
+// so no activity holds every item's entry to record the backup.
+func TestMailboxBackupOfOneBigCollectionCombinesIt(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	f := &fakeBackupActivities{containers: 1, sizes: []int64{50000}}
+	f.register(env)
+	env.RegisterWorkflow(MailboxBackupWorkflow)
+	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, []string{"0"}, f.single)
+	require.Empty(t, f.recorded)
+	require.Len(t, f.combined, 1)
+	require.Equal(t, MailboxRequestBudget, f.concurrency["0"], "the whole budget")
+}
+
+// TestMailboxBackupPacksSmallNewCollectionsTogether: in a mailbox with a
+// big new folder, the small new folders share one activity and the
+// folders resuming from a delta link another, the big one has its own,
+// and combine gets every result in plan order.
+func TestMailboxBackupPacksSmallNewCollectionsTogether(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	f := &fakeBackupActivities{containers: 7, sizes: []int64{1500, 300, 40, 20, 0, 9, 5}, incremental: map[int]bool{5: true, 6: true}}
+	f.register(env)
+	env.RegisterWorkflow(MailboxBackupWorkflow)
+	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
+	require.NoError(t, env.GetWorkflowError())
+
+	require.Equal(t, []string{"0"}, f.single, "the big folder on its own")
+	var packed [][]string
+	for _, in := range f.together {
+		var ids []string
+		for _, p := range in.Plans {
+			ids = append(ids, p.Container.ID)
+		}
+		packed = append(packed, ids)
+	}
+	require.ElementsMatch(t, [][]string{{"1", "2", "3", "4"}, {"5", "6"}}, packed)
+	require.Empty(t, f.recorded)
+	require.LessOrEqual(t, f.maxInFlight, MailboxRequestBudget)
+	require.Len(t, f.combined, 1)
+	require.Len(t, f.combined[0].Collections, 7)
+	for i, c := range f.combined[0].Collections {
+		require.Equal(t, fmt.Sprint(i), c.Container.ID, "results keep plan order")
+	}
 }
 
 func TestMailboxBackupOfAnIncrementalMailboxIsOneActivity(t *testing.T) {
@@ -445,7 +517,6 @@ func TestMailboxBackupOfAFewFoldersKeepsItsPlanInline(t *testing.T) {
 	env.ExecuteWorkflow(MailboxBackupWorkflow, MailboxBackupInput{BackupID: "b1", Mailbox: m365.Mailbox{ID: "m", UPN: "ann@x"}, Categories: []string{"email"}})
 	require.NoError(t, env.GetWorkflowError())
 	require.Empty(t, f.stored, "nothing stored by reference")
-	require.Len(t, f.single, folders)
-	require.Len(t, f.combined, 1)
-	require.Len(t, f.combined[0].Collections, folders)
+	require.Len(t, f.recorded, 1)
+	require.Len(t, f.recorded[0].Plans, folders)
 }

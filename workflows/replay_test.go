@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -214,7 +215,8 @@ var requiredPaths = []struct {
 		if err := r.input(&in); err != nil || !in.FailFast {
 			return fmt.Errorf("not a --fail-fast backup (%v)", err)
 		}
-		if n := countActivities(r.history, ActivityBackupCollection, enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED); n < 1 {
+		if n := countActivities(r.history, ActivityBackupCollection, enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED) +
+			countActivities(r.history, ActivityBackupCollections, enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED); n < 1 {
 			return fmt.Errorf("no collection failed")
 		}
 		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED)
@@ -236,6 +238,32 @@ var requiredPaths = []struct {
 		}
 		if stored < 2 {
 			return fmt.Errorf("%d groups of collections backed up from stored plans, want 2+", stored)
+		}
+		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
+	}},
+	{"MailboxBackupWorkflow", "packed-collections", func(r recording) error {
+		recorded := 0
+		for _, e := range r.history.GetEvents() {
+			a := e.GetActivityTaskScheduledEventAttributes()
+			if a == nil {
+				continue
+			}
+			switch a.GetActivityType().GetName() {
+			case ActivityBackupCollection, ActivityCombineBackup:
+				return fmt.Errorf("%s scheduled: not one activity for the mailbox", a.GetActivityType().GetName())
+			case ActivityBackupCollections:
+				var in BackupCollectionsInput
+				if err := r.dc.FromPayloads(a.GetInput(), &in); err != nil {
+					return err
+				}
+				if in.Record == nil || len(in.Plans) < 2 || slices.ContainsFunc(in.Plans, func(p CollectionPlan) bool { return p.Previous != nil }) {
+					return fmt.Errorf("BackupCollections of %d plans, recording: %v; want the new collections of a first backup, recorded", len(in.Plans), in.Record != nil)
+				}
+				recorded++
+			}
+		}
+		if recorded != 1 {
+			return fmt.Errorf("%d activities recorded the backup, want 1", recorded)
 		}
 		return closedAs(r.history, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
 	}},
