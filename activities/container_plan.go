@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
 	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/workflows"
@@ -25,22 +24,16 @@ func (a *Containers) PlanMailboxBackup(ctx context.Context, in workflows.PlanMai
 		return workflows.MailboxPlan{}, err
 	}
 	defer r.Release(ctx)
-	// Backups written by other workers become visible after a refresh.
-	if err := r.RefreshSince(ctx, in.RecordedBefore); err != nil {
-		return workflows.MailboxPlan{}, err
-	}
-
+	// The mailbox's newest backup recorded before the request, by any
+	// worker.
 	var plan workflows.MailboxPlan
 	previous := map[string]repository.Collection{}
 	var failedIn map[string]string // category/path → index id
-	prevs, err := r.Backups(ctx, repository.BackupFilter{Tenant: in.Graph.TenantID, Service: workflows.ContainerService(in.Service), Resource: in.Mailbox.ID})
+	b, found, err := r.LatestBackup(ctx, in.RecordedBefore, in.Graph.TenantID, workflows.ContainerService(in.Service), in.Mailbox.ID)
 	if err != nil {
 		return plan, repositoryError(err)
 	}
-	for _, b := range prevs {
-		if b.Status != backup.StatusCompleted {
-			continue
-		}
+	if found {
 		idx, err := r.Index(ctx, b)
 		if err != nil {
 			return plan, repositoryError(err)
@@ -55,7 +48,6 @@ func (a *Containers) PlanMailboxBackup(ctx context.Context, in workflows.PlanMai
 			}
 		}
 		plan.PreviousBackupID = b.BackupID
-		break // newest first
 	}
 
 	for _, name := range in.Categories {

@@ -10,7 +10,6 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
-	"github.com/corso-temporal/corso/backup"
 	"github.com/corso-temporal/corso/m365"
 	"github.com/corso-temporal/corso/repository"
 	"github.com/corso-temporal/corso/workflows"
@@ -61,9 +60,6 @@ func (d *Drives) EnumerateDrive(ctx context.Context, in workflows.EnumerateDrive
 		return workflows.DriveEnumeration{Drive: in.Drive}, err
 	}
 	defer r.Release(ctx)
-	if err := r.RefreshSince(ctx, in.RecordedBefore); err != nil {
-		return workflows.DriveEnumeration{Drive: in.Drive}, repositoryError(err)
-	}
 	ctx, sess, err := r.NewSession(ctx, "enumerate drive "+in.Drive.ID)
 	if err != nil {
 		return workflows.DriveEnumeration{Drive: in.Drive}, repositoryError(err)
@@ -154,7 +150,7 @@ func (e *driveEnumeration) save(ctx context.Context) {
 // the folders they leave and the files they list.
 func (e *driveEnumeration) load(ctx context.Context) error {
 	var err error
-	e.prevID, e.prevLink, err = previousDriveState(ctx, e.repo, e.in.Graph.TenantID, e.in.Drive)
+	e.prevID, e.prevLink, err = previousDriveState(ctx, e.repo, e.in.RecordedBefore, e.in.Graph.TenantID, e.in.Drive)
 	if err != nil {
 		return err
 	}
@@ -457,25 +453,19 @@ func sameContent(old, now m365.DriveItem) bool {
 
 // previousDriveState names the drive's state in the owner's latest
 // completed backup, and the delta link to continue from.
-func previousDriveState(ctx context.Context, r *repository.Repository, tenant string, drive m365.Drive) (stateID, link string, err error) {
-	bs, err := r.Backups(ctx, repository.BackupFilter{Tenant: tenant, Service: drive.Service, Resource: drive.Owner})
+func previousDriveState(ctx context.Context, r *repository.Repository, recordedBefore time.Time, tenant string, drive m365.Drive) (stateID, link string, err error) {
+	b, found, err := r.LatestBackup(ctx, recordedBefore, tenant, drive.Service, drive.Owner)
+	if err != nil || !found {
+		return "", "", repositoryError(err)
+	}
+	idx, err := r.Index(ctx, b)
 	if err != nil {
 		return "", "", repositoryError(err)
 	}
-	for _, b := range bs {
-		if b.Status != backup.StatusCompleted {
-			continue
+	for _, c := range idx.Collections {
+		if c.ContainerID == drive.ID && c.StateID != "" {
+			return c.StateID, c.DeltaLink, nil
 		}
-		idx, err := r.Index(ctx, b)
-		if err != nil {
-			return "", "", repositoryError(err)
-		}
-		for _, c := range idx.Collections {
-			if c.ContainerID == drive.ID && c.StateID != "" {
-				return c.StateID, c.DeltaLink, nil
-			}
-		}
-		return "", "", nil // newest backup lacks this drive: start over
 	}
-	return "", "", nil
+	return "", "", nil // newest backup lacks this drive: start over
 }

@@ -70,6 +70,7 @@ func (r *Repository) RefreshSince(ctx context.Context, t time.Time) error {
 	if err := r.Refresh(ctx); err != nil {
 		return err
 	}
+	h.latest = nil
 	if t.After(h.refreshedFor) {
 		h.refreshedFor = t
 	}
@@ -91,10 +92,13 @@ type handle struct {
 	// handle opened; a passphrase change rewrites it.
 	formatBlob []byte
 
-	// refreshing serialises RefreshSince; refreshedFor is the latest
-	// moment it refreshed for.
+	// refreshing serialises RefreshSince and LatestBackup; refreshedFor
+	// is the latest moment RefreshSince refreshed for, and latest the
+	// newest completed backups LatestBackup read since, by tenant and
+	// service, then by resource.
 	refreshing   sync.Mutex
 	refreshedFor time.Time
+	latest       map[string]map[string]Backup
 }
 
 func (h *handle) release(ctx context.Context) {

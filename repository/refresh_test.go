@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/kopia/kopia/repo"
+
+	"github.com/corso-temporal/corso/backup"
 )
 
 // TestRefreshSinceSeesWhatWasWrittenBeforeAndSkipsWhenFresh: a worker's
@@ -82,5 +84,79 @@ func TestRefreshSinceSeesWhatWasWrittenBeforeAndSkipsWhenFresh(t *testing.T) {
 	}
 	if !visible("last") {
 		t.Fatal("a zero time does not refresh")
+	}
+}
+
+// TestLatestBackupIsTheNewestCompletedOneRecordedBefore: a resource's
+// previous backup is its newest completed one, and a view read for a
+// moment keeps serving it without reading the records again.
+func TestLatestBackupIsTheNewestCompletedOneRecordedBefore(t *testing.T) {
+	ctx := context.Background()
+	loc := fsLocation(t)
+	creds := Credentials{Passphrase: "pw"}
+	w1, _, err := newConnections(t, "w1").Initialize(ctx, loc, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w1.Release(ctx)
+	w2, err := newConnections(t, "w2").Open(ctx, loc, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Release(ctx)
+
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	record := func(id, resource, status string, started time.Time) {
+		t.Helper()
+		b := Backup{Summary: backup.Summary{BackupID: id, Tenant: "t", Service: "exchange", Resource: resource, Status: status, Started: started}}
+		err := repo.WriteSession(ctx, w2, repo.WriteSessionOptions{Purpose: "test"}, func(ctx context.Context, w repo.RepositoryWriter) error {
+			_, err := w.PutManifest(ctx, backupLabels(b), &b)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	record("b1", "ann", backup.StatusCompleted, day)
+	record("b2", "ann", backup.StatusFailed, day.Add(time.Hour))
+	record("b0", "ann", backup.StatusCompleted, day.Add(-time.Hour))
+	record("b3", "bob", backup.StatusCompleted, day)
+	record("b5", "cy", backup.StatusCompleted, day)
+
+	latest := func(at time.Time, resource string) string {
+		t.Helper()
+		b, ok, err := w1.LatestBackup(ctx, at, "t", "exchange", resource)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return ""
+		}
+		return b.BackupID
+	}
+	requestStarted := time.Now()
+	for _, at := range []time.Time{requestStarted, {}} {
+		if got := latest(at, "ann"); got != "b1" {
+			t.Errorf("ann's latest backup (for %v): %q, want b1, the newest completed", at, got)
+		}
+		if got := latest(at, "bob"); got != "b3" {
+			t.Errorf("bob's latest backup: %q, want b3", got)
+		}
+		if got := latest(at, "dan"); got != "" {
+			t.Errorf("dan has no backup, got %q", got)
+		}
+	}
+
+	// Recorded after the moment: the records read for it stay, even once
+	// the process has refreshed for another reason.
+	record("b4", "ann", backup.StatusCompleted, day.Add(2*time.Hour))
+	if err := w1.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := latest(requestStarted, "ann"); got != "b1" {
+		t.Errorf("ann's latest backup for the same moment: %q, want b1 from the view already read", got)
+	}
+	if got := latest(time.Now(), "ann"); got != "b4" {
+		t.Errorf("ann's latest backup for a later request: %q, want b4", got)
 	}
 }
