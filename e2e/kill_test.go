@@ -222,6 +222,29 @@ func checkpointSegments(t *testing.T, heartbeat string) []string {
 	return cp.Segments
 }
 
+// packedCheckpoints reads the decoded heartbeat of collections backed up
+// together: the segments of every collection's checkpoint, and how many
+// collections were not finished.
+func packedCheckpoints(t *testing.T, heartbeat string) (segments []string, unfinished int) {
+	t.Helper()
+	var cp struct {
+		Collections []struct {
+			Segments []string `json:"segments"`
+		} `json:"collections"`
+		Results []json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(heartbeat), &cp); err != nil {
+		t.Fatalf("heartbeat %.200q: %v", heartbeat, err)
+	}
+	for i, c := range cp.Collections {
+		segments = append(segments, c.Segments...)
+		if i >= len(cp.Results) || string(cp.Results[i]) == "null" {
+			unfinished++
+		}
+	}
+	return segments, unfinished
+}
+
 // hasCheckpoint reports whether a decoded heartbeat names a checkpoint.
 func hasCheckpoint(heartbeat string) bool {
 	var cp struct {
