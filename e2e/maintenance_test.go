@@ -76,8 +76,11 @@ func collectionCheckpointed(t *testing.T, queue string) bool {
 		}
 		for _, p := range d.PendingActivities {
 			typ := p.GetActivityType().GetName()
-			if (typ == workflows.ActivityBackupCollection || typ == workflows.ActivityBackupCollections) && len(p.GetHeartbeatDetails().GetPayloads()) > 0 &&
-				hasCheckpoint(decodeWithCodecServer(t, p.GetHeartbeatDetails().GetPayloads())) {
+			if typ != workflows.ActivityBackupCollection && typ != workflows.ActivityBackupCollections || len(p.GetHeartbeatDetails().GetPayloads()) == 0 {
+				continue
+			}
+			hb := decodeWithCodecServer(t, p.GetHeartbeatDetails().GetPayloads())
+			if segs, _ := packedCheckpoints(t, hb); hasCheckpoint(hb) || len(segs) > 0 {
 				return true
 			}
 		}

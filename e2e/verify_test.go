@@ -51,6 +51,16 @@ func (a exchangeAdmin) verifyService(t *testing.T, service string, args ...strin
 func TestBackupVerifyAndDrill(t *testing.T) {
 	a := newExchangeAdmin(t, tenant, "verify")
 	user := mailboxes(t, tenant)[0]
+	// A small mailbox's backup is one activity writing one pack; an
+	// incremental after new messages keeps the first backup's items in
+	// theirs and stores the new ones in another: two packs holding its
+	// items alone, to damage one of each.
+	a.backup(t, user)
+	for _, r := range tenant.Mutate([]graphsim.MutateOp{{Op: "add", Kind: "message", User: user, Count: 3}}) {
+		if r.Error != "" {
+			t.Fatalf("mutate %s: %s", r.Op, r.Error)
+		}
+	}
 	b := a.backup(t, user)[0]
 
 	res, r := a.verify(t, "--backup", b.BackupID, "--read-data", "--drill", "3")
