@@ -10,10 +10,9 @@ import (
 	"github.com/corso-temporal/corso/backup"
 )
 
-// TestRefreshSinceSeesWhatWasWrittenBeforeAndSkipsWhenFresh: a worker's
-// view shows what another wrote before the moment it is asked about, and
-// a view refreshed for that moment is not refreshed again.
-func TestRefreshSinceSeesWhatWasWrittenBeforeAndSkipsWhenFresh(t *testing.T) {
+// twoWorkers opens one new repository from two processes' connections.
+func twoWorkers(t *testing.T) (w1, w2 *Repository) {
+	t.Helper()
 	ctx := context.Background()
 	loc := fsLocation(t)
 	creds := Credentials{Passphrase: "pw"}
@@ -21,12 +20,21 @@ func TestRefreshSinceSeesWhatWasWrittenBeforeAndSkipsWhenFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w1.Release(ctx)
-	w2, err := newConnections(t, "w2").Open(ctx, loc, creds)
+	t.Cleanup(func() { w1.Release(ctx) })
+	w2, err = newConnections(t, "w2").Open(ctx, loc, creds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w2.Release(ctx)
+	t.Cleanup(func() { w2.Release(ctx) })
+	return w1, w2
+}
+
+// TestRefreshSinceSeesWhatWasWrittenBeforeAndSkipsWhenFresh: a worker's
+// view shows what another wrote before the moment it is asked about, and
+// a view refreshed for that moment is not refreshed again.
+func TestRefreshSinceSeesWhatWasWrittenBeforeAndSkipsWhenFresh(t *testing.T) {
+	ctx := context.Background()
+	w1, w2 := twoWorkers(t)
 	if err := w1.RefreshSince(ctx, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
@@ -92,18 +100,7 @@ func TestRefreshSinceSeesWhatWasWrittenBeforeAndSkipsWhenFresh(t *testing.T) {
 // moment keeps serving it without reading the records again.
 func TestLatestBackupIsTheNewestCompletedOneRecordedBefore(t *testing.T) {
 	ctx := context.Background()
-	loc := fsLocation(t)
-	creds := Credentials{Passphrase: "pw"}
-	w1, _, err := newConnections(t, "w1").Initialize(ctx, loc, creds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w1.Release(ctx)
-	w2, err := newConnections(t, "w2").Open(ctx, loc, creds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w2.Release(ctx)
+	w1, w2 := twoWorkers(t)
 
 	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	record := func(id, resource, status string, started time.Time) {
