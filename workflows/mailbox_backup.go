@@ -172,10 +172,7 @@ func (b *mailboxBackup) backupEach(ctx workflow.Context, plans []CollectionPlan)
 	actx := collectionActivityOptions(ctx)
 	err := fanOut(ctx, len(plans), MailboxRequestBudget, share,
 		func(i, c int) workflow.Future {
-			return workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
-				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
-				Plan: plans[i], FailFast: b.in.FailFast, Concurrency: c,
-			})
+			return workflow.ExecuteActivity(actx, ActivityBackupCollection, b.collectionInput(plans[i], c))
 		},
 		func(i int, f workflow.Future) error {
 			if err := f.Get(ctx, &results[i]); err != nil {
@@ -215,16 +212,7 @@ func (b *mailboxBackup) backupIncrementalsTogether(ctx workflow.Context, plans [
 		together, each = append(together, each...), nil
 	}
 	actx := collectionActivityOptions(ctx)
-	togetherInput := func(c int) BackupCollectionsInput {
-		in := BackupCollectionsInput{
-			Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
-			FailFast: b.in.FailFast, Concurrency: c,
-		}
-		for _, i := range together {
-			in.Plans = append(in.Plans, plans[i])
-		}
-		return in
-	}
+	togetherInput := func(c int) BackupCollectionsInput { return b.collectionsInput(plans, together, c) }
 
 	if len(together) > 0 && len(each) == 0 {
 		return b.backupAndRecord(ctx, togetherInput(MailboxRequestBudget), started)
@@ -246,10 +234,7 @@ func (b *mailboxBackup) backupIncrementalsTogether(ctx workflow.Context, plans [
 			if u < first {
 				return workflow.ExecuteActivity(actx, ActivityBackupCollections, togetherInput(c))
 			}
-			return workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
-				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
-				Plan: plans[each[u-first]], FailFast: b.in.FailFast, Concurrency: c,
-			})
+			return workflow.ExecuteActivity(actx, ActivityBackupCollection, b.collectionInput(plans[each[u-first]], c))
 		},
 		func(u int, f workflow.Future) error {
 			if u < first {
@@ -277,20 +262,10 @@ func (b *mailboxBackup) backupPacked(ctx workflow.Context, plans []CollectionPla
 	b.progress.Stage = "backing up"
 	b.progress.CollectionsTotal = len(plans)
 	groups, weights := packCollections(plans)
-	input := func(g []int, c int) BackupCollectionsInput {
-		in := BackupCollectionsInput{
-			Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
-			FailFast: b.in.FailFast, Concurrency: c, Plans: make([]CollectionPlan, len(g)),
-		}
-		for k, i := range g {
-			in.Plans[k] = plans[i]
-		}
-		return in
-	}
 	// The activity that records keeps every item's entry until then: a
 	// lone big collection is combined after its own activity instead.
 	if len(groups) == 1 && (len(groups[0]) > 1 || plans[groups[0][0]].Container.ItemCount < ownGroupItems) {
-		return b.backupAndRecord(ctx, input(groups[0], MailboxRequestBudget), started)
+		return b.backupAndRecord(ctx, b.collectionsInput(plans, groups[0], MailboxRequestBudget), started)
 	}
 
 	results := make([]CollectionResult, len(plans))
@@ -298,12 +273,9 @@ func (b *mailboxBackup) backupPacked(ctx workflow.Context, plans []CollectionPla
 	err := fanOut(ctx, len(groups), MailboxRequestBudget, budgetShares(weights),
 		func(u, c int) workflow.Future {
 			if g := groups[u]; len(g) == 1 {
-				return workflow.ExecuteActivity(actx, ActivityBackupCollection, BackupCollectionInput{
-					Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
-					Plan: plans[g[0]], FailFast: b.in.FailFast, Concurrency: c,
-				})
+				return workflow.ExecuteActivity(actx, ActivityBackupCollection, b.collectionInput(plans[g[0]], c))
 			}
-			return workflow.ExecuteActivity(actx, ActivityBackupCollections, input(groups[u], c))
+			return workflow.ExecuteActivity(actx, ActivityBackupCollections, b.collectionsInput(plans, groups[u], c))
 		},
 		func(u int, f workflow.Future) error {
 			if g := groups[u]; len(g) > 1 {
@@ -367,10 +339,9 @@ func (b *mailboxBackup) backupGroups(ctx workflow.Context, groups []CollectionGr
 	actx := collectionActivityOptions(ctx)
 	err := fanOut(ctx, len(groups), MailboxRequestBudget, budgetShares(weights),
 		func(i, c int) workflow.Future {
-			return workflow.ExecuteActivity(actx, ActivityBackupCollections, BackupCollectionsInput{
-				Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
-				PlansID: groups[i].PlansID, FailFast: b.in.FailFast, Concurrency: c,
-			})
+			in := b.collectionsInput(nil, nil, c)
+			in.PlansID = groups[i].PlansID
+			return workflow.ExecuteActivity(actx, ActivityBackupCollections, in)
 		},
 		func(i int, f workflow.Future) error {
 			var res BackupCollectionsResult
@@ -389,6 +360,28 @@ func (b *mailboxBackup) backupGroups(ctx workflow.Context, groups []CollectionGr
 			return nil
 		})
 	return ids, err
+}
+
+// collectionInput is the input of the activity backing up one of the
+// mailbox's collections with c concurrent requests.
+func (b *mailboxBackup) collectionInput(p CollectionPlan, c int) BackupCollectionInput {
+	return BackupCollectionInput{
+		Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
+		Plan: p, FailFast: b.in.FailFast, Concurrency: c,
+	}
+}
+
+// collectionsInput is the input of the activity backing up the plans at
+// the given indexes together with c concurrent requests.
+func (b *mailboxBackup) collectionsInput(plans []CollectionPlan, idx []int, c int) BackupCollectionsInput {
+	in := BackupCollectionsInput{
+		Repo: b.in.Repo, Graph: b.in.Graph, BackupID: b.in.BackupID, MailboxID: b.in.Mailbox.ID, Service: b.in.Service,
+		FailFast: b.in.FailFast, Concurrency: c,
+	}
+	for _, i := range idx {
+		in.Plans = append(in.Plans, plans[i])
+	}
+	return in
 }
 
 // collected counts a backed-up collection into the progress.
