@@ -67,6 +67,7 @@ const (
 	onlyDriveEnumeration    = "drive-enumeration"
 	onlyFleetCeiling        = "fleet-ceiling"
 	onlyPerItem             = "per-item"
+	onlyDriveBudget         = "drive-budget"
 )
 
 func main() {
@@ -96,14 +97,15 @@ func main() {
 		onlyFolders+" (one mailbox of many folders: largest payload and history) or "+
 		onlyDriveEnumeration+" (one library of many files: worker memory and resumed enumeration) or "+
 		onlyPerItem+" (full backup against raw kopia ingest of the same items: processor time per item) or "+
+		onlyDriveBudget+" (every site of a tenant under SharePoint's resource units a minute: budget used, share of requests throttled) or "+
 		onlyFleetCeiling+" (a tenant under per-mailbox limits: throughput against the sum of the mailboxes' ceilings, share of requests throttled)")
 	flag.Parse()
 	switch c.only {
 	case "", onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres, onlyGroups,
-		onlyFolders, onlyDriveEnumeration, onlyFleetCeiling, onlyPerItem:
+		onlyFolders, onlyDriveEnumeration, onlyFleetCeiling, onlyPerItem, onlyDriveBudget:
 	default:
-		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres, onlyGroups,
-			onlyFolders, onlyDriveEnumeration, onlyFleetCeiling, onlyPerItem)
+		fmt.Fprintf(os.Stderr, "bench: unknown section %q for -only (want %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s or %s)\n", c.only, onlyExchangeIncremental, onlyDrive, onlyMemory, onlyScale, onlyRealTenant, onlyTenantScale, onlyMaintenance, onlyPostgres, onlyGroups,
+			onlyFolders, onlyDriveEnumeration, onlyFleetCeiling, onlyPerItem, onlyDriveBudget)
 		os.Exit(2)
 	}
 	if c.postgresUsers < 1 {

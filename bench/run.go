@@ -129,6 +129,8 @@ func run(c config, rep *report) error {
 		return driveEnumerationRun(rep, stack, c)
 	case onlyFleetCeiling:
 		return fleetCeilingRun(rep, stack, c)
+	case onlyDriveBudget:
+		return driveBudgetRun(rep, stack)
 	}
 
 	// 1. Full backup throughput against raw kopia ingest of the same items.
@@ -269,7 +271,13 @@ func run(c config, rep *report) error {
 		return err
 	}
 
-	// 13. Every mailbox of a large tenant: payloads and histories.
+	// 13. Every site of a tenant under SharePoint's budget: budget used,
+	// requests throttled.
+	if err := driveBudgetRun(rep, stack); err != nil {
+		return err
+	}
+
+	// 14. Every mailbox of a large tenant: payloads and histories.
 	return tenantScaleRun(rep, stack, c)
 }
 

@@ -1,6 +1,9 @@
 package graphsim
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // stats counts what the simulator served, for tests and benchmarks: which
 // endpoint classes answered with which status, how many throttling answers
@@ -13,7 +16,24 @@ type stats struct {
 	faults    map[string]int64
 	retries   int64 // requests carrying Retry-Attempt (SDK retries)
 	fetched   map[string]map[string]int64
+	drive     []DriveWindow
 }
+
+// DriveWindow is what the tenant's drive budget (ThrottleOptions'
+// DriveResourceUnits) let through in one of its windows: the resource
+// units and the number of the requests it let through, and how many it
+// refused.
+type DriveWindow struct {
+	Start    time.Time `json:"start"`
+	Units    int       `json:"units"`
+	Requests int       `json:"requests"`
+	Refused  int       `json:"refused"`
+	// Open is set on the window still under way.
+	Open bool `json:"open,omitempty"`
+}
+
+// maxDriveWindows bounds the drive windows kept: the latest ones.
+const maxDriveWindows = 10_000
 
 func newStats() *stats {
 	st := &stats{}
@@ -29,6 +49,7 @@ func (st *stats) reset() {
 	st.faults = map[string]int64{}
 	st.fetched = map[string]map[string]int64{}
 	st.bytes, st.retries = 0, 0
+	st.drive = nil
 }
 
 func (st *stats) record(class string, status int, bytes int64, fetched []fetch, retry bool) {
@@ -62,6 +83,15 @@ func (st *stats) throttledOne(status int) {
 	st.mu.Unlock()
 }
 
+func (st *stats) driveWindowClosed(w DriveWindow) {
+	st.mu.Lock()
+	if len(st.drive) == maxDriveWindows {
+		st.drive = st.drive[1:]
+	}
+	st.drive = append(st.drive, w)
+	st.mu.Unlock()
+}
+
 func (st *stats) fault(kind string) {
 	st.mu.Lock()
 	st.faults[kind]++
@@ -85,6 +115,9 @@ type Stats struct {
 	// Fetched maps a content kind (message, message.mime, attachment,
 	// contact, event, driveItem.content) to item id → times served.
 	Fetched map[string]map[string]int64 `json:"fetched"`
+	// DriveWindows are the windows of the drive budget, oldest first;
+	// the last may be the open one.
+	DriveWindows []DriveWindow `json:"driveWindows,omitempty"`
 }
 
 func (st *stats) snapshot() Stats {
@@ -98,6 +131,7 @@ func (st *stats) snapshot() Stats {
 		Faults:        map[string]int64{},
 		RetryAttempts: st.retries,
 		Fetched:       map[string]map[string]int64{},
+		DriveWindows:  append([]DriveWindow(nil), st.drive...),
 	}
 	for c, m := range st.requests {
 		mm := map[string]int64{}
@@ -121,4 +155,10 @@ func (st *stats) snapshot() Stats {
 }
 
 // Stats returns a snapshot of the counters (the same data as /_sim/stats).
-func (s *Server) Stats() Stats { return s.stats.snapshot() }
+func (s *Server) Stats() Stats {
+	st := s.stats.snapshot()
+	if w, ok := s.throttle.openDriveWindow(); ok {
+		st.DriveWindows = append(st.DriveWindows, w)
+	}
+	return st
+}

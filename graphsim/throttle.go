@@ -59,8 +59,31 @@ type throttler struct {
 	opts     ThrottleOptions
 	inflight map[int]int
 	mailbox  map[int]windowCount
-	drive    windowCount
+	drive    driveWindow
 	teams    teamsBuckets
+}
+
+// driveWindow is the tenant's drive budget in one window: units charged
+// to every request (n, which decides throttling), to those let through,
+// and the requests refused.
+type driveWindow struct {
+	window                       int64
+	n, let, letRequests, refused int
+}
+
+// record is the window as Stats reports it.
+func (w driveWindow) record(length time.Duration, open bool) DriveWindow {
+	return DriveWindow{Start: time.Unix(0, w.window*int64(length)).UTC(), Units: w.let, Requests: w.letRequests, Refused: w.refused, Open: open}
+}
+
+// openDriveWindow is the drive budget's current window, if any.
+func (t *throttler) openDriveWindow() (DriveWindow, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.drive.window == 0 {
+		return DriveWindow{}, false
+	}
+	return t.drive.record(t.opts.DriveWindow, true), true
 }
 
 type windowCount struct {
@@ -77,7 +100,7 @@ func (t *throttler) set(o ThrottleOptions) {
 	t.mu.Lock()
 	t.opts = o
 	t.mailbox = map[int]windowCount{}
-	t.drive = windowCount{}
+	t.drive = driveWindow{}
 	t.teams = newTeamsBuckets()
 	t.mu.Unlock()
 }
@@ -159,10 +182,19 @@ func (t *throttler) admit(rq *request) (func(), *apiError) {
 		if o.DriveResourceUnits > 0 {
 			w := now.UnixNano() / int64(o.DriveWindow)
 			if t.drive.window != w {
-				t.drive = windowCount{window: w}
+				if t.drive.window != 0 {
+					t.s.stats.driveWindowClosed(t.drive.record(o.DriveWindow, false))
+				}
+				t.drive = driveWindow{window: w}
 			}
 			t.drive.n += cost
 			used := t.drive.n
+			if used > o.DriveResourceUnits {
+				t.drive.refused++
+			} else {
+				t.drive.let += cost
+				t.drive.letRequests++
+			}
 			t.mu.Unlock()
 			wait := time.Duration((w+1)*int64(o.DriveWindow) - now.UnixNano())
 			reset := int(math.Ceil(wait.Seconds()))

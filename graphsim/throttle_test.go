@@ -93,6 +93,15 @@ func TestDriveResourceUnitsThrottleWith429Or503(t *testing.T) {
 		}
 		h.clock.Advance(time.Minute)
 		h.getJSON("drives/"+drive+"/items/root/children", http.StatusOK)
+		// The window that closed let through the requests within its 10
+		// RU and refused the one beyond them; the open one holds the
+		// listing since.
+		ws := h.sim.Stats().DriveWindows
+		if len(ws) != 2 || ws[0].Open || ws[0].Units != used-2 || ws[0].Requests != (used-2+1)/2 || ws[0].Refused != 1 ||
+			!ws[0].Start.Equal(ws[0].Start.Truncate(time.Minute)) || !ws[1].Open || ws[1].Units != 2 || !ws[1].Start.Equal(ws[0].Start.Add(time.Minute)) {
+			t.Fatalf("drive windows %+v, want a closed one of %d units in %d requests and 1 refused, starting on the minute, and an open one of 2 units after it",
+				ws, used-2, (used-2+1)/2)
+		}
 	}
 }
 
