@@ -131,22 +131,13 @@ func fleetCeilingRun(rep *report, stack *localstack.Stack, c config) error {
 	var sampling sync.WaitGroup
 	sampling.Go(func() { samples = sampleFleet(ctx, t, tc, started, before, stop) })
 
-	wctx, cancel := context.WithTimeout(ctx, *fleetLimit)
 	var res workflows.ExchangeBackupResult
-	err = tc.GetWorkflow(wctx, workflowID, "").Get(wctx, &res)
-	cancel()
-	cutShort := false
-	if err != nil {
-		// The wait ends with the limit, as the context's or as the
-		// server's deadline: the request still runs.
-		d, derr := tc.DescribeWorkflowExecution(ctx, workflowID, "")
-		cutShort = derr == nil && d.WorkflowExecutionInfo.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
-	}
+	cutShort, err := waitWithin(ctx, tc, workflowID, *fleetLimit, &res)
 	took := time.Since(started)
 	close(stop)
 	sampling.Wait()
 	if cutShort {
-		if err := tc.TerminateWorkflow(ctx, workflowID, "", "bench time limit"); err != nil {
+		if err := stopRequest(ctx, tc, workflowID); err != nil {
 			return err
 		}
 	} else if err != nil {

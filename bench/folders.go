@@ -141,16 +141,14 @@ func foldersBackup(ctx context.Context, a *admin, tc client.Client, upn string) 
 	if err != nil {
 		return backup.Summary{}, 0, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, foldersLimit)
-	defer cancel()
 	var res workflows.ExchangeBackupResult
-	err = tc.GetWorkflow(wctx, workflowID, "").Get(wctx, &res)
+	cutShort, err := waitWithin(ctx, tc, workflowID, foldersLimit, &res)
 	took := time.Since(started)
-	if err != nil {
-		if wctx.Err() != nil || took >= foldersLimit {
-			_ = tc.TerminateWorkflow(ctx, workflowID, "", "bench time limit")
-			return backup.Summary{}, took, fmt.Errorf("not done after %s", foldersLimit)
-		}
+	switch {
+	case cutShort:
+		_ = stopRequest(ctx, tc, workflowID)
+		return backup.Summary{}, took, fmt.Errorf("not done after %s", foldersLimit)
+	case err != nil:
 		return backup.Summary{}, took, err
 	}
 	if len(res.Backups) != 1 || res.Backups[0].Status != backup.StatusCompleted {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/corso-temporal/corso/backup"
@@ -197,6 +198,34 @@ func dialTemporal(stack *localstack.Stack) (client.Client, error) {
 		return nil, err
 	}
 	return client.Dial(client.Options{HostPort: stack.Env["TEMPORAL_ADDRESS"], Namespace: "default", DataConverter: dc})
+}
+
+// waitWithin waits for the request id to end, at most limit (0: no
+// limit), and decodes its result into res. cutShort reports that the
+// limit came first and the request still runs; the caller terminates it
+// once it has read what it measures.
+func waitWithin(ctx context.Context, c client.Client, id string, limit time.Duration, res any) (cutShort bool, err error) {
+	wctx, cancel := ctx, context.CancelFunc(func() {})
+	if limit > 0 {
+		wctx, cancel = context.WithTimeout(ctx, limit)
+	}
+	err = c.GetWorkflow(wctx, id, "").Get(wctx, res)
+	cancel()
+	if err == nil {
+		return false, nil
+	}
+	// The wait ends with the limit as the context's deadline or as the
+	// server's: either way the request still runs.
+	d, derr := c.DescribeWorkflowExecution(ctx, id, "")
+	if derr == nil && d.WorkflowExecutionInfo.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return true, nil
+	}
+	return false, err
+}
+
+// stopRequest terminates a request cut short by the bench's time limit.
+func stopRequest(ctx context.Context, c client.Client, id string) error {
+	return c.TerminateWorkflow(ctx, id, "", "bench time limit")
 }
 
 // submit makes a request without waiting for it (the args carry

@@ -72,23 +72,18 @@ func tenantScaleRun(rep *report, stack *localstack.Stack, c config) error {
 	var polls sync.WaitGroup
 	var done int
 	polls.Go(func() { done = reportScaleProgress(ctx, tc, workflowID, started, stop) })
-	wctx, cancel := ctx, context.CancelFunc(func() {})
-	if c.tenantLimit > 0 {
-		wctx, cancel = context.WithTimeout(ctx, c.tenantLimit)
-	}
 	var res workflows.ExchangeBackupResult
-	err = tc.GetWorkflow(wctx, workflowID, "").Get(wctx, &res)
-	cancel()
+	cutShort, err := waitWithin(ctx, tc, workflowID, c.tenantLimit, &res)
 	took := time.Since(started)
 	close(stop)
 	polls.Wait()
-	if err != nil && wctx.Err() != nil {
+	if cutShort {
 		// Cut short: what the request did so far, and its histories.
 		rep.add("tenant scale backup (cut short)", fmt.Sprintf("%d mailboxes backed up in %s of %d users x 2 items, 2 workers: %.2f mailboxes/s",
 			done, took.Round(time.Second), c.tenantUsers, float64(done)/took.Seconds()))
 		rep.check("tenant scale request completes", fmt.Sprintf("stopped after %s (-tenant-limit)", took.Round(time.Second)), "all", false)
-		if terr := tc.TerminateWorkflow(ctx, workflowID, "", "bench time limit"); terr != nil {
-			return terr
+		if err := stopRequest(ctx, tc, workflowID); err != nil {
+			return err
 		}
 		if err := reportScaleList(rep, a, started, took); err != nil {
 			return err
