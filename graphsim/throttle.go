@@ -25,7 +25,11 @@ type ThrottleOptions struct {
 	MailboxRequests int
 	MailboxWindow   time.Duration
 	// DriveResourceUnits is the tenant's drive budget per DriveWindow
-	// (SharePoint: 1,200 per minute for small tenants). 0 disables it.
+	// (SharePoint: 1,250 a minute per app up to 1,000 licences; refused
+	// requests count toward it too, and RateLimit headers come from 80% of
+	// it on: "Avoid getting throttled or blocked in SharePoint Online",
+	// https://learn.microsoft.com/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online).
+	// 0 disables it.
 	DriveResourceUnits int
 	DriveWindow        time.Duration
 	// Use503 answers drive throttling with 503 instead of 429.
