@@ -59,12 +59,26 @@ func BuildBinaries(dir string) (string, error) {
 
 // FreePort returns a port nothing listens on right now.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ps, err := FreePorts(1)
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ps[0], nil
+}
+
+// FreePorts returns n different ports nothing listens on right now: each
+// is held until all are chosen, so the system cannot hand out one twice.
+func FreePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }
 
 // Start runs `corso-dev up` in dir on free ports and waits for its env
@@ -72,12 +86,13 @@ func FreePort() (int, error) {
 func Start(binDir, dir string, extra ...string) (*Stack, error) {
 	s := &Stack{BinDir: binDir, Dir: dir}
 	args := []string{"up", "--data-dir", filepath.Join(dir, "dev")}
-	for _, flag := range []string{"--temporal-port", "--ui-port", "--codec-port", "--s3-port", "--graph-port"} {
-		p, err := FreePort()
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, flag, strconv.Itoa(p))
+	flags := []string{"--temporal-port", "--ui-port", "--codec-port", "--s3-port", "--graph-port"}
+	ports, err := FreePorts(len(flags))
+	if err != nil {
+		return nil, err
+	}
+	for i, flag := range flags {
+		args = append(args, flag, strconv.Itoa(ports[i]))
 	}
 	s.devArgs = append(args, extra...)
 	if err := s.startDev("corso-dev"); err != nil {
