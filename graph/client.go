@@ -185,7 +185,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph: authentication provider: %w", err)
 	}
-	c.teams = resourcePacing{perSecond: cfg.TeamRequestsPerSecond, budget: cfg.TeamsBudget, mailboxPerSecond: cfg.MailboxRequestsPerMinute / 60,
+	c.teams = resourcePacing{perSecond: cfg.TeamRequestsPerSecond, budget: cfg.TeamsBudget, mailboxPerSecond: cfg.MailboxRequestsPerMinute / 60 * mailboxPaceShare,
 		unshared: sharedMailboxPace(limiterKey(cfg, target))}
 	c.retry = graphTransport(base, target, c.stats, c.limiter, c.driveLimiter, cfg.DriveBudget, c.teams, cfg.IdleTimeout)
 	hc := &http.Client{

@@ -82,7 +82,7 @@ func newCommand() *cobra.Command {
 	f.IntVar(&o.driveRU, "drive-ru-per-minute", envInt("CORSO_DRIVE_RU_PER_MINUTE", defaultDriveRU),
 		"SharePoint and OneDrive resource units per minute the whole fleet may spend per tenant: 1250 up to 1,000 licences, 2500 up to 5,000, 3750 up to 15,000, 5000 up to 50,000, 6250 above (env CORSO_DRIVE_RU_PER_MINUTE; 0: unmetered, Retry-After only)")
 	f.Float64Var(&o.mailboxRPM, "mailbox-requests-per-minute", envFloat("CORSO_MAILBOX_REQUESTS_PER_MINUTE", 0),
-		fmt.Sprintf("pace each mailbox's requests across the fleet to this many a minute, Exchange's budget per app and mailbox (%d: 10,000 per 10 minutes), when mailboxes outgrow it; 0 (default) leaves them to Retry-After (env CORSO_MAILBOX_REQUESTS_PER_MINUTE)", graph.DefaultMailboxRequestsPerMinute))
+		fmt.Sprintf("pace each mailbox's requests across the fleet within this budget a minute (to 95%% of it), Exchange's per app and mailbox (%d: 10,000 per 10 minutes), when mailboxes outgrow it; 0 (default) leaves them to Retry-After (env CORSO_MAILBOX_REQUESTS_PER_MINUTE)", graph.DefaultMailboxRequestsPerMinute))
 	return cmd
 }
 
