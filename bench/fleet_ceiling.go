@@ -145,6 +145,11 @@ func fleetCeilingRun(rep *report, stack *localstack.Stack, c config) error {
 	}
 	after := t.Stats()
 	fmt.Fprintf(os.Stderr, "  requests by class: %v\n", classDelta(before, after))
+	repeated, err := scanRepeatedWork(ctx, tc, "MailboxBackupWorkflow", started.Add(-time.Second))
+	if err != nil {
+		return err
+	}
+	rep.add("fleet work Temporal repeated", repeated.String())
 	var peakRSS []string
 	for _, pid := range workers {
 		if b, err := localstack.PeakRSS(pid); err == nil {
