@@ -26,13 +26,16 @@ type repeatedWork struct {
 	taskFailures     int
 	retriedAttempts  map[string]int // by activity type: attempts beyond the first
 	attemptTimeouts  map[string]int // by activity type and timeout kind
+	// retriedAfter counts the failures retried attempts followed, by
+	// activity type and the failure's message.
+	retriedAfter map[string]int
 	workflowsRepeats int            // workflows with any of the above
 }
 
 // scanRepeatedWork reads the history of every workflow of type wfType
 // started since `since` and counts the work Temporal repeated in them.
 func scanRepeatedWork(ctx context.Context, c client.Client, wfType string, since time.Time) (repeatedWork, error) {
-	rw := repeatedWork{retriedAttempts: map[string]int{}, attemptTimeouts: map[string]int{}}
+	rw := repeatedWork{retriedAttempts: map[string]int{}, attemptTimeouts: map[string]int{}, retriedAfter: map[string]int{}}
 	query := "WorkflowType = '" + wfType + "' AND StartTime >= '" + since.UTC().Format(time.RFC3339) + "'"
 	var token []byte
 	for {
@@ -79,6 +82,7 @@ func (rw *repeatedWork) scan(ctx context.Context, c client.Client, id, runID str
 			a := ev.GetActivityTaskStartedEventAttributes()
 			if n := a.GetAttempt(); n > 1 {
 				rw.retriedAttempts[scheduled[a.GetScheduledEventId()]] += int(n) - 1
+				rw.retriedAfter[scheduled[a.GetScheduledEventId()]+": "+failureLine(a.GetLastFailure().GetMessage())]++
 				repeated = true
 			}
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
@@ -102,6 +106,17 @@ func (rw repeatedWork) String() string {
 		}
 		return strings.Join(parts, ", ")
 	}
-	return fmt.Sprintf("%d of %d workflows: %d workflow tasks timed out, %d failed; activity attempts retried: %s; last attempts timed out: %s",
-		rw.workflowsRepeats, rw.workflows, rw.taskTimeouts, rw.taskFailures, counts(rw.retriedAttempts), counts(rw.attemptTimeouts))
+	return fmt.Sprintf("%d of %d workflows: %d workflow tasks timed out, %d failed; activity attempts retried: %s; last attempts timed out: %s; retried after: %s",
+		rw.workflowsRepeats, rw.workflows, rw.taskTimeouts, rw.taskFailures, counts(rw.retriedAttempts), counts(rw.attemptTimeouts), counts(rw.retriedAfter))
+}
+
+// failureLine is a failure's message cut to its first 120 characters.
+func failureLine(msg string) string {
+	if msg == "" {
+		return "(no failure)"
+	}
+	if r := []rune(msg); len(r) > 120 {
+		return string(r[:120]) + "…"
+	}
+	return msg
 }
