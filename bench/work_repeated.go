@@ -21,15 +21,15 @@ import (
 // before, and an attempt that timed out may still be sending when the
 // next starts.
 type repeatedWork struct {
-	workflows        int
-	taskTimeouts     int
-	taskFailures     int
-	retriedAttempts  map[string]int // by activity type: attempts beyond the first
-	attemptTimeouts  map[string]int // by activity type and timeout kind
+	workflows       int
+	taskTimeouts    int
+	taskFailures    int
+	retriedAttempts map[string]int // by activity type: attempts beyond the first
+	attemptTimeouts map[string]int // by activity type and timeout kind
 	// retriedAfter counts the failures retried attempts followed, by
 	// activity type and the failure's message.
-	retriedAfter map[string]int
-	workflowsRepeats int            // workflows with any of the above
+	retriedAfter     map[string]int
+	workflowsRepeats int // workflows with any of the above
 }
 
 // scanRepeatedWork reads the history of every workflow of type wfType

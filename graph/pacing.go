@@ -51,7 +51,7 @@ const DefaultMailboxRequestsPerMinute = 1000
 // Exchange's window. Pacing at 95% lets a request arrive up to 5% of the
 // window (30 s of Exchange's 10 minutes) late without it. Corso paces
 // Exchange at 96% of the budget for the same reason (16 requests a second
-// against 10,000 per 10 minutes, "to give the limits breathing room").
+// against 10,000 per 10 minutes, "better to give the limits breathing room").
 const mailboxPaceShare = 0.95
 
 // TeamsBudget meters the channel message reads Teams allows an app per

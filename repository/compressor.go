@@ -1,6 +1,7 @@
 package repository
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"runtime"
@@ -48,9 +49,7 @@ func init() {
 }
 
 func newCompressor(kopias compression.Compressor, level zstd.EncoderLevel, keep int) *compressor {
-	h := make([]byte, 4)
-	id := uint32(kopias.HeaderID())
-	h[0], h[1], h[2], h[3] = byte(id>>24), byte(id>>16), byte(id>>8), byte(id)
+	h := binary.BigEndian.AppendUint32(nil, uint32(kopias.HeaderID())) // as kopia writes it
 	return &compressor{Compressor: kopias, header: h, level: level, free: make(chan *zstd.Encoder, keep)}
 }
 
